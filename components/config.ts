@@ -1,0 +1,321 @@
+/**
+ * Stack configuration: read once, validated, frozen, passed down as plain values.
+ *
+ * Defaults live in one place, the `config:` block of Pulumi.yaml (the CLI merges them under each
+ * stack's values); each Pulumi.<stack>.yaml holds only what differs. Differences between
+ * environments are named capabilities (`pointInTimeRecovery`, `protectData`, ...), never
+ * `if (environment === "production")` in a component.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { assertNameFits, physicalName } from "./naming";
+
+export const ENVIRONMENTS = ["development", "staging", "production"] as const;
+export type Environment = (typeof ENVIRONMENTS)[number];
+
+/** CloudWatch Logs accepts only these retention periods (days). */
+export const LOG_RETENTION_DAYS = [
+    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
+] as const;
+
+export const NAT_STRATEGIES = ["Single", "OnePerAz"] as const;
+export const PRICE_CLASSES = ["PriceClass_100", "PriceClass_200", "PriceClass_All"] as const;
+
+export interface StackConfig {
+    readonly environment: Environment;
+    /** `aws:region`: where the stack deploys. */
+    readonly region: string;
+    /** Origin of the web front end: CORS origin of the API and the files bucket. */
+    readonly frontendUrl: string;
+
+    // Capabilities: what differs between environments.
+    readonly pointInTimeRecovery: boolean;
+    readonly protectData: boolean;
+    readonly multiAz: boolean;
+    readonly backups: boolean;
+    readonly alarms: boolean;
+    readonly dataTrace: boolean;
+    readonly accessLogging: boolean;
+    readonly auditTrail: boolean;
+    readonly multiRegion: boolean;
+    readonly mfaDelete: boolean;
+    readonly apiGatewayAccount: boolean;
+
+    // Network and cache.
+    readonly vpcCidr: string;
+    readonly availabilityZones: number;
+    readonly natGateways: (typeof NAT_STRATEGIES)[number];
+    /** An existing VPC to use instead of creating one (with its private subnets). */
+    readonly existingVpc?: { readonly vpcId: string; readonly privateSubnetIds: readonly string[] };
+    readonly redisNodeType: string;
+    readonly redisNodeCount: number;
+    readonly redisEngineVersion: string;
+    readonly redisSnapshotRetentionDays: number;
+
+    // Everything else.
+    readonly logRetentionDays: number;
+    readonly thumbnailMaxDimension: number;
+    readonly backendUrl?: string;
+    readonly cdnPriceClass: (typeof PRICE_CLASSES)[number];
+    readonly customDomain?: { readonly name: string; readonly zoneId: string };
+    readonly alarmEmail?: string;
+    readonly backupRetentionDays: number;
+    /** Second region for replication and backup copies (set when `multiRegion`). */
+    readonly secondaryRegion?: string;
+}
+
+/** Every project key, as declared in Pulumi.yaml's `config:` block. */
+export const CONFIG_KEYS = [
+    "environment",
+    "frontendUrl",
+    "pointInTimeRecovery",
+    "protectData",
+    "multiAz",
+    "backups",
+    "alarms",
+    "dataTrace",
+    "accessLogging",
+    "auditTrail",
+    "multiRegion",
+    "mfaDelete",
+    "apiGatewayAccount",
+    "vpcCidr",
+    "availabilityZones",
+    "natGateways",
+    "existingVpcId",
+    "existingPrivateSubnetIds",
+    "redisNodeType",
+    "redisNodeCount",
+    "redisEngineVersion",
+    "redisSnapshotRetentionDays",
+    "logRetentionDays",
+    "thumbnailMaxDimension",
+    "backendUrl",
+    "cdnPriceClass",
+    "customDomain",
+    "customDomainZoneId",
+    "alarmEmail",
+    "backupRetentionDays",
+    "secondaryRegion",
+] as const;
+
+export type ConfigKey = (typeof CONFIG_KEYS)[number];
+
+/** Raw config as Pulumi stores it: strings (arrays as JSON), keyed by project key, plus `aws:region`. */
+export type RawConfig = Readonly<Partial<Record<ConfigKey | "aws:region", string>>>;
+
+const REGION = /^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$/;
+const HOSTNAME = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;
+
+/** Collects every problem so one error lists them all. */
+class Checker {
+    readonly problems: string[] = [];
+
+    constructor(private readonly raw: RawConfig) {}
+
+    fail(key: string, value: unknown, allowed: string): void {
+        this.problems.push(`${key}: got ${JSON.stringify(value)}; expected ${allowed}`);
+    }
+
+    /** The raw string; a missing key is a problem (Pulumi.yaml declares a default for every optional key). */
+    text(key: ConfigKey | "aws:region"): string {
+        const value = this.raw[key];
+        if (value === undefined) {
+            this.problems.push(
+                `${key}: missing; set it in Pulumi.<stack>.yaml` + (key === "aws:region" ? "" : " or give it a default in Pulumi.yaml"),
+            );
+            return "";
+        }
+        return value;
+    }
+
+    /** An optional string: the empty default means "not set". */
+    optional(key: ConfigKey, valid: (v: string) => boolean, allowed: string): string | undefined {
+        const value = this.text(key);
+        if (value === "") return undefined;
+        if (!valid(value)) this.fail(key, value, allowed);
+        return value;
+    }
+
+    match(key: ConfigKey | "aws:region", valid: (v: string) => boolean, allowed: string): string {
+        const value = this.text(key);
+        if (!valid(value)) this.fail(key, value, allowed);
+        return value;
+    }
+
+    oneOf<T extends string>(key: ConfigKey, options: readonly T[]): T {
+        return this.match(key, (v) => (options as readonly string[]).includes(v), `one of ${options.join(", ")}`) as T;
+    }
+
+    boolean(key: ConfigKey): boolean {
+        const value = this.text(key);
+        if (value !== "true" && value !== "false") this.fail(key, value, "a boolean (true or false)");
+        return value === "true";
+    }
+
+    integer(key: ConfigKey, min: number, max: number, allowed?: readonly number[]): number {
+        const value = this.text(key);
+        const n = Number(value);
+        if (!/^-?\d+$/.test(value) || n < min || n > max) {
+            this.fail(key, value, `an integer from ${min} to ${max}`);
+        } else if (allowed !== undefined && !allowed.includes(n)) {
+            this.fail(key, value, `one of ${allowed.join(", ")}`);
+        }
+        return n;
+    }
+
+    stringList(key: ConfigKey, valid: (v: string) => boolean, allowed: string): string[] {
+        const value = this.text(key);
+        let parsed: unknown;
+        try {
+            parsed = JSON.parse(value);
+        } catch {
+            parsed = undefined;
+        }
+        if (!Array.isArray(parsed) || !parsed.every((item) => typeof item === "string" && valid(item))) {
+            this.fail(key, value, `a list of ${allowed}`);
+            return [];
+        }
+        return parsed as string[];
+    }
+
+    name(kind: Parameters<typeof assertNameFits>[0], name: string): void {
+        try {
+            assertNameFits(kind, name);
+        } catch (e) {
+            this.problems.push((e as Error).message);
+        }
+    }
+}
+
+function isOrigin(value: string, allowLocalHttp: boolean): boolean {
+    let url: URL;
+    try {
+        url = new URL(value);
+    } catch {
+        return false;
+    }
+    const local = url.hostname === "localhost" || url.hostname === "127.0.0.1";
+    const schemeOk = url.protocol === "https:" || (url.protocol === "http:" && local && allowLocalHttp);
+    return schemeOk && url.origin === value;
+}
+
+function isHttpUrl(value: string): boolean {
+    try {
+        const url = new URL(value);
+        return url.protocol === "https:" || url.protocol === "http:";
+    } catch {
+        return false;
+    }
+}
+
+/** An IPv4 network in CIDR form with host bits zero and a prefix AWS accepts for a VPC (/16 to /28). */
+export function isVpcCidr(value: string): boolean {
+    const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/.exec(value);
+    if (m === null) return false;
+    const octets = m.slice(1, 5).map(Number);
+    const prefix = Number(m[5]);
+    if (octets.some((o) => o > 255) || prefix < 16 || prefix > 28) return false;
+    const address = octets.reduce((acc, o) => acc * 256 + o, 0);
+    return address % 2 ** (32 - prefix) === 0;
+}
+
+/**
+ * Validates raw stack config and returns the typed, frozen config. Pure: no Pulumi calls.
+ * Throws one error listing every bad key with its value and what is allowed.
+ */
+export function validateConfig(raw: RawConfig): StackConfig {
+    const c = new Checker(raw);
+    const environment = c.oneOf("environment", ENVIRONMENTS);
+    const region = c.match("aws:region", (v) => REGION.test(v), "an AWS region such as us-east-1");
+    const development = environment === "development";
+    const frontendUrl = c.match(
+        "frontendUrl",
+        (v) => isOrigin(v, development),
+        "an absolute https origin such as https://chat.example.com (no path or trailing slash)" +
+            (development ? "; http://localhost:<port> is allowed in development" : "; http is allowed only in development"),
+    );
+
+    const multiAz = c.boolean("multiAz");
+    const multiRegion = c.boolean("multiRegion");
+
+    const vpcCidr = c.match("vpcCidr", isVpcCidr, "an IPv4 CIDR from /16 to /28 with host bits zero, such as 10.0.0.0/16");
+    const existingVpcId = c.optional("existingVpcId", (v) => /^vpc-[0-9a-f]{8,17}$/.test(v), "a VPC id such as vpc-0123456789abcdef0");
+    const existingPrivateSubnetIds = c.stringList(
+        "existingPrivateSubnetIds",
+        (v) => /^subnet-[0-9a-f]{8,17}$/.test(v),
+        "subnet ids such as subnet-0123456789abcdef0",
+    );
+    if (existingVpcId !== undefined && existingPrivateSubnetIds.length < 2) {
+        c.fail("existingPrivateSubnetIds", existingPrivateSubnetIds, "at least two private subnet ids (in two AZs) when existingVpcId is set");
+    }
+    if (existingVpcId === undefined && existingPrivateSubnetIds.length > 0) {
+        c.fail("existingVpcId", "", "the id of the VPC those existingPrivateSubnetIds belong to");
+    }
+
+    const redisNodeCount = c.integer("redisNodeCount", 1, 6);
+    if (multiAz && redisNodeCount < 2) {
+        c.fail("redisNodeCount", redisNodeCount, "at least 2 when multiAz is true (a primary and a replica in another AZ)");
+    }
+
+    const customDomainName = c.optional("customDomain", (v) => HOSTNAME.test(v), "a lower-case DNS name of at most 253 characters, labels of at most 63");
+    const customDomainZoneId = c.optional("customDomainZoneId", (v) => /^Z[A-Z0-9]{1,31}$/.test(v), "a Route 53 hosted zone id such as Z0123456789ABCDEFGHIJ");
+    if (customDomainName !== undefined && customDomainZoneId === undefined) {
+        c.fail("customDomainZoneId", "", `the Route 53 hosted zone that validates the certificate for ${customDomainName}`);
+    }
+
+    const secondaryRegion = c.optional("secondaryRegion", (v) => REGION.test(v) && v !== region, `an AWS region other than aws:region (${region})`);
+    if (multiRegion && secondaryRegion === undefined) {
+        c.fail("secondaryRegion", "", "a second AWS region when multiRegion is true");
+    }
+
+    const config: StackConfig = {
+        environment,
+        region,
+        frontendUrl,
+        pointInTimeRecovery: c.boolean("pointInTimeRecovery"),
+        protectData: c.boolean("protectData"),
+        multiAz,
+        backups: c.boolean("backups"),
+        alarms: c.boolean("alarms"),
+        dataTrace: c.boolean("dataTrace"),
+        accessLogging: c.boolean("accessLogging"),
+        auditTrail: c.boolean("auditTrail"),
+        multiRegion,
+        mfaDelete: c.boolean("mfaDelete"),
+        apiGatewayAccount: c.boolean("apiGatewayAccount"),
+        vpcCidr,
+        availabilityZones: c.integer("availabilityZones", 2, 6),
+        natGateways: c.oneOf("natGateways", NAT_STRATEGIES),
+        existingVpc: existingVpcId === undefined ? undefined : { vpcId: existingVpcId, privateSubnetIds: existingPrivateSubnetIds },
+        redisNodeType: c.match("redisNodeType", (v) => /^cache\.[a-z0-9]+\.[a-z0-9]+$/.test(v), "an ElastiCache node type such as cache.t3.micro"),
+        redisNodeCount,
+        redisEngineVersion: c.match("redisEngineVersion", (v) => /^\d+\.\d+$/.test(v), "a pinned major.minor Redis version such as 7.1"),
+        redisSnapshotRetentionDays: c.integer("redisSnapshotRetentionDays", 0, 35),
+        logRetentionDays: c.integer("logRetentionDays", 1, 3653, LOG_RETENTION_DAYS),
+        thumbnailMaxDimension: c.integer("thumbnailMaxDimension", 16, 2048),
+        backendUrl: c.optional("backendUrl", isHttpUrl, "an absolute http(s) URL of the backend, such as http://backend.internal:8000"),
+        cdnPriceClass: c.oneOf("cdnPriceClass", PRICE_CLASSES),
+        customDomain: customDomainName === undefined ? undefined : { name: customDomainName, zoneId: customDomainZoneId ?? "" },
+        alarmEmail: c.optional("alarmEmail", (v) => /^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(v), "an e-mail address"),
+        backupRetentionDays: c.integer("backupRetentionDays", 1, 36500),
+        secondaryRegion,
+    };
+
+    // The longest names this stack will create (an account id is 12 digits).
+    c.name("s3Bucket", physicalName("thumbnails", environment, "123456789012"));
+    c.name("elasticacheReplicationGroup", physicalName("redis", environment));
+    c.name("lambdaFunction", physicalName("thumbnail", environment));
+
+    if (c.problems.length > 0) {
+        throw new Error(`Invalid stack configuration:\n  - ${c.problems.join("\n  - ")}`);
+    }
+    return Object.freeze(config);
+}
+
+/** Reads the current stack's config once. Components never read config themselves. */
+export function loadConfig(): StackConfig {
+    const project = new pulumi.Config();
+    const raw: Partial<Record<ConfigKey | "aws:region", string>> = { "aws:region": new pulumi.Config("aws").get("region") };
+    for (const key of CONFIG_KEYS) raw[key] = project.get(key);
+    return validateConfig(raw);
+}

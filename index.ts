@@ -1,0 +1,27 @@
+/**
+ * The product's infrastructure: components composed from the stack's config, and one flat set
+ * of stack outputs. Every name a backend, the seed or the health check needs is an output here
+ * (see README.md, "Stack outputs").
+ */
+import { loadConfig } from "./components/config";
+import { DataLayer } from "./components/data-layer";
+import { TABLES, tableOutputName } from "./components/tables";
+
+const config = loadConfig();
+
+const data = new DataLayer("data", {
+    environment: config.environment,
+    pointInTimeRecovery: config.pointInTimeRecovery,
+    protectData: config.protectData,
+});
+
+export = {
+    /** development, staging or production. */
+    environment: config.environment,
+    /** AWS region of the stack. */
+    region: config.region,
+    /** One `<table>TableName` output per table, e.g. `usersTableName`, `workspaceMembershipsTableName`. */
+    ...Object.fromEntries(TABLES.map((spec) => [tableOutputName(spec), data.tableNames[spec.name]])),
+    /** ARN of the messages table's stream (NEW_AND_OLD_IMAGES). */
+    messagesStreamArn: data.messagesStreamArn,
+};

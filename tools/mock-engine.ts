@@ -1,0 +1,230 @@
+/**
+ * Evaluates the program for a stack under the Pulumi SDK's mock engine, with no CLI and no AWS
+ * account, and records every resource it declares: type, name, resolved inputs, and the options
+ * the program passed (protect, retainOnDelete, parent, dependsOn, provider).
+ *
+ * Data-source calls are answered only when declared (`calls`); any other call fails the
+ * evaluation loudly, naming the call. Used by the tests, the offline plan and the benchmark.
+ */
+import * as path from "path";
+import * as pulumi from "@pulumi/pulumi";
+import { PROJECT_ROOT, readProject, readStackConfig } from "./stack-files";
+
+// waitForRPCs is how the language host drains pending registrations before it exits.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { waitForRPCs } = require("@pulumi/pulumi/runtime/settings") as { waitForRPCs: () => Promise<void> };
+
+/** The account id the mock engine answers with. */
+export const MOCK_ACCOUNT_ID = "123456789012";
+
+export interface RecordedOptions {
+    readonly protect?: boolean;
+    readonly retainOnDelete?: boolean;
+    readonly ignoreChanges?: readonly string[];
+    readonly deleteBeforeReplace?: boolean;
+    /** `type::name` of the parent resource; undefined for children of the stack. */
+    readonly parent?: string;
+    /** `type::name` of each explicit dependency. */
+    readonly dependsOn: readonly string[];
+    /** `type::name` of an explicit provider. */
+    readonly provider?: string;
+}
+
+export interface RecordedResource {
+    readonly type: string;
+    readonly name: string;
+    readonly custom: boolean;
+    /** Inputs as the engine received them, fully resolved. */
+    readonly inputs: Record<string, any>;
+    /** Options exactly as the program passed them, before inheritance from the parent. */
+    readonly options: RecordedOptions;
+}
+
+/** Context a call handler or output faker may use. */
+export interface MockContext {
+    readonly config: Readonly<Record<string, string>>;
+    readonly region: string;
+    readonly accountId: string;
+}
+
+export type CallHandler = (inputs: Record<string, any>, context: MockContext) => Record<string, any>;
+/** Computed outputs of a resource type (the provider would return them). */
+export type OutputFaker = (name: string, inputs: Record<string, any>, context: MockContext) => Record<string, any>;
+
+/** The data-source calls the program makes, answered as a real account would. */
+export const STANDARD_CALLS: Readonly<Record<string, CallHandler>> = {
+    "aws:index/getCallerIdentity:getCallerIdentity": (_, c) => ({
+        accountId: c.accountId,
+        arn: `arn:aws:iam::${c.accountId}:user/mock`,
+        userId: "AIDAMOCK",
+        id: c.accountId,
+    }),
+    "aws:index/getRegion:getRegion": (inputs, c) => ({ name: inputs.region ?? c.region, region: inputs.region ?? c.region, id: c.region }),
+    "aws:index/getPartition:getPartition": () => ({ partition: "aws", dnsSuffix: "amazonaws.com", id: "aws" }),
+};
+
+/** Outputs computed by AWS that the program reads, per resource type. */
+export const STANDARD_OUTPUTS: Readonly<Record<string, OutputFaker>> = {
+    "aws:dynamodb/table:Table": (_, inputs, c) => {
+        const arn = `arn:aws:dynamodb:${c.region}:${c.accountId}:table/${inputs.name}`;
+        return { arn, ...(inputs.streamEnabled ? { streamArn: `${arn}/stream/2026-01-01T00:00:00.000` } : {}) };
+    },
+};
+
+export interface EvaluateOptions {
+    /** Data-source calls to answer; any other call fails. Default: STANDARD_CALLS. */
+    readonly calls?: Readonly<Record<string, CallHandler>>;
+    /** Computed outputs per resource type, over STANDARD_OUTPUTS. */
+    readonly outputs?: Readonly<Record<string, OutputFaker>>;
+    /** Config values (`namespace:key`) over the stack file's, e.g. to turn a feature on. */
+    readonly config?: Readonly<Record<string, string>>;
+}
+
+export interface Evaluation {
+    readonly stack: string;
+    readonly config: Readonly<Record<string, string>>;
+    readonly resources: readonly RecordedResource[];
+    /** Stack outputs, resolved to plain values. */
+    readonly outputs: Record<string, any>;
+    /** The program's exports before resolution (Outputs keep their secretness). */
+    readonly exports: Record<string, any>;
+}
+
+const key = (type: string, name: string) => `${type}::${name}`;
+
+/**
+ * A failed evaluation leaves the SDK's dependent promises rejected (the language host would exit
+ * there), and they surface later as unhandled rejections with the cause stripped. Once an
+ * evaluation has failed, and its error was thrown to the caller, those echoes are ignored; before
+ * that, an unhandled rejection is a bug and is rethrown.
+ */
+let evaluationFailed = false;
+process.on("unhandledRejection", (reason) => {
+    if (!evaluationFailed) throw reason;
+});
+
+/**
+ * Runs `program` inside a root Stack resource, as the language host does, for `stack` with the
+ * given config, and records every resource. `program` returns the stack's outputs.
+ */
+export async function evaluate(
+    stack: string,
+    config: Readonly<Record<string, string>>,
+    program: () => Record<string, any> | Promise<Record<string, any>>,
+    options: Omit<EvaluateOptions, "config"> = {},
+): Promise<Evaluation> {
+    const project = readProject().name;
+    const context: MockContext = { config, region: config["aws:region"] ?? "us-east-1", accountId: MOCK_ACCOUNT_ID };
+    const calls = options.calls ?? STANDARD_CALLS;
+    const fakers = { ...STANDARD_OUTPUTS, ...options.outputs };
+
+    const declared = new Map<string, { type: string; name: string; custom: boolean; options: RecordedOptions }>();
+    const inputs = new Map<string, Record<string, any>>();
+    const keys = new WeakMap<pulumi.Resource, string>();
+    const failures: Error[] = [];
+
+    pulumi.runtime.setAllConfig({ ...config });
+    await pulumi.runtime.setMocks(
+        {
+            newResource: (args) => {
+                inputs.set(key(args.type, args.name), args.inputs);
+                if (!args.custom) return { id: undefined, state: {} };
+                const faker = fakers[args.type];
+                const computed = faker ? faker(args.name, args.inputs, context) : {};
+                return { id: key(args.type, args.name), state: { ...args.inputs, ...computed } };
+            },
+            call: (args) => {
+                const handler = calls[args.token];
+                if (handler === undefined) {
+                    const error = new Error(
+                        `Unexpected data-source call ${args.token}(${JSON.stringify(args.inputs)}): declare it in the evaluation's calls`,
+                    );
+                    failures.push(error);
+                    throw error;
+                }
+                return handler(args.inputs, context);
+            },
+        },
+        project,
+        stack,
+        false,
+    );
+
+    const record: pulumi.ResourceTransformation = ({ resource, type, name, opts }) => {
+        const id = key(type, name);
+        keys.set(resource, id);
+        const ref = (r: unknown) => (pulumi.Resource.isInstance(r) ? keys.get(r) : undefined);
+        const dependsOn = Array.isArray(opts.dependsOn) ? opts.dependsOn : opts.dependsOn ? [opts.dependsOn] : [];
+        declared.set(id, {
+            type,
+            name,
+            custom: pulumi.CustomResource.isInstance(resource),
+            options: {
+                protect: opts.protect,
+                retainOnDelete: opts.retainOnDelete,
+                ignoreChanges: opts.ignoreChanges,
+                deleteBeforeReplace: (opts as pulumi.CustomResourceOptions).deleteBeforeReplace,
+                parent: ref(opts.parent),
+                dependsOn: dependsOn.map(ref).filter((d): d is string => d !== undefined),
+                provider: ref((opts as pulumi.CustomResourceOptions).provider),
+            },
+        });
+        return undefined;
+    };
+
+    let exported: Record<string, any> = {};
+    let outputs: Record<string, any> | undefined;
+    try {
+        outputs = await pulumi.runtime.runInPulumiStack(async () => {
+            pulumi.runtime.registerStackTransformation(record);
+            try {
+                exported = await program();
+            } catch (error) {
+                // Reported below; the Stack itself completes, so no promise is left rejected.
+                failures.push(error as Error);
+            }
+            return exported;
+        });
+        await waitForRPCs();
+    } catch (error) {
+        failures.push(error as Error);
+    }
+    if (failures.length > 0) {
+        evaluationFailed = true;
+        throw failures[0];
+    }
+
+    const resources = [...declared.entries()].map(([id, d]) => ({ ...d, inputs: inputs.get(id) ?? {} }));
+    return { stack, config, resources, outputs: (outputs ?? {}) as Record<string, any>, exports: exported };
+}
+
+const PROGRAM = path.join(PROJECT_ROOT, "index.ts");
+
+/** Evaluates index.ts for a stack, with its config read from the stack files as the CLI would. */
+export async function evaluateStack(stack: string, options: EvaluateOptions = {}): Promise<Evaluation> {
+    const config = { ...readStackConfig(stack), ...options.config };
+    return evaluate(
+        stack,
+        config,
+        () => {
+            // index.ts runs top-level code: load it afresh for every stack.
+            delete require.cache[require.resolve(PROGRAM)];
+            return require(PROGRAM);
+        },
+        options,
+    );
+}
+
+/** Query helpers over an evaluation's recorded resources. */
+export function ofType(evaluation: Evaluation, type: string): RecordedResource[] {
+    return evaluation.resources.filter((r) => r.type === type);
+}
+
+export function byName(evaluation: Evaluation, type: string, name: string): RecordedResource {
+    const found = evaluation.resources.find((r) => r.type === type && r.name === name);
+    if (found === undefined) {
+        const names = ofType(evaluation, type).map((r) => r.name);
+        throw new Error(`No ${type} named "${name}" in stack ${evaluation.stack}; there are: ${names.join(", ") || "none"}`);
+    }
+    return found;
+}
