@@ -1,0 +1,149 @@
+import { expect } from "chai";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { CONFIG_KEYS, RawConfig, validateConfig } from "../components/config";
+import { assertNameFits } from "../components/naming";
+import { readProject, readStackConfig } from "../tools/stack-files";
+import { STACKS } from "./helpers/stacks";
+
+/** A stack's raw config as the program's loadConfig would see it. */
+function rawConfig(stack: string): Record<string, string> {
+    const raw: Record<string, string> = {};
+    for (const [key, value] of Object.entries(readStackConfig(stack))) {
+        raw[key.startsWith("slack-clone:") ? key.slice("slack-clone:".length) : key] = value;
+    }
+    return raw;
+}
+
+function expectInvalid(raw: RawConfig, ...fragments: string[]): void {
+    expect(() => validateConfig(raw)).to.throw(Error).that.satisfies((e: Error) => {
+        for (const fragment of fragments) expect(e.message).to.include(fragment);
+        return true;
+    });
+}
+
+describe("stack config", () => {
+    it("has exactly the three environments, each valid", () => {
+        expect(STACKS).to.deep.equal(["development", "production", "staging"]);
+        for (const stack of STACKS) expect(validateConfig(rawConfig(stack)).environment).to.equal(stack);
+    });
+
+    it("Pulumi.yaml declares every key the program reads, with type and description", () => {
+        const declared = readProject().config;
+        expect(Object.keys(declared).sort()).to.deep.equal([...CONFIG_KEYS].sort());
+        for (const [key, declaration] of Object.entries(declared)) {
+            expect(["string", "boolean", "integer", "array"], key).to.include(declaration.type);
+            expect(declaration.description, key).to.be.a("string").that.is.not.empty;
+        }
+        // Only the values every stack must choose have no default.
+        const required = Object.entries(declared).filter(([, d]) => d.default === undefined).map(([k]) => k);
+        expect(required.sort()).to.deep.equal(["environment", "frontendUrl"]);
+    });
+
+    it("is frozen, so no component can change it", () => {
+        const config = validateConfig(rawConfig("production"));
+        expect(Object.isFrozen(config)).to.equal(true);
+    });
+
+    it("sets capabilities per stack: PITR in staging and production, protection in production only", () => {
+        const [dev, staging, prod] = ["development", "staging", "production"].map((s) => validateConfig(rawConfig(s)));
+        expect([dev.pointInTimeRecovery, staging.pointInTimeRecovery, prod.pointInTimeRecovery]).to.deep.equal([false, true, true]);
+        expect([dev.protectData, staging.protectData, prod.protectData]).to.deep.equal([false, false, true]);
+        expect([dev.multiAz, staging.multiAz, prod.multiAz]).to.deep.equal([false, false, true]);
+        expect([dev.alarms, staging.alarms, prod.alarms]).to.deep.equal([false, true, true]);
+        expect([dev.backups, staging.backups, prod.backups]).to.deep.equal([false, true, true]);
+        expect(prod.dataTrace, "production must not log request bodies").to.equal(false);
+    });
+
+    it("rejects an unknown environment name", () => {
+        expectInvalid({ ...rawConfig("staging"), environment: "prod" }, "environment", '"prod"', "development, staging, production");
+    });
+
+    it("rejects a frontendUrl that is not an absolute https origin", () => {
+        const staging = rawConfig("staging");
+        expectInvalid({ ...staging, frontendUrl: "chat.example.com" }, "frontendUrl", '"chat.example.com"', "https");
+        expectInvalid({ ...staging, frontendUrl: "https://chat.example.com/app" }, "frontendUrl", "no path");
+        expectInvalid({ ...staging, frontendUrl: "ftp://chat.example.com" }, "frontendUrl", '"ftp://chat.example.com"');
+    });
+
+    it("allows http://localhost only in development", () => {
+        expect(validateConfig({ ...rawConfig("development"), frontendUrl: "http://localhost:5173" }).frontendUrl).to.equal(
+            "http://localhost:5173",
+        );
+        expectInvalid({ ...rawConfig("staging"), frontendUrl: "http://localhost:3000" }, "frontendUrl", "http://localhost:3000", "only in development");
+        expectInvalid({ ...rawConfig("development"), frontendUrl: "http://chat.example.com" }, "frontendUrl");
+    });
+
+    it("rejects an invalid vpcCidr", () => {
+        const dev = rawConfig("development");
+        for (const bad of ["10.0.0.0", "10.0.0.0/8", "10.0.0.0/29", "300.0.0.0/16", "10.0.1.0/16", "ten/16"]) {
+            expectInvalid({ ...dev, vpcCidr: bad }, "vpcCidr", JSON.stringify(bad), "/16 to /28");
+        }
+        expect(validateConfig({ ...dev, vpcCidr: "172.16.0.0/20" }).vpcCidr).to.equal("172.16.0.0/20");
+    });
+
+    it("rejects a capability of the wrong type", () => {
+        expectInvalid({ ...rawConfig("production"), protectData: "yes" }, "protectData", '"yes"', "a boolean (true or false)");
+        expectInvalid({ ...rawConfig("production"), pointInTimeRecovery: "1" }, "pointInTimeRecovery", '"1"');
+        expectInvalid({ ...rawConfig("production"), redisNodeCount: "two" }, "redisNodeCount", '"two"', "an integer");
+    });
+
+    it("rejects values AWS would refuse", () => {
+        const prod = rawConfig("production");
+        expectInvalid({ ...prod, logRetentionDays: "42" }, "logRetentionDays", '"42"', "one of 1, 3, 5");
+        expectInvalid({ ...prod, "aws:region": "Europe" }, "aws:region", '"Europe"', "us-east-1");
+        expectInvalid({ ...prod, natGateways: "Many" }, "natGateways", "Single, OnePerAz");
+        expectInvalid({ ...prod, cdnPriceClass: "cheap" }, "cdnPriceClass");
+        expectInvalid({ ...prod, redisNodeCount: "1" }, "redisNodeCount", "at least 2 when multiAz");
+        expectInvalid({ ...prod, secondaryRegion: "us-east-1" }, "secondaryRegion", "other than aws:region");
+        expectInvalid({ ...prod, secondaryRegion: "" }, "secondaryRegion", "when multiRegion is true");
+        expectInvalid({ ...prod, alarmEmail: "ops" }, "alarmEmail", '"ops"');
+        expectInvalid({ ...prod, backendUrl: "backend:8000" }, "backendUrl");
+    });
+
+    it("requires an existing VPC and its subnets together", () => {
+        const dev = rawConfig("development");
+        expectInvalid({ ...dev, existingVpcId: "vpc-0123456789abcdef0" }, "existingPrivateSubnetIds", "at least two");
+        expectInvalid({ ...dev, existingPrivateSubnetIds: '["subnet-0123456789abcdef0"]' }, "existingVpcId");
+        expectInvalid({ ...dev, existingVpcId: "vpc-1", existingPrivateSubnetIds: "[]" }, "existingVpcId", '"vpc-1"');
+        const ok = validateConfig({
+            ...dev,
+            existingVpcId: "vpc-0123456789abcdef0",
+            existingPrivateSubnetIds: '["subnet-0123456789abcdef0","subnet-0123456789abcdef1"]',
+        });
+        expect(ok.existingVpc?.privateSubnetIds).to.have.length(2);
+    });
+
+    it("rejects names over AWS length limits", () => {
+        const long = `${"a".repeat(60)}.${"b".repeat(60)}.${"c".repeat(60)}.${"d".repeat(60)}.example.com`;
+        expectInvalid({ ...rawConfig("production"), customDomain: long, customDomainZoneId: "Z0123456789ABC" }, "customDomain", "253");
+        expectInvalid({ ...rawConfig("production"), customDomain: `${"a".repeat(64)}.example.com`, customDomainZoneId: "Z0123456789ABC" }, "customDomain");
+        expect(() => assertNameFits("elasticacheReplicationGroup", "slack-clone-redis-a-much-longer-environment")).to.throw(
+            /elasticacheReplicationGroup name "slack-clone-redis-a-much-longer-environment" is 43 characters; AWS allows at most 40/,
+        );
+    });
+
+    it("requires the hosted zone with a custom domain", () => {
+        expectInvalid({ ...rawConfig("production"), customDomain: "files.chat.example.com" }, "customDomainZoneId", "files.chat.example.com");
+    });
+
+    it("lists every problem in one error", () => {
+        expectInvalid({ ...rawConfig("staging"), environment: "qa", multiAz: "maybe", vpcCidr: "x" }, "environment", "multiAz", "vpcCidr");
+    });
+
+    it("reports a missing key instead of defaulting it", () => {
+        const { frontendUrl: _, ...raw } = rawConfig("staging");
+        expectInvalid(raw, "frontendUrl: missing");
+    });
+});
+
+describe("stack files", () => {
+    it("reject a key the project does not declare, naming it", () => {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "stack-"));
+        fs.copyFileSync("Pulumi.yaml", path.join(dir, "Pulumi.yaml"));
+        fs.writeFileSync(path.join(dir, "Pulumi.qa.yaml"), "config:\n  slack-clone:multiAZ: true\n");
+        expect(() => readStackConfig("qa", dir)).to.throw(/"slack-clone:multiAZ" is not a key of this project/);
+        expect(() => readStackConfig("nope", dir)).to.throw(/Unknown stack "nope".*Stacks: qa/);
+    });
+});
