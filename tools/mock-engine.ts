@@ -65,6 +65,10 @@ export const STANDARD_CALLS: Readonly<Record<string, CallHandler>> = {
 
 /** Outputs computed by AWS that the program reads, per resource type. */
 export const STANDARD_OUTPUTS: Readonly<Record<string, OutputFaker>> = {
+    "aws:cloudwatch/logGroup:LogGroup": (_, inputs, c) => ({ arn: `arn:aws:logs:${c.region}:${c.accountId}:log-group:${inputs.name}` }),
+    "aws:iam/role:Role": (_, inputs, c) => ({ arn: `arn:aws:iam::${c.accountId}:role/${inputs.name}` }),
+    "aws:lambda/function:Function": (_, inputs, c) => ({ arn: `arn:aws:lambda:${c.region}:${c.accountId}:function:${inputs.name}` }),
+    "aws:s3/bucket:Bucket": (_, inputs) => ({ arn: `arn:aws:s3:::${inputs.bucket}` }),
     "aws:dynamodb/table:Table": (_, inputs, c) => {
         const arn = `arn:aws:dynamodb:${c.region}:${c.accountId}:table/${inputs.name}`;
         return { arn, ...(inputs.streamEnabled ? { streamArn: `${arn}/stream/2026-01-01T00:00:00.000` } : {}) };

@@ -11,7 +11,8 @@ import { listStacks } from "./stack-files";
 const key = (r: RecordedResource) => `${r.type}::${r.name}`;
 
 function describe(r: RecordedResource): string {
-    const physical = typeof r.inputs.name === "string" && r.inputs.name !== r.name ? ` (${r.inputs.name})` : "";
+    const name = r.inputs.name ?? (r.type === "aws:s3/bucket:Bucket" ? r.inputs.bucket : undefined);
+    const physical = typeof name === "string" && name !== r.name ? ` (${name})` : "";
     const flags = [r.options.protect ? "protected" : "", r.options.retainOnDelete ? "retained on delete" : ""].filter(Boolean);
     return `${r.type}  ${r.name}${physical}${flags.length > 0 ? `  [${flags.join(", ")}]` : ""}`;
 }
