@@ -1,0 +1,404 @@
+import { expect } from "chai";
+import { Storage, StorageArgs } from "../components/storage";
+import { thumbnailCode } from "../components/thumbnail";
+import { Evaluation, MOCK_ACCOUNT_ID, RecordedResource, byName, evaluate, ofType } from "../tools/mock-engine";
+import { STACKS, serially, stackEvaluation } from "./helpers/stacks";
+
+const T = {
+    bucket: "aws:s3/bucket:Bucket",
+    encryption: "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+    publicAccess: "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",
+    policy: "aws:s3/bucketPolicy:BucketPolicy",
+    versioning: "aws:s3/bucketVersioning:BucketVersioning",
+    lifecycle: "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration",
+    cors: "aws:s3/bucketCorsConfiguration:BucketCorsConfiguration",
+    logging: "aws:s3/bucketLogging:BucketLogging",
+    replication: "aws:s3/bucketReplicationConfig:BucketReplicationConfig",
+    notification: "aws:s3/bucketNotification:BucketNotification",
+    provider: "pulumi:providers:aws",
+    role: "aws:iam/role:Role",
+    rolePolicy: "aws:iam/rolePolicy:RolePolicy",
+    logGroup: "aws:cloudwatch/logGroup:LogGroup",
+    function: "aws:lambda/function:Function",
+    permission: "aws:lambda/permission:Permission",
+    invokeConfig: "aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig",
+} as const;
+
+/** What each stack's config should produce. */
+const EXPECTED: Record<string, { origin: string; accessLogs: boolean; replicaRegion?: string; protect: boolean; logDays: number }> = {
+    development: { origin: "http://localhost:3000", accessLogs: false, protect: false, logDays: 30 },
+    staging: { origin: "https://staging.chat.example.com", accessLogs: true, protect: false, logDays: 90 },
+    production: { origin: "https://chat.example.com", accessLogs: true, replicaRegion: "us-west-2", protect: true, logDays: 365 },
+};
+
+const key = (r: RecordedResource) => `${r.type}::${r.name}`;
+const arn = (bucket: string) => `arn:aws:s3:::${bucket}`;
+const bucketName = (what: string, stack: string) => `slack-clone-${what}-${stack}-${MOCK_ACCOUNT_ID}`;
+const tlsOnly = (bucket: string) => ({
+    Sid: "DenyInsecureTransport",
+    Effect: "Deny",
+    Principal: "*",
+    Action: "s3:*",
+    Resource: [arn(bucket), `${arn(bucket)}/*`],
+    Condition: { Bool: { "aws:SecureTransport": "false" } },
+});
+
+/** Resources of `type` that configure bucket `bucket`. */
+const forBucket = (evaluation: Evaluation, type: string, bucket: string) => ofType(evaluation, type).filter((r) => r.inputs.bucket === bucket);
+
+describe("Storage stacks", () => {
+    it("cover exactly the stacks this spec expects", () => {
+        expect(STACKS).to.deep.equal(Object.keys(EXPECTED).sort());
+    });
+});
+
+for (const stack of STACKS) {
+    const expected = EXPECTED[stack];
+    const files = bucketName("files", stack);
+    const thumbnails = bucketName("thumbnails", stack);
+    const logs = bucketName("s3-logs", stack);
+    const replica = bucketName("files-replica", stack);
+    const buckets = [files, thumbnails, ...(expected.accessLogs ? [logs] : []), ...(expected.replicaRegion ? [replica] : [])];
+    const functionName = `slack-clone-thumbnail-${stack}`;
+
+    describe(`Storage in ${stack}`, () => {
+        let evaluation: Evaluation;
+        const storageKey = "slack-clone:storage:Storage::storage";
+        const one = (type: string, bucket: string) => {
+            const found = forBucket(evaluation, type, bucket);
+            expect(found, `${type} of ${bucket}`).to.have.length(1);
+            return found[0];
+        };
+
+        before(async () => {
+            evaluation = await stackEvaluation(stack);
+        });
+
+        it(`creates the buckets ${buckets.map((b) => b.replace(`-${stack}-${MOCK_ACCOUNT_ID}`, "")).join(", ")}, named slack-clone-{what}-{environment}-{account}`, () => {
+            const created = ofType(evaluation, T.bucket);
+            expect(created.map((b) => b.inputs.bucket)).to.have.members(buckets);
+            expect(created).to.have.length(buckets.length);
+            for (const b of created) {
+                expect(b.options.parent).to.equal(storageKey);
+                expect(b.inputs.bucket).to.match(/^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$/);
+                expect(b.inputs.forceDestroy, b.name).to.equal(undefined);
+            }
+        });
+
+        it("encrypts every bucket with SSE-S3 and blocks all public access", () => {
+            for (const bucket of buckets) {
+                expect(one(T.encryption, bucket).inputs.rules).to.deep.equal([{ applyServerSideEncryptionByDefault: { sseAlgorithm: "AES256" } }]);
+                const { bucket: _, ...block } = one(T.publicAccess, bucket).inputs;
+                expect(block, bucket).to.deep.equal({ blockPublicAcls: true, blockPublicPolicy: true, ignorePublicAcls: true, restrictPublicBuckets: true });
+            }
+        });
+
+        it("gives every bucket exactly one policy, denying requests without TLS first, created after its public access block", () => {
+            for (const bucket of buckets) {
+                const policy = one(T.policy, bucket);
+                expect(policy.inputs.policy.Version).to.equal("2012-10-17");
+                expect(policy.inputs.policy.Statement[0]).to.deep.equal(tlsOnly(bucket));
+                expect(policy.options.dependsOn).to.include(key(one(T.publicAccess, bucket)));
+                expect(policy.options.parent).to.equal(storageKey);
+            }
+            // index.ts attaches the files policy with no extra statement yet.
+            expect(one(T.policy, files).inputs.policy.Statement).to.have.length(1);
+            expect(one(T.policy, thumbnails).inputs.policy.Statement).to.have.length(1);
+        });
+
+        it(`versions the files bucket and allows GET/PUT/POST from ${expected.origin} only`, () => {
+            expect(one(T.versioning, files).inputs).to.deep.equal({ bucket: files, versioningConfiguration: { status: "Enabled" } });
+            expect(one(T.cors, files).inputs.corsRules).to.deep.equal([
+                { allowedMethods: ["GET", "PUT", "POST"], allowedOrigins: [expected.origin], allowedHeaders: ["*"], maxAgeSeconds: 3000 },
+            ]);
+            expect(forBucket(evaluation, T.cors, thumbnails)).to.deep.equal([]);
+        });
+
+        const mfaDelete = stack === "production";
+        it(
+            mfaDelete
+                ? "expects MFA delete on the files bucket, so gives it and its replica no lifecycle rules (S3 refuses them there)"
+                : "expires files after 365 days and replaced versions after 30",
+            () => {
+                expect(evaluation.config["slack-clone:mfaDelete"]).to.equal(String(mfaDelete));
+                const rules = forBucket(evaluation, T.lifecycle, files).map((r) => r.inputs.rules);
+                if (mfaDelete) {
+                    expect(rules).to.deep.equal([]);
+                    expect(forBucket(evaluation, T.lifecycle, replica)).to.deep.equal([]);
+                } else {
+                    expect(rules).to.deep.equal([
+                        [{ id: "expire-files", status: "Enabled", filter: {}, expiration: { days: 365 }, noncurrentVersionExpiration: { noncurrentDays: 30 } }],
+                    ]);
+                }
+            },
+        );
+
+        it("expires thumbnails after 90 days; every lifecycle rule has a filter", () => {
+            expect(one(T.lifecycle, thumbnails).inputs.rules).to.deep.equal([
+                { id: "expire-thumbnails", status: "Enabled", filter: {}, expiration: { days: 90 } },
+            ]);
+            for (const lifecycle of ofType(evaluation, T.lifecycle)) {
+                for (const rule of lifecycle.inputs.rules) expect(rule.filter, lifecycle.name).to.deep.equal({});
+            }
+        });
+
+        if (expected.accessLogs) {
+            it(`logs access to both buckets in a log bucket of its own, kept ${expected.logDays} days`, () => {
+                const logging = ofType(evaluation, T.logging);
+                expect(logging.map((l) => l.inputs)).to.deep.equal([
+                    { bucket: files, targetBucket: logs, targetPrefix: "files/" },
+                    { bucket: thumbnails, targetBucket: logs, targetPrefix: "thumbnails/" },
+                ]);
+                const policy = one(T.policy, logs);
+                for (const l of logging) expect(l.options.dependsOn).to.deep.equal([key(policy)]);
+                expect(policy.inputs.policy.Statement.slice(1)).to.deep.equal([
+                    {
+                        Sid: "AllowServerAccessLogDelivery",
+                        Effect: "Allow",
+                        Principal: { Service: "logging.s3.amazonaws.com" },
+                        Action: "s3:PutObject",
+                        Resource: [`${arn(logs)}/files/*`, `${arn(logs)}/thumbnails/*`],
+                        Condition: {
+                            ArnLike: { "aws:SourceArn": [arn(files), arn(thumbnails)] },
+                            StringEquals: { "aws:SourceAccount": MOCK_ACCOUNT_ID },
+                        },
+                    },
+                ]);
+                expect(one(T.lifecycle, logs).inputs.rules).to.deep.equal([
+                    { id: "expire-access-logs", status: "Enabled", filter: {}, expiration: { days: expected.logDays } },
+                ]);
+            });
+        } else {
+            it("has no access logging", () => {
+                expect(ofType(evaluation, T.logging)).to.deep.equal([]);
+            });
+        }
+
+        if (expected.replicaRegion) {
+            it(`replicates the files bucket to a versioned bucket in ${expected.replicaRegion}, through its own provider`, () => {
+                const provider = byName(evaluation, T.provider, "storage-secondary");
+                expect(provider.inputs.region).to.equal(expected.replicaRegion);
+                const replicaResources = evaluation.resources.filter((r) => r.inputs.bucket === replica);
+                expect(replicaResources.map((r) => r.type).sort()).to.deep.equal([T.bucket, T.policy, T.publicAccess, T.encryption, T.versioning].sort());
+                for (const r of replicaResources) expect(r.options.provider, r.name).to.equal(key(provider));
+                expect(one(T.versioning, replica).inputs.versioningConfiguration).to.deep.equal({ status: "Enabled" });
+
+                const replication = one(T.replication, files);
+                expect(replication.inputs).to.deep.equal({
+                    bucket: files,
+                    role: `arn:aws:iam::${MOCK_ACCOUNT_ID}:role/slack-clone-files-replication-${stack}`,
+                    rules: [
+                        {
+                            id: "files-to-secondary-region",
+                            status: "Enabled",
+                            filter: {},
+                            deleteMarkerReplication: { status: "Disabled" },
+                            destination: { bucket: arn(replica), storageClass: "STANDARD" },
+                        },
+                    ],
+                });
+                expect(replication.options.dependsOn).to.have.members([
+                    key(one(T.versioning, files)),
+                    key(one(T.versioning, replica)),
+                    key(byName(evaluation, T.rolePolicy, "storage-replication-policy")),
+                ]);
+            });
+
+            it("replicates with a role that S3 alone assumes for this bucket, allowed exactly the replication actions", () => {
+                const role = byName(evaluation, T.role, "storage-replication-role");
+                expect(role.inputs.assumeRolePolicy.Statement).to.deep.equal([
+                    {
+                        Effect: "Allow",
+                        Principal: { Service: "s3.amazonaws.com" },
+                        Action: "sts:AssumeRole",
+                        Condition: { StringEquals: { "aws:SourceAccount": MOCK_ACCOUNT_ID }, ArnLike: { "aws:SourceArn": arn(files) } },
+                    },
+                ]);
+                expect(byName(evaluation, T.rolePolicy, "storage-replication-policy").inputs.policy.Statement).to.deep.equal([
+                    { Effect: "Allow", Action: ["s3:GetReplicationConfiguration", "s3:ListBucket"], Resource: arn(files) },
+                    {
+                        Effect: "Allow",
+                        Action: ["s3:GetObjectVersionForReplication", "s3:GetObjectVersionAcl", "s3:GetObjectVersionTagging"],
+                        Resource: `${arn(files)}/*`,
+                    },
+                    { Effect: "Allow", Action: ["s3:ReplicateObject", "s3:ReplicateTags"], Resource: `${arn(replica)}/*` },
+                ]);
+            });
+        } else {
+            it("has no replication", () => {
+                expect([...ofType(evaluation, T.replication), ...ofType(evaluation, T.provider)]).to.deep.equal([]);
+            });
+        }
+
+        it(
+            expected.protect
+                ? "protects every bucket (protect, retainOnDelete) and retains each bucket's configuration with it"
+                : "leaves buckets and their configuration unprotected",
+            () => {
+                const s3 = evaluation.resources.filter((r) => r.type.startsWith("aws:s3/") && r.type !== T.notification);
+                for (const r of s3) {
+                    const isBucket = r.type === T.bucket;
+                    expect(r.options.protect === true, `${r.name} protect`).to.equal(expected.protect && isBucket);
+                    expect(r.options.retainOnDelete === true, `${r.name} retainOnDelete`).to.equal(expected.protect);
+                }
+                const notData = evaluation.resources.filter((r) => [T.role, T.rolePolicy, T.function, T.logGroup, T.notification].includes(r.type as never));
+                for (const r of notData) expect([r.options.protect, r.options.retainOnDelete], r.name).to.deep.equal([undefined, undefined]);
+            },
+        );
+
+        it(`runs the thumbnail function ${functionName}: nodejs24.x on x86_64, 512 MB, 30 s, its own log group kept ${expected.logDays} days`, () => {
+            const fn = byName(evaluation, T.function, "storage-thumbnail");
+            const { code, ...inputs } = fn.inputs;
+            expect(inputs).to.deep.equal({
+                name: functionName,
+                role: `arn:aws:iam::${MOCK_ACCOUNT_ID}:role/${functionName}`,
+                runtime: "nodejs24.x",
+                architectures: ["x86_64"],
+                handler: "index.handler",
+                memorySize: 512,
+                timeout: 30,
+                environment: { variables: { THUMBNAILS_BUCKET: thumbnails, THUMBNAIL_MAX_DIMENSION: "256" } },
+                loggingConfig: { logFormat: "Text", logGroup: `/aws/lambda/${functionName}` },
+            });
+            expect(fn.options.parent).to.equal("slack-clone:storage:ThumbnailFunction::storage-thumbnail");
+            expect(fn.options.dependsOn).to.deep.equal([`${T.rolePolicy}::storage-thumbnail-policy`]);
+            expect(byName(evaluation, T.logGroup, "storage-thumbnail-logs").inputs).to.deep.equal({
+                name: `/aws/lambda/${functionName}`,
+                retentionInDays: expected.logDays,
+            });
+            expect(byName(evaluation, T.invokeConfig, "storage-thumbnail-async").inputs).to.deep.equal({
+                functionName,
+                maximumRetryAttempts: 2,
+            });
+        });
+
+        it("ships the built code archive: the bundled handler and sharp's linux-x64 packages", async () => {
+            const recorded = byName(evaluation, T.function, "storage-thumbnail").inputs.code;
+            const built = await thumbnailCode().assets;
+            expect(Object.keys(await recorded.assets).sort()).to.deep.equal(Object.keys(built).sort());
+        });
+
+        it("lets the function read uploads/*, write thumbnails/* and its own logs, nothing else", () => {
+            const role = byName(evaluation, T.role, "storage-thumbnail-role");
+            expect(role.inputs.name).to.equal(functionName);
+            expect(role.inputs.assumeRolePolicy.Statement).to.deep.equal([
+                { Sid: "AllowAssumeRole", Effect: "Allow", Principal: { Service: "lambda.amazonaws.com" }, Action: "sts:AssumeRole" },
+            ]);
+            const policy = byName(evaluation, T.rolePolicy, "storage-thumbnail-policy");
+            expect(policy.inputs.role).to.equal(`${T.role}::storage-thumbnail-role`);
+            expect(policy.inputs.policy.Statement).to.deep.equal([
+                { Sid: "ReadUploads", Effect: "Allow", Action: "s3:GetObject", Resource: `${arn(files)}/uploads/*` },
+                { Sid: "WriteThumbnails", Effect: "Allow", Action: "s3:PutObject", Resource: `${arn(thumbnails)}/thumbnails/*` },
+                {
+                    Sid: "WriteLogs",
+                    Effect: "Allow",
+                    Action: ["logs:CreateLogStream", "logs:PutLogEvents"],
+                    Resource: `arn:aws:logs:us-east-1:${MOCK_ACCOUNT_ID}:log-group:/aws/lambda/${functionName}:*`,
+                },
+            ]);
+            const fnRoles = ofType(evaluation, T.role).filter((r) => r.name.startsWith("storage-thumbnail"));
+            expect(fnRoles).to.have.length(1);
+        });
+
+        it("triggers on ObjectCreated of uploads/*.jpg in the files bucket only, after S3 may invoke it (this bucket, this account)", () => {
+            const permission = byName(evaluation, T.permission, "storage-thumbnail-invoke");
+            expect(permission.inputs).to.deep.equal({
+                function: functionName,
+                action: "lambda:InvokeFunction",
+                principal: "s3.amazonaws.com",
+                sourceArn: arn(files),
+                sourceAccount: MOCK_ACCOUNT_ID,
+            });
+            const notifications = ofType(evaluation, T.notification);
+            expect(notifications).to.have.length(1);
+            expect(notifications[0].inputs).to.deep.equal({
+                bucket: files,
+                lambdaFunctions: [
+                    {
+                        lambdaFunctionArn: `arn:aws:lambda:us-east-1:${MOCK_ACCOUNT_ID}:function:${functionName}`,
+                        events: ["s3:ObjectCreated:*"],
+                        filterPrefix: "uploads/",
+                        filterSuffix: ".jpg",
+                    },
+                ],
+            });
+            expect(notifications[0].options.dependsOn).to.deep.equal([key(permission)]);
+        });
+
+        it("exports the bucket names and ARNs and the function name" + (expected.replicaRegion ? ", and the replica's name" : ""), () => {
+            const { outputs } = evaluation;
+            expect(outputs.filesBucketName).to.equal(files);
+            expect(outputs.filesBucketArn).to.equal(arn(files));
+            expect(outputs.thumbnailsBucketName).to.equal(thumbnails);
+            expect(outputs.thumbnailsBucketArn).to.equal(arn(thumbnails));
+            expect(outputs.thumbnailFunctionName).to.equal(functionName);
+            expect(outputs.filesReplicaBucketName).to.equal(expected.replicaRegion ? replica : undefined);
+        });
+    });
+}
+
+describe("Storage.attachFilesBucketPolicy", () => {
+    const args: StorageArgs = {
+        environment: "staging",
+        frontendUrl: "https://chat.example.com",
+        accessLogging: false,
+        protectData: false,
+        multiRegion: false,
+        mfaDelete: false,
+        logRetentionDays: 30,
+        thumbnailMaxDimension: 256,
+    };
+    const files = bucketName("files", "staging");
+    const cdnArn = "arn:aws:cloudfront::123456789012:distribution/EDFDVBD6EXAMPLE";
+    let evaluation: Evaluation;
+    let secondCall: Error | undefined;
+
+    before(async () => {
+        evaluation = await serially(() =>
+            evaluate("staging", { "aws:region": "us-east-1" }, () => {
+                const storage = new Storage("storage", args);
+                storage.attachFilesBucketPolicy([
+                    {
+                        Sid: "AllowCloudFrontRead",
+                        Effect: "Allow",
+                        Principal: { Service: "cloudfront.amazonaws.com" },
+                        Action: "s3:GetObject",
+                        Resource: storage.filesBucketArn.apply((a) => `${a}/*`),
+                        Condition: { StringEquals: { "AWS:SourceArn": cdnArn } },
+                    },
+                ]);
+                try {
+                    storage.attachFilesBucketPolicy([]);
+                } catch (error) {
+                    secondCall = error as Error;
+                }
+                return {};
+            }),
+        );
+    });
+
+    it("creates the files bucket's one policy: TLS-only, then the extra statements, inside Storage, after the public access block", () => {
+        const policies = forBucket(evaluation, T.policy, files);
+        expect(policies).to.have.length(1);
+        expect(policies[0].inputs.policy.Statement).to.deep.equal([
+            tlsOnly(files),
+            {
+                Sid: "AllowCloudFrontRead",
+                Effect: "Allow",
+                Principal: { Service: "cloudfront.amazonaws.com" },
+                Action: "s3:GetObject",
+                Resource: `${arn(files)}/*`,
+                Condition: { StringEquals: { "AWS:SourceArn": cdnArn } },
+            },
+        ]);
+        expect(policies[0].options.parent).to.equal("slack-clone:storage:Storage::storage");
+        expect(policies[0].options.dependsOn).to.deep.equal([`${T.publicAccess}::storage-files-public-access`]);
+    });
+
+    it("refuses a second call, which would overwrite the first policy", () => {
+        expect(secondCall?.message).to.equal(
+            'Storage "storage": the files bucket policy was already attached; S3 keeps one policy per bucket, ' +
+                "so pass every statement in a single attachFilesBucketPolicy call",
+        );
+    });
+});
