@@ -302,7 +302,7 @@ export function validateConfig(raw: RawConfig): StackConfig {
     };
 
     // The longest names this stack will create (an account id is 12 digits).
-    c.name("s3Bucket", physicalName("thumbnails", environment, "123456789012"));
+    c.name("s3Bucket", physicalName("files-replica", environment, "123456789012"));
     c.name("elasticacheReplicationGroup", physicalName("redis", environment));
     c.name("lambdaFunction", physicalName("thumbnail", environment));
 

@@ -41,10 +41,10 @@ interface PrivateBucket {
 type LifecycleRule = aws.types.input.s3.BucketLifecycleConfigurationRule;
 
 /** Expiry of uploaded files and of their noncurrent versions (days). */
-export const FILES_EXPIRE_DAYS = 365;
-export const FILES_NONCURRENT_EXPIRE_DAYS = 30;
-export const THUMBNAILS_EXPIRE_DAYS = 90;
-export const CORS_MAX_AGE_SECONDS = 3000;
+const FILES_EXPIRE_DAYS = 365;
+const FILES_NONCURRENT_EXPIRE_DAYS = 30;
+const THUMBNAILS_EXPIRE_DAYS = 90;
+const CORS_MAX_AGE_SECONDS = 3000;
 /** Access logs of each bucket go under this prefix of the log bucket. */
 const LOG_PREFIXES = { files: "files/", thumbnails: "thumbnails/" } as const;
 
@@ -208,6 +208,30 @@ export class Storage extends pulumi.ComponentResource {
         this.createFilesLifecycle("files-replica", replica.bucket, provider);
         this.createBucketPolicy("files-replica", replica, [], provider);
 
+        const { role, rolePolicy } = this.createReplicationRole(replica.bucket);
+        new aws.s3.BucketReplicationConfig(
+            `${this.name}-files-replication`,
+            {
+                bucket: this.filesBucket.bucket,
+                role: role.arn,
+                rules: [
+                    {
+                        id: "files-to-secondary-region",
+                        status: "Enabled",
+                        filter: {},
+                        // A deletion in the primary region does not hide the copy.
+                        deleteMarkerReplication: { status: "Disabled" },
+                        destination: { bucket: replica.bucket.arn, storageClass: "STANDARD" },
+                    },
+                ],
+            },
+            { ...this.configOptions(), dependsOn: [this.files.versioning, replicaVersioning, rolePolicy] },
+        );
+        return replica.bucket;
+    }
+
+    /** A role that S3 alone assumes, for this bucket, to read its versions and write them to the replica. */
+    private createReplicationRole(replica: aws.s3.Bucket): { role: aws.iam.Role; rolePolicy: aws.iam.RolePolicy } {
         const source = this.filesBucket.arn;
         const role = new aws.iam.Role(
             `${this.name}-replication-role`,
@@ -243,32 +267,14 @@ export class Storage extends pulumi.ComponentResource {
                         {
                             Effect: "Allow",
                             Action: ["s3:ReplicateObject", "s3:ReplicateTags"],
-                            Resource: pulumi.interpolate`${replica.bucket.arn}/*`,
+                            Resource: pulumi.interpolate`${replica.arn}/*`,
                         },
                     ],
                 },
             },
             { parent: this },
         );
-        new aws.s3.BucketReplicationConfig(
-            `${this.name}-files-replication`,
-            {
-                bucket: this.filesBucket.bucket,
-                role: role.arn,
-                rules: [
-                    {
-                        id: "files-to-secondary-region",
-                        status: "Enabled",
-                        filter: {},
-                        // A deletion in the primary region does not hide the copy.
-                        deleteMarkerReplication: { status: "Disabled" },
-                        destination: { bucket: replica.bucket.arn, storageClass: "STANDARD" },
-                    },
-                ],
-            },
-            { ...this.configOptions(), dependsOn: [this.files.versioning, replicaVersioning, rolePolicy] },
-        );
-        return replica.bucket;
+        return { role, rolePolicy };
     }
 
     /** `slack-clone-{what}-{environment}-{accountId}`, encrypted (SSE-S3), all public access blocked. */
@@ -288,6 +294,7 @@ export class Storage extends pulumi.ComponentResource {
         );
         return { bucket, publicAccessBlock };
     }
+
     private createVersioning(resource: string, bucket: aws.s3.Bucket, provider?: aws.Provider): aws.s3.BucketVersioning {
         // MFA delete is never set here: only the root account can switch it on (README, "MFA delete").
         return new aws.s3.BucketVersioning(

@@ -21,11 +21,11 @@ export interface ThumbnailFunctionArgs {
     readonly logRetentionDays: number;
 }
 
-export const THUMBNAIL_RUNTIME = "nodejs24.x";
-export const THUMBNAIL_MEMORY_MB = 512;
-export const THUMBNAIL_TIMEOUT_SECONDS = 30;
+const THUMBNAIL_RUNTIME = "nodejs24.x";
+const THUMBNAIL_MEMORY_MB = 512;
+const THUMBNAIL_TIMEOUT_SECONDS = 30;
 /** Asynchronous invocations that fail are retried this many times, then dropped. */
-export const THUMBNAIL_RETRY_ATTEMPTS = 2;
+const THUMBNAIL_RETRY_ATTEMPTS = 2;
 
 /**
  * The thumbnail Lambda (functions/thumbnail), its role, log group and S3 trigger: ObjectCreated on
