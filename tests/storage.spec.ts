@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import { Storage, StorageArgs } from "../components/storage";
 import { thumbnailCode } from "../components/thumbnail";
-import { Evaluation, MOCK_ACCOUNT_ID, RecordedResource, byName, evaluate, ofType } from "../tools/mock-engine";
+import { Evaluation, MOCK_ACCOUNT_ID, RecordedResource, byName, evaluate } from "../tools/mock-engine";
 import { STACKS, serially, stackEvaluation } from "./helpers/stacks";
 
 const T = {
@@ -43,8 +43,21 @@ const tlsOnly = (bucket: string) => ({
     Condition: { Bool: { "aws:SecureTransport": "false" } },
 });
 
+const STORAGE = "slack-clone:storage:Storage::storage";
+
+/** Resources declared inside the Storage component (its children, and theirs). */
+function storageResources(evaluation: Evaluation): RecordedResource[] {
+    const parents = new Map(evaluation.resources.map((r) => [key(r), r.options.parent]));
+    const inside = (r: RecordedResource) => {
+        for (let parent = r.options.parent; parent !== undefined; parent = parents.get(parent)) if (parent === STORAGE) return true;
+        return false;
+    };
+    return evaluation.resources.filter(inside);
+}
+
 /** Resources of `type` that configure bucket `bucket`. */
-const forBucket = (evaluation: Evaluation, type: string, bucket: string) => ofType(evaluation, type).filter((r) => r.inputs.bucket === bucket);
+const forBucket = (resources: readonly RecordedResource[], type: string, bucket: string) =>
+    resources.filter((r) => r.type === type && r.inputs.bucket === bucket);
 
 describe("Storage stacks", () => {
     it("cover exactly the stacks this spec expects", () => {
@@ -63,23 +76,25 @@ for (const stack of STACKS) {
 
     describe(`Storage in ${stack}`, () => {
         let evaluation: Evaluation;
-        const storageKey = "slack-clone:storage:Storage::storage";
+        let resources: RecordedResource[];
+        const of = (type: string) => resources.filter((r) => r.type === type);
         const one = (type: string, bucket: string) => {
-            const found = forBucket(evaluation, type, bucket);
+            const found = forBucket(resources, type, bucket);
             expect(found, `${type} of ${bucket}`).to.have.length(1);
             return found[0];
         };
 
         before(async () => {
             evaluation = await stackEvaluation(stack);
+            resources = storageResources(evaluation);
         });
 
         it(`creates the buckets ${buckets.map((b) => b.replace(`-${stack}-${MOCK_ACCOUNT_ID}`, "")).join(", ")}, named slack-clone-{what}-{environment}-{account}`, () => {
-            const created = ofType(evaluation, T.bucket);
+            const created = of(T.bucket);
             expect(created.map((b) => b.inputs.bucket)).to.have.members(buckets);
             expect(created).to.have.length(buckets.length);
             for (const b of created) {
-                expect(b.options.parent).to.equal(storageKey);
+                expect(b.options.parent).to.equal(STORAGE);
                 expect(b.inputs.bucket).to.match(/^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$/);
                 expect(b.inputs.forceDestroy, b.name).to.equal(undefined);
             }
@@ -99,7 +114,7 @@ for (const stack of STACKS) {
                 expect(policy.inputs.policy.Version).to.equal("2012-10-17");
                 expect(policy.inputs.policy.Statement[0]).to.deep.equal(tlsOnly(bucket));
                 expect(policy.options.dependsOn).to.include(key(one(T.publicAccess, bucket)));
-                expect(policy.options.parent).to.equal(storageKey);
+                expect(policy.options.parent).to.equal(STORAGE);
             }
             // index.ts attaches the files policy with no extra statement yet.
             expect(one(T.policy, files).inputs.policy.Statement).to.have.length(1);
@@ -111,7 +126,7 @@ for (const stack of STACKS) {
             expect(one(T.cors, files).inputs.corsRules).to.deep.equal([
                 { allowedMethods: ["GET", "PUT", "POST"], allowedOrigins: [expected.origin], allowedHeaders: ["*"], maxAgeSeconds: 3000 },
             ]);
-            expect(forBucket(evaluation, T.cors, thumbnails)).to.deep.equal([]);
+            expect(forBucket(resources, T.cors, thumbnails)).to.deep.equal([]);
         });
 
         const mfaDelete = stack === "production";
@@ -121,10 +136,10 @@ for (const stack of STACKS) {
                 : "expires files after 365 days and replaced versions after 30",
             () => {
                 expect(evaluation.config["slack-clone:mfaDelete"]).to.equal(String(mfaDelete));
-                const rules = forBucket(evaluation, T.lifecycle, files).map((r) => r.inputs.rules);
+                const rules = forBucket(resources, T.lifecycle, files).map((r) => r.inputs.rules);
                 if (mfaDelete) {
                     expect(rules).to.deep.equal([]);
-                    expect(forBucket(evaluation, T.lifecycle, replica)).to.deep.equal([]);
+                    expect(forBucket(resources, T.lifecycle, replica)).to.deep.equal([]);
                 } else {
                     expect(rules).to.deep.equal([
                         [{ id: "expire-files", status: "Enabled", filter: {}, expiration: { days: 365 }, noncurrentVersionExpiration: { noncurrentDays: 30 } }],
@@ -137,14 +152,14 @@ for (const stack of STACKS) {
             expect(one(T.lifecycle, thumbnails).inputs.rules).to.deep.equal([
                 { id: "expire-thumbnails", status: "Enabled", filter: {}, expiration: { days: 90 } },
             ]);
-            for (const lifecycle of ofType(evaluation, T.lifecycle)) {
+            for (const lifecycle of of(T.lifecycle)) {
                 for (const rule of lifecycle.inputs.rules) expect(rule.filter, lifecycle.name).to.deep.equal({});
             }
         });
 
         if (expected.accessLogs) {
             it(`logs access to both buckets in a log bucket of its own, kept ${expected.logDays} days`, () => {
-                const logging = ofType(evaluation, T.logging);
+                const logging = of(T.logging);
                 expect(logging.map((l) => l.inputs)).to.deep.equal([
                     { bucket: files, targetBucket: logs, targetPrefix: "files/" },
                     { bucket: thumbnails, targetBucket: logs, targetPrefix: "thumbnails/" },
@@ -170,7 +185,7 @@ for (const stack of STACKS) {
             });
         } else {
             it("has no access logging", () => {
-                expect(ofType(evaluation, T.logging)).to.deep.equal([]);
+                expect(of(T.logging)).to.deep.equal([]);
             });
         }
 
@@ -178,7 +193,7 @@ for (const stack of STACKS) {
             it(`replicates the files bucket to a versioned bucket in ${expected.replicaRegion}, through its own provider`, () => {
                 const provider = byName(evaluation, T.provider, "storage-secondary");
                 expect(provider.inputs.region).to.equal(expected.replicaRegion);
-                const replicaResources = evaluation.resources.filter((r) => r.inputs.bucket === replica);
+                const replicaResources = resources.filter((r) => r.inputs.bucket === replica);
                 expect(replicaResources.map((r) => r.type).sort()).to.deep.equal([T.bucket, T.policy, T.publicAccess, T.encryption, T.versioning].sort());
                 for (const r of replicaResources) expect(r.options.provider, r.name).to.equal(key(provider));
                 expect(one(T.versioning, replica).inputs.versioningConfiguration).to.deep.equal({ status: "Enabled" });
@@ -226,7 +241,7 @@ for (const stack of STACKS) {
             });
         } else {
             it("has no replication", () => {
-                expect([...ofType(evaluation, T.replication), ...ofType(evaluation, T.provider)]).to.deep.equal([]);
+                expect([...of(T.replication), ...of(T.provider)]).to.deep.equal([]);
             });
         }
 
@@ -235,13 +250,13 @@ for (const stack of STACKS) {
                 ? "protects every bucket (protect, retainOnDelete) and retains each bucket's configuration with it"
                 : "leaves buckets and their configuration unprotected",
             () => {
-                const s3 = evaluation.resources.filter((r) => r.type.startsWith("aws:s3/") && r.type !== T.notification);
+                const s3 = resources.filter((r) => r.type.startsWith("aws:s3/") && r.type !== T.notification);
                 for (const r of s3) {
                     const isBucket = r.type === T.bucket;
                     expect(r.options.protect === true, `${r.name} protect`).to.equal(expected.protect && isBucket);
                     expect(r.options.retainOnDelete === true, `${r.name} retainOnDelete`).to.equal(expected.protect);
                 }
-                const notData = evaluation.resources.filter((r) => [T.role, T.rolePolicy, T.function, T.logGroup, T.notification].includes(r.type as never));
+                const notData = resources.filter((r) => [T.role, T.rolePolicy, T.function, T.logGroup, T.notification].includes(r.type as never));
                 for (const r of notData) expect([r.options.protect, r.options.retainOnDelete], r.name).to.deep.equal([undefined, undefined]);
             },
         );
@@ -296,7 +311,7 @@ for (const stack of STACKS) {
                     Resource: `arn:aws:logs:us-east-1:${MOCK_ACCOUNT_ID}:log-group:/aws/lambda/${functionName}:*`,
                 },
             ]);
-            const fnRoles = ofType(evaluation, T.role).filter((r) => r.name.startsWith("storage-thumbnail"));
+            const fnRoles = of(T.role).filter((r) => r.name.startsWith("storage-thumbnail"));
             expect(fnRoles).to.have.length(1);
         });
 
@@ -309,7 +324,7 @@ for (const stack of STACKS) {
                 sourceArn: arn(files),
                 sourceAccount: MOCK_ACCOUNT_ID,
             });
-            const notifications = ofType(evaluation, T.notification);
+            const notifications = of(T.notification);
             expect(notifications).to.have.length(1);
             expect(notifications[0].inputs).to.deep.equal({
                 bucket: files,
@@ -378,7 +393,7 @@ describe("Storage.attachFilesBucketPolicy", () => {
     });
 
     it("creates the files bucket's one policy: TLS-only, then the extra statements, inside Storage, after the public access block", () => {
-        const policies = forBucket(evaluation, T.policy, files);
+        const policies = forBucket(storageResources(evaluation), T.policy, files);
         expect(policies).to.have.length(1);
         expect(policies[0].inputs.policy.Statement).to.deep.equal([
             tlsOnly(files),
