@@ -35,7 +35,7 @@ export = {
     /** ARN of the messages table's stream (NEW_AND_OLD_IMAGES). */
     messagesStreamArn: data.messagesStreamArn,
     /** REST API id. */
-    apiId: api.id,
+    apiId: api.apiId,
     /** Invoke URL of the API's stage: `https://{apiId}.execute-api.{region}.amazonaws.com/{environment}`. */
     apiUrl: api.url,
 };

@@ -153,12 +153,12 @@ export class Api extends pulumi.ComponentResource {
     public readonly stage: aws.apigateway.Stage;
     public readonly accessLogGroup: aws.cloudwatch.LogGroup;
     /** REST API id. */
-    public readonly id: pulumi.Output<string>;
+    public readonly apiId: pulumi.Output<string>;
     /** REST API name (the `ApiName` dimension of its CloudWatch metrics). */
     public readonly apiName: pulumi.Output<string>;
     /** Stage name (the `Stage` dimension of its CloudWatch metrics). */
     public readonly stageName: pulumi.Output<string>;
-    /** Invoke URL of the stage, e.g. `https://{id}.execute-api.{region}.amazonaws.com/{environment}`. */
+    /** Invoke URL of the stage, e.g. `https://{apiId}.execute-api.{region}.amazonaws.com/{environment}`. */
     public readonly url: pulumi.Output<string>;
 
     private readonly name: string;
@@ -177,11 +177,11 @@ export class Api extends pulumi.ComponentResource {
         this.stage = this.createStage(deployment, args, account);
         this.createMethodSettings(args, account);
 
-        this.id = this.restApi.id;
+        this.apiId = this.restApi.id;
         this.apiName = this.restApi.name;
         this.stageName = this.stage.stageName;
         this.url = this.stage.invokeUrl;
-        this.registerOutputs({ id: this.id, apiName: this.apiName, stageName: this.stageName, url: this.url });
+        this.registerOutputs({ apiId: this.apiId, apiName: this.apiName, stageName: this.stageName, url: this.url });
     }
 
     private createRestApi(args: ApiArgs): aws.apigateway.RestApi {
