@@ -3,6 +3,7 @@
  * of stack outputs. Every name a backend, the seed or the health check needs is an output here
  * (see README.md, "Stack outputs").
  */
+import { Api } from "./components/api";
 import { loadConfig } from "./components/config";
 import { DataLayer } from "./components/data-layer";
 import { TABLES, tableOutputName } from "./components/tables";
@@ -15,6 +16,15 @@ const data = new DataLayer("data", {
     protectData: config.protectData,
 });
 
+const api = new Api("api", {
+    environment: config.environment,
+    frontendUrl: config.frontendUrl,
+    backendUrl: config.backendUrl,
+    dataTrace: config.dataTrace,
+    manageAccount: config.apiGatewayAccount,
+    logRetentionDays: config.logRetentionDays,
+});
+
 export = {
     /** development, staging or production. */
     environment: config.environment,
@@ -24,4 +34,8 @@ export = {
     ...Object.fromEntries(TABLES.map((spec) => [tableOutputName(spec), data.tableNames[spec.name]])),
     /** ARN of the messages table's stream (NEW_AND_OLD_IMAGES). */
     messagesStreamArn: data.messagesStreamArn,
+    /** REST API id. */
+    apiId: api.apiId,
+    /** Invoke URL of the API's stage: `https://{apiId}.execute-api.{region}.amazonaws.com/{environment}`. */
+    apiUrl: api.url,
 };

@@ -5,16 +5,7 @@ import * as path from "path";
 import { CONFIG_KEYS, RawConfig, validateConfig } from "../components/config";
 import { assertNameFits } from "../components/naming";
 import { readProject, readStackConfig } from "../tools/stack-files";
-import { STACKS } from "./helpers/stacks";
-
-/** A stack's raw config as the program's loadConfig would see it. */
-function rawConfig(stack: string): Record<string, string> {
-    const raw: Record<string, string> = {};
-    for (const [key, value] of Object.entries(readStackConfig(stack))) {
-        raw[key.startsWith("slack-clone:") ? key.slice("slack-clone:".length) : key] = value;
-    }
-    return raw;
-}
+import { STACKS, rawConfig } from "./helpers/stacks";
 
 function expectInvalid(raw: RawConfig, ...fragments: string[]): void {
     expect(() => validateConfig(raw)).to.throw(Error).that.satisfies((e: Error) => {

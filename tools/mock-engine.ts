@@ -61,6 +61,12 @@ export const STANDARD_CALLS: Readonly<Record<string, CallHandler>> = {
     }),
     "aws:index/getRegion:getRegion": (inputs, c) => ({ name: inputs.region ?? c.region, region: inputs.region ?? c.region, id: c.region }),
     "aws:index/getPartition:getPartition": () => ({ partition: "aws", dnsSuffix: "amazonaws.com", id: "aws" }),
+    // The AWS managed cache policies have the same ids in every account.
+    "aws:cloudfront/getCachePolicy:getCachePolicy": (inputs) => {
+        const managed: Record<string, string> = { "Managed-CachingOptimized": "658327ea-f89d-4fab-a63d-7e88639e58f6" };
+        if (managed[inputs.name] === undefined) throw new Error(`No cache policy named ${inputs.name}`);
+        return { id: managed[inputs.name], name: inputs.name };
+    },
 };
 
 /** Outputs computed by AWS that the program reads, per resource type. */
@@ -69,6 +75,37 @@ export const STANDARD_OUTPUTS: Readonly<Record<string, OutputFaker>> = {
         const arn = `arn:aws:dynamodb:${c.region}:${c.accountId}:table/${inputs.name}`;
         return { arn, ...(inputs.streamEnabled ? { streamArn: `${arn}/stream/2026-01-01T00:00:00.000` } : {}) };
     },
+    "aws:apigateway/restApi:RestApi": (name, _, c) => ({
+        rootResourceId: `${name}-root`,
+        arn: `arn:aws:apigateway:${c.region}::/restapis/${name}`,
+        executionArn: `arn:aws:execute-api:${c.region}:${c.accountId}:${name}`,
+    }),
+    "aws:apigateway/stage:Stage": (_, inputs, c) => ({
+        invokeUrl: `https://${inputs.restApi}.execute-api.${c.region}.amazonaws.com/${inputs.stageName}`,
+        executionArn: `arn:aws:execute-api:${c.region}:${c.accountId}:${inputs.restApi}/${inputs.stageName}`,
+    }),
+    "aws:cloudwatch/logGroup:LogGroup": (_, inputs, c) => ({ arn: `arn:aws:logs:${c.region}:${c.accountId}:log-group:${inputs.name}` }),
+    "aws:iam/role:Role": (name, inputs, c) => {
+        const roleName = inputs.name ?? `${inputs.namePrefix ?? ""}${name}`;
+        return { name: roleName, arn: `arn:aws:iam::${c.accountId}:role/${roleName}` };
+    },
+    "aws:cloudfront/distribution:Distribution": (name, _, c) => ({
+        arn: `arn:aws:cloudfront::${c.accountId}:distribution/${name}`,
+        domainName: `${name}.cloudfront.net`,
+        hostedZoneId: "Z2FDTNDATAQYW2",
+    }),
+    "aws:acm/certificate:Certificate": (name, inputs, c) => ({
+        arn: `arn:aws:acm:${c.region}:${c.accountId}:certificate/${name}`,
+        domainValidationOptions: [
+            {
+                domainName: inputs.domainName,
+                resourceRecordName: `_${name}.${inputs.domainName}.`,
+                resourceRecordType: "CNAME",
+                resourceRecordValue: `_${name}.acm-validations.aws.`,
+            },
+        ],
+    }),
+    "aws:route53/record:Record": (_, inputs) => ({ fqdn: String(inputs.name).replace(/\.$/, "") }),
 };
 
 export interface EvaluateOptions {
