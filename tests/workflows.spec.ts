@@ -43,9 +43,10 @@ const workflow = (file: string): Workflow => parse(SOURCES.get(file)!) as Workfl
 
 /** The order of promotion; every stack file must have its place in it. */
 const DEPLOY_ORDER = ["development", "staging", "production"];
-const CREDENTIALS_ACTION = "aws-actions/configure-aws-credentials@";
+const CREDENTIALS_ACTION = "aws-actions/configure-aws-credentials";
 
 const usesAction = (step: Step, action: string) => step.uses?.startsWith(`${action}@`) === true;
+const commands = (job: Job) => (job.steps ?? []).flatMap((step) => (step.run === undefined ? [] : [step.run]));
 const indexOfStep = (steps: readonly Step[], match: (step: Step) => boolean) => {
     const index = steps.findIndex(match);
     expect(index, "step not found").to.be.at.least(0);
@@ -90,7 +91,7 @@ describe("GitHub Actions workflows", () => {
             expect(source, file).not.to.match(/AWS_ACCESS_KEY_ID|AWS_SECRET_ACCESS_KEY|AWS_SESSION_TOKEN|aws-access-key-id|aws-secret-access-key/i);
         }
         const credentialSteps = FILES.flatMap((file) =>
-            Object.values(workflow(file).jobs).flatMap((job) => (job.steps ?? []).filter((step) => step.uses?.startsWith(CREDENTIALS_ACTION))),
+            Object.values(workflow(file).jobs).flatMap((job) => (job.steps ?? []).filter((step) => usesAction(step, CREDENTIALS_ACTION))),
         );
         expect(credentialSteps).to.have.length(2);
         for (const step of credentialSteps) expect(Object.keys(step.with ?? {})).to.include("role-to-assume");
@@ -101,7 +102,7 @@ describe("GitHub Actions workflows", () => {
         for (const file of FILES) {
             const flow = workflow(file);
             for (const [name, job] of Object.entries(flow.jobs)) {
-                if (!(job.steps ?? []).some((step) => step.uses?.startsWith(CREDENTIALS_ACTION))) continue;
+                if (!(job.steps ?? []).some((step) => usesAction(step, CREDENTIALS_ACTION))) continue;
                 expect((job.permissions ?? flow.permissions)?.["id-token"], `${file} ${name}`).to.equal("write");
             }
         }
@@ -118,7 +119,7 @@ describe("pull-request previews (preview.yml)", () => {
     const steps = preview.steps ?? [];
 
     it("runs npm ci and npm test before any preview", () => {
-        expect((flow.jobs.test.steps ?? []).filter((step) => step.run).map((step) => step.run)).to.deep.equal(["npm ci", "npm test"]);
+        expect(commands(flow.jobs.test)).to.deep.equal(["npm ci", "npm test"]);
         expect(preview.needs).to.equal("test");
     });
 
@@ -170,13 +171,13 @@ describe("deploys on main (deploy.yml, deploy-stack.yml)", () => {
 
     it("deploys development after the tests, then staging, then production", () => {
         expect(callers.map(([, job]) => job.needs)).to.deep.equal(["test", "development", "staging"]);
-        expect((flow.jobs.test.steps ?? []).filter((step) => step.run).map((step) => step.run)).to.deep.equal(["npm ci", "npm test"]);
+        expect(commands(flow.jobs.test)).to.deep.equal(["npm ci", "npm test"]);
     });
 
     it("runs each deploy in the GitHub environment of its stack: production's is `production`", () => {
         const environments = DEPLOY_ORDER.map((stack) => withInputs(deployJob.environment!, { stack }));
         expect(environments).to.deep.equal(DEPLOY_ORDER);
-        const credentials = steps.find((step) => step.uses?.startsWith(CREDENTIALS_ACTION))!;
+        const credentials = steps.find((step) => usesAction(step, CREDENTIALS_ACTION))!;
         expect(credentials.with?.["role-to-assume"]).to.equal("${{ vars.AWS_ROLE_ARN }}");
     });
 
