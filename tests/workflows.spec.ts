@@ -3,7 +3,7 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { parse } from "yaml";
-// The validation engine of the action-validator CLI (@action-validator/cli), installed with it.
+// action-validator's engine (the @action-validator/cli command wraps the same package).
 import { validateWorkflow } from "@action-validator/core";
 import { findDataLoss, PreviewDigest, PreviewStep } from "../tools/check-preview";
 import { PROJECT_ROOT, listStacks, readStackConfig } from "../tools/stack-files";
