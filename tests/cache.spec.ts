@@ -3,17 +3,13 @@ import * as pulumi from "@pulumi/pulumi";
 import { AUTH_TOKEN_SPECIALS } from "../components/cache";
 import { ENVIRONMENTS } from "../components/config";
 import { NAME_LIMITS, physicalName } from "../components/naming";
-import { Evaluation, RecordedResource, byName, ofType } from "../tools/mock-engine";
+import { Evaluation, RecordedResource, byName, mockId, ofType } from "../tools/mock-engine";
+import { EGRESS, GROUP, INGRESS, rulesOf } from "./helpers/security-groups";
 import { STACKS, stackEvaluation } from "./helpers/stacks";
 
-const GROUP = "aws:ec2/securityGroup:SecurityGroup";
-const INGRESS = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule";
-const EGRESS = "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule";
 const REPLICATION_GROUP = "aws:elasticache/replicationGroup:ReplicationGroup";
 const PASSWORD = "random:index/randomPassword:RandomPassword";
 const CACHE = "slack-clone:cache:Cache::cache";
-
-const id = (r: RecordedResource) => `${r.type}::${r.name}`;
 
 /** What each stack's config asks of Redis. */
 const EXPECTED: Record<string, { nodeType: string; nodes: number; multiAz: boolean; snapshotDays: number; subnets: number }> = {
@@ -80,25 +76,17 @@ for (const stack of STACKS) {
             expect(subnetGroup.inputs.name).to.equal(`slack-clone-redis-${stack}`);
             expect(subnetGroup.inputs.subnetIds).to.deep.equal(evaluation.outputs.privateSubnetIds).and.to.have.length(expected.subnets);
             expect(group.inputs.subnetGroupName).to.equal(subnetGroup.inputs.name);
-            expect(group.inputs.securityGroupIds).to.deep.equal([id(byName(evaluation, GROUP, "cache-redis"))]);
+            expect(group.inputs.securityGroupIds).to.deep.equal([mockId(byName(evaluation, GROUP, "cache-redis"))]);
         });
 
         it("admits 6379/tcp from the backend security group only, and has no outbound rule", () => {
             const redis = byName(evaluation, GROUP, "cache-redis");
             const backend = byName(evaluation, GROUP, "network-backend");
             expect(redis.inputs.vpcId).to.equal(evaluation.outputs.vpcId);
-            const ingress = ofType(evaluation, INGRESS).filter((r) => r.inputs.securityGroupId === id(redis));
-            expect(ingress.map((r) => r.inputs)).to.deep.equal([
-                {
-                    securityGroupId: id(redis),
-                    description: "Redis from the backend",
-                    ipProtocol: "tcp",
-                    fromPort: 6379,
-                    toPort: 6379,
-                    referencedSecurityGroupId: id(backend),
-                },
+            expect(rulesOf(evaluation, INGRESS, redis)).to.deep.equal([
+                { ipProtocol: "tcp", fromPort: 6379, toPort: 6379, referencedSecurityGroupId: mockId(backend) },
             ]);
-            expect(ofType(evaluation, EGRESS).filter((r) => r.inputs.securityGroupId === id(redis))).to.be.empty;
+            expect(rulesOf(evaluation, EGRESS, redis)).to.be.empty;
             expect(redis.inputs.egress).to.equal(undefined);
         });
 

@@ -1,26 +1,13 @@
 import { expect } from "chai";
 import * as pulumi from "@pulumi/pulumi";
 import { privateRouteTableIds } from "../components/network";
-import { Evaluation, MOCK_EXISTING_VPC_CIDR, RecordedResource, byName, ofType } from "../tools/mock-engine";
+import { Evaluation, MOCK_EXISTING_VPC_CIDR, byName, mockId, ofType } from "../tools/mock-engine";
+import { EGRESS, GROUP, INGRESS, rulesOf } from "./helpers/security-groups";
 import { STACKS, evaluateWith, stackEvaluation } from "./helpers/stacks";
 
 const VPC = "awsx:ec2:Vpc";
 const ENDPOINT = "aws:ec2/vpcEndpoint:VpcEndpoint";
-const GROUP = "aws:ec2/securityGroup:SecurityGroup";
-const INGRESS = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule";
-const EGRESS = "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule";
 const NETWORK = "slack-clone:network:Network::network";
-
-const id = (r: RecordedResource) => `${r.type}::${r.name}`;
-/** A rule as AWS sees it: protocol, ports, source or destination. */
-const rule = (r: RecordedResource) => {
-    const { ipProtocol, fromPort, toPort, cidrIpv4, cidrIpv6, referencedSecurityGroupId, prefixListId } = r.inputs;
-    return Object.fromEntries(
-        Object.entries({ ipProtocol, fromPort, toPort, cidrIpv4, cidrIpv6, referencedSecurityGroupId, prefixListId }).filter(([, v]) => v !== undefined),
-    );
-};
-const rulesOf = (evaluation: Evaluation, type: string, group: RecordedResource) =>
-    ofType(evaluation, type).filter((r) => r.inputs.securityGroupId === id(group)).map(rule);
 
 /** What each stack's config asks of the network. */
 const EXPECTED: Record<string, { zones: number; nat: string }> = {
@@ -92,7 +79,7 @@ for (const stack of STACKS) {
         it("exports the VPC id, the private subnet ids and the backend security group id", () => {
             expect(evaluation.outputs.vpcId).to.equal("vpc-network-vpc");
             expect(evaluation.outputs.privateSubnetIds).to.deep.equal(privateSubnets);
-            expect(evaluation.outputs.backendSecurityGroupId).to.equal(id(byName(evaluation, GROUP, "network-backend")));
+            expect(evaluation.outputs.backendSecurityGroupId).to.equal(mockId(byName(evaluation, GROUP, "network-backend")));
         });
     });
 }

@@ -271,6 +271,11 @@ export function ofType(evaluation: Evaluation, type: string): RecordedResource[]
     return evaluation.resources.filter((r) => r.type === type);
 }
 
+/** The id the mock engine gives a resource (`type::name`), as other resources' inputs carry it. */
+export function mockId(resource: Pick<RecordedResource, "type" | "name">): string {
+    return key(resource.type, resource.name);
+}
+
 export function byName(evaluation: Evaluation, type: string, name: string): RecordedResource {
     const found = evaluation.resources.find((r) => r.type === type && r.name === name);
     if (found === undefined) {
