@@ -4,8 +4,10 @@
  * (see README.md, "Stack outputs").
  */
 import { Api } from "./components/api";
+import { Cache } from "./components/cache";
 import { loadConfig } from "./components/config";
 import { DataLayer } from "./components/data-layer";
+import { Network } from "./components/network";
 import { TABLES, tableOutputName } from "./components/tables";
 
 const config = loadConfig();
@@ -25,6 +27,28 @@ const api = new Api("api", {
     logRetentionDays: config.logRetentionDays,
 });
 
+const network = new Network("network", {
+    environment: config.environment,
+    region: config.region,
+    vpcCidr: config.vpcCidr,
+    availabilityZones: config.availabilityZones,
+    natGateways: config.natGateways,
+    existingVpc: config.existingVpc,
+});
+
+const cache = new Cache("cache", {
+    environment: config.environment,
+    vpcId: network.vpcId,
+    subnetIds: network.privateSubnetIds,
+    backendSecurityGroupId: network.backendSecurityGroup.id,
+    nodeType: config.redisNodeType,
+    nodeCount: config.redisNodeCount,
+    engineVersion: config.redisEngineVersion,
+    multiAz: config.multiAz,
+    snapshotRetentionDays: config.redisSnapshotRetentionDays,
+    protectData: config.protectData,
+});
+
 export = {
     /** development, staging or production. */
     environment: config.environment,
@@ -38,4 +62,15 @@ export = {
     apiId: api.apiId,
     /** Invoke URL of the API's stage: `https://{apiId}.execute-api.{region}.amazonaws.com/{environment}`. */
     apiUrl: api.url,
+    /** The VPC the backend and Redis run in. */
+    vpcId: network.vpcId,
+    /** Private subnets for the backend (and Redis). */
+    privateSubnetIds: network.privateSubnetIds,
+    /** Security group for the backend: 8000/tcp from the VPC; the only group Redis admits. */
+    backendSecurityGroupId: network.backendSecurityGroup.id,
+    /** Redis primary endpoint (TLS, AUTH token required). */
+    redisPrimaryEndpoint: cache.primaryEndpoint,
+    redisPort: cache.port,
+    /** Redis AUTH token: a secret (`pulumi stack output --show-secrets redisAuthToken`). */
+    redisAuthToken: cache.authToken,
 };

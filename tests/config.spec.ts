@@ -74,6 +74,20 @@ describe("stack config", () => {
         expect(validateConfig({ ...dev, vpcCidr: "172.16.0.0/20" }).vpcCidr).to.equal("172.16.0.0/20");
     });
 
+    it("rejects a vpcCidr too small for a /26 per availability zone, unless the VPC exists already", () => {
+        const prod = rawConfig("production");
+        expectInvalid({ ...prod, vpcCidr: "10.0.0.0/25" }, "vpcCidr", '"10.0.0.0/25"', "a /24 or larger network: 3 availability zones need at least a /26 each");
+        expect(validateConfig({ ...prod, vpcCidr: "10.0.0.0/24" }).vpcCidr).to.equal("10.0.0.0/24");
+        expectInvalid({ ...rawConfig("development"), vpcCidr: "10.0.0.0/26" }, "vpcCidr", "a /25 or larger");
+        const existing = validateConfig({
+            ...prod,
+            vpcCidr: "10.0.0.0/28",
+            existingVpcId: "vpc-0123456789abcdef0",
+            existingPrivateSubnetIds: '["subnet-0123456789abcdef0","subnet-0123456789abcdef1"]',
+        });
+        expect(existing.existingVpc?.vpcId).to.equal("vpc-0123456789abcdef0");
+    });
+
     it("rejects a capability of the wrong type", () => {
         expectInvalid({ ...rawConfig("production"), protectData: "yes" }, "protectData", '"yes"', "a boolean (true or false)");
         expectInvalid({ ...rawConfig("production"), pointInTimeRecovery: "1" }, "pointInTimeRecovery", '"1"');
