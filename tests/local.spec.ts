@@ -141,4 +141,13 @@ describe("local environment (dynalite, s3rver, redis-server)", function () {
         expect(failed.map((r) => r.check)).to.deep.equal(["table presence", "redis"]);
         expect(failed[0].detail).to.include("missing");
     });
+
+    it("health check leaves out what it is told to skip, and refuses an unknown check", async () => {
+        const results = await checkHealth({ ...local.outputs, redisPort: 1 }, local.clients, ["redis"]);
+        expect(results.map((r) => r.check)).to.not.include("redis");
+        expect(results.every((r) => r.ok)).to.equal(true);
+        let error: Error | undefined;
+        await checkHealth(local.outputs, local.clients, ["cache"]).catch((e: Error) => (error = e));
+        expect(error?.message).to.match(/^--skip cache: no such check; checks: table users, /);
+    });
 });

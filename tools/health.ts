@@ -1,5 +1,5 @@
 /**
- * Health check: `npm run health -- --stack <name> [--outputs <file|->]`
+ * Health check: `npm run health -- --stack <name> [--outputs <file|->] [--skip redis]`
  *
  * Verifies every component the stack outputs name: each table ACTIVE with the keys and indexes of
  * its spec, the buckets reachable, Redis answering PING, the API's /health. Prints one line per
@@ -66,8 +66,8 @@ async function getHealth(url: string): Promise<string> {
     return `${response.status}`;
 }
 
-/** Runs every check the outputs allow; never throws, each failure is a result. */
-export async function checkHealth(outputs: StackOutputs, clients: HealthClients): Promise<CheckResult[]> {
+/** Runs every check the outputs allow, except `skip`ped ones; never throws, each failure is a result. */
+export async function checkHealth(outputs: StackOutputs, clients: HealthClients, skip: readonly string[] = []): Promise<CheckResult[]> {
     const checks: Array<[string, () => Promise<string>]> = TABLES.map((spec) => [
         `table ${spec.name}`,
         () => checkTable(clients.dynamodb, spec, requireOutput(outputs, tableOutputName(spec))),
@@ -84,8 +84,10 @@ export async function checkHealth(outputs: StackOutputs, clients: HealthClients)
     if ("redisPrimaryEndpoint" in outputs) checks.push(["redis", () => pingRedis(redisUrl(outputs))]);
     if ("apiUrl" in outputs) checks.push(["api /health", () => getHealth(`${requireOutput(outputs, "apiUrl").replace(/\/$/, "")}/health`)]);
 
+    const unknown = skip.filter((s) => !checks.some(([check]) => check === s));
+    if (unknown.length > 0) throw new Error(`--skip ${unknown.join(", ")}: no such check; checks: ${checks.map(([c]) => c).join(", ")}`);
     return Promise.all(
-        checks.map(async ([check, run]) => {
+        checks.filter(([check]) => !skip.includes(check)).map(async ([check, run]) => {
             try {
                 return { check, ok: true, detail: await run() };
             } catch (error) {
@@ -110,9 +112,11 @@ export function clientsFor(region: string): HealthClients {
 }
 
 async function main(): Promise<void> {
-    const args = parseCommandLine(process.argv.slice(2), {});
+    const args = parseCommandLine(process.argv.slice(2), { skip: { type: "string", multiple: true } });
     const outputs = readStackOutputs({ stack: args.stack, outputsFile: args.outputs });
-    const results = await checkHealth(outputs, clientsFor(requireOutput(outputs, "region")));
+    const skip = (args.skip as string[] | undefined) ?? [];
+    const results = await checkHealth(outputs, clientsFor(requireOutput(outputs, "region")), skip);
+    if (skip.length > 0) console.log(`Skipped: ${skip.join(", ")}`);
     console.log(formatHealth(results));
     const failed = results.filter((r) => !r.ok);
     if (failed.length > 0) throw new Error(`${failed.length} of ${results.length} checks failed: ${failed.map((r) => r.check).join(", ")}`);

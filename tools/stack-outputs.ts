@@ -62,5 +62,5 @@ export function parseCommandLine(argv: string[], options: NonNullable<ParseArgsC
         options: { stack: { type: "string" }, outputs: { type: "string" }, ...options },
         strict: true,
     });
-    return values as { stack?: string; outputs?: string } & Record<string, string | boolean | undefined>;
+    return values as { stack?: string; outputs?: string } & Record<string, string | boolean | string[] | undefined>;
 }
