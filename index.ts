@@ -3,9 +3,12 @@
  * of stack outputs. Every name a backend, the seed or the health check needs is an output here
  * (see README.md, "Stack outputs").
  */
+import { Api } from "./components/api";
+import { Cache } from "./components/cache";
 import { loadConfig } from "./components/config";
 import { DataLayer } from "./components/data-layer";
 import { Storage } from "./components/storage";
+import { Network } from "./components/network";
 import { TABLES, tableOutputName } from "./components/tables";
 
 const config = loadConfig();
@@ -13,6 +16,37 @@ const config = loadConfig();
 const data = new DataLayer("data", {
     environment: config.environment,
     pointInTimeRecovery: config.pointInTimeRecovery,
+    protectData: config.protectData,
+});
+
+const api = new Api("api", {
+    environment: config.environment,
+    frontendUrl: config.frontendUrl,
+    backendUrl: config.backendUrl,
+    dataTrace: config.dataTrace,
+    manageAccount: config.apiGatewayAccount,
+    logRetentionDays: config.logRetentionDays,
+});
+
+const network = new Network("network", {
+    environment: config.environment,
+    region: config.region,
+    vpcCidr: config.vpcCidr,
+    availabilityZones: config.availabilityZones,
+    natGateways: config.natGateways,
+    existingVpc: config.existingVpc,
+});
+
+const cache = new Cache("cache", {
+    environment: config.environment,
+    vpcId: network.vpcId,
+    subnetIds: network.privateSubnetIds,
+    backendSecurityGroupId: network.backendSecurityGroup.id,
+    nodeType: config.redisNodeType,
+    nodeCount: config.redisNodeCount,
+    engineVersion: config.redisEngineVersion,
+    multiAz: config.multiAz,
+    snapshotRetentionDays: config.redisSnapshotRetentionDays,
     protectData: config.protectData,
 });
 
@@ -39,6 +73,21 @@ export = {
     ...Object.fromEntries(TABLES.map((spec) => [tableOutputName(spec), data.tableNames[spec.name]])),
     /** ARN of the messages table's stream (NEW_AND_OLD_IMAGES). */
     messagesStreamArn: data.messagesStreamArn,
+    /** REST API id. */
+    apiId: api.apiId,
+    /** Invoke URL of the API's stage: `https://{apiId}.execute-api.{region}.amazonaws.com/{environment}`. */
+    apiUrl: api.url,
+    /** The VPC the backend and Redis run in. */
+    vpcId: network.vpcId,
+    /** Private subnets for the backend (and Redis). */
+    privateSubnetIds: network.privateSubnetIds,
+    /** Security group for the backend: 8000/tcp from the VPC; the only group Redis admits. */
+    backendSecurityGroupId: network.backendSecurityGroup.id,
+    /** Redis primary endpoint (TLS, AUTH token required). */
+    redisPrimaryEndpoint: cache.primaryEndpoint,
+    redisPort: cache.port,
+    /** Redis AUTH token: a secret (`pulumi stack output --show-secrets redisAuthToken`). */
+    redisAuthToken: cache.authToken,
     /** Uploaded files (uploads/ triggers the thumbnail function). */
     filesBucketName: storage.filesBucketName,
     filesBucketArn: storage.filesBucketArn,
