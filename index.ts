@@ -7,8 +7,8 @@ import { Api } from "./components/api";
 import { Cache } from "./components/cache";
 import { loadConfig } from "./components/config";
 import { DataLayer } from "./components/data-layer";
-import { Storage } from "./components/storage";
 import { Network } from "./components/network";
+import { Storage } from "./components/storage";
 import { TABLES, tableOutputName } from "./components/tables";
 
 const config = loadConfig();
