@@ -82,6 +82,7 @@ export function createHandler(options: ThumbnailOptions): (event: S3Event) => Pr
             throw error;
         }
         if ((object.ContentLength ?? 0) > maxInputBytes) {
+            (object.Body as { destroy?: () => void } | undefined)?.destroy?.(); // free the connection unread
             throw new BadInput(`the object is ${object.ContentLength} bytes, over the ${maxInputBytes}-byte cap`);
         }
         const body = (await object.Body?.transformToByteArray()) ?? new Uint8Array();
