@@ -5,6 +5,7 @@
  */
 import { Api } from "./components/api";
 import { Cache } from "./components/cache";
+import { Cdn } from "./components/cdn";
 import { loadConfig } from "./components/config";
 import { DataLayer } from "./components/data-layer";
 import { Network } from "./components/network";
@@ -61,8 +62,18 @@ const storage = new Storage("storage", {
     logRetentionDays: config.logRetentionDays,
     thumbnailMaxDimension: config.thumbnailMaxDimension,
 });
-// The files bucket's one policy; the CDN's origin access statement joins it here.
-storage.attachFilesBucketPolicy([]);
+const cdn = new Cdn("cdn", {
+    environment: config.environment,
+    bucket: {
+        name: storage.filesBucketName,
+        arn: storage.filesBucketArn,
+        regionalDomainName: storage.filesBucket.bucketRegionalDomainName,
+    },
+    priceClass: config.cdnPriceClass,
+    customDomain: config.customDomain,
+});
+// The files bucket's one policy: TLS only, and reads by this distribution only.
+storage.attachFilesBucketPolicy([cdn.filesReadStatement]);
 
 export = {
     /** development, staging or production. */
@@ -95,6 +106,11 @@ export = {
     thumbnailsBucketName: storage.thumbnailsBucketName,
     thumbnailsBucketArn: storage.thumbnailsBucketArn,
     thumbnailFunctionName: storage.thumbnailFunctionName,
+    /** CloudFront distribution serving the files bucket. */
+    cdnDistributionId: cdn.distributionId,
+    cdnDomainName: cdn.domainName,
+    /** Public base URL of the files: `https://{custom domain or CloudFront domain}`. */
+    filesBaseUrl: cdn.filesBaseUrl,
     /** The files bucket's replica in the secondary region (multiRegion only). */
     ...(storage.filesReplicaBucket ? { filesReplicaBucketName: storage.filesReplicaBucket.bucket } : {}),
 };

@@ -116,8 +116,18 @@ for (const stack of STACKS) {
                 expect(policy.options.dependsOn).to.include(key(one(T.publicAccess, bucket)));
                 expect(policy.options.parent).to.equal(STORAGE);
             }
-            // index.ts attaches the files policy with no extra statement yet.
-            expect(one(T.policy, files).inputs.policy.Statement).to.have.length(1);
+            // index.ts adds the CDN's statement to the files policy: only that distribution may read.
+            const distribution = byName(evaluation, "aws:cloudfront/distribution:Distribution", "cdn-distribution");
+            expect(one(T.policy, files).inputs.policy.Statement.slice(1)).to.deep.equal([
+                {
+                    Sid: "AllowCloudFrontRead",
+                    Effect: "Allow",
+                    Principal: { Service: "cloudfront.amazonaws.com" },
+                    Action: "s3:GetObject",
+                    Resource: `${arn(files)}/*`,
+                    Condition: { StringEquals: { "AWS:SourceArn": `arn:aws:cloudfront::${MOCK_ACCOUNT_ID}:distribution/${distribution.name}` } },
+                },
+            ]);
             expect(one(T.policy, thumbnails).inputs.policy.Statement).to.have.length(1);
         });
 
