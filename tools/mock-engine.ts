@@ -63,12 +63,21 @@ export const STANDARD_CALLS: Readonly<Record<string, CallHandler>> = {
     "aws:index/getPartition:getPartition": () => ({ partition: "aws", dnsSuffix: "amazonaws.com", id: "aws" }),
 };
 
-/** Outputs computed by AWS that the program reads, per resource type. */
+/**
+ * Outputs computed by AWS that the program reads, per resource type. `context.region` is the
+ * region of the resource's explicit provider when it has one, else the stack's.
+ */
 export const STANDARD_OUTPUTS: Readonly<Record<string, OutputFaker>> = {
     "aws:dynamodb/table:Table": (_, inputs, c) => {
         const arn = `arn:aws:dynamodb:${c.region}:${c.accountId}:table/${inputs.name}`;
         return { arn, ...(inputs.streamEnabled ? { streamArn: `${arn}/stream/2026-01-01T00:00:00.000` } : {}) };
     },
+    "aws:backup/vault:Vault": (_, inputs, c) => ({ arn: `arn:aws:backup:${c.region}:${c.accountId}:backup-vault:${inputs.name}` }),
+    "aws:backup/plan:Plan": (_, inputs, c) => ({ arn: `arn:aws:backup:${c.region}:${c.accountId}:backup-plan:${inputs.name}` }),
+    "aws:iam/role:Role": (_, inputs, c) => ({ arn: `arn:aws:iam::${c.accountId}:role/${inputs.name}` }),
+    "aws:sns/topic:Topic": (_, inputs, c) => ({ arn: `arn:aws:sns:${c.region}:${c.accountId}:${inputs.name}` }),
+    "aws:s3/bucket:Bucket": (_, inputs) => ({ arn: `arn:aws:s3:::${inputs.bucket}` }),
+    "aws:cloudtrail/trail:Trail": (_, inputs, c) => ({ arn: `arn:aws:cloudtrail:${c.region}:${c.accountId}:trail/${inputs.name}` }),
 };
 
 export interface EvaluateOptions {
@@ -123,6 +132,12 @@ export async function evaluate(
     const keys = new WeakMap<pulumi.Resource, string>();
     const failures: Error[] = [];
 
+    /** The region of an explicit provider (a reference ends with its `type::name` mock id), else the stack's. */
+    const regionOf = (provider: string | undefined): string => {
+        const match = [...inputs].find(([id]) => id.startsWith("pulumi:providers:") && provider?.endsWith(`::${id}`) === true);
+        return typeof match?.[1].region === "string" ? match[1].region : context.region;
+    };
+
     pulumi.runtime.setAllConfig({ ...config });
     await pulumi.runtime.setMocks(
         {
@@ -130,7 +145,7 @@ export async function evaluate(
                 inputs.set(key(args.type, args.name), args.inputs);
                 if (!args.custom) return { id: undefined, state: {} };
                 const faker = fakers[args.type];
-                const computed = faker ? faker(args.name, args.inputs, context) : {};
+                const computed = faker ? faker(args.name, args.inputs, { ...context, region: regionOf(args.provider) }) : {};
                 return { id: key(args.type, args.name), state: { ...args.inputs, ...computed } };
             },
             call: (args) => {
