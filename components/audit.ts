@@ -12,7 +12,7 @@ export interface AuditArgs {
 }
 
 /** Days a deleted or overwritten log file stays recoverable as a noncurrent version. */
-export const NONCURRENT_LOG_DAYS = 30;
+const NONCURRENT_LOG_DAYS = 30;
 
 /**
  * CloudTrail: a multi-region trail `slack-clone-trail-{environment}` with log file validation,

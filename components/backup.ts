@@ -23,11 +23,11 @@ export interface BackupArgs {
 }
 
 /** Daily backups, 05:00 UTC, after the night's low traffic. */
-export const DAILY_SCHEDULE = "cron(0 5 ? * * *)";
+const DAILY_SCHEDULE = "cron(0 5 ? * * *)";
 /** Hourly backups for the copy to the second region (the recovery point objective there). */
-export const HOURLY_SCHEDULE = "cron(0 * ? * * *)";
+const HOURLY_SCHEDULE = "cron(0 * ? * * *)";
 /** Hourly backups only need to outlive the next one; the daily ones are the history. */
-export const HOURLY_RETENTION_DAYS = 1;
+const HOURLY_RETENTION_DAYS = 1;
 
 /**
  * AWS Backup for the tables: a vault `slack-clone-backups-{environment}`, a plan with a daily rule
@@ -38,8 +38,7 @@ export const HOURLY_RETENTION_DAYS = 1;
  */
 export class Backup extends pulumi.ComponentResource {
     public readonly vaultName: pulumi.Output<string>;
-    /** The vault in the copy region, when there is one. */
-    public readonly copyVaultArn?: pulumi.Output<string>;
+    /** The role restore jobs use. */
     public readonly restoreRoleArn: pulumi.Output<string>;
 
     constructor(name: string, args: BackupArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -57,9 +56,8 @@ export class Backup extends pulumi.ComponentResource {
         const restoreRole = this.createRestoreRole(name, args);
 
         this.vaultName = vault.name;
-        this.copyVaultArn = copyVault?.arn;
         this.restoreRoleArn = restoreRole.arn;
-        this.registerOutputs({ vaultName: this.vaultName, copyVaultArn: this.copyVaultArn, restoreRoleArn: this.restoreRoleArn });
+        this.registerOutputs({ vaultName: this.vaultName, restoreRoleArn: this.restoreRoleArn });
     }
 
     private createVault(logicalName: string, args: BackupArgs, provider?: aws.Provider): aws.backup.Vault {

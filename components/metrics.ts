@@ -48,7 +48,7 @@ export interface Monitor {
 }
 
 /** Metrics of request-driven parts are read in five-minute periods. */
-export const PERIOD = 300;
+const PERIOD = 300;
 /** S3 publishes storage metrics once a day. */
 const DAILY = 86400;
 

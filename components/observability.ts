@@ -76,16 +76,14 @@ export class Observability extends pulumi.ComponentResource {
     }
 }
 
-type Resolved<T> = pulumi.Unwrap<T>;
-
 /** A metric as CloudWatch's dashboard JSON writes it: namespace, name, dimension pairs, options. */
-function metricLine(m: Resolved<MetricDefinition>, axis: "left" | "right"): unknown[] {
+function metricLine(m: pulumi.Unwrap<MetricDefinition>, axis: "left" | "right"): unknown[] {
     const options = { stat: m.stat, period: m.period, label: m.label, ...(axis === "right" ? { yAxis: "right" } : {}) };
     return [m.namespace, m.metricName, ...Object.entries(m.dimensions).flat(), options];
 }
 
 /** The dashboard body: one time-series widget per panel, two per row. */
-export function dashboardBody(panels: readonly Resolved<Panel>[], region: string): { widgets: object[] } {
+function dashboardBody(panels: readonly pulumi.Unwrap<Panel>[], region: string): { widgets: object[] } {
     return {
         widgets: panels.map((panel, i) => ({
             type: "metric",
@@ -105,7 +103,7 @@ export function dashboardBody(panels: readonly Resolved<Panel>[], region: string
 }
 
 /** An alarm's metric queries: each metric by its id (not returned), then the expression it alarms on. */
-export function alarmQueries(rule: Resolved<AlarmRule>): aws.types.input.cloudwatch.MetricAlarmMetricQuery[] {
+function alarmQueries(rule: pulumi.Unwrap<AlarmRule>): aws.types.input.cloudwatch.MetricAlarmMetricQuery[] {
     return [
         ...Object.entries(rule.metrics).map(([id, m]) => ({
             id,

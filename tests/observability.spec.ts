@@ -167,31 +167,23 @@ describe("Observability of every part (component alone, optional parts given)", 
         }
     });
 
-    it("alarms on the API 5xx rate above 1%: 5XXError / Count * 100", () => {
-        const a = alarm("api-5xx-rate");
-        const dims = { ApiName: "slack-clone-api-staging", Stage: "staging" };
-        expect(alarmParts(a)).to.deep.equal({
-            expression: "IF(total > 0, 100 * errors / total, 0)",
-            metrics: {
-                errors: { namespace: "AWS/ApiGateway", metricName: "5XXError", dimensions: dims, stat: "Sum", period: 300 },
-                total: { namespace: "AWS/ApiGateway", metricName: "Count", dimensions: dims, stat: "Sum", period: 300 },
-            },
+    const errorRates = [
+        { what: "api-5xx-rate", namespace: "AWS/ApiGateway", errors: "5XXError", total: "Count", dims: { ApiName: "slack-clone-api-staging", Stage: "staging" } },
+        { what: "thumbnail-error-rate", namespace: "AWS/Lambda", errors: "Errors", total: "Invocations", dims: { FunctionName: "slack-clone-thumbnail-staging" } },
+    ];
+    for (const { what, namespace, errors, total, dims } of errorRates) {
+        it(`${what}: ${errors} / ${total} * 100 above 1% in 2 of 3 five-minute periods`, () => {
+            const a = alarm(what);
+            expect(alarmParts(a)).to.deep.equal({
+                expression: "IF(total > 0, 100 * errors / total, 0)",
+                metrics: {
+                    errors: { namespace, metricName: errors, dimensions: dims, stat: "Sum", period: 300 },
+                    total: { namespace, metricName: total, dimensions: dims, stat: "Sum", period: 300 },
+                },
+            });
+            expect(a.inputs).to.include({ threshold: 1, evaluationPeriods: 3, datapointsToAlarm: 2, treatMissingData: "notBreaching" });
         });
-        expect(a.inputs).to.include({ threshold: 1, evaluationPeriods: 3, datapointsToAlarm: 2, treatMissingData: "notBreaching" });
-    });
-
-    it("alarms on the thumbnail function's error rate above 1%: Errors / Invocations * 100", () => {
-        const a = alarm("thumbnail-error-rate");
-        const dims = { FunctionName: "slack-clone-thumbnail-staging" };
-        expect(alarmParts(a)).to.deep.equal({
-            expression: "IF(total > 0, 100 * errors / total, 0)",
-            metrics: {
-                errors: { namespace: "AWS/Lambda", metricName: "Errors", dimensions: dims, stat: "Sum", period: 300 },
-                total: { namespace: "AWS/Lambda", metricName: "Invocations", dimensions: dims, stat: "Sum", period: 300 },
-            },
-        });
-        expect(a.inputs).to.include({ threshold: 1, evaluationPeriods: 3, datapointsToAlarm: 2, treatMissingData: "notBreaching" });
-    });
+    }
 
     it("alarms when any Redis member cluster's DatabaseMemoryUsagePercentage is above 80%", () => {
         const a = alarm("redis-memory");
