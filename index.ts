@@ -3,10 +3,13 @@
  * of stack outputs. Every name a backend, the seed or the health check needs is an output here
  * (see README.md, "Stack outputs").
  */
+import { Api } from "./components/api";
 import { Audit } from "./components/audit";
 import { Backup } from "./components/backup";
+import { Cache } from "./components/cache";
 import { loadConfig } from "./components/config";
 import { DataLayer } from "./components/data-layer";
+import { Network } from "./components/network";
 import { Observability } from "./components/observability";
 import { TABLES, tableName, tableOutputName } from "./components/tables";
 
@@ -18,11 +21,44 @@ const data = new DataLayer("data", {
     protectData: config.protectData,
 });
 
+const api = new Api("api", {
+    environment: config.environment,
+    frontendUrl: config.frontendUrl,
+    backendUrl: config.backendUrl,
+    dataTrace: config.dataTrace,
+    manageAccount: config.apiGatewayAccount,
+    logRetentionDays: config.logRetentionDays,
+});
+
+const network = new Network("network", {
+    environment: config.environment,
+    region: config.region,
+    vpcCidr: config.vpcCidr,
+    availabilityZones: config.availabilityZones,
+    natGateways: config.natGateways,
+    existingVpc: config.existingVpc,
+});
+
+const cache = new Cache("cache", {
+    environment: config.environment,
+    vpcId: network.vpcId,
+    subnetIds: network.privateSubnetIds,
+    backendSecurityGroupId: network.backendSecurityGroup.id,
+    nodeType: config.redisNodeType,
+    nodeCount: config.redisNodeCount,
+    engineVersion: config.redisEngineVersion,
+    multiAz: config.multiAz,
+    snapshotRetentionDays: config.redisSnapshotRetentionDays,
+    protectData: config.protectData,
+});
+
 const observability = new Observability("observability", {
     environment: config.environment,
     alarms: config.alarms,
     alarmEmail: config.alarmEmail,
     tables: data.tableNames,
+    api: { name: api.apiName, stage: api.stageName },
+    cache: { memberClusters: cache.replicationGroup.memberClusters },
 });
 
 const backup = config.backups
@@ -52,11 +88,26 @@ export = {
     ...Object.fromEntries(TABLES.map((spec) => [tableOutputName(spec), data.tableNames[spec.name]])),
     /** ARN of the messages table's stream (NEW_AND_OLD_IMAGES). */
     messagesStreamArn: data.messagesStreamArn,
+    /** REST API id. */
+    apiId: api.apiId,
+    /** Invoke URL of the API's stage: `https://{apiId}.execute-api.{region}.amazonaws.com/{environment}`. */
+    apiUrl: api.url,
+    /** The VPC the backend and Redis run in. */
+    vpcId: network.vpcId,
+    /** Private subnets for the backend (and Redis). */
+    privateSubnetIds: network.privateSubnetIds,
+    /** Security group for the backend: 8000/tcp from the VPC; the only group Redis admits. */
+    backendSecurityGroupId: network.backendSecurityGroup.id,
+    /** Redis primary endpoint (TLS, AUTH token required). */
+    redisPrimaryEndpoint: cache.primaryEndpoint,
+    redisPort: cache.port,
+    /** Redis AUTH token: a secret (`pulumi stack output --show-secrets redisAuthToken`). */
+    redisAuthToken: cache.authToken,
     /** SNS topic every alarm notifies. */
     alarmTopicArn: observability.alarmTopicArn,
     /** CloudWatch dashboard of the stack. */
     dashboardName: observability.dashboardName,
-    /** AWS Backup vault of the tables' backups (where backups are on). */
+    /** AWS Backup vault of the tables' backups, and the role restore jobs use (where backups are on). */
     ...(backup ? { backupVaultName: backup.vaultName, backupRestoreRoleArn: backup.restoreRoleArn } : {}),
     /** CloudTrail trail and its log bucket (where the audit trail is on). */
     ...(audit ? { trailName: audit.trailName, auditBucketName: audit.bucketName } : {}),

@@ -256,6 +256,13 @@ export function validateConfig(raw: RawConfig): StackConfig {
         c.fail("existingVpcId", "", "the id of the VPC those existingPrivateSubnetIds belong to");
     }
 
+    const availabilityZones = c.integer("availabilityZones", 2, 6);
+    // awsx's default layout (a private and a public subnet per zone) needs at least a /26 per zone.
+    const zoneBits = Math.ceil(Math.log2(availabilityZones));
+    if (existingVpcId === undefined && isVpcCidr(vpcCidr) && Number(vpcCidr.split("/")[1]) + zoneBits > 26) {
+        c.fail("vpcCidr", vpcCidr, `a /${26 - zoneBits} or larger network: ${availabilityZones} availability zones need at least a /26 each`);
+    }
+
     const redisNodeCount = c.integer("redisNodeCount", 1, 6);
     if (multiAz && redisNodeCount < 2) {
         c.fail("redisNodeCount", redisNodeCount, "at least 2 when multiAz is true (a primary and a replica in another AZ)");
@@ -288,7 +295,7 @@ export function validateConfig(raw: RawConfig): StackConfig {
         mfaDelete: c.boolean("mfaDelete"),
         apiGatewayAccount: c.boolean("apiGatewayAccount"),
         vpcCidr,
-        availabilityZones: c.integer("availabilityZones", 2, 6),
+        availabilityZones,
         natGateways: c.oneOf("natGateways", NAT_STRATEGIES),
         existingVpc: existingVpcId === undefined ? undefined : { vpcId: existingVpcId, privateSubnetIds: existingPrivateSubnetIds },
         redisNodeType: c.match("redisNodeType", (v) => /^cache\.[a-z0-9]+\.[a-z0-9]+$/.test(v), "an ElastiCache node type such as cache.t3.micro"),

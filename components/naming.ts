@@ -12,6 +12,8 @@ export const NAME_LIMITS = {
     elasticacheReplicationGroup: 40,
     lambdaFunction: 64,
     iamRole: 64,
+    /** A `namePrefix`: the provider appends 26 characters. */
+    iamRoleNamePrefix: 38,
     apiGatewayRestApi: 1024,
     snsTopic: 256,
     dnsName: 253,

@@ -5,16 +5,7 @@ import * as path from "path";
 import { CONFIG_KEYS, RawConfig, validateConfig } from "../components/config";
 import { assertNameFits } from "../components/naming";
 import { readProject, readStackConfig } from "../tools/stack-files";
-import { STACKS } from "./helpers/stacks";
-
-/** A stack's raw config as the program's loadConfig would see it. */
-function rawConfig(stack: string): Record<string, string> {
-    const raw: Record<string, string> = {};
-    for (const [key, value] of Object.entries(readStackConfig(stack))) {
-        raw[key.startsWith("slack-clone:") ? key.slice("slack-clone:".length) : key] = value;
-    }
-    return raw;
-}
+import { STACKS, rawConfig } from "./helpers/stacks";
 
 function expectInvalid(raw: RawConfig, ...fragments: string[]): void {
     expect(() => validateConfig(raw)).to.throw(Error).that.satisfies((e: Error) => {
@@ -81,6 +72,20 @@ describe("stack config", () => {
             expectInvalid({ ...dev, vpcCidr: bad }, "vpcCidr", JSON.stringify(bad), "/16 to /28");
         }
         expect(validateConfig({ ...dev, vpcCidr: "172.16.0.0/20" }).vpcCidr).to.equal("172.16.0.0/20");
+    });
+
+    it("rejects a vpcCidr too small for a /26 per availability zone, unless the VPC exists already", () => {
+        const prod = rawConfig("production");
+        expectInvalid({ ...prod, vpcCidr: "10.0.0.0/25" }, "vpcCidr", '"10.0.0.0/25"', "a /24 or larger network: 3 availability zones need at least a /26 each");
+        expect(validateConfig({ ...prod, vpcCidr: "10.0.0.0/24" }).vpcCidr).to.equal("10.0.0.0/24");
+        expectInvalid({ ...rawConfig("development"), vpcCidr: "10.0.0.0/26" }, "vpcCidr", "a /25 or larger");
+        const existing = validateConfig({
+            ...prod,
+            vpcCidr: "10.0.0.0/28",
+            existingVpcId: "vpc-0123456789abcdef0",
+            existingPrivateSubnetIds: '["subnet-0123456789abcdef0","subnet-0123456789abcdef1"]',
+        });
+        expect(existing.existingVpc?.vpcId).to.equal("vpc-0123456789abcdef0");
     });
 
     it("rejects a capability of the wrong type", () => {

@@ -21,8 +21,6 @@ const RUNBOOK = fs.readFileSync(path.join(PROJECT_ROOT, "docs", "disaster-recove
  */
 const NOT_YET_IN_PROGRAM: Readonly<Record<string, string>> = {
     Storage: "slack-clone:storage:Storage",
-    Cache: "slack-clone:cache:Cache",
-    Api: "slack-clone:api:Api",
 };
 
 /** Resource names as the runbook writes them; `${ACCOUNT_ID}` is the account id. */

@@ -55,10 +55,14 @@ function expectAlarmsOnDashboard(evaluation: Evaluation): void {
     }
 }
 
+/** Redis member clusters per stack (redisNodeCount). */
+const MEMBERS: Record<string, number> = { development: 1, staging: 1, production: 2 };
+
 for (const stack of STACKS) {
     describe(`Observability in ${stack}`, () => {
         let evaluation: Evaluation;
         const alarmsOn = stack !== "development";
+        const members = Array.from({ length: MEMBERS[stack] }, (_, i) => `slack-clone-redis-${stack}-00${i + 1}`);
 
         before(async () => {
             evaluation = await stackEvaluation(stack);
@@ -72,12 +76,25 @@ for (const stack of STACKS) {
             expect(evaluation.outputs.alarmTopicArn).to.equal(`arn:aws:sns:us-east-1:123456789012:slack-clone-alarms-${stack}`);
         });
 
-        it("plots consumed capacity and throttles of every table, in the stack's region", () => {
+        it("plots the API, every table and every Redis member cluster, in the stack's region", () => {
             const all = widgets(evaluation);
-            expect(all.map((w) => w.title)).to.deep.equal(TABLES.map((t) => `DynamoDB ${t.name}: consumed capacity and throttles`));
+            expect(all.map((w) => w.title)).to.deep.equal([
+                "API requests and errors",
+                "API latency (ms)",
+                ...TABLES.map((t) => `DynamoDB ${t.name}: consumed capacity and throttles`),
+                "Redis memory used (%)",
+                "Redis CPU (%)",
+                "Redis connections",
+            ]);
+            for (const w of all) expect(w.region, w.title).to.equal("us-east-1");
+            for (const l of all[0].lines) expect(l.dimensions).to.deep.equal({ ApiName: `slack-clone-api-${stack}`, Stage: stack });
+            for (const w of all.slice(-3)) expect(w.lines.map((l) => l.dimensions.CacheClusterId), w.title).to.deep.equal(members);
+        });
+
+        it("plots consumed capacity and throttles of every table", () => {
+            const tables = widgets(evaluation).filter((w) => w.title.startsWith("DynamoDB "));
             for (const [i, spec] of TABLES.entries()) {
-                const w = all[i];
-                expect(w.region).to.equal("us-east-1");
+                const w = tables[i];
                 expect(w.lines.map((l) => [l.metricName, l.stat, l.period, l.yAxis ?? "left"])).to.deep.equal([
                     ["ConsumedReadCapacityUnits", "Sum", 300, "left"],
                     ["ConsumedWriteCapacityUnits", "Sum", 300, "left"],
@@ -91,34 +108,52 @@ for (const stack of STACKS) {
             }
         });
 
-        it(alarmsOn ? "alarms on throttling of every table, notifying the topic on ALARM and OK" : "has no alarms", () => {
+        it(alarmsOn ? "alarms on the API, every table and Redis, notifying the topic on ALARM and OK" : "has no alarms", () => {
             const alarms = ofType(evaluation, ALARM);
             if (!alarmsOn) {
                 expect(alarms).to.deep.equal([]);
                 return;
             }
+            expect(alarms.map((a) => a.inputs.name)).to.deep.equal([
+                `slack-clone-api-5xx-rate-${stack}`,
+                ...TABLES.map((t) => `slack-clone-${t.name}-throttles-${stack}`),
+                `slack-clone-redis-memory-${stack}`,
+            ]);
             const topicArn = evaluation.outputs.alarmTopicArn;
-            expect(alarms.map((a) => a.inputs.name)).to.deep.equal(TABLES.map((t) => `slack-clone-${t.name}-throttles-${stack}`));
-            for (const [i, alarm] of alarms.entries()) {
-                const { metrics, expression } = alarmParts(alarm);
-                expect(expression).to.equal("FILL(reads, 0) + FILL(writes, 0)");
-                const table = `slack-clone-${TABLES[i].name}-${stack}`;
-                expect(metrics).to.deep.equal({
-                    reads: { namespace: "AWS/DynamoDB", metricName: "ReadThrottleEvents", dimensions: { TableName: table }, stat: "Sum", period: 300 },
-                    writes: { namespace: "AWS/DynamoDB", metricName: "WriteThrottleEvents", dimensions: { TableName: table }, stat: "Sum", period: 300 },
-                });
-                expect(alarm.inputs).to.include({
-                    comparisonOperator: "GreaterThanThreshold",
-                    threshold: 0,
-                    evaluationPeriods: 1,
-                    datapointsToAlarm: 1,
-                    treatMissingData: "notBreaching",
-                });
-                expect(alarm.inputs.alarmActions).to.deep.equal([topicArn]);
-                expect(alarm.inputs.okActions).to.deep.equal([topicArn]);
+            for (const alarm of alarms) {
+                expect(alarm.inputs.alarmActions, alarm.name).to.deep.equal([topicArn]);
+                expect(alarm.inputs.okActions, alarm.name).to.deep.equal([topicArn]);
             }
             expectAlarmsOnDashboard(evaluation);
         });
+
+        if (alarmsOn) {
+            it("alarms on any throttle event of each table in five minutes", () => {
+                for (const spec of TABLES) {
+                    const alarm = byName(evaluation, ALARM, `observability-${spec.name}-throttles`);
+                    const { metrics, expression } = alarmParts(alarm);
+                    const table = `slack-clone-${spec.name}-${stack}`;
+                    expect(expression).to.equal("FILL(reads, 0) + FILL(writes, 0)");
+                    expect(metrics).to.deep.equal({
+                        reads: { namespace: "AWS/DynamoDB", metricName: "ReadThrottleEvents", dimensions: { TableName: table }, stat: "Sum", period: 300 },
+                        writes: { namespace: "AWS/DynamoDB", metricName: "WriteThrottleEvents", dimensions: { TableName: table }, stat: "Sum", period: 300 },
+                    });
+                    expect(alarm.inputs).to.include({
+                        comparisonOperator: "GreaterThanThreshold",
+                        threshold: 0,
+                        evaluationPeriods: 1,
+                        datapointsToAlarm: 1,
+                        treatMissingData: "notBreaching",
+                    });
+                }
+            });
+
+            it(`alarms on the fullest of the ${members.length} Redis member cluster(s) above 80%`, () => {
+                const { metrics, expression } = alarmParts(byName(evaluation, ALARM, "observability-redis-memory"));
+                expect(expression).to.equal(`MAX([${members.map((_, i) => `m${i}`).join(", ")}])`);
+                expect(Object.values(metrics).map((m) => m.dimensions.CacheClusterId)).to.deep.equal(members);
+            });
+        }
 
         it("subscribes no e-mail address when alarmEmail is empty", () => {
             expect(evaluation.config["slack-clone:alarmEmail"]).to.equal("");

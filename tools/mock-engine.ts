@@ -17,6 +17,9 @@ const { waitForRPCs } = require("@pulumi/pulumi/runtime/settings") as { waitForR
 /** The account id the mock engine answers with. */
 export const MOCK_ACCOUNT_ID = "123456789012";
 
+/** The CIDR of any existing VPC the program looks up (the default VPC's range, unlike `vpcCidr`'s default). */
+export const MOCK_EXISTING_VPC_CIDR = "172.31.0.0/16";
+
 export interface RecordedOptions {
     readonly protect?: boolean;
     readonly retainOnDelete?: boolean;
@@ -61,7 +64,48 @@ export const STANDARD_CALLS: Readonly<Record<string, CallHandler>> = {
     }),
     "aws:index/getRegion:getRegion": (inputs, c) => ({ name: inputs.region ?? c.region, region: inputs.region ?? c.region, id: c.region }),
     "aws:index/getPartition:getPartition": () => ({ partition: "aws", dnsSuffix: "amazonaws.com", id: "aws" }),
+    // The AWS managed cache policies have the same ids in every account.
+    "aws:cloudfront/getCachePolicy:getCachePolicy": (inputs) => {
+        const managed: Record<string, string> = { "Managed-CachingOptimized": "658327ea-f89d-4fab-a63d-7e88639e58f6" };
+        if (managed[inputs.name] === undefined) throw new Error(`No cache policy named ${inputs.name}`);
+        return { id: managed[inputs.name], name: inputs.name };
+    },
+    "aws:ec2/getVpc:getVpc": (inputs) => ({ id: inputs.id, cidrBlock: MOCK_EXISTING_VPC_CIDR, state: "available" }),
 };
+
+/**
+ * awsx.ec2.Vpc is a remote component: the engine sees it alone, none of its children. Its outputs,
+ * as awsx builds them: per zone a private and a public subnet, each with its own route table and
+ * association; NAT gateways per strategy. The resource-valued outputs (`routeTables`,
+ * `routeTableAssociations`, ...) are resource references in a real deployment, plain objects here.
+ */
+function fakeAwsxVpc(name: string, inputs: Record<string, any>): Record<string, any> {
+    const zones = Array.from({ length: inputs.numberOfAvailabilityZones ?? 3 }, (_, i) => i + 1);
+    const subnets = zones.flatMap((zone) => ["private", "public"].map((type) => ({ type, zone, id: `subnet-${name}-${type}-${zone}` })));
+    const routeTableId = (subnet: { type: string; zone: number }) => `rtb-${name}-${subnet.type}-${subnet.zone}`;
+    const strategy = inputs.natGateways?.strategy ?? "OnePerAz";
+    const natZones = strategy === "None" ? [] : strategy === "Single" ? [1] : zones;
+    const vpcId = `vpc-${name}`;
+    return {
+        vpcId,
+        vpc: { id: vpcId, cidrBlock: inputs.cidrBlock },
+        subnets: subnets.map((s) => ({ id: s.id })),
+        privateSubnetIds: subnets.filter((s) => s.type === "private").map((s) => s.id),
+        publicSubnetIds: subnets.filter((s) => s.type === "public").map((s) => s.id),
+        isolatedSubnetIds: [],
+        routeTables: subnets.map((s) => ({ id: routeTableId(s) })),
+        routeTableAssociations: subnets.map((s) => ({ id: `rtbassoc-${s.id}`, subnetId: s.id, routeTableId: routeTableId(s) })),
+        natGateways: natZones.map((zone) => ({ id: `nat-${name}-${zone}` })),
+        eips: natZones.map((zone) => ({ id: `eipalloc-${name}-${zone}` })),
+        vpcEndpoints: [],
+    };
+}
+
+/** A RandomPassword's result: `length` characters from the classes its inputs allow. */
+function fakePassword(inputs: Record<string, any>): string {
+    const alphabet = ["ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz", "0123456789", inputs.special === false ? "" : (inputs.overrideSpecial ?? "!@#$%&*()-_=+[]{}<>:?")].join("");
+    return Array.from({ length: inputs.length }, (_, i) => alphabet[(i * 7) % alphabet.length]).join("");
+}
 
 /**
  * Outputs computed by AWS that the program reads, per resource type. `context.region` is the
@@ -72,9 +116,51 @@ export const STANDARD_OUTPUTS: Readonly<Record<string, OutputFaker>> = {
         const arn = `arn:aws:dynamodb:${c.region}:${c.accountId}:table/${inputs.name}`;
         return { arn, ...(inputs.streamEnabled ? { streamArn: `${arn}/stream/2026-01-01T00:00:00.000` } : {}) };
     },
+    "aws:apigateway/restApi:RestApi": (name, _, c) => ({
+        rootResourceId: `${name}-root`,
+        arn: `arn:aws:apigateway:${c.region}::/restapis/${name}`,
+        executionArn: `arn:aws:execute-api:${c.region}:${c.accountId}:${name}`,
+    }),
+    "aws:apigateway/stage:Stage": (_, inputs, c) => ({
+        invokeUrl: `https://${inputs.restApi}.execute-api.${c.region}.amazonaws.com/${inputs.stageName}`,
+        executionArn: `arn:aws:execute-api:${c.region}:${c.accountId}:${inputs.restApi}/${inputs.stageName}`,
+    }),
+    "aws:cloudwatch/logGroup:LogGroup": (_, inputs, c) => ({ arn: `arn:aws:logs:${c.region}:${c.accountId}:log-group:${inputs.name}` }),
+    "aws:iam/role:Role": (name, inputs, c) => {
+        const roleName = inputs.name ?? `${inputs.namePrefix ?? ""}${name}`;
+        return { name: roleName, arn: `arn:aws:iam::${c.accountId}:role/${roleName}` };
+    },
+    "aws:cloudfront/distribution:Distribution": (name, _, c) => ({
+        arn: `arn:aws:cloudfront::${c.accountId}:distribution/${name}`,
+        domainName: `${name}.cloudfront.net`,
+        hostedZoneId: "Z2FDTNDATAQYW2",
+    }),
+    "aws:acm/certificate:Certificate": (name, inputs, c) => ({
+        arn: `arn:aws:acm:${c.region}:${c.accountId}:certificate/${name}`,
+        domainValidationOptions: [
+            {
+                domainName: inputs.domainName,
+                resourceRecordName: `_${name}.${inputs.domainName}.`,
+                resourceRecordType: "CNAME",
+                resourceRecordValue: `_${name}.acm-validations.aws.`,
+            },
+        ],
+    }),
+    "aws:route53/record:Record": (_, inputs) => ({ fqdn: String(inputs.name).replace(/\.$/, "") }),
+    "awsx:ec2:Vpc": (name, inputs) => fakeAwsxVpc(name, inputs),
+    "random:index/randomPassword:RandomPassword": (_, inputs) => ({ result: fakePassword(inputs) }),
+    "aws:elasticache/replicationGroup:ReplicationGroup": (_, inputs, c) => {
+        const id = inputs.replicationGroupId;
+        const host = (role: string) => `${role}.${id}.abc123.${c.region}.cache.amazonaws.com`;
+        return {
+            arn: `arn:aws:elasticache:${c.region}:${c.accountId}:replicationgroup:${id}`,
+            primaryEndpointAddress: host("master"),
+            readerEndpointAddress: host("replica"),
+            memberClusters: Array.from({ length: inputs.numCacheClusters ?? 1 }, (_, i) => `${id}-${String(i + 1).padStart(3, "0")}`),
+        };
+    },
     "aws:backup/vault:Vault": (_, inputs, c) => ({ arn: `arn:aws:backup:${c.region}:${c.accountId}:backup-vault:${inputs.name}` }),
     "aws:backup/plan:Plan": (_, inputs, c) => ({ arn: `arn:aws:backup:${c.region}:${c.accountId}:backup-plan:${inputs.name}` }),
-    "aws:iam/role:Role": (_, inputs, c) => ({ arn: `arn:aws:iam::${c.accountId}:role/${inputs.name}` }),
     "aws:sns/topic:Topic": (_, inputs, c) => ({ arn: `arn:aws:sns:${c.region}:${c.accountId}:${inputs.name}` }),
     "aws:s3/bucket:Bucket": (_, inputs) => ({ arn: `arn:aws:s3:::${inputs.bucket}` }),
     "aws:cloudtrail/trail:Trail": (_, inputs, c) => ({ arn: `arn:aws:cloudtrail:${c.region}:${c.accountId}:trail/${inputs.name}` }),
@@ -143,9 +229,10 @@ export async function evaluate(
         {
             newResource: (args) => {
                 inputs.set(key(args.type, args.name), args.inputs);
-                if (!args.custom) return { id: undefined, state: {} };
                 const faker = fakers[args.type];
                 const computed = faker ? faker(args.name, args.inputs, { ...context, region: regionOf(args.provider) }) : {};
+                // Components have no id; a remote component's (awsx) outputs come from its faker.
+                if (!args.custom) return { id: undefined, state: computed };
                 return { id: key(args.type, args.name), state: { ...args.inputs, ...computed } };
             },
             call: (args) => {
@@ -233,6 +320,11 @@ export async function evaluateStack(stack: string, options: EvaluateOptions = {}
 /** Query helpers over an evaluation's recorded resources. */
 export function ofType(evaluation: Evaluation, type: string): RecordedResource[] {
     return evaluation.resources.filter((r) => r.type === type);
+}
+
+/** The id the mock engine gives a resource (`type::name`), as other resources' inputs carry it. */
+export function mockId(resource: Pick<RecordedResource, "type" | "name">): string {
+    return key(resource.type, resource.name);
 }
 
 export function byName(evaluation: Evaluation, type: string, name: string): RecordedResource {

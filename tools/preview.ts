@@ -10,8 +10,12 @@ import { listStacks } from "./stack-files";
 
 const key = (r: RecordedResource) => `${r.type}::${r.name}`;
 
+/** Inputs that hold a resource's physical name, by resource kind. */
+const PHYSICAL_NAME_INPUTS = ["name", "bucket", "functionName", "replicationGroupId", "dashboardName"];
+
 function describe(r: RecordedResource): string {
-    const physical = typeof r.inputs.name === "string" && r.inputs.name !== r.name ? ` (${r.inputs.name})` : "";
+    const name = PHYSICAL_NAME_INPUTS.map((input) => r.inputs[input]).find((v) => typeof v === "string");
+    const physical = name !== undefined && name !== r.name ? ` (${name})` : "";
     const flags = [r.options.protect ? "protected" : "", r.options.retainOnDelete ? "retained on delete" : ""].filter(Boolean);
     return `${r.type}  ${r.name}${physical}${flags.length > 0 ? `  [${flags.join(", ")}]` : ""}`;
 }

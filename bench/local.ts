@@ -1,0 +1,91 @@
+/**
+ * `npm run bench` (local part): seed throughput and time from `npm start` to healthy.
+ *
+ *   seed       2,000 message items through seed() (BatchWriteItem, 4 in flight) against a
+ *              baseline of sequential PutItem calls, both on the same dynalite in this run
+ *   npm start  a fresh `local/start.ts` process until it reports healthy, against a baseline of
+ *              a process that only loads the same runtime (node + tsx) and exits
+ * Reproduce: npm run bench
+ */
+import { spawn } from "child_process";
+import { CreateTableCommand, DynamoDBClient, PutItemCommand } from "@aws-sdk/client-dynamodb";
+import { marshall } from "@aws-sdk/util-dynamodb";
+import { TABLES, tableOutputName } from "../components/tables";
+import { createTableInput } from "../local/start";
+import { freePort, startDynamoDb } from "../local/stand-ins";
+import { seed } from "../seed/seed";
+
+const ITEMS = 2000;
+const messages = TABLES.find((t) => t.name === "messages")!;
+
+function syntheticMessages(): Record<string, string>[] {
+    return Array.from({ length: ITEMS }, (_, i) => ({
+        PK: `CHANNEL#ch-bench-${i % 20}`,
+        SK: `MSG#2026-01-01T00:00:${String(i).padStart(5, "0")}#m${i}`,
+        user_id: `usr-${i % 50}`,
+        text: `message ${i} `.repeat(8),
+    }));
+}
+
+async function timed(work: () => Promise<unknown>): Promise<number> {
+    const started = process.hrtime.bigint();
+    await work();
+    return Number(process.hrtime.bigint() - started) / 1e6;
+}
+
+async function benchSeed(): Promise<void> {
+    const dynamodb = await startDynamoDb(0);
+    const client = new DynamoDBClient({ region: "us-east-1", endpoint: dynamodb.endpoint, credentials: { accessKeyId: "x", secretAccessKey: "x" } });
+    for (const name of ["bench-sequential", "bench-seed"]) await client.send(new CreateTableCommand(createTableInput(messages, name)));
+    const items = syntheticMessages();
+    const sequential = await timed(async () => {
+        for (const item of items) await client.send(new PutItemCommand({ TableName: "bench-sequential", Item: marshall(item) }));
+    });
+    const batched = await timed(() => seed(client, { [tableOutputName(messages)]: "bench-seed" }, new Map([[messages, items]])));
+    await dynamodb.stop();
+    console.log(`seed: ${ITEMS} items`);
+    console.log(`  baseline sequential PutItem  ${sequential.toFixed(0).padStart(6)} ms  ${(ITEMS / (sequential / 1000)).toFixed(0).padStart(6)} items/s`);
+    console.log(`  seed (BatchWriteItem x4)     ${batched.toFixed(0).padStart(6)} ms  ${(ITEMS / (batched / 1000)).toFixed(0).padStart(6)} items/s  x${(sequential / batched).toFixed(2)} faster`);
+}
+
+/** Wall time until the process prints `until` (then it is stopped), or exits when `until` is undefined. */
+function processTime(args: string[], until?: string): Promise<number> {
+    return new Promise((resolve, reject) => {
+        const started = process.hrtime.bigint();
+        const child = spawn(process.execPath, ["--import", "tsx", ...args], { stdio: ["ignore", "pipe", "pipe"] });
+        let output = "";
+        const elapsed = () => Number(process.hrtime.bigint() - started) / 1e6;
+        child.stdout.on("data", (chunk: Buffer) => {
+            output += chunk.toString();
+            if (until !== undefined && output.includes(until)) {
+                const ms = elapsed();
+                child.once("exit", () => resolve(ms));
+                child.kill("SIGINT");
+            }
+        });
+        child.stderr.on("data", (chunk: Buffer) => (output += chunk.toString()));
+        child.once("exit", (code) => {
+            if (until === undefined && code === 0) resolve(elapsed());
+            else if (!output.includes(until ?? "\0")) reject(new Error(`process exited ${code} before "${until}":\n${output}`));
+        });
+    });
+}
+
+async function benchStart(): Promise<void> {
+    const baseline = await processTime(["-e", "require('@aws-sdk/client-dynamodb'); require('@aws-sdk/client-s3')"]);
+    const ports = await Promise.all([freePort(), freePort(), freePort()]);
+    const start = await processTime(
+        ["local/start.ts", "--dynamodb-port", String(ports[0]), "--s3-port", String(ports[1]), "--redis-port", String(ports[2])],
+        "Running;",
+    );
+    console.log("npm start to healthy:");
+    console.log(`  baseline: node + tsx + AWS SDK load  ${baseline.toFixed(0).padStart(6)} ms`);
+    console.log(`  local/start.ts until healthy         ${start.toFixed(0).padStart(6)} ms  x${(start / baseline).toFixed(2)} of baseline`);
+}
+
+benchSeed()
+    .then(benchStart)
+    .catch((error: Error) => {
+        console.error(error.message);
+        process.exit(1);
+    });

@@ -1,0 +1,348 @@
+import { createHash } from "crypto";
+import * as pulumi from "@pulumi/pulumi";
+import * as aws from "@pulumi/aws";
+import { assertNameFits, physicalName } from "./naming";
+
+/** `Cors.ALL_METHODS`: what a preflight allows. */
+export const CORS_ALLOW_METHODS = ["OPTIONS", "GET", "PUT", "POST", "DELETE", "PATCH", "HEAD"] as const;
+export const CORS_ALLOW_HEADERS = ["Content-Type", "Authorization"] as const;
+
+/** One access log line per request, as JSON. */
+export const ACCESS_LOG_FORMAT = JSON.stringify({
+    requestId: "$context.requestId",
+    ip: "$context.identity.sourceIp",
+    requestTime: "$context.requestTime",
+    httpMethod: "$context.httpMethod",
+    resourcePath: "$context.resourcePath",
+    path: "$context.path",
+    status: "$context.status",
+    protocol: "$context.protocol",
+    responseLength: "$context.responseLength",
+    responseLatency: "$context.responseLatency",
+    integrationLatency: "$context.integrationLatency",
+    xrayTraceId: "$context.xrayTraceId",
+    userAgent: "$context.identity.userAgent",
+});
+
+/** What API Gateway needs to write execution and access logs (the AmazonAPIGatewayPushToCloudWatchLogs actions). */
+export const CLOUDWATCH_ROLE_ACTIONS = [
+    "logs:CreateLogGroup",
+    "logs:CreateLogStream",
+    "logs:DescribeLogGroups",
+    "logs:DescribeLogStreams",
+    "logs:PutLogEvents",
+    "logs:GetLogEvents",
+    "logs:FilterLogEvents",
+] as const;
+
+/** A fixed answer of a MOCK integration. */
+export interface MockResponse {
+    readonly statusCode: string;
+    /** `method.response.header.X` -> a quoted static value such as `'https://chat.example.com'`. */
+    readonly headers: Readonly<Record<string, string>>;
+    readonly body?: string;
+}
+
+/** One method of the API, as data: everything the deployment serves, and so everything its trigger hashes. */
+export interface MethodSpec {
+    /** Resource path: `/`, `/health`, `/{proxy+}`. */
+    readonly path: string;
+    readonly httpMethod: string;
+    readonly requestParameters?: Readonly<Record<string, boolean>>;
+    readonly integration:
+        | { readonly type: "MOCK"; readonly response: MockResponse }
+        | { readonly type: "HTTP_PROXY"; readonly uri: string; readonly requestParameters: Readonly<Record<string, string>> };
+}
+
+export interface RouteOptions {
+    /** Origin allowed by CORS (the web front end). */
+    readonly frontendUrl: string;
+    /** Backend base URL; without it the proxy route is left out. */
+    readonly backendUrl?: string;
+}
+
+const header = (name: string) => `method.response.header.${name}`;
+const quoted = (value: string) => `'${value}'`;
+
+/** The CORS preflight answer on every resource, like CDK's `defaultCorsPreflightOptions`. */
+function preflight(path: string, frontendUrl: string): MethodSpec {
+    return {
+        path,
+        httpMethod: "OPTIONS",
+        integration: {
+            type: "MOCK",
+            response: {
+                statusCode: "204",
+                headers: {
+                    [header("Access-Control-Allow-Headers")]: quoted(CORS_ALLOW_HEADERS.join(",")),
+                    [header("Access-Control-Allow-Origin")]: quoted(frontendUrl),
+                    [header("Vary")]: quoted("Origin"),
+                    [header("Access-Control-Allow-Methods")]: quoted(CORS_ALLOW_METHODS.join(",")),
+                },
+            },
+        },
+    };
+}
+
+/**
+ * Every method of the API: `GET /health` (MOCK), `ANY /{proxy+}` to the backend when there is one,
+ * and a CORS preflight `OPTIONS` on every resource, the root included.
+ */
+export function apiMethods(options: RouteOptions): MethodSpec[] {
+    const routes: MethodSpec[] = [
+        {
+            path: "/health",
+            httpMethod: "GET",
+            integration: {
+                type: "MOCK",
+                response: {
+                    statusCode: "200",
+                    headers: { [header("Access-Control-Allow-Origin")]: quoted(options.frontendUrl) },
+                    body: JSON.stringify({ status: "ok" }),
+                },
+            },
+        },
+    ];
+    if (options.backendUrl !== undefined) {
+        routes.push({
+            path: "/{proxy+}",
+            httpMethod: "ANY",
+            requestParameters: { "method.request.path.proxy": true },
+            integration: {
+                type: "HTTP_PROXY",
+                uri: `${options.backendUrl.replace(/\/+$/, "")}/{proxy}`,
+                requestParameters: { "integration.request.path.proxy": "method.request.path.proxy" },
+            },
+        });
+    }
+    const paths = ["/", ...new Set(routes.map((r) => r.path))];
+    return [...routes, ...paths.map((path) => preflight(path, options.frontendUrl))];
+}
+
+/** The deployment's trigger: a hash of everything the methods serve (never of resource ids). */
+export function deploymentHash(methods: readonly MethodSpec[]): string {
+    return createHash("sha256").update(JSON.stringify(methods)).digest("hex");
+}
+
+/** `/` -> `root`, `/health` -> `health`, `/{proxy+}` -> `proxy`: part of child resource names. */
+function pathSlug(path: string): string {
+    return path.replace(/[{}+]/g, "").split("/").filter(Boolean).join("-") || "root";
+}
+
+export interface ApiArgs {
+    /** Environment name: the stage name and the last part of every name. */
+    readonly environment: string;
+    /** Origin of the web front end, allowed by CORS. */
+    readonly frontendUrl: string;
+    /** Base URL of the backend (port 8000) behind `ANY /{proxy+}`; without it that route is left out. */
+    readonly backendUrl?: string;
+    /** Log full request and response bodies (execution logs). They hold personal data: off in production. */
+    readonly dataTrace: boolean;
+    /**
+     * Manage the region-wide API Gateway account setting (the CloudWatch role every REST API of the
+     * account and region logs through). Exactly one stack per account and region should.
+     */
+    readonly manageAccount: boolean;
+    /** Retention of the access and execution log groups, in days. */
+    readonly logRetentionDays: number;
+}
+
+/** The product's REST API: one regional API per environment, deployed to a stage named after it. */
+export class Api extends pulumi.ComponentResource {
+    public readonly restApi: aws.apigateway.RestApi;
+    public readonly stage: aws.apigateway.Stage;
+    public readonly accessLogGroup: aws.cloudwatch.LogGroup;
+    /** REST API id. */
+    public readonly apiId: pulumi.Output<string>;
+    /** REST API name (the `ApiName` dimension of its CloudWatch metrics). */
+    public readonly apiName: pulumi.Output<string>;
+    /** Stage name (the `Stage` dimension of its CloudWatch metrics). */
+    public readonly stageName: pulumi.Output<string>;
+    /** Invoke URL of the stage, e.g. `https://{apiId}.execute-api.{region}.amazonaws.com/{environment}`. */
+    public readonly url: pulumi.Output<string>;
+
+    private readonly name: string;
+
+    constructor(name: string, args: ApiArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("slack-clone:api:Api", name, {}, opts);
+        this.name = name;
+
+        const methods = apiMethods(args);
+        this.restApi = this.createRestApi(args);
+        const resourceIds = this.createResources(methods);
+        const routeResources = methods.flatMap((spec) => this.createMethod(spec, resourceIds[spec.path]));
+        const deployment = this.createDeployment(methods, routeResources);
+        const account = args.manageAccount ? this.createAccount(args.environment) : undefined;
+        this.accessLogGroup = this.createLogGroup("access-logs", physicalName("api-access", args.environment), args);
+        this.stage = this.createStage(deployment, args, account);
+        this.createMethodSettings(args, account);
+
+        this.apiId = this.restApi.id;
+        this.apiName = this.restApi.name;
+        this.stageName = this.stage.stageName;
+        this.url = this.stage.invokeUrl;
+        this.registerOutputs({ apiId: this.apiId, apiName: this.apiName, stageName: this.stageName, url: this.url });
+    }
+
+    private createRestApi(args: ApiArgs): aws.apigateway.RestApi {
+        return new aws.apigateway.RestApi(
+            `${this.name}-rest-api`,
+            {
+                name: assertNameFits("apiGatewayRestApi", physicalName("api", args.environment)),
+                description: `Slack clone API (${args.environment})`,
+                endpointConfiguration: { types: "REGIONAL" },
+            },
+            { parent: this },
+        );
+    }
+
+    /** One API Gateway resource per path segment; `/` is the API's root resource. */
+    private createResources(methods: readonly MethodSpec[]): Record<string, pulumi.Output<string>> {
+        const ids: Record<string, pulumi.Output<string>> = { "/": this.restApi.rootResourceId };
+        const paths = [...new Set(methods.map((m) => m.path))].sort((a, b) => a.split("/").length - b.split("/").length);
+        for (const path of paths.filter((p) => p !== "/")) {
+            const parentPath = path.slice(0, path.lastIndexOf("/")) || "/";
+            ids[path] = new aws.apigateway.Resource(
+                `${this.name}-${pathSlug(path)}`,
+                { restApi: this.restApi.id, parentId: ids[parentPath], pathPart: path.slice(path.lastIndexOf("/") + 1) },
+                { parent: this },
+            ).id;
+        }
+        return ids;
+    }
+
+    /** A method, its integration and, for MOCK, its method response then its integration response. */
+    private createMethod(spec: MethodSpec, resourceId: pulumi.Output<string>): pulumi.Resource[] {
+        const prefix = `${this.name}-${pathSlug(spec.path)}-${spec.httpMethod.toLowerCase()}`;
+        const target = { restApi: this.restApi.id, resourceId };
+        const method = new aws.apigateway.Method(
+            prefix,
+            { ...target, httpMethod: spec.httpMethod, authorization: "NONE", requestParameters: spec.requestParameters },
+            { parent: this },
+        );
+        const on = { ...target, httpMethod: method.httpMethod };
+        const integration = spec.integration;
+        if (integration.type === "HTTP_PROXY") {
+            const proxy = new aws.apigateway.Integration(
+                `${prefix}-integration`,
+                { ...on, type: "HTTP_PROXY", integrationHttpMethod: "ANY", uri: integration.uri, requestParameters: integration.requestParameters },
+                { parent: this },
+            );
+            return [method, proxy];
+        }
+        const mock = new aws.apigateway.Integration(
+            `${prefix}-integration`,
+            { ...on, type: "MOCK", requestTemplates: { "application/json": JSON.stringify({ statusCode: Number(integration.response.statusCode) }) } },
+            { parent: this },
+        );
+        const response = integration.response;
+        const methodResponse = new aws.apigateway.MethodResponse(
+            `${prefix}-method-response`,
+            { ...on, statusCode: response.statusCode, responseParameters: Object.fromEntries(Object.keys(response.headers).map((h) => [h, true])) },
+            { parent: this },
+        );
+        const integrationResponse = new aws.apigateway.IntegrationResponse(
+            `${prefix}-integration-response`,
+            {
+                ...on,
+                statusCode: response.statusCode,
+                responseParameters: response.headers,
+                responseTemplates: response.body === undefined ? undefined : { "application/json": response.body },
+            },
+            { parent: this, dependsOn: [methodResponse, mock] },
+        );
+        return [method, mock, methodResponse, integrationResponse];
+    }
+
+    /** Re-created whenever what the methods serve changes; waits for every method to exist. */
+    private createDeployment(methods: readonly MethodSpec[], routeResources: pulumi.Resource[]): aws.apigateway.Deployment {
+        return new aws.apigateway.Deployment(
+            `${this.name}-deployment`,
+            { restApi: this.restApi.id, triggers: { methods: deploymentHash(methods) } },
+            { parent: this, dependsOn: routeResources },
+        );
+    }
+
+    /** The region-wide setting: API Gateway logs through this role. Both outlive the stack (other APIs use them). */
+    private createAccount(environment: string): aws.apigateway.Account {
+        const retained = { parent: this, retainOnDelete: true };
+        const partition = aws.getPartitionOutput({}, { parent: this }).partition;
+        const region = aws.getRegionOutput({}, { parent: this }).region;
+        const accountId = aws.getCallerIdentityOutput({}, { parent: this }).accountId;
+        const role = new aws.iam.Role(
+            `${this.name}-cloudwatch-role`,
+            {
+                // A prefix, not a name: a stack re-created after a destroy must not collide with the retained role.
+                namePrefix: assertNameFits("iamRoleNamePrefix", `${physicalName("api-logs", environment)}-`),
+                description: "API Gateway writes execution and access logs of every REST API in this region",
+                assumeRolePolicy: JSON.stringify({
+                    Version: "2012-10-17",
+                    Statement: [{ Effect: "Allow", Principal: { Service: "apigateway.amazonaws.com" }, Action: "sts:AssumeRole" }],
+                }),
+            },
+            retained,
+        );
+        const policy = new aws.iam.RolePolicy(
+            `${this.name}-cloudwatch-policy`,
+            {
+                role: role.name,
+                policy: pulumi.jsonStringify({
+                    Version: "2012-10-17",
+                    Statement: [
+                        {
+                            Effect: "Allow",
+                            Action: [...CLOUDWATCH_ROLE_ACTIONS],
+                            Resource: pulumi.interpolate`arn:${partition}:logs:${region}:${accountId}:*`,
+                        },
+                    ],
+                }),
+            },
+            retained,
+        );
+        return new aws.apigateway.Account(`${this.name}-account`, { cloudwatchRoleArn: role.arn }, { ...retained, dependsOn: [policy] });
+    }
+
+    private createLogGroup(suffix: string, logGroupName: pulumi.Input<string>, args: ApiArgs): aws.cloudwatch.LogGroup {
+        return new aws.cloudwatch.LogGroup(
+            `${this.name}-${suffix}`,
+            { name: logGroupName, retentionInDays: args.logRetentionDays },
+            { parent: this },
+        );
+    }
+
+    private createStage(deployment: aws.apigateway.Deployment, args: ApiArgs, account?: aws.apigateway.Account): aws.apigateway.Stage {
+        return new aws.apigateway.Stage(
+            `${this.name}-stage`,
+            {
+                restApi: this.restApi.id,
+                deployment: deployment.id,
+                stageName: args.environment,
+                xrayTracingEnabled: true,
+                accessLogSettings: { destinationArn: this.accessLogGroup.arn, format: ACCESS_LOG_FORMAT },
+            },
+            { parent: this, dependsOn: account ? [account] : [] },
+        );
+    }
+
+    /**
+     * Execution logs of every method (INFO, metrics, data trace per config). API Gateway writes them to
+     * a group it names after the API and stage; creating it first gives it a retention.
+     */
+    private createMethodSettings(args: ApiArgs, account?: aws.apigateway.Account): aws.apigateway.MethodSettings {
+        const executionLogs = this.createLogGroup(
+            "execution-logs",
+            pulumi.interpolate`API-Gateway-Execution-Logs_${this.restApi.id}/${args.environment}`,
+            args,
+        );
+        return new aws.apigateway.MethodSettings(
+            `${this.name}-method-settings`,
+            {
+                restApi: this.restApi.id,
+                stageName: this.stage.stageName,
+                methodPath: "*/*",
+                settings: { loggingLevel: "INFO", metricsEnabled: true, dataTraceEnabled: args.dataTrace },
+            },
+            { parent: this, dependsOn: [executionLogs, ...(account ? [account] : [])] },
+        );
+    }
+}

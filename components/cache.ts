@@ -1,0 +1,144 @@
+import * as pulumi from "@pulumi/pulumi";
+import * as aws from "@pulumi/aws";
+import * as random from "@pulumi/random";
+import { assertNameFits, physicalName } from "./naming";
+
+export const REDIS_PORT = 6379;
+
+/** ElastiCache AUTH tokens: 16 to 128 printable characters; the only specials allowed are these. */
+export const AUTH_TOKEN_SPECIALS = "!&#$^<>-";
+
+export interface CacheArgs {
+    /** Environment name, the last part of every name. */
+    readonly environment: string;
+    readonly vpcId: pulumi.Input<string>;
+    /** Private subnets, in at least two availability zones, for the cache nodes. */
+    readonly subnetIds: pulumi.Input<pulumi.Input<string>[]>;
+    /** The only security group admitted to Redis (6379/tcp). */
+    readonly backendSecurityGroupId: pulumi.Input<string>;
+    /** ElastiCache node type, such as cache.t3.micro. */
+    readonly nodeType: string;
+    /** Nodes: a primary plus replicas. At least 2 with `multiAz`. */
+    readonly nodeCount: number;
+    /** Pinned Redis engine version (major.minor). */
+    readonly engineVersion: string;
+    /** A replica in another availability zone, promoted automatically if the primary fails. */
+    readonly multiAz: boolean;
+    /** Days of daily snapshots kept; 0 turns snapshots off. */
+    readonly snapshotRetentionDays: number;
+    /** `protect`: no deploy may replace or delete the replication group (a new endpoint, an empty cache). */
+    readonly protectData: boolean;
+}
+
+/**
+ * Redis for the backend: a replication group (ElastiCache offers Redis TLS only on replication
+ * groups) in the private subnets, encrypted in transit and at rest, with an AUTH token, reachable
+ * only from the backend security group.
+ */
+export class Cache extends pulumi.ComponentResource {
+    /** The replication group: its id and `memberClusters` name the CloudWatch metric dimensions. */
+    public readonly replicationGroup: aws.elasticache.ReplicationGroup;
+    public readonly securityGroup: aws.ec2.SecurityGroup;
+    /** Primary endpoint (TLS): `rediss://` clients connect here with the AUTH token. */
+    public readonly primaryEndpoint: pulumi.Output<string>;
+    public readonly port: pulumi.Output<number | undefined>;
+    /** The AUTH token, a Pulumi secret. */
+    public readonly authToken: pulumi.Output<string>;
+
+    constructor(name: string, args: CacheArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("slack-clone:cache:Cache", name, {}, opts);
+
+        this.securityGroup = this.createSecurityGroup(name, args);
+        this.authToken = this.createAuthToken(name);
+        this.replicationGroup = this.createReplicationGroup(name, args, this.createSubnetGroup(name, args), this.securityGroup, this.authToken);
+        this.primaryEndpoint = this.replicationGroup.primaryEndpointAddress;
+        this.port = this.replicationGroup.port;
+
+        this.registerOutputs({
+            replicationGroupId: this.replicationGroup.replicationGroupId,
+            primaryEndpoint: this.primaryEndpoint,
+            port: this.port,
+            authToken: this.authToken,
+        });
+    }
+
+    /**
+     * 6379/tcp from the backend security group only, and no outbound rule at all: the provider
+     * removes the allow-all egress rule AWS adds to a new group, so Redis can open no connection.
+     */
+    private createSecurityGroup(name: string, args: CacheArgs): aws.ec2.SecurityGroup {
+        const group = new aws.ec2.SecurityGroup(
+            `${name}-redis`,
+            {
+                vpcId: args.vpcId,
+                // A prefix, not a name: a change that replaces the group can create the new one first.
+                namePrefix: `${physicalName("redis", args.environment)}-`,
+                description: "Slack clone Redis",
+            },
+            { parent: this },
+        );
+        new aws.vpc.SecurityGroupIngressRule(
+            `${name}-redis-from-backend`,
+            {
+                securityGroupId: group.id,
+                description: "Redis from the backend",
+                ipProtocol: "tcp",
+                fromPort: REDIS_PORT,
+                toPort: REDIS_PORT,
+                referencedSecurityGroupId: args.backendSecurityGroupId,
+            },
+            { parent: this },
+        );
+        return group;
+    }
+
+    private createAuthToken(name: string): pulumi.Output<string> {
+        const token = new random.RandomPassword(
+            `${name}-auth-token`,
+            { length: 64, special: true, overrideSpecial: AUTH_TOKEN_SPECIALS },
+            { parent: this },
+        );
+        // The provider declares `result` a secret output; marking it here keeps it secret wherever
+        // it flows, whatever the engine (the mock engine does not apply provider-declared secrets).
+        return pulumi.secret(token.result);
+    }
+
+    private createSubnetGroup(name: string, args: CacheArgs): aws.elasticache.SubnetGroup {
+        return new aws.elasticache.SubnetGroup(
+            `${name}-subnets`,
+            { name: physicalName("redis", args.environment), description: "Slack clone Redis: private subnets", subnetIds: args.subnetIds },
+            { parent: this },
+        );
+    }
+
+    private createReplicationGroup(
+        name: string,
+        args: CacheArgs,
+        subnetGroup: aws.elasticache.SubnetGroup,
+        securityGroup: aws.ec2.SecurityGroup,
+        authToken: pulumi.Output<string>,
+    ): aws.elasticache.ReplicationGroup {
+        return new aws.elasticache.ReplicationGroup(
+            `${name}-redis`,
+            {
+                replicationGroupId: assertNameFits("elasticacheReplicationGroup", physicalName("redis", args.environment)),
+                description: `Slack clone Redis (${args.environment})`,
+                engine: "redis",
+                engineVersion: args.engineVersion,
+                nodeType: args.nodeType,
+                numCacheClusters: args.nodeCount,
+                port: REDIS_PORT,
+                subnetGroupName: subnetGroup.name,
+                securityGroupIds: [securityGroup.id],
+                multiAzEnabled: args.multiAz,
+                automaticFailoverEnabled: args.multiAz,
+                // Enabled at creation, TLS is required (transitEncryptionMode "required") from the start.
+                transitEncryptionEnabled: true,
+                atRestEncryptionEnabled: true,
+                authToken,
+                snapshotRetentionLimit: args.snapshotRetentionDays,
+            },
+            { parent: this, protect: args.protectData },
+        );
+    }
+}

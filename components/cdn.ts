@@ -1,0 +1,178 @@
+import * as pulumi from "@pulumi/pulumi";
+import * as aws from "@pulumi/aws";
+import { PRICE_CLASSES } from "./config";
+import { physicalName } from "./naming";
+
+/** CloudFront reads certificates from this region only. */
+export const CLOUDFRONT_CERTIFICATE_REGION = "us-east-1";
+/** AWS managed cache policy: long TTLs, no cookies, headers or query strings in the cache key, gzip and brotli. */
+export const CACHE_POLICY_NAME = "Managed-CachingOptimized";
+/** Minimum viewer TLS when the distribution serves its own certificate. */
+export const MINIMUM_PROTOCOL_VERSION = "TLSv1.2_2021";
+
+const ORIGIN_ID = "files";
+
+/** The bucket the distribution serves (the files bucket). */
+export interface CdnBucket {
+    readonly name: pulumi.Input<string>;
+    readonly arn: pulumi.Input<string>;
+    /** `bucketRegionalDomainName`, e.g. `{bucket}.s3.{region}.amazonaws.com`. */
+    readonly regionalDomainName: pulumi.Input<string>;
+}
+
+export interface CdnArgs {
+    /** Environment name, the last part of every name. */
+    readonly environment: string;
+    readonly bucket: CdnBucket;
+    /** CloudFront price class: which edge locations serve the files. */
+    readonly priceClass: (typeof PRICE_CLASSES)[number];
+    /**
+     * A domain of the product for the files (e.g. `files.chat.example.com`) and the Route 53 zone that
+     * holds it: a DNS-validated certificate, the distribution's alias and the zone's alias records.
+     * Without it, the distribution's own `*.cloudfront.net` name and certificate.
+     */
+    readonly customDomain?: { readonly name: string; readonly zoneId: string };
+}
+
+/**
+ * CloudFront in front of the files bucket, reading it through an Origin Access Control. The bucket
+ * stays private: its owner adds `filesReadStatement` to the bucket's policy (this component creates
+ * no bucket policy, so the bucket keeps exactly one).
+ */
+export class Cdn extends pulumi.ComponentResource {
+    public readonly distribution: aws.cloudfront.Distribution;
+    public readonly distributionId: pulumi.Output<string>;
+    public readonly distributionArn: pulumi.Output<string>;
+    /** The distribution's `*.cloudfront.net` name. */
+    public readonly domainName: pulumi.Output<string>;
+    /** Public base URL of the files: `https://{custom domain or distribution domain}`. */
+    public readonly filesBaseUrl: pulumi.Output<string>;
+    /** Bucket policy statement: only this distribution may read objects. */
+    public readonly filesReadStatement: pulumi.Output<aws.iam.PolicyStatement>;
+
+    private readonly name: string;
+
+    constructor(name: string, args: CdnArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("slack-clone:cdn:Cdn", name, {}, opts);
+        this.name = name;
+
+        const oac = this.createOriginAccessControl(args);
+        const certificateArn = args.customDomain ? this.createCertificate(args.customDomain) : undefined;
+        this.distribution = this.createDistribution(args, oac, certificateArn);
+        if (args.customDomain) this.createAliasRecords(args.customDomain);
+
+        this.distributionId = this.distribution.id;
+        this.distributionArn = this.distribution.arn;
+        this.domainName = this.distribution.domainName;
+        this.filesBaseUrl = args.customDomain
+            ? pulumi.output(`https://${args.customDomain.name}`)
+            : pulumi.interpolate`https://${this.distribution.domainName}`;
+        this.filesReadStatement = pulumi.all([args.bucket.arn, this.distribution.arn]).apply(([bucketArn, distributionArn]) => ({
+            Sid: "AllowCloudFrontRead",
+            Effect: "Allow" as const,
+            Principal: { Service: "cloudfront.amazonaws.com" },
+            Action: "s3:GetObject",
+            Resource: `${bucketArn}/*`,
+            Condition: { StringEquals: { "AWS:SourceArn": distributionArn } },
+        }));
+
+        this.registerOutputs({
+            distributionId: this.distributionId,
+            distributionArn: this.distributionArn,
+            domainName: this.domainName,
+            filesBaseUrl: this.filesBaseUrl,
+        });
+    }
+
+    private createOriginAccessControl(args: CdnArgs): aws.cloudfront.OriginAccessControl {
+        return new aws.cloudfront.OriginAccessControl(
+            `${this.name}-oac`,
+            {
+                name: physicalName("files", args.environment),
+                description: "CloudFront signs every request to the files bucket",
+                originAccessControlOriginType: "s3",
+                signingBehavior: "always",
+                signingProtocol: "sigv4",
+            },
+            { parent: this },
+        );
+    }
+
+    /** An ACM certificate in us-east-1 (its own provider), validated by a record in the domain's zone. */
+    private createCertificate(domain: NonNullable<CdnArgs["customDomain"]>): pulumi.Output<string> {
+        const usEast1 = new aws.Provider(`${this.name}-${CLOUDFRONT_CERTIFICATE_REGION}`, { region: CLOUDFRONT_CERTIFICATE_REGION }, { parent: this });
+        const certificate = new aws.acm.Certificate(
+            `${this.name}-certificate`,
+            { domainName: domain.name, validationMethod: "DNS" },
+            { parent: this, provider: usEast1 },
+        );
+        // One domain name, so exactly one validation record.
+        const option = certificate.domainValidationOptions[0];
+        const record = new aws.route53.Record(
+            `${this.name}-certificate-validation-record`,
+            {
+                zoneId: domain.zoneId,
+                name: option.resourceRecordName,
+                type: option.resourceRecordType,
+                records: [option.resourceRecordValue],
+                ttl: 300,
+                allowOverwrite: true,
+            },
+            { parent: this },
+        );
+        return new aws.acm.CertificateValidation(
+            `${this.name}-certificate-validation`,
+            { certificateArn: certificate.arn, validationRecordFqdns: [record.fqdn] },
+            { parent: this, provider: usEast1 },
+        ).certificateArn;
+    }
+
+    private createDistribution(
+        args: CdnArgs,
+        oac: aws.cloudfront.OriginAccessControl,
+        certificateArn: pulumi.Output<string> | undefined,
+    ): aws.cloudfront.Distribution {
+        const cachePolicyId = aws.cloudfront.getCachePolicyOutput({ name: CACHE_POLICY_NAME }, { parent: this }).apply((p) => p.id!);
+        return new aws.cloudfront.Distribution(
+            `${this.name}-distribution`,
+            {
+                enabled: true,
+                comment: pulumi.interpolate`Files of ${args.bucket.name}`,
+                isIpv6Enabled: true,
+                httpVersion: "http2and3",
+                priceClass: args.priceClass,
+                aliases: args.customDomain ? [args.customDomain.name] : undefined,
+                origins: [{ originId: ORIGIN_ID, domainName: args.bucket.regionalDomainName, originAccessControlId: oac.id }],
+                defaultCacheBehavior: {
+                    targetOriginId: ORIGIN_ID,
+                    viewerProtocolPolicy: "redirect-to-https",
+                    allowedMethods: ["GET", "HEAD"],
+                    cachedMethods: ["GET", "HEAD"],
+                    cachePolicyId,
+                    compress: true,
+                },
+                restrictions: { geoRestriction: { restrictionType: "none" } },
+                viewerCertificate: certificateArn
+                    ? { acmCertificateArn: certificateArn, sslSupportMethod: "sni-only", minimumProtocolVersion: MINIMUM_PROTOCOL_VERSION }
+                    : { cloudfrontDefaultCertificate: true },
+            },
+            { parent: this },
+        );
+    }
+
+    /** `A` and `AAAA` aliases of the custom domain to the distribution. */
+    private createAliasRecords(domain: NonNullable<CdnArgs["customDomain"]>): void {
+        for (const type of ["A", "AAAA"]) {
+            new aws.route53.Record(
+                `${this.name}-alias-${type.toLowerCase()}`,
+                {
+                    zoneId: domain.zoneId,
+                    name: domain.name,
+                    type,
+                    aliases: [{ name: this.distribution.domainName, zoneId: this.distribution.hostedZoneId, evaluateTargetHealth: false }],
+                },
+                { parent: this },
+            );
+        }
+    }
+}

@@ -1,0 +1,117 @@
+/**
+ * Real local stand-ins for the AWS services of the development stack: dynalite (DynamoDB, in
+ * process), s3rver (S3, in process) and Debian's redis-server (a child process).
+ * Each starts on a given port (0 picks a free one) and returns its endpoint and a stop function.
+ */
+import { ChildProcess, spawn } from "child_process";
+import * as fs from "fs";
+import * as net from "net";
+import * as os from "os";
+import * as path from "path";
+import { once } from "events";
+
+export interface StandIn {
+    readonly endpoint: string;
+    readonly port: number;
+    stop(): Promise<void>;
+}
+
+export const REDIS_INSTALL = "sudo apt-get install -y redis-server";
+
+/** Fails with a clear message when a port is taken, instead of an obscure EADDRINUSE later. */
+async function listen(server: net.Server, port: number, what: string, flag: string): Promise<number> {
+    server.listen(port, "127.0.0.1");
+    try {
+        await once(server, "listening");
+    } catch (error) {
+        const e = error as NodeJS.ErrnoException;
+        if (e.code === "EADDRINUSE") throw new Error(`${what}: port ${port} is in use; choose another with ${flag} <port>`);
+        throw e;
+    }
+    return (server.address() as net.AddressInfo).port;
+}
+
+export async function freePort(): Promise<number> {
+    const server = net.createServer();
+    const port = await listen(server, 0, "free port", "");
+    await new Promise((resolve) => server.close(resolve));
+    return port;
+}
+
+export async function startDynamoDb(port: number): Promise<StandIn> {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const dynalite = require("dynalite") as (options: object) => net.Server;
+    const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+    const bound = await listen(server, port, "DynamoDB (dynalite)", "--dynamodb-port");
+    return {
+        endpoint: `http://127.0.0.1:${bound}`,
+        port: bound,
+        stop: () => new Promise((resolve) => server.close(() => resolve())),
+    };
+}
+
+export interface S3StandIn extends StandIn {
+    /** s3rver's emitter: `event` carries S3 notification records for every object written. */
+    readonly events: NodeJS.EventEmitter;
+}
+
+export async function startS3(port: number, buckets: readonly string[]): Promise<S3StandIn> {
+    if (port !== 0) {
+        // s3rver reports a busy port poorly; probe it first.
+        const probe = net.createServer();
+        await listen(probe, port, "S3 (s3rver)", "--s3-port");
+        await new Promise((resolve) => probe.close(resolve));
+    }
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const S3rver = require("s3rver");
+    const directory = fs.mkdtempSync(path.join(os.tmpdir(), "slack-clone-s3-"));
+    const server = new S3rver({
+        port,
+        address: "127.0.0.1",
+        silent: true,
+        directory,
+        resetOnClose: true,
+        allowMismatchedSignatures: true,
+        configureBuckets: buckets.map((name) => ({ name, configs: [] })),
+    });
+    const { port: bound } = (await server.run()) as { port: number };
+    return {
+        endpoint: `http://127.0.0.1:${bound}`,
+        port: bound,
+        events: server,
+        stop: async () => {
+            await server.close();
+            fs.rmSync(directory, { recursive: true, force: true });
+        },
+    };
+}
+
+export async function startRedis(port: number): Promise<StandIn> {
+    const bound = port === 0 ? await freePort() : port;
+    const child: ChildProcess = spawn(
+        "redis-server",
+        ["--port", String(bound), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+        { stdio: ["ignore", "pipe", "pipe"] },
+    );
+    let output = "";
+    child.stdout?.on("data", (chunk: Buffer) => (output += chunk.toString()));
+    await new Promise<void>((resolve, reject) => {
+        child.once("error", (error: NodeJS.ErrnoException) =>
+            reject(error.code === "ENOENT" ? new Error(`redis-server is not installed. Install it with: ${REDIS_INSTALL}`) : error),
+        );
+        child.once("exit", (code) => reject(new Error(`redis-server exited (${code}) on port ${bound}: ${output.trim().split("\n").pop()}; choose another port with --redis-port <port>`)));
+        child.stdout?.on("data", () => {
+            if (output.includes("Ready to accept connections")) resolve();
+        });
+    });
+    child.removeAllListeners("exit");
+    return {
+        endpoint: `redis://127.0.0.1:${bound}`,
+        port: bound,
+        stop: async () => {
+            if (child.exitCode !== null) return;
+            child.kill("SIGTERM");
+            await once(child, "exit");
+        },
+    };
+}

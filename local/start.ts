@@ -1,0 +1,212 @@
+/**
+ * `npm start`: the development environment on real local stand-ins, no AWS account.
+ *
+ * Starts DynamoDB (dynalite) with the 12 tables made from components/tables.ts, S3 (s3rver) with
+ * both buckets, and Redis (redis-server); runs the seed and the health check; prints and writes to
+ * .env.local the variables a backend on port 8000 needs (the names a deployed stack gives); stays
+ * up until Ctrl-C, then stops every stand-in.
+ *
+ *   npm start -- [--dynamodb-port 4567] [--s3-port 4568] [--redis-port 6380]
+ */
+import * as fs from "fs";
+import * as path from "path";
+import { parseArgs } from "util";
+import { CreateTableCommand, DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { S3Client } from "@aws-sdk/client-s3";
+import { physicalName } from "../components/naming";
+import { TABLES, TableSpec, keyAttributes, tableName, tableOutputName } from "../components/tables";
+import { loadSeedData, seed } from "../seed/seed";
+import { backendEnvironment } from "../tools/backend-env";
+import { CheckResult, checkHealth, formatHealth } from "../tools/health";
+import { PROJECT_ROOT, readStackConfig } from "../tools/stack-files";
+import { StackOutputs } from "../tools/stack-outputs";
+import { S3StandIn, StandIn, startDynamoDb, startRedis, startS3 } from "./stand-ins";
+
+export const ENVIRONMENT = "development";
+/** Stands in for the 12-digit account id in local bucket names. */
+export const LOCAL_ACCOUNT_ID = "000000000000";
+export const DEFAULT_PORTS = { dynamodb: 4567, s3: 4568, redis: 6380 } as const;
+const STATE_DIR = path.join(PROJECT_ROOT, ".local");
+const LOCK_FILE = path.join(STATE_DIR, "start.lock");
+export const ENV_FILE = path.join(PROJECT_ROOT, ".env.local");
+
+export interface Ports {
+    readonly dynamodb: number;
+    readonly s3: number;
+    readonly redis: number;
+}
+
+export interface LocalEnvironment {
+    /** Outputs with the names and shape of the development stack's outputs. */
+    readonly outputs: StackOutputs;
+    /** What a backend needs: the deployed stack's variables plus the local endpoints. */
+    readonly env: Record<string, string>;
+    readonly health: readonly CheckResult[];
+    readonly s3: S3StandIn;
+    readonly clients: { readonly dynamodb: DynamoDBClient; readonly s3: S3Client };
+    stop(): Promise<void>;
+}
+
+export function createTableInput(spec: TableSpec, name: string) {
+    return {
+        TableName: name,
+        BillingMode: "PAY_PER_REQUEST" as const,
+        AttributeDefinitions: keyAttributes(spec).map((a) => ({ AttributeName: a.name, AttributeType: a.type })),
+        KeySchema: [
+            { AttributeName: spec.partitionKey.name, KeyType: "HASH" as const },
+            { AttributeName: spec.sortKey.name, KeyType: "RANGE" as const },
+        ],
+        GlobalSecondaryIndexes:
+            spec.indexes.length === 0
+                ? undefined
+                : spec.indexes.map((index) => ({
+                      IndexName: index.name,
+                      KeySchema: [
+                          { AttributeName: index.partitionKey.name, KeyType: "HASH" as const },
+                          ...(index.sortKey ? [{ AttributeName: index.sortKey.name, KeyType: "RANGE" as const }] : []),
+                      ],
+                      Projection: { ProjectionType: index.projection },
+                  })),
+    };
+}
+
+function localOutputs(region: string, redisPort: number): StackOutputs {
+    return {
+        environment: ENVIRONMENT,
+        region,
+        ...Object.fromEntries(TABLES.map((spec) => [tableOutputName(spec), tableName(spec, ENVIRONMENT)])),
+        filesBucketName: physicalName("files", ENVIRONMENT, LOCAL_ACCOUNT_ID),
+        thumbnailsBucketName: physicalName("thumbnails", ENVIRONMENT, LOCAL_ACCOUNT_ID),
+        redisPrimaryEndpoint: "127.0.0.1",
+        redisPort,
+    };
+}
+
+/** Runs `work`, printing its name and duration. */
+async function step<T>(log: (line: string) => void, name: string, work: () => Promise<T>): Promise<T> {
+    const started = Date.now();
+    log(`… ${name}`);
+    const result = await work();
+    log(`✓ ${name} (${Date.now() - started} ms)`);
+    return result;
+}
+
+/** Starts the stand-ins, tables, seed and health check. On any failure, stops what it started. */
+export async function startLocal(ports: Ports, log: (line: string) => void = () => undefined): Promise<LocalEnvironment> {
+    const region = readStackConfig(ENVIRONMENT)["aws:region"];
+    const started: StandIn[] = [];
+    const stop = async () => {
+        await Promise.all(started.splice(0).map((s) => s.stop()));
+    };
+    try {
+        const dynamodb = await step(log, `DynamoDB (dynalite) on ${ports.dynamodb || "a free port"}`, () => startDynamoDb(ports.dynamodb));
+        started.push(dynamodb);
+        const redis = await step(log, `Redis (redis-server) on ${ports.redis || "a free port"}`, () => startRedis(ports.redis));
+        started.push(redis);
+        const outputs = localOutputs(region, redis.port);
+        const buckets = [String(outputs.filesBucketName), String(outputs.thumbnailsBucketName)];
+        const s3 = await step(log, `S3 (s3rver) on ${ports.s3 || "a free port"} with ${buckets.join(", ")}`, () => startS3(ports.s3, buckets));
+        started.push(s3);
+
+        // s3rver accepts its own well-known key; dynalite accepts any.
+        const credentials = { accessKeyId: "S3RVER", secretAccessKey: "S3RVER" };
+        const clients = {
+            dynamodb: new DynamoDBClient({ region, endpoint: dynamodb.endpoint, credentials }),
+            s3: new S3Client({ region, endpoint: s3.endpoint, forcePathStyle: true, credentials }),
+        };
+        await step(log, `${TABLES.length} tables from the table specs`, async () => {
+            for (const spec of TABLES) await clients.dynamodb.send(new CreateTableCommand(createTableInput(spec, tableName(spec, ENVIRONMENT))));
+        });
+        await step(log, "seed", () => seed(clients.dynamodb, outputs, loadSeedData(), { log }));
+        const health = await step(log, "health check", () => checkHealth(outputs, clients));
+        log(formatHealth(health));
+        const failed = health.filter((r) => !r.ok);
+        if (failed.length > 0) throw new Error(`health check failed: ${failed.map((r) => r.check).join(", ")}`);
+
+        const env = {
+            ...backendEnvironment(outputs),
+            AWS_ENDPOINT_URL_DYNAMODB: dynamodb.endpoint,
+            AWS_ENDPOINT_URL_S3: s3.endpoint,
+            S3_FORCE_PATH_STYLE: "true",
+            AWS_ACCESS_KEY_ID: credentials.accessKeyId,
+            AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
+        };
+        return { outputs, env, health, s3, clients, stop };
+    } catch (error) {
+        await stop();
+        throw error;
+    }
+}
+
+function isRunning(pid: number): boolean {
+    try {
+        process.kill(pid, 0);
+        return true;
+    } catch {
+        return false;
+    }
+}
+
+/** One local environment at a time: a second `npm start` says where the first one is. */
+function acquireLock(ports: Ports): void {
+    fs.mkdirSync(STATE_DIR, { recursive: true });
+    if (fs.existsSync(LOCK_FILE)) {
+        const held = JSON.parse(fs.readFileSync(LOCK_FILE, "utf8")) as { pid: number; ports: Ports };
+        if (held.pid !== process.pid && isRunning(held.pid)) {
+            throw new Error(
+                `The local environment is already running (pid ${held.pid}, DynamoDB ${held.ports.dynamodb}, S3 ${held.ports.s3}, ` +
+                    `Redis ${held.ports.redis}); its variables are in .env.local. Stop it with Ctrl-C in its terminal.`,
+            );
+        }
+    }
+    fs.writeFileSync(LOCK_FILE, JSON.stringify({ pid: process.pid, ports }));
+}
+
+function parsePorts(argv: string[]): Ports {
+    const { values } = parseArgs({
+        args: argv,
+        options: { "dynamodb-port": { type: "string" }, "s3-port": { type: "string" }, "redis-port": { type: "string" } },
+        strict: true,
+    });
+    const port = (flag: keyof typeof values, fallback: number) => {
+        const raw = values[flag];
+        const value = raw === undefined ? fallback : Number(raw);
+        if (!Number.isInteger(value) || value < 1 || value > 65535) throw new Error(`--${flag} must be a port from 1 to 65535; got ${raw}`);
+        return value;
+    };
+    return { dynamodb: port("dynamodb-port", DEFAULT_PORTS.dynamodb), s3: port("s3-port", DEFAULT_PORTS.s3), redis: port("redis-port", DEFAULT_PORTS.redis) };
+}
+
+async function main(): Promise<void> {
+    const ports = parsePorts(process.argv.slice(2));
+    acquireLock(ports);
+    const started = Date.now();
+    const log = (line: string) => console.log(line);
+    let local: LocalEnvironment;
+    try {
+        local = await startLocal(ports, log);
+    } catch (error) {
+        fs.rmSync(LOCK_FILE, { force: true });
+        throw error;
+    }
+    const dotenv = Object.entries(local.env).map(([k, v]) => `${k}=${v}`).join("\n");
+    fs.writeFileSync(ENV_FILE, `${dotenv}\n`);
+    log(`\nHealthy in ${Date.now() - started} ms. Backend environment (also in .env.local):\n\n${dotenv}\n`);
+    log("Running; Ctrl-C stops every stand-in.");
+
+    const shutdown = async () => {
+        log("\nStopping…");
+        await local.stop();
+        fs.rmSync(LOCK_FILE, { force: true });
+        process.exit(0);
+    };
+    process.once("SIGINT", shutdown);
+    process.once("SIGTERM", shutdown);
+}
+
+if (require.main === module) {
+    main().catch((error: Error) => {
+        console.error(`npm start failed: ${error.message}`);
+        process.exit(1);
+    });
+}

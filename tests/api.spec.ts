@@ -1,0 +1,233 @@
+import { expect } from "chai";
+import { CLOUDWATCH_ROLE_ACTIONS, apiMethods, deploymentHash } from "../components/api";
+import { validateConfig } from "../components/config";
+import { NAME_LIMITS } from "../components/naming";
+import { Evaluation, MOCK_ACCOUNT_ID, RecordedResource, byName, ofType } from "../tools/mock-engine";
+import { STACKS, evaluateWith, rawConfig, stackEvaluation } from "./helpers/stacks";
+
+const T = {
+    restApi: "aws:apigateway/restApi:RestApi",
+    resource: "aws:apigateway/resource:Resource",
+    method: "aws:apigateway/method:Method",
+    integration: "aws:apigateway/integration:Integration",
+    methodResponse: "aws:apigateway/methodResponse:MethodResponse",
+    integrationResponse: "aws:apigateway/integrationResponse:IntegrationResponse",
+    deployment: "aws:apigateway/deployment:Deployment",
+    stage: "aws:apigateway/stage:Stage",
+    methodSettings: "aws:apigateway/methodSettings:MethodSettings",
+    account: "aws:apigateway/account:Account",
+    logGroup: "aws:cloudwatch/logGroup:LogGroup",
+    role: "aws:iam/role:Role",
+    rolePolicy: "aws:iam/rolePolicy:RolePolicy",
+};
+const id = (r: RecordedResource) => `${r.type}::${r.name}`;
+const BACKEND = { "slack-clone:backendUrl": "http://backend.example.com:8000/" };
+
+/** `GET /health`, ... for every method of the evaluated API. */
+function routes(evaluation: Evaluation): string[] {
+    const paths = new Map<string, string>([["api-rest-api-root", "/"]]);
+    for (const r of ofType(evaluation, T.resource)) paths.set(id(r), `/${r.inputs.pathPart}`);
+    return ofType(evaluation, T.method)
+        .map((m) => `${m.inputs.httpMethod} ${paths.get(m.inputs.resourceId)}`)
+        .sort();
+}
+
+const triggerOf = (evaluation: Evaluation) => byName(evaluation, T.deployment, "api-deployment").inputs.triggers.methods;
+
+describe("API methods as data", () => {
+    it("answer /health and preflights without a backend, and add the proxy route with one", () => {
+        const summary = (backendUrl?: string) =>
+            apiMethods({ frontendUrl: "https://chat.example.com", backendUrl }).map((m) => `${m.httpMethod} ${m.path} ${m.integration.type}`);
+        expect(summary()).to.deep.equal(["GET /health MOCK", "OPTIONS / MOCK", "OPTIONS /health MOCK"]);
+        expect(summary("http://backend.example.com:8000")).to.deep.equal([
+            "GET /health MOCK",
+            "ANY /{proxy+} HTTP_PROXY",
+            "OPTIONS / MOCK",
+            "OPTIONS /health MOCK",
+            "OPTIONS /{proxy+} MOCK",
+        ]);
+    });
+
+    it("hash to a trigger that changes with any route or CORS change and only then", () => {
+        const hash = (frontendUrl: string, backendUrl?: string) => deploymentHash(apiMethods({ frontendUrl, backendUrl }));
+        const base = hash("https://chat.example.com");
+        expect(hash("https://chat.example.com")).to.equal(base);
+        expect(hash("https://chat.example.com", "http://a.example.com:8000")).to.not.equal(base);
+        expect(hash("https://chat.example.com", "http://a.example.com:8000")).to.not.equal(hash("https://chat.example.com", "http://b.example.com:8000"));
+        expect(hash("https://staging.chat.example.com")).to.not.equal(base);
+    });
+});
+
+for (const stack of STACKS) {
+    describe(`Api in ${stack}`, () => {
+        let evaluation: Evaluation;
+        const config = validateConfig(rawConfig(stack));
+        const get = (type: string, name: string) => byName(evaluation, type, name);
+
+        before(async () => {
+            evaluation = await stackEvaluation(stack);
+        });
+
+        it("is one regional REST API named slack-clone-api-{environment}, every child inside the Api", () => {
+            const apis = ofType(evaluation, T.restApi);
+            expect(apis.map((a) => [a.inputs.name, a.inputs.endpointConfiguration])).to.deep.equal([
+                [`slack-clone-api-${stack}`, { types: "REGIONAL" }],
+            ]);
+            const children = evaluation.resources.filter(
+                (r) => r.type.startsWith("aws:apigateway/") || ([T.logGroup, T.role, T.rolePolicy].includes(r.type) && r.name.startsWith("api-")),
+            );
+            for (const child of children) expect(child.options.parent, child.name).to.equal("slack-clone:api:Api::api");
+        });
+
+        it("serves GET /health and a preflight on every resource; no proxy route without backendUrl", () => {
+            expect(config.backendUrl).to.equal(undefined);
+            expect(routes(evaluation)).to.deep.equal(["GET /health", "OPTIONS /", "OPTIONS /health"]);
+            for (const m of ofType(evaluation, T.method)) expect(m.inputs.authorization, m.name).to.equal("NONE");
+        });
+
+        it("answers GET /health from a MOCK integration with 200 {\"status\":\"ok\"}", () => {
+            expect(get(T.integration, "api-health-get-integration").inputs).to.include({ type: "MOCK", httpMethod: "GET" });
+            expect(get(T.integration, "api-health-get-integration").inputs.requestTemplates).to.deep.equal({ "application/json": '{"statusCode":200}' });
+            const response = get(T.integrationResponse, "api-health-get-integration-response").inputs;
+            expect(response.statusCode).to.equal("200");
+            expect(response.responseTemplates).to.deep.equal({ "application/json": '{"status":"ok"}' });
+            expect(response.responseParameters).to.deep.equal({ "method.response.header.Access-Control-Allow-Origin": `'${config.frontendUrl}'` });
+        });
+
+        it(`answers every preflight with 204 for ${config.frontendUrl}, all methods, Content-Type and Authorization`, () => {
+            for (const path of ["root", "health"]) {
+                const integration = get(T.integration, `api-${path}-options-integration`);
+                expect(integration.inputs).to.include({ type: "MOCK", httpMethod: "OPTIONS" });
+                const methodResponse = get(T.methodResponse, `api-${path}-options-method-response`);
+                const integrationResponse = get(T.integrationResponse, `api-${path}-options-integration-response`);
+                expect(integrationResponse.inputs.statusCode).to.equal("204");
+                expect(integrationResponse.inputs.responseParameters).to.deep.equal({
+                    "method.response.header.Access-Control-Allow-Headers": "'Content-Type,Authorization'",
+                    "method.response.header.Access-Control-Allow-Origin": `'${config.frontendUrl}'`,
+                    "method.response.header.Vary": "'Origin'",
+                    "method.response.header.Access-Control-Allow-Methods": "'OPTIONS,GET,PUT,POST,DELETE,PATCH,HEAD'",
+                });
+                expect(methodResponse.inputs.statusCode).to.equal("204");
+                expect(methodResponse.inputs.responseParameters).to.deep.equal(
+                    Object.fromEntries(Object.keys(integrationResponse.inputs.responseParameters).map((h) => [h, true])),
+                );
+                // The method response must exist before the integration response that uses its headers.
+                expect(integrationResponse.options.dependsOn).to.have.members([id(methodResponse), id(integration)]);
+            }
+        });
+
+        it("deploys after every method, with the hash of the methods as trigger", () => {
+            const deployment = get(T.deployment, "api-deployment");
+            expect(deployment.inputs.triggers).to.deep.equal({ methods: deploymentHash(apiMethods({ frontendUrl: config.frontendUrl })) });
+            expect(deployment.inputs).to.not.have.property("stageName");
+            const routeResources = [T.method, T.integration, T.methodResponse, T.integrationResponse].flatMap((t) => ofType(evaluation, t)).map(id);
+            expect(routeResources).to.have.length(12);
+            expect(deployment.options.dependsOn).to.have.members(routeResources);
+        });
+
+        it(`deploys to the stage "${stack}" with X-Ray and JSON access logs kept ${config.logRetentionDays} days`, () => {
+            const stage = get(T.stage, "api-stage");
+            expect(stage.inputs).to.include({ stageName: stack, xrayTracingEnabled: true, deployment: `${T.deployment}::api-deployment` });
+            const accessLogs = get(T.logGroup, "api-access-logs");
+            expect(accessLogs.inputs).to.deep.equal({ name: `slack-clone-api-access-${stack}`, retentionInDays: config.logRetentionDays });
+            expect(stage.inputs.accessLogSettings.destinationArn).to.equal(
+                `arn:aws:logs:${config.region}:${MOCK_ACCOUNT_ID}:log-group:slack-clone-api-access-${stack}`,
+            );
+            const format = JSON.parse(stage.inputs.accessLogSettings.format);
+            expect(format).to.include({
+                requestId: "$context.requestId",
+                ip: "$context.identity.sourceIp",
+                status: "$context.status",
+                responseLatency: "$context.responseLatency",
+            });
+            expect(stage.options.dependsOn).to.deep.equal([`${T.account}::api-account`]);
+        });
+
+        it(`logs every method at INFO with metrics, data trace ${config.dataTrace ? "on" : "off"}, to a log group with retention`, () => {
+            const settings = get(T.methodSettings, "api-method-settings");
+            expect(settings.inputs).to.deep.include({
+                methodPath: "*/*",
+                stageName: stack,
+                settings: { loggingLevel: "INFO", metricsEnabled: true, dataTraceEnabled: config.dataTrace },
+            });
+            const executionLogs = get(T.logGroup, "api-execution-logs");
+            expect(executionLogs.inputs).to.deep.equal({
+                name: `API-Gateway-Execution-Logs_${T.restApi}::api-rest-api/${stack}`,
+                retentionInDays: config.logRetentionDays,
+            });
+            expect(settings.options.dependsOn).to.have.members([id(executionLogs), `${T.account}::api-account`]);
+        });
+
+        it("sets the account's CloudWatch role, retained on delete with its role and policy", () => {
+            const account = get(T.account, "api-account");
+            const role = get(T.role, "api-cloudwatch-role");
+            const policy = get(T.rolePolicy, "api-cloudwatch-policy");
+            for (const r of [account, role, policy]) expect(r.options.retainOnDelete, r.name).to.equal(true);
+            expect(account.inputs.cloudwatchRoleArn).to.equal(`arn:aws:iam::${MOCK_ACCOUNT_ID}:role/${role.inputs.namePrefix}api-cloudwatch-role`);
+            expect(role.inputs.namePrefix).to.equal(`slack-clone-api-logs-${stack}-`);
+            expect(role.inputs.namePrefix.length).to.be.at.most(NAME_LIMITS.iamRoleNamePrefix);
+            expect(JSON.parse(role.inputs.assumeRolePolicy).Statement).to.deep.equal([
+                { Effect: "Allow", Principal: { Service: "apigateway.amazonaws.com" }, Action: "sts:AssumeRole" },
+            ]);
+            expect(JSON.parse(policy.inputs.policy).Statement).to.deep.equal([
+                { Effect: "Allow", Action: [...CLOUDWATCH_ROLE_ACTIONS], Resource: `arn:aws:logs:${config.region}:${MOCK_ACCOUNT_ID}:*` },
+            ]);
+            expect(CLOUDWATCH_ROLE_ACTIONS).to.have.length(7);
+        });
+
+        it("exports the API id and the stage's invoke URL", () => {
+            expect(evaluation.outputs.apiId).to.equal(`${T.restApi}::api-rest-api`);
+            expect(evaluation.outputs.apiUrl).to.equal(`https://${T.restApi}::api-rest-api.execute-api.${config.region}.amazonaws.com/${stack}`);
+        });
+    });
+}
+
+describe("Api when the config changes (production)", () => {
+    let committed: Evaluation;
+    let withBackend: Evaluation;
+    let otherFrontend: Evaluation;
+    let unrelated: Evaluation;
+
+    before(async () => {
+        committed = await stackEvaluation("production");
+        withBackend = await evaluateWith("production", { config: BACKEND });
+        otherFrontend = await evaluateWith("production", { config: { "slack-clone:frontendUrl": "https://app.example.com" } });
+        unrelated = await evaluateWith("production", {
+            config: { "slack-clone:apiGatewayAccount": "false", "slack-clone:dataTrace": "true", "slack-clone:logRetentionDays": "7" },
+        });
+    });
+
+    it("with backendUrl: ANY /{proxy+} proxies to the backend, with its own preflight", () => {
+        expect(routes(withBackend)).to.deep.equal(["ANY /{proxy+}", "GET /health", "OPTIONS /", "OPTIONS /health", "OPTIONS /{proxy+}"]);
+        expect(byName(withBackend, T.resource, "api-proxy").inputs).to.include({ pathPart: "{proxy+}", parentId: "api-rest-api-root" });
+        expect(byName(withBackend, T.method, "api-proxy-any").inputs.requestParameters).to.deep.equal({ "method.request.path.proxy": true });
+        expect(byName(withBackend, T.integration, "api-proxy-any-integration").inputs).to.deep.include({
+            type: "HTTP_PROXY",
+            integrationHttpMethod: "ANY",
+            uri: "http://backend.example.com:8000/{proxy}",
+            requestParameters: { "integration.request.path.proxy": "method.request.path.proxy" },
+        });
+        expect(byName(withBackend, T.integrationResponse, "api-proxy-options-integration-response").inputs.responseParameters).to.include({
+            "method.response.header.Access-Control-Allow-Origin": "'https://chat.example.com'",
+        });
+    });
+
+    it("re-creates the deployment when a route or the CORS origin changes", () => {
+        expect(triggerOf(withBackend)).to.not.equal(triggerOf(committed));
+        expect(triggerOf(otherFrontend)).to.not.equal(triggerOf(committed));
+        expect(triggerOf(otherFrontend)).to.not.equal(triggerOf(withBackend));
+    });
+
+    it("keeps the deployment when nothing it serves changes", () => {
+        expect(triggerOf(unrelated)).to.equal(triggerOf(committed));
+    });
+
+    it("without apiGatewayAccount: no account setting or role, stage and settings depend on neither", () => {
+        for (const type of [T.account, T.role, T.rolePolicy]) {
+            expect(ofType(unrelated, type).filter((r) => r.options.parent === "slack-clone:api:Api::api"), type).to.be.empty;
+        }
+        expect(byName(unrelated, T.stage, "api-stage").options.dependsOn).to.deep.equal([]);
+        expect(byName(unrelated, T.methodSettings, "api-method-settings").options.dependsOn).to.deep.equal([`${T.logGroup}::api-execution-logs`]);
+        expect(byName(unrelated, T.methodSettings, "api-method-settings").inputs.settings.dataTraceEnabled).to.equal(true);
+    });
+});

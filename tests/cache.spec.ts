@@ -1,0 +1,116 @@
+import { expect } from "chai";
+import * as pulumi from "@pulumi/pulumi";
+import { AUTH_TOKEN_SPECIALS } from "../components/cache";
+import { ENVIRONMENTS } from "../components/config";
+import { NAME_LIMITS, physicalName } from "../components/naming";
+import { Evaluation, RecordedResource, byName, mockId, ofType } from "../tools/mock-engine";
+import { EGRESS, GROUP, INGRESS, rulesOf } from "./helpers/security-groups";
+import { STACKS, stackEvaluation } from "./helpers/stacks";
+
+const REPLICATION_GROUP = "aws:elasticache/replicationGroup:ReplicationGroup";
+const PASSWORD = "random:index/randomPassword:RandomPassword";
+const CACHE = "slack-clone:cache:Cache::cache";
+
+/** What each stack's config asks of Redis. */
+const EXPECTED: Record<string, { nodeType: string; nodes: number; multiAz: boolean; snapshotDays: number; subnets: number }> = {
+    development: { nodeType: "cache.t3.micro", nodes: 1, multiAz: false, snapshotDays: 0, subnets: 2 },
+    staging: { nodeType: "cache.t3.micro", nodes: 1, multiAz: false, snapshotDays: 1, subnets: 2 },
+    production: { nodeType: "cache.r7g.large", nodes: 2, multiAz: true, snapshotDays: 7, subnets: 3 },
+};
+
+describe("Redis names", () => {
+    it("fit ElastiCache's 40-character limit for the longest environment name, member clusters included", () => {
+        const longest = [...ENVIRONMENTS].sort((a, b) => b.length - a.length)[0];
+        const id = physicalName("redis", longest);
+        expect(id).to.equal("slack-clone-redis-production-dr");
+        expect(id.length).to.be.at.most(NAME_LIMITS.elasticacheReplicationGroup);
+        // ElastiCache names the member clusters `<group id>-001` ...; a cluster id allows 50 characters.
+        expect(`${id}-006`.length).to.be.at.most(50);
+    });
+});
+
+for (const stack of STACKS) {
+    describe(`Cache in ${stack}`, () => {
+        let evaluation: Evaluation;
+        let group: RecordedResource;
+        const expected = EXPECTED[stack];
+
+        before(async () => {
+            evaluation = await stackEvaluation(stack);
+            group = byName(evaluation, REPLICATION_GROUP, "cache-redis");
+        });
+
+        it(`is one replication group slack-clone-redis-${stack}: ${expected.nodes} x ${expected.nodeType}, Redis 7.1 on 6379`, () => {
+            expect(ofType(evaluation, REPLICATION_GROUP)).to.have.length(1);
+            expect(ofType(evaluation, "aws:elasticache/cluster:Cluster")).to.be.empty;
+            expect(group.inputs).to.include({
+                replicationGroupId: `slack-clone-redis-${stack}`,
+                engine: "redis",
+                engineVersion: "7.1",
+                nodeType: expected.nodeType,
+                numCacheClusters: expected.nodes,
+                port: 6379,
+                snapshotRetentionLimit: expected.snapshotDays,
+            });
+            expect(group.options.parent).to.equal(CACHE);
+        });
+
+        it("encrypts in transit (TLS) and at rest", () => {
+            expect(group.inputs.transitEncryptionEnabled).to.equal(true);
+            expect(group.inputs.atRestEncryptionEnabled).to.equal(true);
+        });
+
+        it(expected.multiAz ? "is multi-AZ with automatic failover" : "is single-AZ, without failover", () => {
+            expect(group.inputs.multiAzEnabled).to.equal(expected.multiAz);
+            expect(group.inputs.automaticFailoverEnabled).to.equal(expected.multiAz);
+            // ElastiCache refuses failover without a replica.
+            if (expected.multiAz) expect(group.inputs.numCacheClusters).to.be.at.least(2);
+        });
+
+        it(stack === "production" ? "is protected from replacement and deletion" : "is not protected", () => {
+            expect(group.options.protect).to.equal(stack === "production");
+        });
+
+        it("runs in a subnet group of the private subnets, behind its own security group", () => {
+            const subnetGroup = byName(evaluation, "aws:elasticache/subnetGroup:SubnetGroup", "cache-subnets");
+            expect(subnetGroup.inputs.name).to.equal(`slack-clone-redis-${stack}`);
+            expect(subnetGroup.inputs.subnetIds).to.deep.equal(evaluation.outputs.privateSubnetIds).and.to.have.length(expected.subnets);
+            expect(group.inputs.subnetGroupName).to.equal(subnetGroup.inputs.name);
+            expect(group.inputs.securityGroupIds).to.deep.equal([mockId(byName(evaluation, GROUP, "cache-redis"))]);
+        });
+
+        it("admits 6379/tcp from the backend security group only, and has no outbound rule", () => {
+            const redis = byName(evaluation, GROUP, "cache-redis");
+            const backend = byName(evaluation, GROUP, "network-backend");
+            expect(redis.inputs.vpcId).to.equal(evaluation.outputs.vpcId);
+            expect(rulesOf(evaluation, INGRESS, redis)).to.deep.equal([
+                { ipProtocol: "tcp", fromPort: 6379, toPort: 6379, referencedSecurityGroupId: mockId(backend) },
+            ]);
+            expect(rulesOf(evaluation, EGRESS, redis)).to.be.empty;
+            expect(redis.inputs.egress).to.equal(undefined);
+        });
+
+        it("requires an AUTH token ElastiCache accepts, generated, and sent to the engine as a secret", () => {
+            const password = byName(evaluation, PASSWORD, "cache-auth-token");
+            expect(password.options.parent).to.equal(CACHE);
+            expect(password.inputs.length).to.be.within(16, 128);
+            expect(password.inputs.special).to.equal(true);
+            expect([...password.inputs.overrideSpecial].every((ch) => AUTH_TOKEN_SPECIALS.includes(ch))).to.equal(true);
+            expect(AUTH_TOKEN_SPECIALS).to.equal("!&#$^<>-");
+            // The engine received the token wrapped as a secret: state stores it encrypted.
+            const token = group.inputs.authToken;
+            expect(token[pulumi.runtime.specialSigKey]).to.equal(pulumi.runtime.specialSecretSig);
+            expect(token.value).to.match(/^[A-Za-z0-9!&#$^<>-]{16,128}$/);
+        });
+
+        it("exports the primary endpoint and port, and the token only as a secret", async () => {
+            expect(evaluation.outputs.redisPrimaryEndpoint).to.equal(`master.slack-clone-redis-${stack}.abc123.${evaluation.config["aws:region"]}.cache.amazonaws.com`);
+            expect(evaluation.outputs.redisPort).to.equal(6379);
+            expect(await pulumi.isSecret(evaluation.exports.redisAuthToken)).to.equal(true);
+            const token = group.inputs.authToken.value as string;
+            const { redisAuthToken, ...plain } = evaluation.outputs;
+            expect(redisAuthToken).to.equal(token);
+            expect(JSON.stringify(plain)).to.not.include(token);
+        });
+    });
+}

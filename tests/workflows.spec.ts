@@ -1,0 +1,272 @@
+import { expect } from "chai";
+import { spawnSync } from "child_process";
+import * as fs from "fs";
+import * as path from "path";
+import { parse } from "yaml";
+// action-validator's engine (the @action-validator/cli command wraps the same package).
+import { validateWorkflow } from "@action-validator/core";
+import { findDataLoss, PreviewDigest, PreviewStep } from "../tools/check-preview";
+import { PROJECT_ROOT, listStacks, readStackConfig } from "../tools/stack-files";
+
+interface Step {
+    readonly id?: string;
+    readonly name?: string;
+    readonly if?: string;
+    readonly uses?: string;
+    readonly run?: string;
+    readonly with?: Readonly<Record<string, unknown>>;
+}
+
+interface Job {
+    readonly needs?: string | readonly string[];
+    readonly if?: string;
+    readonly uses?: string;
+    readonly with?: Readonly<Record<string, string>>;
+    readonly secrets?: string;
+    readonly environment?: string;
+    readonly concurrency?: { readonly group: string; readonly "cancel-in-progress": boolean };
+    readonly permissions?: Readonly<Record<string, string>>;
+    readonly strategy?: { readonly matrix: { readonly include: readonly Record<string, string>[] } };
+    readonly steps?: readonly Step[];
+}
+
+interface Workflow {
+    readonly permissions?: Readonly<Record<string, string>>;
+    readonly concurrency?: { readonly group: string; readonly "cancel-in-progress": boolean };
+    readonly jobs: Readonly<Record<string, Job>>;
+}
+
+const WORKFLOW_DIR = path.join(PROJECT_ROOT, ".github", "workflows");
+const FILES = fs.readdirSync(WORKFLOW_DIR).filter((file) => /\.ya?ml$/.test(file)).sort();
+const SOURCES = new Map(FILES.map((file) => [file, fs.readFileSync(path.join(WORKFLOW_DIR, file), "utf8")]));
+const workflow = (file: string): Workflow => parse(SOURCES.get(file)!) as Workflow;
+
+/** The order of promotion; every stack file must have its place in it. */
+const DEPLOY_ORDER = ["development", "staging", "production"];
+const CREDENTIALS_ACTION = "aws-actions/configure-aws-credentials";
+
+const usesAction = (step: Step, action: string) => step.uses?.startsWith(`${action}@`) === true;
+const commands = (job: Job) => (job.steps ?? []).flatMap((step) => (step.run === undefined ? [] : [step.run]));
+const indexOfStep = (steps: readonly Step[], match: (step: Step) => boolean) => {
+    const index = steps.findIndex(match);
+    expect(index, "step not found").to.be.at.least(0);
+    return index;
+};
+/** What GitHub makes of `${{ inputs.<name> }}` in a called workflow. */
+const withInputs = (text: string, inputs: Readonly<Record<string, string>>) =>
+    text.replace(/\$\{\{\s*inputs\.([\w-]+)\s*\}\}/g, (_, name: string) => inputs[name]);
+
+describe("GitHub Actions workflows", () => {
+    it("has the preview, deploy and per-stack deploy workflows", () => {
+        expect(FILES).to.deep.equal(["deploy-stack.yml", "deploy.yml", "preview.yml"]);
+    });
+
+    for (const file of FILES) {
+        it(`${file} passes action-validator (the GitHub workflow schema)`, () => {
+            expect(validateWorkflow(SOURCES.get(file)!).errors).to.deep.equal([]);
+        });
+    }
+
+    it("pins every action to a full commit SHA, with its release in a comment, the same one everywhere", () => {
+        const pins = new Map<string, Set<string>>();
+        for (const [file, source] of SOURCES) {
+            for (const [, ref] of source.matchAll(/^\s*(?:-\s+)?uses:\s*(.+)$/gm)) {
+                if (ref.startsWith("./.github/workflows/")) continue;
+                expect(ref, `${file}: ${ref}`).to.match(/^[\w-]+\/[\w-]+@[0-9a-f]{40} # v\d+\.\d+\.\d+$/);
+                const [action] = ref.split("@");
+                pins.set(action, (pins.get(action) ?? new Set()).add(ref));
+            }
+        }
+        expect([...pins.keys()].sort()).to.deep.equal([
+            "actions/checkout",
+            "actions/setup-node",
+            "aws-actions/configure-aws-credentials",
+            "pulumi/actions",
+        ]);
+        for (const [action, refs] of pins) expect([...refs], action).to.have.length(1);
+    });
+
+    it("references no long-lived AWS keys: credentials come from OIDC roles only", () => {
+        for (const [file, source] of SOURCES) {
+            expect(source, file).not.to.match(/AWS_ACCESS_KEY_ID|AWS_SECRET_ACCESS_KEY|AWS_SESSION_TOKEN|aws-access-key-id|aws-secret-access-key/i);
+        }
+        const credentialSteps = FILES.flatMap((file) =>
+            Object.values(workflow(file).jobs).flatMap((job) => (job.steps ?? []).filter((step) => usesAction(step, CREDENTIALS_ACTION))),
+        );
+        expect(credentialSteps).to.have.length(2);
+        for (const step of credentialSteps) expect(Object.keys(step.with ?? {})).to.include("role-to-assume");
+    });
+
+    it("lets every job that assumes an AWS role request an OIDC token (id-token: write)", () => {
+        const deploy = workflow("deploy.yml");
+        for (const file of FILES) {
+            const flow = workflow(file);
+            for (const [name, job] of Object.entries(flow.jobs)) {
+                if (!(job.steps ?? []).some((step) => usesAction(step, CREDENTIALS_ACTION))) continue;
+                expect((job.permissions ?? flow.permissions)?.["id-token"], `${file} ${name}`).to.equal("write");
+            }
+        }
+        // A called workflow gets at most the permissions of the job that calls it.
+        for (const stack of DEPLOY_ORDER) {
+            expect((deploy.jobs[stack].permissions ?? deploy.permissions)?.["id-token"], stack).to.equal("write");
+        }
+    });
+});
+
+describe("pull-request previews (preview.yml)", () => {
+    const flow = workflow("preview.yml");
+    const preview = flow.jobs.preview;
+    const steps = preview.steps ?? [];
+
+    it("runs npm ci and npm test before any preview", () => {
+        expect(commands(flow.jobs.test)).to.deep.equal(["npm ci", "npm test"]);
+        expect(preview.needs).to.equal("test");
+    });
+
+    it("previews every stack file, each in its region with its own account's preview role", () => {
+        const entries = preview.strategy!.matrix.include;
+        expect(entries.map((entry) => entry.stack).sort()).to.deep.equal(listStacks());
+        for (const entry of entries) {
+            expect(entry.region, entry.stack).to.equal(readStackConfig(entry.stack)["aws:region"]);
+            expect(entry.role, entry.stack).to.equal(`\${{ vars.AWS_PREVIEW_ROLE_ARN_${entry.stack.toUpperCase()} }}`);
+        }
+    });
+
+    it("posts `pulumi preview --diff` of the matrix stack on the pull request", () => {
+        const step = steps.find((s) => usesAction(s, "pulumi/actions"))!;
+        expect(step.with).to.include({ command: "preview", "stack-name": "${{ matrix.stack }}", diff: true, "comment-on-pr": true });
+        expect(preview.permissions).to.deep.equal({ contents: "read", "id-token": "write", "pull-requests": "write" });
+    });
+
+    it("runs the data guard on `pulumi preview --json` after the preview, even a failed one, and fails with it", () => {
+        const previewIndex = indexOfStep(steps, (s) => usesAction(s, "pulumi/actions"));
+        const guardIndex = indexOfStep(steps, (s) => s.run?.includes("tools/check-preview.ts") === true);
+        expect(guardIndex).to.be.greaterThan(previewIndex);
+        const guard = steps[guardIndex];
+        expect(guard.if).to.equal(`\${{ !cancelled() && steps.${steps[previewIndex].id}.outcome != 'skipped' }}`);
+        expect(guard.run).to.include('pulumi preview --json --stack "$STACK" > "$RUNNER_TEMP/preview.json" || status=$?');
+        expect(guard.run).to.include('npx tsx tools/check-preview.ts "$RUNNER_TEMP/preview.json"');
+        expect(guard.run!.trim().split("\n").pop()).to.equal('exit "$status"');
+    });
+
+    it("cancels a pull request's previous run when new commits arrive", () => {
+        expect(flow.concurrency).to.deep.equal({ group: "preview-${{ github.event.pull_request.number }}", "cancel-in-progress": true });
+    });
+});
+
+describe("deploys on main (deploy.yml, deploy-stack.yml)", () => {
+    const flow = workflow("deploy.yml");
+    const deployJob = workflow("deploy-stack.yml").jobs.deploy;
+    const steps = deployJob.steps ?? [];
+    const callers = Object.entries(flow.jobs).filter(([, job]) => job.uses === "./.github/workflows/deploy-stack.yml");
+
+    it("has one deploy per stack file, named after the stack, with the stack's region and the secrets", () => {
+        expect([...DEPLOY_ORDER].sort()).to.deep.equal(listStacks());
+        expect(callers.map(([name]) => name)).to.deep.equal(DEPLOY_ORDER);
+        for (const [name, job] of callers) {
+            expect(job.with).to.deep.equal({ stack: name, region: readStackConfig(name)["aws:region"] });
+            expect(job.secrets, name).to.equal("inherit");
+        }
+    });
+
+    it("deploys development after the tests, then staging, then production", () => {
+        expect(callers.map(([, job]) => job.needs)).to.deep.equal(["test", "development", "staging"]);
+        expect(commands(flow.jobs.test)).to.deep.equal(["npm ci", "npm test"]);
+    });
+
+    it("runs each deploy in the GitHub environment of its stack: production's is `production`", () => {
+        const environments = DEPLOY_ORDER.map((stack) => withInputs(deployJob.environment!, { stack }));
+        expect(environments).to.deep.equal(DEPLOY_ORDER);
+        const credentials = steps.find((step) => usesAction(step, CREDENTIALS_ACTION))!;
+        expect(credentials.with?.["role-to-assume"]).to.equal("${{ vars.AWS_ROLE_ARN }}");
+    });
+
+    it("never overlaps two deploys of one stack and never cancels one that runs", () => {
+        const groups = DEPLOY_ORDER.map((stack) => withInputs(deployJob.concurrency!.group, { stack }));
+        expect(groups).to.deep.equal(["deploy-development", "deploy-staging", "deploy-production"]);
+        expect(deployJob.concurrency!["cancel-in-progress"]).to.equal(false);
+    });
+
+    it("runs pulumi up, then reads the stack outputs, then the seed, then the health check", () => {
+        const up = indexOfStep(steps, (s) => usesAction(s, "pulumi/actions") && s.with?.command === "up");
+        const outputs = indexOfStep(steps, (s) => s.run?.startsWith("pulumi stack output --json --show-secrets") === true);
+        const seed = indexOfStep(steps, (s) => s.run?.startsWith("npm run seed -- ") === true);
+        const health = indexOfStep(steps, (s) => s.run?.startsWith("npm run health -- ") === true);
+        expect([up, outputs, seed, health]).to.deep.equal([up, up + 1, up + 2, up + 3]);
+        expect(steps[up].with?.["stack-name"]).to.equal("${{ inputs.stack }}");
+        expect(steps[outputs].run).to.equal('pulumi stack output --json --show-secrets --stack "$STACK" > "$RUNNER_TEMP/outputs.json"');
+        for (const step of [steps[seed], steps[health]]) expect(step.run).to.include('--stack "$STACK" --outputs "$RUNNER_TEMP/outputs.json"');
+    });
+});
+
+describe("the data guard (tools/check-preview.ts)", () => {
+    const fixture = (name: string) =>
+        JSON.parse(fs.readFileSync(path.join(__dirname, "fixtures", name), "utf8")) as PreviewDigest;
+    const urn = (stack: string, type: string, name: string) => `urn:pulumi:${stack}::slack-clone::slack-clone:data:DataLayer$${type}::${name}`;
+    const TABLE = "aws:dynamodb/table:Table";
+    const BUCKET = "aws:s3/bucket:Bucket";
+    const step = (op: PreviewStep["op"], type: string, name: string, protect: { old?: boolean; new?: boolean } = {}): PreviewStep => ({
+        op,
+        urn: urn("development", type, name),
+        oldState: op === "create" ? undefined : { type, protect: protect.old },
+        newState: op === "delete" ? undefined : { type, protect: protect.new },
+    });
+
+    it("fails a production preview that replaces a protected table, naming it and nothing else", () => {
+        const losses = findDataLoss(fixture("preview-production-replaces-protected-table.json"), { allowDataReplacement: true });
+        expect(losses).to.deep.equal([{ urn: urn("production", TABLE, "data-messages"), type: TABLE, ops: ["replace"], protected: true }]);
+    });
+
+    it("passes a preview that only creates, updates in place and deletes resources holding no data", () => {
+        expect(findDataLoss(fixture("preview-staging-safe-changes.json"))).to.deep.equal([]);
+    });
+
+    it("fails on an unprotected table or bucket deleted or replaced, unless replacement is allowed", () => {
+        const digest: PreviewDigest = {
+            steps: [
+                step("create-replacement", BUCKET, "storage-files"),
+                step("replace", BUCKET, "storage-files"),
+                step("delete-replaced", BUCKET, "storage-files"),
+                step("delete", TABLE, "data-presence"),
+                step("update", TABLE, "data-users"),
+            ],
+        };
+        expect(findDataLoss(digest).map(({ urn: u, ops }) => [u.split("::").pop(), ops])).to.deep.equal([
+            ["storage-files", ["create-replacement", "replace", "delete-replaced"]],
+            ["data-presence", ["delete"]],
+        ]);
+        expect(findDataLoss(digest, { allowDataReplacement: true })).to.deep.equal([]);
+    });
+
+    it("fails on any protected resource, even one the same change unprotects, whatever the label", () => {
+        const digest: PreviewDigest = {
+            steps: [
+                step("replace", TABLE, "data-messages", { old: true, new: false }),
+                step("delete", "aws:kms/key:Key", "data-key", { old: true }),
+                { op: "delete-replaced", urn: urn("development", "aws:ec2/vpc:Vpc", "network-vpc"), oldState: { protect: true } },
+            ],
+        };
+        expect(findDataLoss(digest, { allowDataReplacement: true }).map(({ type, protected: p }) => [type, p])).to.deep.equal([
+            [TABLE, true],
+            ["aws:kms/key:Key", true],
+            ["aws:ec2/vpc:Vpc", true],
+        ]);
+    });
+
+    it("passes a preview with no steps (the CLI omits the key)", () => {
+        expect(findDataLoss({})).to.deep.equal([]);
+    });
+
+    it("exits 1 naming the resource, and 0 on a safe preview (npx tsx tools/check-preview.ts)", () => {
+        const run = (file: string) =>
+            spawnSync(process.execPath, ["--require", "tsx/cjs", "tools/check-preview.ts", path.join("tests", "fixtures", file)], {
+                cwd: PROJECT_ROOT,
+                encoding: "utf8",
+            });
+        const failing = run("preview-production-replaces-protected-table.json");
+        expect(failing.status).to.equal(1);
+        expect(failing.stderr).to.include("data-messages (aws:dynamodb/table:Table): replace [protected]");
+        const passing = run("preview-staging-safe-changes.json");
+        expect(passing.status, passing.stderr).to.equal(0);
+    });
+});

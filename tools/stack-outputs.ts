@@ -1,0 +1,66 @@
+/**
+ * Stack outputs for the commands that run after a deploy (seed, health check): read from
+ * `pulumi stack output --json --show-secrets --stack <name>`, or from a JSON file (`-` for stdin),
+ * so they also run where the Pulumi CLI is not installed.
+ */
+import { spawnSync } from "child_process";
+import * as fs from "fs";
+import { ParseArgsConfig, parseArgs } from "util";
+
+export type StackOutputs = Readonly<Record<string, unknown>>;
+
+export interface OutputsSource {
+    /** Stack whose outputs the Pulumi CLI prints. */
+    readonly stack?: string;
+    /** JSON file of outputs, or `-` for stdin. */
+    readonly outputsFile?: string;
+}
+
+export function readStackOutputs(source: OutputsSource): StackOutputs {
+    if (source.outputsFile !== undefined) {
+        const text = fs.readFileSync(source.outputsFile === "-" ? 0 : source.outputsFile, "utf8");
+        return parseOutputs(text, source.outputsFile === "-" ? "stdin" : source.outputsFile);
+    }
+    if (source.stack === undefined) throw new Error("Say which outputs to use: --stack <name> or --outputs <file|->");
+    const run = spawnSync("pulumi", ["stack", "output", "--json", "--show-secrets", "--stack", source.stack], { encoding: "utf8" });
+    if (run.error !== undefined) {
+        throw new Error(
+            `Cannot run the Pulumi CLI (${run.error.message}). Without it, pass the outputs as a file: ` +
+                `pulumi stack output --json --show-secrets --stack ${source.stack} > outputs.json, then --outputs outputs.json`,
+        );
+    }
+    if (run.status !== 0) throw new Error(`pulumi stack output --stack ${source.stack} failed: ${run.stderr.trim()}`);
+    return parseOutputs(run.stdout, `pulumi stack output --stack ${source.stack}`);
+}
+
+function parseOutputs(text: string, from: string): StackOutputs {
+    let parsed: unknown;
+    try {
+        parsed = JSON.parse(text);
+    } catch (error) {
+        throw new Error(`Stack outputs from ${from} are not JSON: ${(error as Error).message}`);
+    }
+    if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
+        throw new Error(`Stack outputs from ${from} must be a JSON object of output names to values`);
+    }
+    return parsed as StackOutputs;
+}
+
+/** A string output, or an error naming it and where outputs come from. */
+export function requireOutput(outputs: StackOutputs, name: string): string {
+    const value = outputs[name];
+    if (typeof value !== "string" || value === "") {
+        throw new Error(`Stack output "${name}" is missing; is the stack deployed with this version of the program?`);
+    }
+    return value;
+}
+
+/** `--stack <name>` / `--outputs <file|->` plus a command's own flags. */
+export function parseCommandLine(argv: string[], options: NonNullable<ParseArgsConfig["options"]>) {
+    const { values } = parseArgs({
+        args: argv,
+        options: { stack: { type: "string" }, outputs: { type: "string" }, ...options },
+        strict: true,
+    });
+    return values as { stack?: string; outputs?: string } & Record<string, string | boolean | string[] | undefined>;
+}
