@@ -4,13 +4,16 @@
  * (see README.md, "Stack outputs").
  */
 import { Api } from "./components/api";
+import { Audit } from "./components/audit";
+import { Backup } from "./components/backup";
 import { Cache } from "./components/cache";
 import { Cdn } from "./components/cdn";
 import { loadConfig } from "./components/config";
 import { DataLayer } from "./components/data-layer";
 import { Network } from "./components/network";
+import { Observability } from "./components/observability";
 import { Storage } from "./components/storage";
-import { TABLES, tableOutputName } from "./components/tables";
+import { TABLES, tableName, tableOutputName } from "./components/tables";
 
 const config = loadConfig();
 
@@ -75,6 +78,35 @@ const cdn = new Cdn("cdn", {
 // The files bucket's one policy: TLS only, and reads by this distribution only.
 storage.attachFilesBucketPolicy([cdn.filesReadStatement]);
 
+const observability = new Observability("observability", {
+    environment: config.environment,
+    alarms: config.alarms,
+    alarmEmail: config.alarmEmail,
+    tables: data.tableNames,
+    api: { name: api.apiName, stage: api.stageName },
+    thumbnailFunction: { name: storage.thumbnailFunctionName },
+    buckets: { files: storage.filesBucketName, thumbnails: storage.thumbnailsBucketName },
+    cache: { memberClusters: cache.replicationGroup.memberClusters },
+});
+
+const backup = config.backups
+    ? new Backup("backup", {
+          environment: config.environment,
+          tableArns: data.tableArns,
+          retentionDays: config.backupRetentionDays,
+          // The rebuild in the second region is the environment `{environment}-dr` (docs/disaster-recovery.md).
+          copyTo:
+              config.multiRegion && config.secondaryRegion !== undefined
+                  ? { region: config.secondaryRegion, restoredTableNames: TABLES.map((spec) => tableName(spec, `${config.environment}-dr`)) }
+                  : undefined,
+          protectData: config.protectData,
+      })
+    : undefined;
+
+const audit = config.auditTrail
+    ? new Audit("audit", { environment: config.environment, logRetentionDays: config.logRetentionDays, protectData: config.protectData })
+    : undefined;
+
 export = {
     /** development, staging or production. */
     environment: config.environment,
@@ -113,4 +145,12 @@ export = {
     filesBaseUrl: cdn.filesBaseUrl,
     /** The files bucket's replica in the secondary region (multiRegion only). */
     ...(storage.filesReplicaBucket ? { filesReplicaBucketName: storage.filesReplicaBucket.bucket } : {}),
+    /** SNS topic every alarm notifies. */
+    alarmTopicArn: observability.alarmTopicArn,
+    /** CloudWatch dashboard of the stack. */
+    dashboardName: observability.dashboardName,
+    /** AWS Backup vault of the tables' backups, and the role restore jobs use (where backups are on). */
+    ...(backup ? { backupVaultName: backup.vaultName, backupRestoreRoleArn: backup.restoreRoleArn } : {}),
+    /** CloudTrail trail and its log bucket (where the audit trail is on). */
+    ...(audit ? { trailName: audit.trailName, auditBucketName: audit.bucketName } : {}),
 };

@@ -9,7 +9,11 @@
 import * as pulumi from "@pulumi/pulumi";
 import { assertNameFits, physicalName } from "./naming";
 
-export const ENVIRONMENTS = ["development", "staging", "production"] as const;
+/**
+ * `production-dr` is production rebuilt in its second region after losing the first
+ * (docs/disaster-recovery.md): its own names, since S3 bucket and IAM role names are global.
+ */
+export const ENVIRONMENTS = ["development", "staging", "production", "production-dr"] as const;
 export type Environment = (typeof ENVIRONMENTS)[number];
 
 /** CloudWatch Logs accepts only these retention periods (days). */

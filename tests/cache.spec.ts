@@ -22,7 +22,7 @@ describe("Redis names", () => {
     it("fit ElastiCache's 40-character limit for the longest environment name, member clusters included", () => {
         const longest = [...ENVIRONMENTS].sort((a, b) => b.length - a.length)[0];
         const id = physicalName("redis", longest);
-        expect(id).to.equal("slack-clone-redis-development");
+        expect(id).to.equal("slack-clone-redis-production-dr");
         expect(id.length).to.be.at.most(NAME_LIMITS.elasticacheReplicationGroup);
         // ElastiCache names the member clusters `<group id>-001` ...; a cluster id allows 50 characters.
         expect(`${id}-006`.length).to.be.at.most(50);

@@ -107,7 +107,10 @@ function fakePassword(inputs: Record<string, any>): string {
     return Array.from({ length: inputs.length }, (_, i) => alphabet[(i * 7) % alphabet.length]).join("");
 }
 
-/** Outputs computed by AWS that the program reads, per resource type. */
+/**
+ * Outputs computed by AWS that the program reads, per resource type. `context.region` is the
+ * region of the resource's explicit provider when it has one, else the stack's.
+ */
 export const STANDARD_OUTPUTS: Readonly<Record<string, OutputFaker>> = {
     "aws:lambda/function:Function": (_, inputs, c) => ({ arn: `arn:aws:lambda:${c.region}:${c.accountId}:function:${inputs.name}` }),
     "aws:s3/bucket:Bucket": (_, inputs, c) => ({
@@ -161,6 +164,10 @@ export const STANDARD_OUTPUTS: Readonly<Record<string, OutputFaker>> = {
             memberClusters: Array.from({ length: inputs.numCacheClusters ?? 1 }, (_, i) => `${id}-${String(i + 1).padStart(3, "0")}`),
         };
     },
+    "aws:backup/vault:Vault": (_, inputs, c) => ({ arn: `arn:aws:backup:${c.region}:${c.accountId}:backup-vault:${inputs.name}` }),
+    "aws:backup/plan:Plan": (_, inputs, c) => ({ arn: `arn:aws:backup:${c.region}:${c.accountId}:backup-plan:${inputs.name}` }),
+    "aws:sns/topic:Topic": (_, inputs, c) => ({ arn: `arn:aws:sns:${c.region}:${c.accountId}:${inputs.name}` }),
+    "aws:cloudtrail/trail:Trail": (_, inputs, c) => ({ arn: `arn:aws:cloudtrail:${c.region}:${c.accountId}:trail/${inputs.name}` }),
 };
 
 export interface EvaluateOptions {
@@ -215,13 +222,19 @@ export async function evaluate(
     const keys = new WeakMap<pulumi.Resource, string>();
     const failures: Error[] = [];
 
+    /** The region of an explicit provider (a reference ends with its `type::name` mock id), else the stack's. */
+    const regionOf = (provider: string | undefined): string => {
+        const match = [...inputs].find(([id]) => id.startsWith("pulumi:providers:") && provider?.endsWith(`::${id}`) === true);
+        return typeof match?.[1].region === "string" ? match[1].region : context.region;
+    };
+
     pulumi.runtime.setAllConfig({ ...config });
     await pulumi.runtime.setMocks(
         {
             newResource: (args) => {
                 inputs.set(key(args.type, args.name), args.inputs);
                 const faker = fakers[args.type];
-                const computed = faker ? faker(args.name, args.inputs, context) : {};
+                const computed = faker ? faker(args.name, args.inputs, { ...context, region: regionOf(args.provider) }) : {};
                 // Components have no id; a remote component's (awsx) outputs come from its faker.
                 if (!args.custom) return { id: undefined, state: computed };
                 return { id: key(args.type, args.name), state: { ...args.inputs, ...computed } };

@@ -1,0 +1,222 @@
+/**
+ * What the product is watched by: one definition of each CloudWatch metric, and the dashboard
+ * panels and alarm rules built from those same definitions, so a graph and the alarm on it can
+ * never disagree on namespace, dimensions, statistic or period.
+ *
+ * Pure data: no resources. The Observability component turns panels into the dashboard body and
+ * rules into alarms.
+ */
+import * as pulumi from "@pulumi/pulumi";
+
+/** One CloudWatch metric, as both a dashboard line and an alarm input read it. */
+export interface MetricDefinition {
+    readonly namespace: string;
+    readonly metricName: string;
+    readonly dimensions: Readonly<Record<string, pulumi.Input<string>>>;
+    /** CloudWatch statistic: Sum, Average, Maximum, p99, ... */
+    readonly stat: string;
+    /** Seconds. */
+    readonly period: number;
+    readonly label: pulumi.Input<string>;
+}
+
+/** A dashboard graph: metrics on the left axis, and optionally others on the right. */
+export interface Panel {
+    readonly title: string;
+    readonly left: pulumi.Input<readonly MetricDefinition[]>;
+    readonly right?: readonly MetricDefinition[];
+}
+
+/** An alarm: a metric math expression over named metrics, compared with a threshold. */
+export interface AlarmRule {
+    readonly description: string;
+    /** The metrics the expression reads, keyed by their id in the expression. */
+    readonly metrics: Readonly<Record<string, MetricDefinition>>;
+    readonly expression: string;
+    /** The alarm fires when the expression is greater than this. */
+    readonly threshold: number;
+    readonly evaluationPeriods: number;
+    readonly datapointsToAlarm: number;
+    readonly treatMissingData: "missing" | "ignore" | "breaching" | "notBreaching";
+}
+
+/** Panels and alarm rules of one monitored part, built from its metric definitions. */
+export interface Monitor {
+    readonly panels: readonly Panel[];
+    /** Keyed by the `{what}` of the alarm's name `slack-clone-{what}-{environment}`, unique in the program. */
+    readonly alarms: Readonly<Record<string, pulumi.Input<AlarmRule>>>;
+}
+
+/** Metrics of request-driven parts are read in five-minute periods. */
+const PERIOD = 300;
+/** S3 publishes storage metrics once a day. */
+const DAILY = 86400;
+
+function metric(
+    namespace: string,
+    metricName: string,
+    dimensions: MetricDefinition["dimensions"],
+    stat: string,
+    label: pulumi.Input<string>,
+    period = PERIOD,
+): MetricDefinition {
+    return { namespace, metricName, dimensions, stat, period, label };
+}
+
+/** `errors` as a percentage of `total` over each period; 0 when there was no traffic. */
+function errorRate(description: string, errors: MetricDefinition, total: MetricDefinition): AlarmRule {
+    return {
+        description,
+        metrics: { errors, total },
+        expression: "IF(total > 0, 100 * errors / total, 0)",
+        threshold: 1,
+        // Two of the last three five-minute periods above 1%: one bad deploy minute does not page.
+        evaluationPeriods: 3,
+        datapointsToAlarm: 2,
+        // No traffic is no error.
+        treatMissingData: "notBreaching",
+    };
+}
+
+/** REST API (API Gateway publishes per API name and stage). */
+export function apiMonitor(api: { readonly name: pulumi.Input<string>; readonly stage: pulumi.Input<string> }): Monitor {
+    const dims = { ApiName: api.name, Stage: api.stage };
+    const requests = metric("AWS/ApiGateway", "Count", dims, "Sum", "requests");
+    const errors4xx = metric("AWS/ApiGateway", "4XXError", dims, "Sum", "4xx");
+    const errors5xx = metric("AWS/ApiGateway", "5XXError", dims, "Sum", "5xx");
+    return {
+        panels: [
+            { title: "API requests and errors", left: [requests], right: [errors4xx, errors5xx] },
+            {
+                title: "API latency (ms)",
+                left: [
+                    metric("AWS/ApiGateway", "Latency", dims, "Average", "average"),
+                    metric("AWS/ApiGateway", "Latency", dims, "p99", "p99"),
+                ],
+            },
+        ],
+        alarms: { "api-5xx-rate": errorRate("API 5xx responses above 1% of requests", errors5xx, requests) },
+    };
+}
+
+/** One DynamoDB table: consumed capacity and throttling. */
+export function tableMonitor(shortName: string, tableName: pulumi.Input<string>): Monitor {
+    const dims = { TableName: tableName };
+    const reads = metric("AWS/DynamoDB", "ReadThrottleEvents", dims, "Sum", "read throttles");
+    const writes = metric("AWS/DynamoDB", "WriteThrottleEvents", dims, "Sum", "write throttles");
+    return {
+        panels: [
+            {
+                title: `DynamoDB ${shortName}: consumed capacity and throttles`,
+                left: [
+                    metric("AWS/DynamoDB", "ConsumedReadCapacityUnits", dims, "Sum", "read units"),
+                    metric("AWS/DynamoDB", "ConsumedWriteCapacityUnits", dims, "Sum", "write units"),
+                ],
+                right: [reads, writes],
+            },
+        ],
+        alarms: {
+            [`${shortName}-throttles`]: {
+                description: `DynamoDB table ${shortName} throttled reads or writes`,
+                metrics: { reads, writes },
+                // DynamoDB publishes throttle events only when there are some.
+                expression: "FILL(reads, 0) + FILL(writes, 0)",
+                // An on-demand table that throttles at all is hot-partitioned or at its account limit.
+                threshold: 0,
+                evaluationPeriods: 1,
+                datapointsToAlarm: 1,
+                treatMissingData: "notBreaching",
+            },
+        },
+    };
+}
+
+/** The thumbnail Lambda function. */
+export function functionMonitor(fn: { readonly name: pulumi.Input<string> }): Monitor {
+    const dims = { FunctionName: fn.name };
+    const invocations = metric("AWS/Lambda", "Invocations", dims, "Sum", "invocations");
+    const errors = metric("AWS/Lambda", "Errors", dims, "Sum", "errors");
+    return {
+        panels: [
+            { title: "Thumbnail function invocations and errors", left: [invocations], right: [errors] },
+            {
+                title: "Thumbnail function duration (ms)",
+                left: [metric("AWS/Lambda", "Duration", dims, "Average", "average"), metric("AWS/Lambda", "Duration", dims, "Maximum", "maximum")],
+            },
+        ],
+        alarms: {
+            "thumbnail-error-rate": errorRate("Thumbnail function errors above 1% of invocations", errors, invocations),
+        },
+    };
+}
+
+/** The files and thumbnails buckets: storage used (S3 daily storage metrics, no alarms). */
+export function bucketsMonitor(buckets: { readonly files: pulumi.Input<string>; readonly thumbnails: pulumi.Input<string> }): Monitor {
+    const size = (bucket: pulumi.Input<string>, label: string) =>
+        metric("AWS/S3", "BucketSizeBytes", { BucketName: bucket, StorageType: "StandardStorage" }, "Average", label, DAILY);
+    const objects = (bucket: pulumi.Input<string>, label: string) =>
+        metric("AWS/S3", "NumberOfObjects", { BucketName: bucket, StorageType: "AllStorageTypes" }, "Average", label, DAILY);
+    return {
+        panels: [
+            { title: "S3 bucket size (bytes)", left: [size(buckets.files, "files"), size(buckets.thumbnails, "thumbnails")] },
+            { title: "S3 objects", left: [objects(buckets.files, "files"), objects(buckets.thumbnails, "thumbnails")] },
+        ],
+        alarms: {},
+    };
+}
+
+/**
+ * The Redis replication group. ElastiCache publishes node metrics per member cluster
+ * (`CacheClusterId` = `{replication group}-001`, `-002`, ...), not per replication group, so each
+ * panel plots every member and the memory alarm watches the fullest one (metric math MAX).
+ */
+export function cacheMonitor(cache: { readonly memberClusters: pulumi.Input<readonly string[]> }): Monitor {
+    const perMember = (metricName: string, stat: string) =>
+        pulumi.output(cache.memberClusters).apply((members) => members.map((id) => metric("AWS/ElastiCache", metricName, { CacheClusterId: id }, stat, id)));
+    const memory = perMember("DatabaseMemoryUsagePercentage", "Maximum");
+    return {
+        panels: [
+            { title: "Redis memory used (%)", left: memory },
+            { title: "Redis CPU (%)", left: perMember("CPUUtilization", "Average") },
+            { title: "Redis connections", left: perMember("CurrConnections", "Maximum") },
+        ],
+        alarms: {
+            "redis-memory": memory.apply((members) => ({
+                description: "Redis memory above 80% on a node",
+                metrics: Object.fromEntries(members.map((m, i) => [`m${i}`, m])),
+                expression: `MAX([${members.map((_, i) => `m${i}`).join(", ")}])`,
+                threshold: 80,
+                // Fifteen minutes in a row: memory grows slowly and a spike is not a trend.
+                evaluationPeriods: 3,
+                datapointsToAlarm: 3,
+                // A node that stops reporting shows as INSUFFICIENT_DATA rather than OK.
+                treatMissingData: "missing" as const,
+            })),
+        },
+    };
+}
+
+/** The parts of the product to watch; each optional part adds its panels and alarms when given. */
+export interface Monitored {
+    /** Physical table names, keyed by the table's short name (`users`, `workspace-memberships`, ...). */
+    readonly tables: Readonly<Record<string, pulumi.Input<string>>>;
+    /** The REST API: its name and stage. */
+    readonly api?: Parameters<typeof apiMonitor>[0];
+    /** The thumbnail Lambda function. */
+    readonly thumbnailFunction?: Parameters<typeof functionMonitor>[0];
+    /** Names of the files and thumbnails buckets. */
+    readonly buckets?: Parameters<typeof bucketsMonitor>[0];
+    /** The Redis replication group's member cluster ids (`memberClusters` output). */
+    readonly cache?: Parameters<typeof cacheMonitor>[0];
+}
+
+/** Monitors of every part given, in dashboard order. */
+export function monitorsOf(parts: Monitored): Monitor[] {
+    return [
+        ...(parts.api ? [apiMonitor(parts.api)] : []),
+        ...Object.entries(parts.tables).map(([shortName, tableName]) => tableMonitor(shortName, tableName)),
+        ...(parts.thumbnailFunction ? [functionMonitor(parts.thumbnailFunction)] : []),
+        ...(parts.buckets ? [bucketsMonitor(parts.buckets)] : []),
+        ...(parts.cache ? [cacheMonitor(parts.cache)] : []),
+    ];
+}
