@@ -2,7 +2,8 @@
  * `npm start`: the development environment on real local stand-ins, no AWS account.
  *
  * Starts DynamoDB (dynalite) with the 12 tables made from components/tables.ts, S3 (s3rver) with
- * both buckets, and Redis (redis-server); runs the seed and the health check; prints and writes to
+ * both buckets, where an upload under uploads/ ending .jpg runs the thumbnail handler the Lambda
+ * ships, and Redis (redis-server); runs the seed and the health check; prints and writes to
  * .env.local the variables a backend on port 8000 needs (the names a deployed stack gives); stays
  * up until Ctrl-C, then stops every stand-in.
  *
@@ -13,12 +14,16 @@ import * as path from "path";
 import { parseArgs } from "util";
 import { CreateTableCommand, DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { S3Client } from "@aws-sdk/client-s3";
+import type { S3Event } from "aws-lambda";
+import { validateConfig } from "../components/config";
 import { physicalName } from "../components/naming";
 import { TABLES, TableSpec, keyAttributes, tableName, tableOutputName } from "../components/tables";
 import { loadSeedData, seed } from "../seed/seed";
 import { backendEnvironment } from "../tools/backend-env";
 import { CheckResult, checkHealth, formatHealth } from "../tools/health";
-import { PROJECT_ROOT, readStackConfig } from "../tools/stack-files";
+import { createHandler } from "../functions/thumbnail/handler";
+import { UPLOADS_PREFIX, UPLOAD_SUFFIX, encodeEventKey } from "../functions/thumbnail/keys";
+import { PROJECT_ROOT, rawConfig } from "../tools/stack-files";
 import { StackOutputs } from "../tools/stack-outputs";
 import { S3StandIn, StandIn, startDynamoDb, startRedis, startS3 } from "./stand-ins";
 
@@ -91,9 +96,28 @@ async function step<T>(log: (line: string) => void, name: string, work: () => Pr
     return result;
 }
 
+/**
+ * What the files bucket's notification does in AWS: an object created under uploads/ ending .jpg
+ * invokes the thumbnail function. s3rver emits its records with raw keys; S3 URL-encodes them.
+ */
+function triggerThumbnails(s3: S3StandIn, filesBucket: string, handle: (event: S3Event) => Promise<unknown>, log: (line: string) => void): void {
+    s3.events.on("event", (event: S3Event) => {
+        const records = event.Records.filter(
+            (r) =>
+                r.eventName.startsWith("ObjectCreated:") &&
+                r.s3.bucket.name === filesBucket &&
+                r.s3.object.key.startsWith(UPLOADS_PREFIX) &&
+                r.s3.object.key.endsWith(UPLOAD_SUFFIX),
+        );
+        if (records.length === 0) return;
+        const encoded = records.map((r) => ({ ...r, s3: { ...r.s3, object: { ...r.s3.object, key: encodeEventKey(r.s3.object.key) } } }));
+        handle({ Records: encoded }).catch((error: Error) => log(`thumbnail failed: ${error.message}`));
+    });
+}
+
 /** Starts the stand-ins, tables, seed and health check. On any failure, stops what it started. */
 export async function startLocal(ports: Ports, log: (line: string) => void = () => undefined): Promise<LocalEnvironment> {
-    const region = readStackConfig(ENVIRONMENT)["aws:region"];
+    const { region, thumbnailMaxDimension } = validateConfig(rawConfig(ENVIRONMENT));
     const started: StandIn[] = [];
     const stop = async () => {
         await Promise.all(started.splice(0).map((s) => s.stop()));
@@ -104,8 +128,10 @@ export async function startLocal(ports: Ports, log: (line: string) => void = () 
         const redis = await step(log, `Redis (redis-server) on ${ports.redis || "a free port"}`, () => startRedis(ports.redis));
         started.push(redis);
         const outputs = localOutputs(region, redis.port);
-        const buckets = [String(outputs.filesBucketName), String(outputs.thumbnailsBucketName)];
-        const s3 = await step(log, `S3 (s3rver) on ${ports.s3 || "a free port"} with ${buckets.join(", ")}`, () => startS3(ports.s3, buckets));
+        const [filesBucket, thumbnailsBucket] = [String(outputs.filesBucketName), String(outputs.thumbnailsBucketName)];
+        const s3 = await step(log, `S3 (s3rver) on ${ports.s3 || "a free port"} with ${filesBucket}, ${thumbnailsBucket}`, () =>
+            startS3(ports.s3, [filesBucket, thumbnailsBucket]),
+        );
         started.push(s3);
 
         // s3rver accepts its own well-known key; dynalite accepts any.
@@ -114,6 +140,14 @@ export async function startLocal(ports: Ports, log: (line: string) => void = () 
             dynamodb: new DynamoDBClient({ region, endpoint: dynamodb.endpoint, credentials }),
             s3: new S3Client({ region, endpoint: s3.endpoint, forcePathStyle: true, credentials }),
         };
+        const handle = createHandler({
+            s3: clients.s3,
+            thumbnailsBucket,
+            maxDimension: thumbnailMaxDimension,
+            log: (entry) => log(`thumbnail ${entry.level}: ${entry.key}${entry.thumbnailKey ? ` -> ${entry.thumbnailKey}` : ""}${entry.reason ? ` (${entry.reason})` : ""}`),
+        });
+        triggerThumbnails(s3, filesBucket, handle, log);
+
         await step(log, `${TABLES.length} tables from the table specs`, async () => {
             for (const spec of TABLES) await clients.dynamodb.send(new CreateTableCommand(createTableInput(spec, tableName(spec, ENVIRONMENT))));
         });

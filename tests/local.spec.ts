@@ -3,6 +3,8 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { CreateTableCommand, DynamoDBClient, ScanCommand } from "@aws-sdk/client-dynamodb";
+import { GetObjectCommand, PutObjectCommand } from "@aws-sdk/client-s3";
+import sharp from "sharp";
 import { unmarshall } from "@aws-sdk/util-dynamodb";
 import { TABLES, tableOutputName } from "../components/tables";
 import { LocalEnvironment, createTableInput, startLocal } from "../local/start";
@@ -100,6 +102,28 @@ describe("local environment (dynalite, s3rver, redis-server)", function () {
         for (const table of TABLES) expect(local.env[`${table.name.replace(/-/g, "_").toUpperCase()}_TABLE`]).to.equal(`slack-clone-${table.name}-development`);
         expect(local.env.AWS_ENDPOINT_URL_DYNAMODB).to.match(/^http:\/\/127\.0\.0\.1:\d+$/);
         expect(local.env.REDIS_URL).to.match(/^redis:\/\/127\.0\.0\.1:\d+$/);
+    });
+
+    it("runs the thumbnail handler for an upload under uploads/ ending .jpg, as the bucket notification does", async () => {
+        const jpeg = await sharp({ create: { width: 1200, height: 800, channels: 3, background: "#3366cc" } }).jpeg().toBuffer();
+        const [files, thumbnails] = [String(local.outputs.filesBucketName), String(local.outputs.thumbnailsBucketName)];
+        await local.clients.s3.send(new PutObjectCommand({ Bucket: files, Key: "uploads/team photo.jpg", Body: jpeg }));
+        await local.clients.s3.send(new PutObjectCommand({ Bucket: files, Key: "avatars/skip.jpg", Body: jpeg }));
+        const read = (key: string) =>
+            local.clients.s3.send(new GetObjectCommand({ Bucket: thumbnails, Key: key })).then(async (o) => Buffer.from(await o.Body!.transformToByteArray()));
+        let thumbnail: Buffer | undefined;
+        for (let attempt = 0; attempt < 100 && thumbnail === undefined; attempt++) {
+            thumbnail = await read("thumbnails/team photo.jpg").catch(async () => {
+                await new Promise((resolve) => setTimeout(resolve, 100));
+                return undefined;
+            });
+        }
+        expect(thumbnail, "thumbnails/team photo.jpg within 10 s").to.not.equal(undefined);
+        const { width, height, format } = await sharp(thumbnail!).metadata();
+        expect([format, width, height]).to.deep.equal(["jpeg", 256, 171]);
+        let error: Error | undefined;
+        await read("thumbnails/skip.jpg").catch((e: Error) => (error = e));
+        expect(error?.name, "an upload outside uploads/ gets no thumbnail").to.equal("NoSuchKey");
     });
 
     it("seeds idempotently: a second run leaves the same items", async () => {

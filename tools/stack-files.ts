@@ -64,3 +64,16 @@ export function readStackConfig(stack: string, root = PROJECT_ROOT): Record<stri
     }
     return config;
 }
+
+/**
+ * A stack's config as `validateConfig` takes it (project keys without their namespace, and
+ * `aws:region`), with overrides keyed `namespace:key` as in `EvaluateOptions.config`.
+ */
+export function rawConfig(stack: string, overrides: Readonly<Record<string, string>> = {}, root = PROJECT_ROOT): Record<string, string> {
+    const prefix = `${readProject(root).name}:`;
+    const raw: Record<string, string> = {};
+    for (const [key, value] of Object.entries({ ...readStackConfig(stack, root), ...overrides })) {
+        raw[key.startsWith(prefix) ? key.slice(prefix.length) : key] = value;
+    }
+    return raw;
+}

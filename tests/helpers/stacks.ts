@@ -3,7 +3,9 @@
  * evaluated once per test run, one after another (the SDK's runtime state is global).
  */
 import { EvaluateOptions, Evaluation, evaluateStack } from "../../tools/mock-engine";
-import { listStacks, readStackConfig } from "../../tools/stack-files";
+import { listStacks } from "../../tools/stack-files";
+
+export { rawConfig } from "../../tools/stack-files";
 
 export const STACKS = listStacks();
 
@@ -30,16 +32,4 @@ export function stackEvaluation(stack: string): Promise<Evaluation> {
 /** A fresh evaluation with config or mock overrides (not memoized). */
 export function evaluateWith(stack: string, options: EvaluateOptions): Promise<Evaluation> {
     return serially(() => evaluateStack(stack, options));
-}
-
-/**
- * A stack's config as `validateConfig` takes it (project keys without their namespace, and
- * `aws:region`), with overrides keyed `namespace:key` as in `EvaluateOptions.config`.
- */
-export function rawConfig(stack: string, overrides: Readonly<Record<string, string>> = {}): Record<string, string> {
-    const raw: Record<string, string> = {};
-    for (const [key, value] of Object.entries({ ...readStackConfig(stack), ...overrides })) {
-        raw[key.startsWith("slack-clone:") ? key.slice("slack-clone:".length) : key] = value;
-    }
-    return raw;
 }
