@@ -12,6 +12,7 @@ import { itemProblems, loadSeedData, seed } from "../seed/seed";
 import { backendEnvironment, redisUrl } from "../tools/backend-env";
 import { checkHealth } from "../tools/health";
 import { readStackOutputs } from "../tools/stack-outputs";
+import { stackEvaluation } from "./helpers/stacks";
 
 const spec = (name: string) => TABLES.find((t) => t.name === name)!;
 
@@ -102,6 +103,16 @@ describe("local environment (dynalite, s3rver, redis-server)", function () {
         for (const table of TABLES) expect(local.env[`${table.name.replace(/-/g, "_").toUpperCase()}_TABLE`]).to.equal(`slack-clone-${table.name}-development`);
         expect(local.env.AWS_ENDPOINT_URL_DYNAMODB).to.match(/^http:\/\/127\.0\.0\.1:\d+$/);
         expect(local.env.REDIS_URL).to.match(/^redis:\/\/127\.0\.0\.1:\d+$/);
+    });
+
+    it("uses the variable names the deployed development stack gives (only the API and CDN have no stand-in)", async () => {
+        const deployed = Object.keys(backendEnvironment((await stackEvaluation("development")).outputs)).sort();
+        const localOnly = ["AWS_ENDPOINT_URL_DYNAMODB", "AWS_ENDPOINT_URL_S3", "S3_FORCE_PATH_STYLE", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"];
+        const shared = Object.keys(local.env).filter((k) => !localOnly.includes(k)).sort();
+        expect(deployed.filter((k) => !shared.includes(k))).to.deep.equal(["API_URL", "FILES_BASE_URL"]);
+        expect(shared.filter((k) => !deployed.includes(k))).to.deep.equal([]);
+        expect(local.env.REDIS_URL).to.match(/^redis:/);
+        expect(backendEnvironment((await stackEvaluation("development")).outputs).REDIS_URL).to.match(/^rediss:\/\/:.+@/);
     });
 
     it("runs the thumbnail handler for an upload under uploads/ ending .jpg, as the bucket notification does", async () => {
