@@ -10,12 +10,16 @@ import { listStacks } from "./stack-files";
 
 const key = (r: RecordedResource) => `${r.type}::${r.name}`;
 
-/** Inputs that hold a resource's physical name, by resource kind. */
-const PHYSICAL_NAME_INPUTS = ["name", "bucket", "functionName", "replicationGroupId", "dashboardName"];
+/** The input holding a resource's physical name, where it is not `name`. */
+const PHYSICAL_NAME_INPUT: Readonly<Record<string, string>> = {
+    "aws:s3/bucket:Bucket": "bucket",
+    "aws:elasticache/replicationGroup:ReplicationGroup": "replicationGroupId",
+    "aws:cloudwatch/dashboard:Dashboard": "dashboardName",
+};
 
 function describe(r: RecordedResource): string {
-    const name = PHYSICAL_NAME_INPUTS.map((input) => r.inputs[input]).find((v) => typeof v === "string");
-    const physical = name !== undefined && name !== r.name ? ` (${name})` : "";
+    const name: unknown = r.inputs[PHYSICAL_NAME_INPUT[r.type] ?? "name"];
+    const physical = typeof name === "string" && name !== r.name ? ` (${name})` : "";
     const flags = [r.options.protect ? "protected" : "", r.options.retainOnDelete ? "retained on delete" : ""].filter(Boolean);
     return `${r.type}  ${r.name}${physical}${flags.length > 0 ? `  [${flags.join(", ")}]` : ""}`;
 }
