@@ -217,8 +217,10 @@ export async function evaluate(
     const calls = options.calls ?? STANDARD_CALLS;
     const fakers = { ...STANDARD_OUTPUTS, ...options.outputs };
 
-    const declared = new Map<string, { type: string; name: string; custom: boolean; options: RecordedOptions }>();
+    const declared = new Map<string, { type: string; name: string; options: RecordedOptions }>();
     const inputs = new Map<string, Record<string, any>>();
+    // Custom or component, as registered: the transformation runs too early to ask the resource itself.
+    const custom = new Map<string, boolean>();
     const keys = new WeakMap<pulumi.Resource, string>();
     const failures: Error[] = [];
 
@@ -233,6 +235,7 @@ export async function evaluate(
         {
             newResource: (args) => {
                 inputs.set(key(args.type, args.name), args.inputs);
+                custom.set(key(args.type, args.name), args.custom === true);
                 const faker = fakers[args.type];
                 const computed = faker ? faker(args.name, args.inputs, { ...context, region: regionOf(args.provider) }) : {};
                 // Components have no id; a remote component's (awsx) outputs come from its faker.
@@ -264,7 +267,6 @@ export async function evaluate(
         declared.set(id, {
             type,
             name,
-            custom: pulumi.CustomResource.isInstance(resource),
             options: {
                 protect: opts.protect,
                 retainOnDelete: opts.retainOnDelete,
@@ -300,7 +302,7 @@ export async function evaluate(
         throw failures[0];
     }
 
-    const resources = [...declared.entries()].map(([id, d]) => ({ ...d, inputs: inputs.get(id) ?? {} }));
+    const resources = [...declared.entries()].map(([id, d]) => ({ ...d, custom: custom.get(id) ?? false, inputs: inputs.get(id) ?? {} }));
     return { stack, config, resources, outputs: (outputs ?? {}) as Record<string, any>, exports: exported };
 }
 

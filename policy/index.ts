@@ -1,0 +1,15 @@
+/**
+ * The product's policy pack: `pulumi preview --policy-pack policy` (see README.md, "Policy pack").
+ * The CLI gives a policy pack the stack's config as it gives it to the program (PULUMI_CONFIG,
+ * `namespace:key` -> string); the rules that depend on the stack read it from there.
+ */
+import { PolicyPack } from "@pulumi/policy";
+import { policies, stackSettings } from "./rules";
+
+const stackConfig = JSON.parse(process.env.PULUMI_CONFIG ?? "{}") as Record<string, string>;
+
+new PolicyPack("slack-clone", {
+    description: "Security rules of the Slack clone infrastructure: encryption, public access, TLS, least privilege, retention, protection",
+    enforcementLevel: "mandatory",
+    policies: policies(stackSettings(stackConfig)),
+});

@@ -1,0 +1,476 @@
+/**
+ * The product's security rules as CrossGuard policies. Plain data and functions: `index.ts` serves
+ * them to the Pulumi CLI as a policy pack, and the tests run them offline over every stack's
+ * recorded resources.
+ *
+ * Rules that depend on the stack (point-in-time recovery, protection, the stack's region) read the
+ * stack's own config, which the CLI hands to a policy pack as it hands it to the program
+ * (`stackSettings`). A rule reads resource inputs only by type token, so the pack needs no
+ * provider SDK.
+ */
+import type {
+    PolicyResource,
+    ReportViolation,
+    ResourceValidationArgs,
+    ResourceValidationPolicy,
+    StackValidationArgs,
+    StackValidationPolicy,
+} from "@pulumi/policy";
+import { UnknownValueError } from "@pulumi/policy";
+import { PROJECT } from "../components/naming";
+
+/** What the rules need to know of the stack, from its config. */
+export interface StackSettings {
+    /** `environment`: production data is always protected, whatever `protectData` says. */
+    readonly environment?: string;
+    /** `aws:region`. */
+    readonly region?: string;
+    /** `secondaryRegion`: replicas, backup copies and the rebuild there are expected. */
+    readonly secondaryRegion?: string;
+    /** `pointInTimeRecovery`: every table must have it. */
+    readonly pointInTimeRecovery: boolean;
+    /** `protectData`: tables and buckets must be protected. */
+    readonly protectData: boolean;
+}
+
+/** Settings from a stack's config as the CLI passes it (`namespace:key` -> string); unset booleans are false, as in Pulumi.yaml. */
+export function stackSettings(config: Readonly<Record<string, string>>): StackSettings {
+    const value = (key: string): string | undefined => config[`${PROJECT}:${key}`] || undefined;
+    return {
+        environment: value("environment"),
+        region: config["aws:region"] || undefined,
+        secondaryRegion: value("secondaryRegion"),
+        pointInTimeRecovery: value("pointInTimeRecovery") === "true",
+        protectData: value("protectData") === "true",
+    };
+}
+
+/**
+ * Security group rules that may admit the whole internet (0.0.0.0/0 or ::/0), by logical resource
+ * name, each with the reason. None today: nothing of the product listens on the internet directly
+ * (CloudFront and API Gateway are managed endpoints).
+ */
+export const WORLD_INGRESS_ALLOWED: Readonly<Record<string, string>> = {};
+
+/**
+ * Actions AWS authorizes only on `Resource: "*"` (they support no resource-level permissions): a
+ * statement may grant these, and only these, on "*".
+ */
+export const WILDCARD_RESOURCE_ACTIONS: Readonly<Record<string, string>> = {
+    "cloudwatch:PutMetricData": "no resource-level permissions; narrow it with the cloudwatch:namespace condition key",
+    "ec2:DescribeNetworkInterfaces": "EC2 Describe actions support no resource-level permissions (a Lambda function in a VPC needs it)",
+    "xray:PutTelemetryRecords": "X-Ray supports no resource-level permissions for it",
+    "xray:PutTraceSegments": "X-Ray supports no resource-level permissions for it (active tracing)",
+};
+
+/** Regions AWS itself fixes for some resources, whatever the stack's region, with the types that may name them. */
+export const FIXED_REGIONS: Readonly<Record<string, { readonly types: readonly string[]; readonly reason: string }>> = {
+    "us-east-1": {
+        types: ["pulumi:providers:aws", "aws:cloudfront/distribution:Distribution"],
+        reason: "CloudFront reads viewer certificates from ACM in us-east-1 only: the certificate's provider, and the distribution's certificate ARN",
+    },
+};
+
+const TABLE = "aws:dynamodb/table:Table";
+const BUCKET = "aws:s3/bucket:Bucket";
+const BUCKET_ENCRYPTION = "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration";
+const BUCKET_PUBLIC_ACCESS_BLOCK = "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock";
+const BUCKET_POLICY = "aws:s3/bucketPolicy:BucketPolicy";
+const BUCKET_ACLS = ["aws:s3/bucketAcl:BucketAcl", "aws:s3/bucketAclV2:BucketAclV2"];
+const SECURITY_GROUP = "aws:ec2/securityGroup:SecurityGroup";
+const SECURITY_GROUP_RULE = "aws:ec2/securityGroupRule:SecurityGroupRule";
+const INGRESS_RULE = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule";
+const REPLICATION_GROUP = "aws:elasticache/replicationGroup:ReplicationGroup";
+const CACHE_CLUSTER = "aws:elasticache/cluster:Cluster";
+const ROLE = "aws:iam/role:Role";
+/** IAM resources whose `policy` input is one policy document. */
+const POLICY_DOCUMENTS = ["aws:iam/rolePolicy:RolePolicy", "aws:iam/policy:Policy", "aws:iam/userPolicy:UserPolicy", "aws:iam/groupPolicy:GroupPolicy", BUCKET_POLICY];
+const LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup";
+const LAMBDA_FUNCTION = "aws:lambda/function:Function";
+
+const PUBLIC_CANNED_ACLS = ["public-read", "public-read-write", "authenticated-read"];
+const PUBLIC_GRANTEES = ["http://acs.amazonaws.com/groups/global/AllUsers", "http://acs.amazonaws.com/groups/global/AuthenticatedUsers"];
+const SSE_ALGORITHMS = ["AES256", "aws:kms", "aws:kms:dsse"];
+const WORLD = ["0.0.0.0/0", "::/0"];
+
+const REGION = /(?<![a-z0-9])(?:af|ap|ca|cn|eu|il|me|mx|sa|us)(?:-gov|-iso[a-z]?)?-(?:central|(?:north|south)(?:east|west)?|east|west)-\d{1,2}(?!\d)/g;
+const ACCOUNT_ID = /(?<![0-9A-Za-z])\d{12}(?![0-9A-Za-z])/g;
+/** UUIDs (e.g. managed cache policy ids) can end in 12 digits: they are not account ids. */
+const UUID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/gi;
+
+/** `aws:s3/bucket:Bucket` -> `aws.s3.Bucket`, as the SDK names the class. */
+function typeName(type: string): string {
+    const [pkg, module, name] = type.split(":");
+    if (name === undefined) return type;
+    const mod = module.split("/")[0];
+    return [pkg, ...(mod === "index" ? [] : [mod]), name].join(".");
+}
+
+/** How a message names a resource: its class and its logical name, as the CLI shows it. */
+function label(resource: { readonly type: string; readonly name: string }): string {
+    return `${typeName(resource.type)} "${resource.name}"`;
+}
+
+const asArray = <T>(value: T | readonly T[] | undefined): T[] => (value === undefined ? [] : Array.isArray(value) ? [...value] : [value as T]);
+
+/** A resource policy on some types only; `validate` gets the inputs. */
+function resourcePolicy(
+    name: string,
+    description: string,
+    types: readonly string[],
+    validate: (props: Record<string, any>, args: ResourceValidationArgs, report: ReportViolation) => void,
+): ResourceValidationPolicy {
+    return {
+        name,
+        description,
+        enforcementLevel: "mandatory",
+        validateResource: (args, report) => {
+            if (types.includes(args.type)) validate(args.props, args, report);
+        },
+    };
+}
+
+/**
+ * Every string in a value, with its path (`policy.Statement.0.Resource`). Code (assets, archives)
+ * is skipped, and so is a value unknown during preview: the rule runs on it again at `pulumi up`.
+ */
+function stringsIn(value: unknown, path = ""): { path: string; value: string }[] {
+    if (typeof value === "string") return [{ path, value }];
+    if (value === null || typeof value !== "object") return [];
+    if (!Array.isArray(value) && Object.getPrototypeOf(value) !== Object.prototype) return [];
+    return Object.keys(value).flatMap((key) => {
+        let child: unknown;
+        try {
+            child = (value as Record<string, unknown>)[key];
+        } catch (error) {
+            if (error instanceof UnknownValueError) return [];
+            throw error;
+        }
+        return stringsIn(child, path === "" ? key : `${path}.${key}`);
+    });
+}
+
+// ---------------------------------------------------------------------------------------------
+// IAM policy documents
+
+interface Statement {
+    readonly Sid?: string;
+    readonly Effect?: string;
+    readonly Action?: string | string[];
+    readonly NotAction?: unknown;
+    readonly Resource?: string | string[];
+    readonly NotResource?: unknown;
+    readonly Principal?: unknown;
+    readonly Condition?: Record<string, Record<string, unknown>>;
+}
+
+/** The statements of a policy document given as JSON or as an object. */
+function statementsOf(document: unknown): Statement[] {
+    const parsed = typeof document === "string" ? (JSON.parse(document) as { Statement?: unknown }) : (document as { Statement?: unknown } | undefined);
+    return asArray(parsed?.Statement as Statement | Statement[] | undefined);
+}
+
+/** The policy documents a resource carries: its `policy`, or a role's inline policies. */
+function documentsOf(type: string, props: Record<string, any>): unknown[] {
+    if (type === ROLE) return asArray(props.inlinePolicies as { policy?: unknown }[] | undefined).map((p) => p.policy);
+    return POLICY_DOCUMENTS.includes(type) ? [props.policy] : [];
+}
+
+/** What is wrong with an Allow statement's actions and resources; denies grant nothing and are not checked. */
+function grantProblems(statement: Statement): string[] {
+    if (statement.Effect === "Deny") return [];
+    const problems: string[] = [];
+    if (statement.NotAction !== undefined) problems.push("uses NotAction (it grants every other action): list the actions instead");
+    if (statement.NotResource !== undefined) problems.push("uses NotResource (it grants every other resource): list the resources instead");
+    const actions = asArray(statement.Action);
+    if (actions.length === 0 && statement.NotAction === undefined) problems.push("names no Action");
+    for (const action of actions.filter((a) => a.includes("*") || a.includes("?"))) {
+        problems.push(`allows the wildcard action "${action}": name each action (e.g. s3:GetObject)`);
+    }
+    const resources = asArray(statement.Resource);
+    if (resources.length === 0 && statement.NotResource === undefined) problems.push("names no Resource");
+    if (resources.includes("*")) {
+        const needing = actions.filter((a) => WILDCARD_RESOURCE_ACTIONS[a] === undefined);
+        if (needing.length > 0) {
+            problems.push(`grants ${needing.join(", ")} on Resource "*": name the ARNs (only ${Object.keys(WILDCARD_RESOURCE_ACTIONS).join(", ")} may take "*")`);
+        }
+    }
+    return problems;
+}
+
+/** A bucket policy statement that denies every request made without TLS, on the bucket and its objects. */
+function deniesInsecureTransport(statement: Statement): boolean {
+    const principal = statement.Principal as { AWS?: unknown } | string | undefined;
+    const everyone = principal === "*" || (typeof principal === "object" && asArray(principal.AWS as string).includes("*"));
+    const actions = asArray(statement.Action);
+    const resources = asArray(statement.Resource);
+    const secureTransport = statement.Condition?.Bool?.["aws:SecureTransport"];
+    return (
+        statement.Effect === "Deny" &&
+        everyone &&
+        (actions.includes("s3:*") || actions.includes("*")) &&
+        String(secureTransport) === "false" &&
+        resources.some((arn) => resources.includes(`${arn}/*`))
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// The policies
+
+function dynamodbEncryption(): ResourceValidationPolicy {
+    return resourcePolicy("dynamodb-encryption", "Every DynamoDB table is encrypted with a KMS key.", [TABLE], (props, args, report) => {
+        if (props.serverSideEncryption?.enabled !== true) {
+            report(`${label(args)} uses only the AWS owned key: set serverSideEncryption: { enabled: true } (the AWS managed key aws/dynamodb, or a key of yours)`);
+        }
+    });
+}
+
+function dynamodbPointInTimeRecovery(settings: StackSettings): ResourceValidationPolicy {
+    return resourcePolicy(
+        "dynamodb-point-in-time-recovery",
+        "Every DynamoDB table has point-in-time recovery where the stack's config sets pointInTimeRecovery.",
+        [TABLE],
+        (props, args, report) => {
+            if (!settings.pointInTimeRecovery) return args.notApplicable("the stack's pointInTimeRecovery is false");
+            if (props.pointInTimeRecovery?.enabled !== true) {
+                report(`${label(args)} has no point-in-time recovery, which the stack's config asks for: set pointInTimeRecovery: { enabled: true }`);
+            }
+        },
+    );
+}
+
+function dataProtected(settings: StackSettings): ResourceValidationPolicy {
+    return resourcePolicy(
+        "data-protected",
+        "Tables and buckets are protected (protect) where the stack sets protectData, and always in production.",
+        [TABLE, BUCKET],
+        (_, args, report) => {
+            const required = settings.protectData || settings.environment === "production";
+            if (!required) return args.notApplicable("the stack neither sets protectData nor is production");
+            // A policy pack sees `protect`; `retainOnDelete` does not reach policies (the tests check it on the program).
+            if (!args.opts.protect) {
+                report(`${label(args)} holds data but is not protected: give it the resource options protect: true and retainOnDelete: true (the protectData capability)`);
+            }
+        },
+    );
+}
+
+function s3Encryption(): ResourceValidationPolicy {
+    return resourcePolicy("s3-encryption", "Every bucket encryption configuration encrypts by default (SSE-S3 or SSE-KMS).", [BUCKET_ENCRYPTION], (props, args, report) => {
+        const rules = asArray(props.rules as { applyServerSideEncryptionByDefault?: { sseAlgorithm?: string } }[] | undefined);
+        if (rules.length === 0 || rules.some((r) => !SSE_ALGORITHMS.includes(r.applyServerSideEncryptionByDefault?.sseAlgorithm ?? ""))) {
+            report(`${label(args)} does not encrypt by default: give every rule applyServerSideEncryptionByDefault: { sseAlgorithm: "AES256" } (or aws:kms)`);
+        }
+    });
+}
+
+function s3PublicAccessBlock(): ResourceValidationPolicy {
+    const flags = ["blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets"];
+    return resourcePolicy("s3-public-access-block", "Every public access block sets all four flags.", [BUCKET_PUBLIC_ACCESS_BLOCK], (props, args, report) => {
+        const off = flags.filter((flag) => props[flag] !== true);
+        if (off.length > 0) report(`${label(args)} leaves public access open: set ${off.map((f) => `${f}: true`).join(", ")}`);
+    });
+}
+
+function s3TlsOnly(): ResourceValidationPolicy {
+    return resourcePolicy("s3-tls-only", "Every bucket policy denies requests made without TLS.", [BUCKET_POLICY], (props, args, report) => {
+        if (!statementsOf(props.policy).some(deniesInsecureTransport)) {
+            report(
+                `${label(args)} does not deny requests without TLS: add { Effect: "Deny", Principal: "*", Action: "s3:*", ` +
+                    `Resource: [bucketArn, bucketArn + "/*"], Condition: { Bool: { "aws:SecureTransport": "false" } } }`,
+            );
+        }
+    });
+}
+
+function s3NoPublicAcl(): ResourceValidationPolicy {
+    return resourcePolicy("s3-no-public-acl", "No bucket has a public ACL.", [BUCKET, ...BUCKET_ACLS], (props, args, report) => {
+        const grants = props.accessControlPolicy?.grants ?? props.grants;
+        const grantees = asArray(grants as { uri?: string; grantee?: { uri?: string } }[] | undefined).map((g) => g.grantee?.uri ?? g.uri);
+        if (PUBLIC_CANNED_ACLS.includes(props.acl) || grantees.some((uri) => PUBLIC_GRANTEES.includes(uri ?? ""))) {
+            report(`${label(args)} grants public access by ACL: remove the ACL (keep ACLs disabled: object ownership BucketOwnerEnforced)`);
+        }
+    });
+}
+
+/** Every bucket has its safeguards as resources of their own: encryption, public access block, policy. */
+function s3BucketSafeguards(): StackValidationPolicy {
+    const needed = [
+        [BUCKET_ENCRYPTION, "default encryption (aws.s3.BucketServerSideEncryptionConfiguration)"],
+        [BUCKET_PUBLIC_ACCESS_BLOCK, "a public access block (aws.s3.BucketPublicAccessBlock)"],
+        [BUCKET_POLICY, "a bucket policy denying requests without TLS (aws.s3.BucketPolicy)"],
+    ] as const;
+    return {
+        name: "s3-bucket-safeguards",
+        description: "Every bucket has a default encryption configuration, a public access block and a TLS-only bucket policy.",
+        enforcementLevel: "mandatory",
+        validateStack: (args: StackValidationArgs, report: ReportViolation) => {
+            for (const bucket of args.resources.filter((r) => r.type === BUCKET)) {
+                // A configuration names its bucket by name or by id (the same value for S3).
+                const names = [bucket.props.bucket, bucket.props.id].filter((n) => n !== undefined);
+                const attached = (type: string) => args.resources.some((r) => r.type === type && names.includes(r.props.bucket));
+                const missing = needed.filter(([type]) => !attached(type)).map(([, what]) => what);
+                if (missing.length > 0) report(`${label(bucket)} lacks ${missing.join(", ")}: add ${missing.length > 1 ? "them" : "it"}, naming this bucket`, bucket.urn);
+            }
+        },
+    };
+}
+
+function securityGroupNoWorldIngress(): ResourceValidationPolicy {
+    return resourcePolicy(
+        "security-group-no-world-ingress",
+        "No security group admits 0.0.0.0/0 or ::/0, except rules listed in WORLD_INGRESS_ALLOWED.",
+        [INGRESS_RULE, SECURITY_GROUP_RULE, SECURITY_GROUP],
+        (props, args, report) => {
+            if (WORLD_INGRESS_ALLOWED[args.name] !== undefined) return;
+            const sources =
+                args.type === INGRESS_RULE
+                    ? [props.cidrIpv4, props.cidrIpv6]
+                    : (args.type === SECURITY_GROUP ? asArray(props.ingress as Record<string, any>[] | undefined) : props.type === "ingress" ? [props] : []).flatMap(
+                          (rule) => [...asArray(rule.cidrBlocks as string[]), ...asArray(rule.ipv6CidrBlocks as string[])],
+                      );
+            for (const cidr of sources.filter((s) => WORLD.includes(s))) {
+                report(
+                    `${label(args)} admits ${cidr}: admit a security group (referencedSecurityGroupId) or the VPC's CIDR instead, ` +
+                        `or list "${args.name}" with its reason in WORLD_INGRESS_ALLOWED (policy/rules.ts)`,
+                );
+            }
+        },
+    );
+}
+
+function redisTransitEncryption(): ResourceValidationPolicy {
+    return resourcePolicy("redis-transit-encryption", "Redis encrypts traffic in transit (TLS).", [REPLICATION_GROUP, CACHE_CLUSTER], (props, args, report) => {
+        if (args.type === REPLICATION_GROUP && props.transitEncryptionEnabled !== true) {
+            report(`${label(args)} accepts clients without TLS: set transitEncryptionEnabled: true`);
+        }
+        // A cluster of its own (not a member of a replication group) offers Redis no TLS.
+        if (args.type === CACHE_CLUSTER && props.replicationGroupId === undefined && ["redis", "valkey"].includes(props.engine)) {
+            report(`${label(args)} runs Redis without TLS (a Cluster offers none): use an aws.elasticache.ReplicationGroup with transitEncryptionEnabled: true`);
+        }
+    });
+}
+
+function iamExplicitGrants(): ResourceValidationPolicy {
+    return resourcePolicy(
+        "iam-explicit-grants",
+        "Every IAM and bucket policy statement that allows something names explicit actions on explicit resources.",
+        [ROLE, ...POLICY_DOCUMENTS],
+        (props, args, report) => {
+            for (const document of documentsOf(args.type, props)) {
+                let statements: Statement[];
+                try {
+                    statements = statementsOf(document);
+                } catch {
+                    report(`${label(args)} has a policy that is not valid JSON: give it a policy document`);
+                    continue;
+                }
+                statements.forEach((statement, i) => {
+                    for (const problem of grantProblems(statement)) report(`${label(args)}: statement ${statement.Sid ?? i} ${problem}`);
+                });
+            }
+        },
+    );
+}
+
+function logGroupRetention(): ResourceValidationPolicy {
+    return resourcePolicy("log-group-retention", "Every log group has a retention.", [LOG_GROUP], (props, args, report) => {
+        if (!(typeof props.retentionInDays === "number" && props.retentionInDays > 0)) {
+            report(`${label(args)} keeps logs forever: set retentionInDays (the stack's logRetentionDays)`);
+        }
+    });
+}
+
+function lambdaTimeoutAndMemory(): ResourceValidationPolicy {
+    return resourcePolicy("lambda-timeout-and-memory", "Every Lambda function sets its timeout and memory.", [LAMBDA_FUNCTION], (props, args, report) => {
+        const unset = ["timeout", "memorySize"].filter((key) => !(typeof props[key] === "number" && props[key] > 0));
+        if (unset.length > 0) report(`${label(args)} leaves ${unset.join(" and ")} to the defaults (3 s, 128 MB): set ${unset.join(" and ")} for its work`);
+    });
+}
+
+/**
+ * A region in a resource's inputs is the stack's region, the resource's provider's, the stack's
+ * secondary region, or one AWS fixes for that type (FIXED_REGIONS). Anything else was written into
+ * the code or config by hand. A literal equal to the stack's own region cannot be told apart here:
+ * the tests evaluate the program in a region no code names for that.
+ */
+function noHardCodedRegions(settings: StackSettings): ResourceValidationPolicy {
+    return {
+        name: "no-hard-coded-regions",
+        description: "No resource input names a region other than the stack's, its provider's or the secondary region.",
+        enforcementLevel: "mandatory",
+        validateResource: (args, report) => {
+            let providerRegion: string | undefined;
+            try {
+                providerRegion = args.provider?.props.region;
+            } catch (error) {
+                if (!(error instanceof UnknownValueError)) throw error;
+            }
+            if (settings.region === undefined && providerRegion === undefined) return args.notApplicable("the stack's region is unknown");
+            const allowed = new Set([settings.region, providerRegion, settings.secondaryRegion]);
+            for (const [region, fixed] of Object.entries(FIXED_REGIONS)) if (fixed.types.includes(args.type)) allowed.add(region);
+            for (const { path, value } of stringsIn(args.props)) {
+                for (const region of new Set(value.match(REGION) ?? [])) {
+                    if (!allowed.has(region)) {
+                        report(`${label(args)}: ${path} names the region ${region}, not the stack's (${settings.region ?? providerRegion}): derive it (aws.getRegionOutput, the provider) instead of writing it`);
+                    }
+                }
+            }
+        },
+    };
+}
+
+/** The 12-digit account ids in a resource's inputs. */
+function accountIdsIn(resource: PolicyResource): { path: string; account: string }[] {
+    return stringsIn(resource.props).flatMap(({ path, value }) => (value.replace(UUID, "").match(ACCOUNT_ID) ?? []).map((account) => ({ path, account })));
+}
+
+/**
+ * Every account id in the stack's inputs is the stack's own account: the policy config's
+ * `accountId`, or else the account most resources name (the caller's identity, in bucket names
+ * and ARNs). A literal equal to the stack's own account cannot be told apart here: the tests
+ * evaluate the program for an account no code names for that.
+ */
+function noHardCodedAccountIds(): StackValidationPolicy {
+    return {
+        name: "no-hard-coded-account-ids",
+        description: "No resource input names an AWS account other than the stack's own.",
+        enforcementLevel: "mandatory",
+        configSchema: { properties: { accountId: { type: "string", pattern: "^[0-9]{12}$" } } },
+        validateStack: (args, report) => {
+            const found = args.resources.map((resource) => ({ resource, ids: accountIdsIn(resource) }));
+            let own = args.getConfig<{ accountId?: string }>().accountId;
+            if (own === undefined) {
+                const counts = new Map<string, number>();
+                for (const { ids } of found) for (const account of new Set(ids.map((i) => i.account))) counts.set(account, (counts.get(account) ?? 0) + 1);
+                own = [...counts].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))[0]?.[0];
+            }
+            for (const { resource, ids } of found) {
+                for (const { path, account } of ids.filter((i) => i.account !== own)) {
+                    report(`${label(resource)}: ${path} names the account ${account}, not the stack's (${own}): derive it (aws.getCallerIdentityOutput) instead of writing it`, resource.urn);
+                }
+            }
+        },
+    };
+}
+
+/** The pack's policies for a stack. */
+export function policies(settings: StackSettings): (ResourceValidationPolicy | StackValidationPolicy)[] {
+    return [
+        dynamodbEncryption(),
+        dynamodbPointInTimeRecovery(settings),
+        dataProtected(settings),
+        s3Encryption(),
+        s3PublicAccessBlock(),
+        s3TlsOnly(),
+        s3NoPublicAcl(),
+        s3BucketSafeguards(),
+        securityGroupNoWorldIngress(),
+        redisTransitEncryption(),
+        iamExplicitGrants(),
+        logGroupRetention(),
+        lambdaTimeoutAndMemory(),
+        noHardCodedRegions(settings),
+        noHardCodedAccountIds(),
+    ];
+}

@@ -1,0 +1,506 @@
+import * as pulumi from "@pulumi/pulumi";
+import * as aws from "@pulumi/aws";
+import type {
+    PolicyResource,
+    PolicyResourceOptions,
+    ReportViolation,
+    ResourceValidationArgs,
+    ResourceValidationPolicy,
+    StackValidationPolicy,
+} from "@pulumi/policy";
+import { unknownCheckingProxy } from "@pulumi/policy";
+import { expect } from "chai";
+import { StackSettings, WILDCARD_RESOURCE_ACTIONS, policies, stackSettings } from "../policy/rules";
+import { CallHandler, Evaluation, MOCK_ACCOUNT_ID, OutputFaker, RecordedResource, STANDARD_CALLS, STANDARD_OUTPUTS, evaluate, mockId } from "../tools/mock-engine";
+import { STACKS, evaluateWith, serially, stackEvaluation } from "./helpers/stacks";
+
+// ---------------------------------------------------------------------------------------------
+// The adapter: what the CLI hands each policy, built from the mock engine's recorded resources.
+
+interface Violation {
+    readonly policy: string;
+    /** `type::name` of the resource, for a stack policy's report naming one. */
+    readonly resource?: string;
+    readonly message: string;
+}
+
+class NotApplicable extends Error {}
+const notApplicable = (reason?: string): never => {
+    throw new NotApplicable(reason);
+};
+
+/** Policy config per policy name, as `--policy-pack-config` gives it. */
+type PolicyConfig = Readonly<Record<string, object>>;
+
+/** Runs every policy over an evaluation's resources as the CLI would, and returns the violations. */
+async function violations(evaluation: Pick<Evaluation, "stack" | "config" | "resources">, config: PolicyConfig = {}): Promise<Violation[]> {
+    const byId = new Map(evaluation.resources.map((r) => [mockId(r), r]));
+    const urn = (r: RecordedResource): string => {
+        const types: string[] = [];
+        for (let parent = byId.get(r.options.parent ?? ""); parent !== undefined; parent = byId.get(parent.options.parent ?? "")) types.unshift(parent.type);
+        return `urn:pulumi:${evaluation.stack}::slack-clone::${[...types, r.type].join("$")}::${r.name}`;
+    };
+    // `protect` is inherited from the parent, as the engine resolves it.
+    const protect = (r: RecordedResource | undefined): boolean => (r === undefined ? false : (r.options.protect ?? protect(byId.get(r.options.parent ?? ""))));
+    const opts = (r: RecordedResource): PolicyResourceOptions => ({
+        protect: protect(r),
+        ignoreChanges: [...(r.options.ignoreChanges ?? [])],
+        deleteBeforeReplace: r.options.deleteBeforeReplace,
+        aliases: [],
+        customTimeouts: { createSeconds: 0, updateSeconds: 0, deleteSeconds: 0 },
+        additionalSecretOutputs: [],
+        parent: r.options.parent === undefined ? undefined : urn(byId.get(r.options.parent)!),
+    });
+    const provider = (r: RecordedResource) => {
+        const p = byId.get(r.options.provider ?? "");
+        return p === undefined ? undefined : { type: p.type, name: p.name, urn: urn(p), props: p.inputs };
+    };
+    /** What the CLI tells resource and stack policies alike about a resource. */
+    const described = (r: RecordedResource, props: Record<string, any>) => {
+        const isType = (cls: unknown) => (cls as { __pulumiType?: string }).__pulumiType === r.type;
+        // `never`: the props, typed by whichever class the policy asks about.
+        const asType = ((cls: unknown) => (isType(cls) ? props : undefined)) as never;
+        return { type: r.type, props, urn: urn(r), name: r.name, opts: opts(r), provider: provider(r), isType, asType };
+    };
+    const found: Violation[] = [];
+    const reporter =
+        (policy: string, resource?: RecordedResource): ReportViolation =>
+        (message, reportedUrn) => {
+            const named = resource ?? evaluation.resources.find((r) => urn(r) === reportedUrn);
+            found.push({ policy, ...(named ? { resource: mockId(named) } : {}), message });
+        };
+    const run = async (check: () => unknown) => {
+        try {
+            await check();
+        } catch (error) {
+            if (!(error instanceof NotApplicable)) throw error;
+        }
+    };
+    const all = policies(stackSettings(evaluation.config));
+    const getConfig = (name: string) => <T extends object>() => (config[name] ?? {}) as T;
+
+    for (const policy of all.filter((p): p is ResourceValidationPolicy => "validateResource" in p)) {
+        const validations = [policy.validateResource ?? []].flat();
+        for (const r of evaluation.resources) {
+            const args: ResourceValidationArgs = {
+                ...described(r, unknownCheckingProxy(r.inputs)),
+                stackTags: new Map(),
+                getConfig: getConfig(policy.name),
+                notApplicable,
+            };
+            for (const validate of validations) await run(() => validate(args, reporter(policy.name, r)));
+        }
+    }
+    // A stack policy sees each resource's outputs: its inputs, and its id (under the mock engine, `type::name`).
+    const resources: PolicyResource[] = evaluation.resources.map((r) => ({
+        ...described(r, unknownCheckingProxy({ ...r.inputs, ...(r.custom ? { id: mockId(r) } : {}) })),
+        dependencies: [],
+        propertyDependencies: {},
+    }));
+    for (const policy of all.filter((p): p is StackValidationPolicy => "validateStack" in p)) {
+        await run(() => policy.validateStack({ resources, stackTags: new Map(), getConfig: getConfig(policy.name), notApplicable }, reporter(policy.name)));
+    }
+    return found;
+}
+
+const resource = (type: string, name: string, inputs: Record<string, any>, options: Partial<RecordedResource["options"]> = {}): RecordedResource => ({
+    type,
+    name,
+    custom: true,
+    inputs,
+    options: { dependsOn: [], ...options },
+});
+
+/** Violations of hand-built resources in a stack with this config. */
+const check = (resources: RecordedResource[], config: Record<string, string> = { "aws:region": "us-east-1" }, policyConfig: PolicyConfig = {}) =>
+    violations({ stack: "test", config, resources }, policyConfig);
+
+const POLICY_NAMES = policies(stackSettings({})).map((p) => p.name);
+
+// ---------------------------------------------------------------------------------------------
+
+describe("policy pack", () => {
+    for (const stack of STACKS) {
+        it(`${stack}: every resource passes every policy`, async () => {
+            expect(await violations(await stackEvaluation(stack))).to.deep.equal([]);
+        });
+    }
+
+    it("production: every table and bucket is also retainOnDelete, which no policy can see", async () => {
+        const data = (await stackEvaluation("production")).resources.filter((r) => ["aws:dynamodb/table:Table", "aws:s3/bucket:Bucket"].includes(r.type));
+        expect(data).to.have.length(17);
+        expect(data.filter((r) => r.options.retainOnDelete !== true).map(mockId)).to.deep.equal([]);
+    });
+
+    it("production deployed elsewhere passes too: no region or account id is written in the program", async () => {
+        // Another region and account than the mock engine's, and the custom domain (its us-east-1 certificate).
+        const account = "210987654321";
+        const calls: Record<string, CallHandler> = {
+            ...STANDARD_CALLS,
+            "aws:index/getCallerIdentity:getCallerIdentity": (inputs, context) =>
+                STANDARD_CALLS["aws:index/getCallerIdentity:getCallerIdentity"](inputs, { ...context, accountId: account }),
+        };
+        const outputs = Object.fromEntries(
+            Object.entries(STANDARD_OUTPUTS).map(([type, fake]): [string, OutputFaker] => [type, (name, inputs, context) => fake(name, inputs, { ...context, accountId: account })]),
+        );
+        const evaluation = await evaluateWith("production", {
+            calls,
+            outputs,
+            config: {
+                "aws:region": "eu-central-1",
+                "slack-clone:secondaryRegion": "eu-west-1",
+                "slack-clone:customDomain": "files.chat.example.com",
+                "slack-clone:customDomainZoneId": "Z0123456789ABCDEFGHIJ",
+            },
+        });
+        const everything = JSON.stringify(evaluation.resources.map((r) => r.inputs));
+        expect(everything).to.include(`-${account}`).and.include("eu-central-1").and.include("eu-west-1").and.not.include(MOCK_ACCOUNT_ID);
+        expect(await violations(evaluation, { "no-hard-coded-account-ids": { accountId: account } })).to.deep.equal([]);
+    });
+
+    it("every rule can fail: a program breaking each of them", async () => {
+        const config = { "aws:region": "us-east-1", "slack-clone:environment": "production", "slack-clone:pointInTimeRecovery": "true" };
+        const evaluation = await serially(() =>
+            evaluate("test", config, () => {
+                new aws.dynamodb.Table("loose-table", { name: "loose", hashKey: "id", attributes: [{ name: "id", type: "S" }], billingMode: "PAY_PER_REQUEST" });
+                new aws.s3.Bucket("loose-bucket", { bucket: "loose" });
+                new aws.s3.BucketPublicAccessBlock("loose-public-access", { bucket: "loose", blockPublicAcls: true, ignorePublicAcls: true });
+                new aws.s3.BucketAcl("loose-acl", { bucket: "loose", acl: "public-read" });
+                new aws.s3.BucketServerSideEncryptionConfiguration("keys-only", { bucket: "elsewhere", rules: [{ bucketKeyEnabled: true }] });
+                new aws.s3.BucketPolicy("loose-policy", {
+                    bucket: "loose",
+                    policy: { Version: "2012-10-17", Statement: [{ Effect: "Allow", Principal: { Service: "cloudfront.amazonaws.com" }, Action: "s3:GetObject", Resource: "arn:aws:s3:::loose/*" }] },
+                });
+                new aws.ec2.SecurityGroup("open", { ingress: [{ protocol: "tcp", fromPort: 22, toPort: 22, cidrBlocks: ["0.0.0.0/0"] }] });
+                new aws.elasticache.ReplicationGroup("plain-redis", { description: "Redis", nodeType: "cache.t3.micro", transitEncryptionEnabled: false });
+                new aws.iam.Policy("broad", { policy: JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: "dynamodb:*", Resource: "*" }] }) });
+                new aws.cloudwatch.LogGroup("forever", { name: "/forever" });
+                new aws.lambda.Function("defaults", {
+                    role: `arn:aws:iam::${MOCK_ACCOUNT_ID}:role/defaults`,
+                    runtime: "nodejs22.x",
+                    handler: "index.handler",
+                    code: new pulumi.asset.AssetArchive({ "index.js": new pulumi.asset.StringAsset("exports.handler = async () => {};") }),
+                });
+                new aws.cloudwatch.MetricAlarm("elsewhere", {
+                    comparisonOperator: "GreaterThanThreshold",
+                    evaluationPeriods: 1,
+                    alarmActions: ["arn:aws:sns:eu-west-3:210987654321:ops"],
+                });
+                return {};
+            }),
+        );
+        const found = await violations(evaluation, { "no-hard-coded-account-ids": { accountId: MOCK_ACCOUNT_ID } });
+        expect([...new Set(found.map((v) => v.policy))].sort()).to.deep.equal([...POLICY_NAMES].sort());
+        expect(found).to.deep.include.members([
+            {
+                policy: "dynamodb-encryption",
+                resource: "aws:dynamodb/table:Table::loose-table",
+                message: 'aws.dynamodb.Table "loose-table" uses only the AWS owned key: set serverSideEncryption: { enabled: true } (the AWS managed key aws/dynamodb, or a key of yours)',
+            },
+            {
+                policy: "dynamodb-point-in-time-recovery",
+                resource: "aws:dynamodb/table:Table::loose-table",
+                message: `aws.dynamodb.Table "loose-table" has no point-in-time recovery, which the stack's config asks for: set pointInTimeRecovery: { enabled: true }`,
+            },
+            {
+                policy: "data-protected",
+                resource: "aws:s3/bucket:Bucket::loose-bucket",
+                message: 'aws.s3.Bucket "loose-bucket" holds data but is not protected: give it the resource options protect: true and retainOnDelete: true (the protectData capability)',
+            },
+            {
+                policy: "s3-public-access-block",
+                resource: "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock::loose-public-access",
+                message: 'aws.s3.BucketPublicAccessBlock "loose-public-access" leaves public access open: set blockPublicPolicy: true, restrictPublicBuckets: true',
+            },
+            {
+                policy: "s3-encryption",
+                resource: "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration::keys-only",
+                message:
+                    'aws.s3.BucketServerSideEncryptionConfiguration "keys-only" does not encrypt by default: give every rule applyServerSideEncryptionByDefault: { sseAlgorithm: "AES256" } (or aws:kms)',
+            },
+            {
+                policy: "s3-no-public-acl",
+                resource: "aws:s3/bucketAcl:BucketAcl::loose-acl",
+                message: 'aws.s3.BucketAcl "loose-acl" grants public access by ACL: remove the ACL (keep ACLs disabled: object ownership BucketOwnerEnforced)',
+            },
+            {
+                policy: "s3-bucket-safeguards",
+                resource: "aws:s3/bucket:Bucket::loose-bucket",
+                message: 'aws.s3.Bucket "loose-bucket" lacks default encryption (aws.s3.BucketServerSideEncryptionConfiguration): add it, naming this bucket',
+            },
+            {
+                policy: "security-group-no-world-ingress",
+                resource: "aws:ec2/securityGroup:SecurityGroup::open",
+                message:
+                    'aws.ec2.SecurityGroup "open" admits 0.0.0.0/0: admit a security group (referencedSecurityGroupId) or the VPC\'s CIDR instead, or list "open" with its reason in WORLD_INGRESS_ALLOWED (policy/rules.ts)',
+            },
+            {
+                policy: "redis-transit-encryption",
+                resource: "aws:elasticache/replicationGroup:ReplicationGroup::plain-redis",
+                message: 'aws.elasticache.ReplicationGroup "plain-redis" accepts clients without TLS: set transitEncryptionEnabled: true',
+            },
+            {
+                policy: "iam-explicit-grants",
+                resource: "aws:iam/policy:Policy::broad",
+                message: 'aws.iam.Policy "broad": statement 0 allows the wildcard action "dynamodb:*": name each action (e.g. s3:GetObject)',
+            },
+            {
+                policy: "log-group-retention",
+                resource: "aws:cloudwatch/logGroup:LogGroup::forever",
+                message: 'aws.cloudwatch.LogGroup "forever" keeps logs forever: set retentionInDays (the stack\'s logRetentionDays)',
+            },
+            {
+                policy: "lambda-timeout-and-memory",
+                resource: "aws:lambda/function:Function::defaults",
+                message: 'aws.lambda.Function "defaults" leaves timeout and memorySize to the defaults (3 s, 128 MB): set timeout and memorySize for its work',
+            },
+            {
+                policy: "no-hard-coded-regions",
+                resource: "aws:cloudwatch/metricAlarm:MetricAlarm::elsewhere",
+                message:
+                    'aws.cloudwatch.MetricAlarm "elsewhere": alarmActions.0 names the region eu-west-3, not the stack\'s (us-east-1): derive it (aws.getRegionOutput, the provider) instead of writing it',
+            },
+            {
+                policy: "no-hard-coded-account-ids",
+                resource: "aws:cloudwatch/metricAlarm:MetricAlarm::elsewhere",
+                message: `aws.cloudwatch.MetricAlarm "elsewhere": alarmActions.0 names the account 210987654321, not the stack's (${MOCK_ACCOUNT_ID}): derive it (aws.getCallerIdentityOutput) instead of writing it`,
+            },
+        ]);
+        expect(found.filter((v) => v.policy === "s3-tls-only").map((v) => v.message)).to.deep.equal([
+            'aws.s3.BucketPolicy "loose-policy" does not deny requests without TLS: add { Effect: "Deny", Principal: "*", Action: "s3:*", ' +
+                'Resource: [bucketArn, bucketArn + "/*"], Condition: { Bool: { "aws:SecureTransport": "false" } } }',
+        ]);
+    });
+
+    describe("data and encryption", () => {
+        const table = (inputs: Record<string, any>, options = {}) => resource("aws:dynamodb/table:Table", "data-users", { name: "slack-clone-users-staging", ...inputs }, options);
+
+        it("asks for point-in-time recovery only where the stack's config does", async () => {
+            const withoutPitr = table({ serverSideEncryption: { enabled: true }, pointInTimeRecovery: { enabled: false } });
+            expect(await check([withoutPitr], { "aws:region": "us-east-1" })).to.deep.equal([]);
+            const found = await check([withoutPitr], { "aws:region": "us-east-1", "slack-clone:pointInTimeRecovery": "true" });
+            expect(found.map((v) => v.policy)).to.deep.equal(["dynamodb-point-in-time-recovery"]);
+        });
+
+        it("asks for protection where the stack sets protectData, and always in production, whatever the config says", async () => {
+            const bucket = resource("aws:s3/bucket:Bucket", "storage-files", { bucket: "files" });
+            const protectedBucket = { ...bucket, options: { ...bucket.options, protect: true } };
+            const safe = { serverSideEncryption: { enabled: true } };
+            expect(await check([table(safe)], { "slack-clone:environment": "staging", "aws:region": "us-east-1" })).to.deep.equal([]);
+            const protectData = await check([table(safe)], { "slack-clone:environment": "staging", "slack-clone:protectData": "true", "aws:region": "us-east-1" });
+            expect(protectData.map((v) => v.policy)).to.deep.equal(["data-protected"]);
+            const production = { "slack-clone:environment": "production", "slack-clone:protectData": "false", "aws:region": "us-east-1" };
+            expect((await check([table(safe), bucket], production)).filter((v) => v.policy === "data-protected").map((v) => v.resource)).to.deep.equal([
+                "aws:dynamodb/table:Table::data-users",
+                "aws:s3/bucket:Bucket::storage-files",
+            ]);
+            // Protection inherited from a parent counts, as the engine resolves it.
+            const component = { ...resource("slack-clone:data:DataLayer", "data", {}, { protect: true }), custom: false };
+            const child = table(safe, { parent: mockId(component) });
+            expect((await check([component, child, protectedBucket], production)).filter((v) => v.policy === "data-protected")).to.deep.equal([]);
+        });
+
+        it("bucket encryption must apply to every rule", async () => {
+            const encryption = (algorithms: string[]) =>
+                resource("aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration", "e", {
+                    bucket: "b",
+                    rules: algorithms.map((sseAlgorithm) => ({ applyServerSideEncryptionByDefault: { sseAlgorithm } })),
+                });
+            expect(await check([encryption(["AES256"]), encryption(["aws:kms"])])).to.deep.equal([]);
+            for (const bad of [[], ["AES256", "none"]]) expect((await check([encryption(bad)])).map((v) => v.policy)).to.deep.equal(["s3-encryption"]);
+        });
+
+        it("a bucket needs each safeguard for itself, found by its name or its id", async () => {
+            const bucket = resource("aws:s3/bucket:Bucket", "audit-bucket", { bucket: "audit" });
+            const encryption = resource("aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration", "enc", {
+                bucket: mockId(bucket),
+                rules: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "AES256" } }],
+            });
+            const flags = { blockPublicAcls: true, blockPublicPolicy: true, ignorePublicAcls: true, restrictPublicBuckets: true };
+            const block = resource("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", "block", { bucket: "audit", ...flags });
+            const otherBlock = { ...block, name: "other", inputs: { ...block.inputs, bucket: "other" } };
+            const found = await check([bucket, encryption, otherBlock]);
+            expect(found.map((v) => v.message)).to.deep.equal([
+                'aws.s3.Bucket "audit-bucket" lacks a public access block (aws.s3.BucketPublicAccessBlock), a bucket policy denying requests without TLS (aws.s3.BucketPolicy): add them, naming this bucket',
+            ]);
+            expect((await check([bucket, encryption, block])).map((v) => v.message)).to.deep.equal([
+                'aws.s3.Bucket "audit-bucket" lacks a bucket policy denying requests without TLS (aws.s3.BucketPolicy): add it, naming this bucket',
+            ]);
+        });
+
+        it("public grants on a bucket or its ACL, by canned ACL or grantee", async () => {
+            const allUsers = "http://acs.amazonaws.com/groups/global/AllUsers";
+            const bad = [
+                resource("aws:s3/bucket:Bucket", "a", { bucket: "a", acl: "public-read-write" }),
+                resource("aws:s3/bucket:Bucket", "b", { bucket: "b", grants: [{ type: "Group", uri: allUsers, permissions: ["READ"] }] }),
+                resource("aws:s3/bucketAclV2:BucketAclV2", "c", { bucket: "c", accessControlPolicy: { grants: [{ grantee: { type: "Group", uri: allUsers }, permission: "READ" }] } }),
+            ];
+            const found = (await check(bad)).filter((v) => v.policy === "s3-no-public-acl");
+            expect(found.map((v) => v.resource)).to.deep.equal(bad.map(mockId));
+            const fine = resource("aws:s3/bucketAcl:BucketAcl", "d", { bucket: "d", acl: "private" });
+            expect(await check([fine])).to.deep.equal([]);
+        });
+
+        it("a TLS deny must cover the bucket and its objects", async () => {
+            const policy = (statement: object) => resource("aws:s3/bucketPolicy:BucketPolicy", "p", { bucket: "b", policy: JSON.stringify({ Statement: [statement] }) });
+            const deny = { Effect: "Deny", Principal: { AWS: "*" }, Action: "s3:*", Resource: ["arn:aws:s3:::b", "arn:aws:s3:::b/*"], Condition: { Bool: { "aws:SecureTransport": false } } };
+            expect(await check([policy(deny)])).to.deep.equal([]);
+            const onlyObjects = { ...deny, Resource: "arn:aws:s3:::b/*" };
+            const onlyGets = { ...deny, Action: "s3:GetObject" };
+            for (const bad of [onlyObjects, onlyGets]) expect((await check([policy(bad)])).map((v) => v.policy)).to.deep.equal(["s3-tls-only"]);
+        });
+    });
+
+    describe("network", () => {
+        const ingress = (name: string, inputs: Record<string, any>) => resource("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule", name, inputs);
+
+        it("no ingress from the internet, in any of the three ways to write a rule", async () => {
+            const bad = [
+                ingress("v4", { cidrIpv4: "0.0.0.0/0", ipProtocol: "tcp", fromPort: 443, toPort: 443 }),
+                ingress("v6", { cidrIpv6: "::/0", ipProtocol: "tcp", fromPort: 443, toPort: 443 }),
+                resource("aws:ec2/securityGroupRule:SecurityGroupRule", "rule", { type: "ingress", ipv6CidrBlocks: ["::/0"], protocol: "tcp", fromPort: 22, toPort: 22 }),
+                resource("aws:ec2/securityGroup:SecurityGroup", "inline", { ingress: [{ cidrBlocks: ["10.0.0.0/16"] }, { cidrBlocks: ["0.0.0.0/0"] }] }),
+            ];
+            const found = await check(bad);
+            expect(found.map((v) => [v.policy, v.resource])).to.deep.equal(bad.map((r) => ["security-group-no-world-ingress", mockId(r)]));
+            expect(found[1].message).to.match(/^aws\.vpc\.SecurityGroupIngressRule "v6" admits ::\/0: admit a security group/);
+        });
+
+        it("egress to the internet, and ingress from a group or the VPC, are fine", async () => {
+            const fine = [
+                resource("aws:ec2/securityGroupRule:SecurityGroupRule", "out", { type: "egress", cidrBlocks: ["0.0.0.0/0"] }),
+                resource("aws:ec2/securityGroup:SecurityGroup", "inline", { egress: [{ cidrBlocks: ["0.0.0.0/0"] }], ingress: [{ securityGroups: ["sg-1"] }] }),
+                ingress("vpc", { cidrIpv4: "10.0.0.0/16" }),
+            ];
+            expect(await check(fine)).to.deep.equal([]);
+        });
+
+        it("Redis runs only on a replication group with TLS", async () => {
+            const standalone = resource("aws:elasticache/cluster:Cluster", "solo", { engine: "redis", nodeType: "cache.t3.micro" });
+            const member = resource("aws:elasticache/cluster:Cluster", "member", { replicationGroupId: "rg" });
+            const memcached = resource("aws:elasticache/cluster:Cluster", "mc", { engine: "memcached" });
+            expect((await check([standalone, member, memcached])).map((v) => v.resource)).to.deep.equal([mockId(standalone)]);
+        });
+    });
+
+    describe("IAM statements", () => {
+        const rolePolicy = (statements: object[]) =>
+            resource("aws:iam/rolePolicy:RolePolicy", "policy", { role: "r", policy: { Version: "2012-10-17", Statement: statements } });
+        const problems = async (statements: object[]) => (await check([rolePolicy(statements)])).map((v) => v.message.replace('aws.iam.RolePolicy "policy": ', ""));
+
+        it("explicit actions on explicit resources pass; ARN wildcards within a bucket or a log group are explicit", async () => {
+            expect(await problems([{ Effect: "Allow", Action: ["s3:GetObject"], Resource: "arn:aws:s3:::b/uploads/*" }])).to.deep.equal([]);
+            expect(await problems([{ Effect: "Allow", Action: "logs:PutLogEvents", Resource: "arn:aws:logs:us-east-1:123456789012:log-group:/x:*" }])).to.deep.equal([]);
+        });
+
+        it("flags wildcard actions, Resource \"*\", NotAction, NotResource and missing parts, statement by statement", async () => {
+            expect(
+                await problems([
+                    { Sid: "Everything", Effect: "Allow", Action: "*", Resource: "arn:aws:s3:::b" },
+                    { Effect: "Allow", Action: ["s3:Get*"], Resource: "arn:aws:s3:::b/*" },
+                    { Sid: "Anywhere", Effect: "Allow", Action: ["s3:GetObject", "xray:PutTraceSegments"], Resource: "*" },
+                    { Sid: "Inverted", Effect: "Allow", NotAction: "iam:*", NotResource: "arn:aws:iam::123456789012:role/admin" },
+                    { Sid: "Nothing", Effect: "Allow" },
+                ]),
+            ).to.deep.equal([
+                'statement Everything allows the wildcard action "*": name each action (e.g. s3:GetObject)',
+                'statement 1 allows the wildcard action "s3:Get*": name each action (e.g. s3:GetObject)',
+                `statement Anywhere grants s3:GetObject on Resource "*": name the ARNs (only ${Object.keys(WILDCARD_RESOURCE_ACTIONS).join(", ")} may take "*")`,
+                "statement Inverted uses NotAction (it grants every other action): list the actions instead",
+                "statement Inverted uses NotResource (it grants every other resource): list the resources instead",
+                "statement Nothing names no Action",
+                "statement Nothing names no Resource",
+            ]);
+        });
+
+        it('lets the actions AWS authorizes only on "*" take "*"', async () => {
+            expect(await problems([{ Effect: "Allow", Action: ["xray:PutTraceSegments", "xray:PutTelemetryRecords"], Resource: "*" }])).to.deep.equal([]);
+        });
+
+        it("does not check denies: they grant nothing (the TLS-only deny uses s3:* on purpose)", async () => {
+            expect(await problems([{ Effect: "Deny", Principal: "*", Action: "s3:*", Resource: "*" }])).to.deep.equal([]);
+        });
+
+        it("reads roles' inline policies, managed policies and bucket policies, as JSON or objects", async () => {
+            const broad = JSON.stringify({ Statement: { Effect: "Allow", Action: "sqs:*", Resource: "arn:aws:sqs:us-east-1:123456789012:q" } });
+            const holders = [
+                resource("aws:iam/role:Role", "role", { assumeRolePolicy: "{}", inlinePolicies: [{ name: "inline", policy: broad }] }),
+                resource("aws:iam/policy:Policy", "managed", { policy: broad }),
+                resource("aws:iam/userPolicy:UserPolicy", "user", { user: "u", policy: JSON.parse(broad) }),
+            ];
+            expect((await check(holders)).map((v) => v.resource)).to.deep.equal(holders.map(mockId));
+            expect((await check([resource("aws:iam/policy:Policy", "garbled", { policy: "{not json" })])).map((v) => v.message)).to.deep.equal([
+                'aws.iam.Policy "garbled" has a policy that is not valid JSON: give it a policy document',
+            ]);
+        });
+    });
+
+    describe("hard-coded regions and account ids", () => {
+        const topic = (name: string, value: string, options = {}) => resource("aws:sns/topic:Topic", name, { name, displayName: value }, options);
+
+        it("allows the stack's region, the resource's provider's, the secondary region and AWS's fixed ones; flags others", async () => {
+            // The provider itself names a region no config names: flagged once, on the provider.
+            const provider = resource("pulumi:providers:aws", "west", { region: "us-west-2" });
+            const resources = [
+                topic("here", "s3.eu-central-1.amazonaws.com"),
+                topic("provider", "us-west-2a", { provider: mockId(provider) }),
+                topic("secondary", "arn:aws:dynamodb:eu-west-1:123456789012:table/t"),
+                resource("aws:cloudfront/distribution:Distribution", "cdn", { viewerCertificate: { acmCertificateArn: "arn:aws:acm:us-east-1:123456789012:certificate/c" } }),
+                topic("there", "us-east-1"),
+                topic("zone", "in ap-southeast-2b"),
+            ];
+            const config = { "aws:region": "eu-central-1", "slack-clone:secondaryRegion": "eu-west-1" };
+            const found = await check([provider, ...resources], config);
+            expect(found.filter((v) => v.policy === "no-hard-coded-regions").map((v) => v.message)).to.deep.equal([
+                `pulumi.providers.aws "west": region names the region us-west-2, not the stack's (eu-central-1): derive it (aws.getRegionOutput, the provider) instead of writing it`,
+                `aws.sns.Topic "there": displayName names the region us-east-1, not the stack's (eu-central-1): derive it (aws.getRegionOutput, the provider) instead of writing it`,
+                `aws.sns.Topic "zone": displayName names the region ap-southeast-2, not the stack's (eu-central-1): derive it (aws.getRegionOutput, the provider) instead of writing it`,
+            ]);
+        });
+
+        it("takes the stack's account from the policy config, or else the account most resources name", async () => {
+            const named = (name: string, account: string) => topic(name, `arn:aws:sns:us-east-1:${account}:${name}`);
+            const resources = [named("a", "111111111111"), named("b", "111111111111"), named("c", "222222222222")];
+            const accountsFlagged = async (policyConfig: PolicyConfig) =>
+                (await check(resources, undefined, policyConfig)).filter((v) => v.policy === "no-hard-coded-account-ids").map((v) => v.resource);
+            expect(await accountsFlagged({})).to.deep.equal([mockId(resources[2])]);
+            expect(await accountsFlagged({ "no-hard-coded-account-ids": { accountId: "222222222222" } })).to.deep.equal([mockId(resources[0]), mockId(resources[1])]);
+        });
+
+        it("ignores UUIDs ending in 12 digits, longer numbers, and code", async () => {
+            const resources = [
+                topic("uuid", "658327ea-f89d-4fab-a63d-123456789012"),
+                topic("long", "1234567890123"),
+                resource("aws:lambda/function:Function", "f", {
+                    timeout: 3,
+                    memorySize: 128,
+                    code: new pulumi.asset.AssetArchive({ "index.js": new pulumi.asset.StringAsset("// 999999999999 us-west-1") }),
+                }),
+            ];
+            expect(await check(resources)).to.deep.equal([]);
+        });
+
+        it("skips a value unknown during preview instead of failing the policy (it runs again at pulumi up)", async () => {
+            // @pulumi/policy's sentinel for a string output that is unknown during preview.
+            const unknownString = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
+            expect(await check([topic("later", unknownString), topic("now", "eu-west-3")])).to.deep.equal([
+                {
+                    policy: "no-hard-coded-regions",
+                    resource: "aws:sns/topic:Topic::now",
+                    message: `aws.sns.Topic "now": displayName names the region eu-west-3, not the stack's (us-east-1): derive it (aws.getRegionOutput, the provider) instead of writing it`,
+                },
+            ]);
+        });
+    });
+
+    it("reads the stack's settings from its config as the CLI passes it", () => {
+        const settings: StackSettings = stackSettings({
+            "aws:region": "eu-west-1",
+            "slack-clone:environment": "production",
+            "slack-clone:pointInTimeRecovery": "true",
+            "slack-clone:protectData": "false",
+            "slack-clone:secondaryRegion": "",
+        });
+        expect(settings).to.deep.equal({ environment: "production", region: "eu-west-1", secondaryRegion: undefined, pointInTimeRecovery: true, protectData: false });
+    });
+});
