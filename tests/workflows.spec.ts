@@ -134,7 +134,7 @@ describe("pull-request previews (preview.yml)", () => {
 
     it("posts `pulumi preview --diff` of the matrix stack on the pull request", () => {
         const step = steps.find((s) => usesAction(s, "pulumi/actions"))!;
-        expect(step.with).to.include({ command: "preview", "stack-name": "${{ matrix.stack }}", diff: true, "comment-on-pr": true });
+        expect(step.with).to.include({ command: "preview", "stack-name": "${{ matrix.stack }}", diff: true, "comment-on-pr": true, policyPacks: "policy" });
         expect(preview.permissions).to.deep.equal({ contents: "read", "id-token": "write", "pull-requests": "write" });
     });
 
@@ -193,7 +193,7 @@ describe("deploys on main (deploy.yml, deploy-stack.yml)", () => {
         const seed = indexOfStep(steps, (s) => s.run?.startsWith("npm run seed -- ") === true);
         const health = indexOfStep(steps, (s) => s.run?.startsWith("npm run health -- ") === true);
         expect([up, outputs, seed, health]).to.deep.equal([up, up + 1, up + 2, up + 3]);
-        expect(steps[up].with?.["stack-name"]).to.equal("${{ inputs.stack }}");
+        expect(steps[up].with).to.include({ "stack-name": "${{ inputs.stack }}", policyPacks: "policy" });
         expect(steps[outputs].run).to.equal('pulumi stack output --json --show-secrets --stack "$STACK" > "$RUNNER_TEMP/outputs.json"');
         for (const step of [steps[seed], steps[health]]) expect(step.run).to.include('--stack "$STACK" --outputs "$RUNNER_TEMP/outputs.json"');
     });
