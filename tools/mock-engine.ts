@@ -282,6 +282,11 @@ export async function evaluate(
 
     let exported: Record<string, any> = {};
     let outputs: Record<string, any> | undefined;
+    // The SDK records a stack trace on every promise it makes, for its leak report; with source maps
+    // (tsx) that is most of an evaluation's time. Errors keep their messages; MOCK_ENGINE_STACK_TRACES=1
+    // keeps the traces too, for debugging the program.
+    const stackTraceLimit = Error.stackTraceLimit;
+    if (process.env.MOCK_ENGINE_STACK_TRACES !== "1") Error.stackTraceLimit = 0;
     try {
         outputs = await pulumi.runtime.runInPulumiStack(async () => {
             pulumi.runtime.registerStackTransformation(record);
@@ -296,6 +301,8 @@ export async function evaluate(
         await waitForRPCs();
     } catch (error) {
         failures.push(error as Error);
+    } finally {
+        Error.stackTraceLimit = stackTraceLimit;
     }
     if (failures.length > 0) {
         evaluationFailed = true;
