@@ -57,7 +57,7 @@ function processTime(args: string[], until?: string): Promise<number> {
         const elapsed = () => Number(process.hrtime.bigint() - started) / 1e6;
         child.stdout.on("data", (chunk: Buffer) => {
             output += chunk.toString();
-            if (until !== undefined && output.includes(until)) {
+            if (until !== undefined && output.includes(until) && !child.killed) {
                 const ms = elapsed();
                 child.once("exit", () => resolve(ms));
                 child.kill("SIGINT");

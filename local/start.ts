@@ -228,14 +228,17 @@ async function main(): Promise<void> {
     log(`\nHealthy in ${Date.now() - started} ms. Backend environment (also in .env.local):\n\n${dotenv}\n`);
     log("Running; Ctrl-C stops every stand-in.");
 
+    let stopping = false;
     const shutdown = async () => {
+        if (stopping) return; // a second Ctrl-C must not cut the clean-up short
+        stopping = true;
         log("\nStopping…");
         await local.stop();
         fs.rmSync(LOCK_FILE, { force: true });
         process.exit(0);
     };
-    process.once("SIGINT", shutdown);
-    process.once("SIGTERM", shutdown);
+    process.on("SIGINT", shutdown);
+    process.on("SIGTERM", shutdown);
 }
 
 if (require.main === module) {

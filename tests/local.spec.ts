@@ -1,5 +1,7 @@
 import { expect } from "chai";
+import { spawn, spawnSync } from "child_process";
 import * as fs from "fs";
+import * as net from "net";
 import * as os from "os";
 import * as path from "path";
 import { CreateTableCommand, DynamoDBClient, ScanCommand } from "@aws-sdk/client-dynamodb";
@@ -8,6 +10,7 @@ import sharp from "sharp";
 import { unmarshall } from "@aws-sdk/util-dynamodb";
 import { TABLES, tableOutputName } from "../components/tables";
 import { LocalEnvironment, createTableInput, startLocal } from "../local/start";
+import { freePort } from "../local/stand-ins";
 import { itemProblems, loadSeedData, seed } from "../seed/seed";
 import { backendEnvironment, redisUrl } from "../tools/backend-env";
 import { checkHealth } from "../tools/health";
@@ -184,5 +187,37 @@ describe("local environment (dynalite, s3rver, redis-server)", function () {
         let error: Error | undefined;
         await checkHealth(local.outputs, local.clients, ["cache"]).catch((e: Error) => (error = e));
         expect(error?.message).to.match(/^--skip cache: no such check; checks: table users, /);
+    });
+});
+
+describe("npm start (local/start.ts as a process)", function () {
+    this.timeout(60000);
+
+    it("refuses a second start while one runs, and a double Ctrl-C still stops every stand-in", async () => {
+        const ports = await Promise.all([freePort(), freePort(), freePort()]);
+        const args = ["--import", "tsx", "local/start.ts", "--dynamodb-port", String(ports[0]), "--s3-port", String(ports[1]), "--redis-port", String(ports[2])];
+        const first = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe"] });
+        let output = "";
+        first.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()));
+        const exited = new Promise<number | null>((resolve) => first.once("exit", resolve));
+        for (let waited = 0; !output.includes("Running;"); waited += 100) {
+            if (waited > 30000 || first.exitCode !== null) throw new Error(`npm start did not come up:\n${output}`);
+            await new Promise((resolve) => setTimeout(resolve, 100));
+        }
+
+        const second = spawnSync(process.execPath, args, { encoding: "utf8" });
+        expect(second.status).to.equal(1);
+        expect(second.stderr).to.include(`The local environment is already running (pid ${first.pid}`);
+
+        first.kill("SIGINT");
+        first.kill("SIGINT");
+        expect(await exited).to.equal(0);
+        expect(output).to.include("Stopping");
+        const redisAnswers = await new Promise<boolean>((resolve) => {
+            const socket = net.connect(ports[2], "127.0.0.1", () => resolve(true)).on("error", () => resolve(false));
+            socket.unref();
+        });
+        expect(redisAnswers, "redis-server stopped").to.equal(false);
+        expect(fs.existsSync(".local/start.lock"), "lock released").to.equal(false);
     });
 });
