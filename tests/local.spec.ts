@@ -209,10 +209,13 @@ describe("npm start (local/start.ts as a process)", function () {
         expect(second.status).to.equal(1);
         expect(second.stderr).to.include(`The local environment is already running (pid ${first.pid}`);
 
+        const until = async (text: string) => {
+            while (!output.includes(text) && first.exitCode === null) await new Promise((resolve) => setTimeout(resolve, 10));
+        };
         first.kill("SIGINT");
-        first.kill("SIGINT");
+        await until("Stopping");
+        first.kill("SIGINT"); // impatient: Ctrl-C again while it stops
         expect(await exited).to.equal(0);
-        expect(output).to.include("Stopping");
         const redisAnswers = await new Promise<boolean>((resolve) => {
             const socket = net.connect(ports[2], "127.0.0.1", () => resolve(true)).on("error", () => resolve(false));
             socket.unref();
