@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 import { assertNameFits, physicalName } from "./naming";
+import { denyInsecureTransport } from "./storage";
 
 export interface AuditArgs {
     /** Environment name, the last part of every name. */
@@ -107,14 +108,7 @@ export class Audit extends pulumi.ComponentResource {
                     Resource: pulumi.interpolate`${bucket.arn}/AWSLogs/${account}/*`,
                     Condition: { StringEquals: { "s3:x-amz-acl": "bucket-owner-full-control", ...fromThisTrail } },
                 },
-                {
-                    Sid: "DenyInsecureTransport",
-                    Effect: "Deny",
-                    Principal: "*",
-                    Action: "s3:*",
-                    Resource: [bucket.arn, pulumi.interpolate`${bucket.arn}/*`],
-                    Condition: { Bool: { "aws:SecureTransport": "false" } },
-                },
+                denyInsecureTransport(bucket.arn),
             ],
         });
         return new aws.s3.BucketPolicy(`${name}-bucket-policy`, { bucket: bucket.id, policy }, { parent: this, dependsOn: [block] });

@@ -45,6 +45,18 @@ const FILES_EXPIRE_DAYS = 365;
 const FILES_NONCURRENT_EXPIRE_DAYS = 30;
 const THUMBNAILS_EXPIRE_DAYS = 90;
 const CORS_MAX_AGE_SECONDS = 3000;
+/** The first statement of every bucket policy: any request to the bucket without TLS is denied. */
+export function denyInsecureTransport(bucketArn: pulumi.Input<string>): aws.iam.PolicyStatement {
+    return {
+        Sid: "DenyInsecureTransport",
+        Effect: "Deny",
+        Principal: "*",
+        Action: "s3:*",
+        Resource: [bucketArn, pulumi.interpolate`${bucketArn}/*`],
+        Condition: { Bool: { "aws:SecureTransport": "false" } },
+    };
+}
+
 /** Access logs of each bucket go under this prefix of the log bucket. */
 const LOG_PREFIXES = { files: "files/", thumbnails: "thumbnails/" } as const;
 
@@ -334,24 +346,13 @@ export class Storage extends pulumi.ComponentResource {
         statements: pulumi.Input<aws.iam.PolicyStatement>[],
         provider?: aws.Provider,
     ): aws.s3.BucketPolicy {
-        const arn = target.bucket.arn;
         return new aws.s3.BucketPolicy(
             `${this.name}-${resource}-policy`,
             {
                 bucket: target.bucket.bucket,
                 policy: {
                     Version: "2012-10-17",
-                    Statement: [
-                        {
-                            Sid: "DenyInsecureTransport",
-                            Effect: "Deny",
-                            Principal: "*",
-                            Action: "s3:*",
-                            Resource: [arn, pulumi.interpolate`${arn}/*`],
-                            Condition: { Bool: { "aws:SecureTransport": "false" } },
-                        },
-                        ...statements,
-                    ],
+                    Statement: [denyInsecureTransport(target.bucket.arn), ...statements],
                 },
             },
             { ...this.configOptions(provider), dependsOn: [target.publicAccessBlock] },
