@@ -16,7 +16,6 @@ export const NAME_LIMITS = {
     iamRoleNamePrefix: 38,
     apiGatewayRestApi: 1024,
     snsTopic: 256,
-    dnsName: 253,
 } as const;
 
 export type NamedKind = keyof typeof NAME_LIMITS;
