@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 import { assertNameFits } from "./naming";
-import { BILLING_MODE, TABLES, TableSpec, keyAttributes, tableName } from "./tables";
+import { BILLING_MODE, TABLES, TableSpec, keyAttributes, keySchema, tableName } from "./tables";
 
 export interface DataLayerArgs {
     /** Environment name, the last part of every table name. */
@@ -50,10 +50,7 @@ export class DataLayer extends pulumi.ComponentResource {
                 attributes: keyAttributes(spec),
                 globalSecondaryIndexes: spec.indexes.map((index) => ({
                     name: index.name,
-                    keySchemas: [
-                        { attributeName: index.partitionKey.name, keyType: "HASH" },
-                        ...(index.sortKey ? [{ attributeName: index.sortKey.name, keyType: "RANGE" }] : []),
-                    ],
+                    keySchemas: keySchema(index).map((k) => ({ attributeName: k.AttributeName, keyType: k.KeyType })),
                     projectionType: index.projection,
                 })),
                 streamEnabled: spec.stream !== undefined,

@@ -60,7 +60,7 @@ function table(
 }
 
 /** Billing mode of every table (on-demand). */
-export const BILLING_MODE = "PAY_PER_REQUEST";
+export const BILLING_MODE = "PAY_PER_REQUEST" as const;
 
 export const TABLES: readonly TableSpec[] = [
     table("users", [["EmailIndex", "email"]]),
@@ -108,6 +108,14 @@ export function keyAttributes(spec: TableSpec): KeyAttribute[] {
         byName.set(attribute.name, attribute);
     }
     return [...byName.values()];
+}
+
+/** The key schema of a table or an index, in the DynamoDB API's form: the partition key, then the sort key. */
+export function keySchema(keys: { readonly partitionKey: KeyAttribute; readonly sortKey?: KeyAttribute }): { AttributeName: string; KeyType: "HASH" | "RANGE" }[] {
+    return [
+        { AttributeName: keys.partitionKey.name, KeyType: "HASH" },
+        ...(keys.sortKey === undefined ? [] : [{ AttributeName: keys.sortKey.name, KeyType: "RANGE" as const }]),
+    ];
 }
 
 const camel = (name: string) => name.replace(/-(\w)/g, (_, c: string) => c.toUpperCase());

@@ -17,7 +17,7 @@ import { S3Client } from "@aws-sdk/client-s3";
 import type { S3Event } from "aws-lambda";
 import { validateConfig } from "../components/config";
 import { physicalName } from "../components/naming";
-import { TABLES, TableSpec, keyAttributes, tableName, tableOutputName } from "../components/tables";
+import { BILLING_MODE, TABLES, TableSpec, keyAttributes, keySchema, tableName, tableOutputName } from "../components/tables";
 import { loadSeedData, seed } from "../seed/seed";
 import { backendEnvironment } from "../tools/backend-env";
 import { CheckResult, checkHealth, formatHealth } from "../tools/health";
@@ -55,23 +55,13 @@ export interface LocalEnvironment {
 export function createTableInput(spec: TableSpec, name: string) {
     return {
         TableName: name,
-        BillingMode: "PAY_PER_REQUEST" as const,
+        BillingMode: BILLING_MODE,
         AttributeDefinitions: keyAttributes(spec).map((a) => ({ AttributeName: a.name, AttributeType: a.type })),
-        KeySchema: [
-            { AttributeName: spec.partitionKey.name, KeyType: "HASH" as const },
-            { AttributeName: spec.sortKey.name, KeyType: "RANGE" as const },
-        ],
+        KeySchema: keySchema(spec),
         GlobalSecondaryIndexes:
             spec.indexes.length === 0
                 ? undefined
-                : spec.indexes.map((index) => ({
-                      IndexName: index.name,
-                      KeySchema: [
-                          { AttributeName: index.partitionKey.name, KeyType: "HASH" as const },
-                          ...(index.sortKey ? [{ AttributeName: index.sortKey.name, KeyType: "RANGE" as const }] : []),
-                      ],
-                      Projection: { ProjectionType: index.projection },
-                  })),
+                : spec.indexes.map((index) => ({ IndexName: index.name, KeySchema: keySchema(index), Projection: { ProjectionType: index.projection } })),
     };
 }
 

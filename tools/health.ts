@@ -8,7 +8,7 @@
 import { DescribeTableCommand, DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { HeadBucketCommand, S3Client } from "@aws-sdk/client-s3";
 import Redis from "ioredis";
-import { TABLES, TableSpec, tableOutputName } from "../components/tables";
+import { TABLES, TableSpec, keySchema, tableOutputName } from "../components/tables";
 import { redisUrl } from "./backend-env";
 import { StackOutputs, parseCommandLine, readStackOutputs, requireOutput } from "./stack-outputs";
 
@@ -33,17 +33,17 @@ function withTimeout<T>(promise: Promise<T>, what: string): Promise<T> {
     return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
-const keySchema = (keys: ReadonlyArray<{ AttributeName?: string; KeyType?: string }> | undefined) =>
+const describeKeys = (keys: ReadonlyArray<{ AttributeName?: string; KeyType?: string }> | undefined) =>
     (keys ?? []).map((k) => `${k.AttributeName}:${k.KeyType}`).join(",");
 
 async function checkTable(client: DynamoDBClient, spec: TableSpec, name: string): Promise<string> {
     const { Table: table } = await withTimeout(client.send(new DescribeTableCommand({ TableName: name })), name);
     if (table?.TableStatus !== "ACTIVE") throw new Error(`${name} is ${table?.TableStatus}, not ACTIVE`);
-    const expectedKeys = `${spec.partitionKey.name}:HASH,${spec.sortKey.name}:RANGE`;
-    if (keySchema(table.KeySchema) !== expectedKeys) throw new Error(`${name} has keys ${keySchema(table.KeySchema)}, expected ${expectedKeys}`);
-    const indexes = new Map((table.GlobalSecondaryIndexes ?? []).map((i) => [i.IndexName, keySchema(i.KeySchema)]));
+    const expectedKeys = describeKeys(keySchema(spec));
+    if (describeKeys(table.KeySchema) !== expectedKeys) throw new Error(`${name} has keys ${describeKeys(table.KeySchema)}, expected ${expectedKeys}`);
+    const indexes = new Map((table.GlobalSecondaryIndexes ?? []).map((i) => [i.IndexName, describeKeys(i.KeySchema)]));
     for (const index of spec.indexes) {
-        const expected = [`${index.partitionKey.name}:HASH`, ...(index.sortKey ? [`${index.sortKey.name}:RANGE`] : [])].join(",");
+        const expected = describeKeys(keySchema(index));
         if (indexes.get(index.name) !== expected) throw new Error(`${name}: index ${index.name} is ${indexes.get(index.name) ?? "missing"}, expected ${expected}`);
     }
     return `ACTIVE, ${spec.indexes.length} indexes`;
