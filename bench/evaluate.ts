@@ -8,7 +8,7 @@
  * Reproduce: npm run bench   (RUNS=5 npm run bench for more samples)
  */
 import { spawnSync } from "child_process";
-import { listStacks } from "../tools/stack-files";
+import { listStacks } from "../harness/stack-files";
 
 const RUNS = Number(process.env.RUNS ?? 3);
 
@@ -18,7 +18,7 @@ interface Sample {
 }
 
 async function child(stacks: string[]): Promise<void> {
-    const { evaluate, evaluateStack } = await import("../tools/mock-engine");
+    const { evaluate, evaluateStack } = await import("../harness/mock-engine");
     let resources = 0;
     if (stacks.length === 0) await evaluate("baseline", { "aws:region": "us-east-1" }, () => ({}));
     for (const stack of stacks) resources += (await evaluateStack(stack)).resources.length;

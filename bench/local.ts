@@ -13,7 +13,7 @@ import { marshall } from "@aws-sdk/util-dynamodb";
 import { TABLES, tableOutputName } from "../components/tables";
 import { createTableInput } from "../local/start";
 import { freePort, startDynamoDb } from "../local/stand-ins";
-import { seed } from "../seed/seed";
+import { seed } from "../deploy/seed/seed";
 
 const ITEMS = 2000;
 const messages = TABLES.find((t) => t.name === "messages")!;

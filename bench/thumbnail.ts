@@ -95,7 +95,7 @@ async function twelveMegapixelJpeg(file: string): Promise<void> {
 
 async function archiveSizes(): Promise<string> {
     const { thumbnailCode } = await import("../components/thumbnail");
-    const { zipAssetArchive } = await import("../tools/archive");
+    const { zipAssetArchive } = await import("../harness/archive");
     const started = process.hrtime.bigint();
     const archive = thumbnailCode();
     const buildMs = Number(process.hrtime.bigint() - started) / 1e6;

@@ -18,13 +18,13 @@ import type { S3Event } from "aws-lambda";
 import { validateConfig } from "../components/config";
 import { physicalName } from "../components/naming";
 import { BILLING_MODE, TABLES, TableSpec, keyAttributes, keySchema, tableName, tableOutputName } from "../components/tables";
-import { loadSeedData, seed } from "../seed/seed";
-import { backendEnvironment } from "../tools/backend-env";
-import { CheckResult, checkHealth, formatHealth } from "../tools/health";
+import { loadSeedData, seed } from "../deploy/seed/seed";
+import { backendEnvironment } from "../deploy/backend-env";
+import { CheckResult, checkHealth, formatHealth } from "../deploy/health";
 import { createHandler } from "../functions/thumbnail/handler";
 import { UPLOADS_PREFIX, UPLOAD_SUFFIX, encodeEventKey } from "../functions/thumbnail/keys";
-import { PROJECT_ROOT, rawConfig } from "../tools/stack-files";
-import { StackOutputs } from "../tools/stack-outputs";
+import { PROJECT_ROOT, rawConfig } from "../harness/stack-files";
+import { StackOutputs } from "../deploy/stack-outputs";
 import { S3StandIn, StandIn, startDynamoDb, startRedis, startS3 } from "./stand-ins";
 
 export const ENVIRONMENT = "development";

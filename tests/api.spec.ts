@@ -2,7 +2,7 @@ import { expect } from "chai";
 import { CLOUDWATCH_ROLE_ACTIONS, apiMethods, deploymentHash } from "../components/api";
 import { validateConfig } from "../components/config";
 import { NAME_LIMITS } from "../components/naming";
-import { Evaluation, MOCK_ACCOUNT_ID, RecordedResource, byName, ofType } from "../tools/mock-engine";
+import { Evaluation, MOCK_ACCOUNT_ID, RecordedResource, byName, ofType } from "../harness/mock-engine";
 import { STACKS, evaluateWith, rawConfig, stackEvaluation } from "./helpers/stacks";
 
 const T = {

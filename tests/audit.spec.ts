@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { Evaluation, byName, ofType } from "../tools/mock-engine";
+import { Evaluation, byName, ofType } from "../harness/mock-engine";
 import { STACKS, stackEvaluation } from "./helpers/stacks";
 
 const TRAIL = "aws:cloudtrail/trail:Trail";

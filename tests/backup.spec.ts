@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import { TABLES } from "../components/tables";
-import { Evaluation, byName, ofType } from "../tools/mock-engine";
+import { Evaluation, byName, ofType } from "../harness/mock-engine";
 import { STACKS, stackEvaluation } from "./helpers/stacks";
 
 const VAULT = "aws:backup/vault:Vault";

@@ -3,7 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { AUTH_TOKEN_SPECIALS } from "../components/cache";
 import { ENVIRONMENTS } from "../components/config";
 import { NAME_LIMITS, physicalName } from "../components/naming";
-import { Evaluation, RecordedResource, byName, mockId, ofType } from "../tools/mock-engine";
+import { Evaluation, RecordedResource, byName, mockId, ofType } from "../harness/mock-engine";
 import { EGRESS, GROUP, INGRESS, rulesOf } from "./helpers/security-groups";
 import { STACKS, stackEvaluation } from "./helpers/stacks";
 

@@ -2,8 +2,8 @@ import { expect } from "chai";
 import * as aws from "@pulumi/aws";
 import { Cdn } from "../components/cdn";
 import { validateConfig } from "../components/config";
-import { Evaluation, MOCK_ACCOUNT_ID, byName, evaluate, ofType } from "../tools/mock-engine";
-import { readStackConfig } from "../tools/stack-files";
+import { Evaluation, MOCK_ACCOUNT_ID, byName, evaluate, ofType } from "../harness/mock-engine";
+import { readStackConfig } from "../harness/stack-files";
 import { STACKS, rawConfig, serially } from "./helpers/stacks";
 
 const T = {

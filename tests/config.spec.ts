@@ -4,7 +4,7 @@ import * as os from "os";
 import * as path from "path";
 import { CONFIG_KEYS, RawConfig, validateConfig } from "../components/config";
 import { assertNameFits } from "../components/naming";
-import { readProject, readStackConfig } from "../tools/stack-files";
+import { readProject, readStackConfig } from "../harness/stack-files";
 import { STACKS, rawConfig } from "./helpers/stacks";
 
 function expectInvalid(raw: RawConfig, ...fragments: string[]): void {

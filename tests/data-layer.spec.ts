@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import { TABLES, keyAttributes, tableEnvVar, tableName, tableOutputName } from "../components/tables";
-import { Evaluation, RecordedResource, byName, ofType } from "../tools/mock-engine";
+import { Evaluation, RecordedResource, byName, ofType } from "../harness/mock-engine";
 import { STACKS, stackEvaluation } from "./helpers/stacks";
 
 const TABLE = "aws:dynamodb/table:Table";

@@ -1,9 +1,9 @@
 import * as fs from "fs";
 import * as path from "path";
 import { expect } from "chai";
-import { README_STACK, architectureGraph, diagramDocument, diagramFile, readmeWithDiagram } from "../tools/diagram";
-import { byName } from "../tools/mock-engine";
-import { PROJECT_ROOT } from "../tools/stack-files";
+import { README_STACK, architectureGraph, diagramDocument, diagramFile, readmeWithDiagram } from "../dev/diagram";
+import { byName } from "../harness/mock-engine";
+import { PROJECT_ROOT } from "../harness/stack-files";
 import { STACKS, stackEvaluation } from "./helpers/stacks";
 
 describe("architecture diagrams", () => {

@@ -8,8 +8,8 @@ import * as fs from "fs";
 import * as path from "path";
 import { validateConfig } from "../components/config";
 import { TABLES } from "../components/tables";
-import { Evaluation, MOCK_ACCOUNT_ID, byName } from "../tools/mock-engine";
-import { PROJECT_ROOT, readProject } from "../tools/stack-files";
+import { Evaluation, MOCK_ACCOUNT_ID, byName } from "../harness/mock-engine";
+import { PROJECT_ROOT, readProject } from "../harness/stack-files";
 import { evaluateWith, stackEvaluation } from "./helpers/stacks";
 
 const RUNBOOK = fs.readFileSync(path.join(PROJECT_ROOT, "docs", "disaster-recovery.md"), "utf8");

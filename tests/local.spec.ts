@@ -11,10 +11,10 @@ import { unmarshall } from "@aws-sdk/util-dynamodb";
 import { TABLES, tableOutputName } from "../components/tables";
 import { LocalEnvironment, createTableInput, startLocal } from "../local/start";
 import { freePort } from "../local/stand-ins";
-import { itemProblems, loadSeedData, seed } from "../seed/seed";
-import { backendEnvironment, redisUrl } from "../tools/backend-env";
-import { checkHealth } from "../tools/health";
-import { readStackOutputs } from "../tools/stack-outputs";
+import { itemProblems, loadSeedData, seed } from "../deploy/seed/seed";
+import { backendEnvironment, redisUrl } from "../deploy/backend-env";
+import { checkHealth } from "../deploy/health";
+import { readStackOutputs } from "../deploy/stack-outputs";
 import { stackEvaluation } from "./helpers/stacks";
 
 const spec = (name: string) => TABLES.find((t) => t.name === name)!;

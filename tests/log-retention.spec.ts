@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { RecordedResource } from "../tools/mock-engine";
+import { RecordedResource } from "../harness/mock-engine";
 import { unboundedLogs } from "./helpers/log-retention";
 import { STACKS, stackEvaluation } from "./helpers/stacks";
 

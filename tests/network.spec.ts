@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import * as pulumi from "@pulumi/pulumi";
 import { privateRouteTableIds } from "../components/network";
-import { Evaluation, MOCK_EXISTING_VPC_CIDR, byName, mockId, ofType } from "../tools/mock-engine";
+import { Evaluation, MOCK_EXISTING_VPC_CIDR, byName, mockId, ofType } from "../harness/mock-engine";
 import { EGRESS, GROUP, INGRESS, rulesOf } from "./helpers/security-groups";
 import { STACKS, evaluateWith, stackEvaluation } from "./helpers/stacks";
 

@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import { Observability } from "../components/observability";
 import { TABLES } from "../components/tables";
-import { Evaluation, RecordedResource, byName, evaluate, ofType } from "../tools/mock-engine";
+import { Evaluation, RecordedResource, byName, evaluate, ofType } from "../harness/mock-engine";
 import { STACKS, serially, stackEvaluation } from "./helpers/stacks";
 
 const ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm";

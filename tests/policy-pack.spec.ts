@@ -13,7 +13,7 @@ import { AnalyzerClient } from "@pulumi/pulumi/proto/analyzer_grpc_pb";
 import { AnalyzeRequest, AnalyzeResponse, AnalyzerInfo, AnalyzerResourceOptions } from "@pulumi/pulumi/proto/analyzer_pb";
 import { expect } from "chai";
 import { policies, stackSettings } from "../policy/rules";
-import { PROJECT_ROOT, readStackConfig } from "../tools/stack-files";
+import { PROJECT_ROOT, readStackConfig } from "../harness/stack-files";
 
 // The gRPC and protobuf runtime of @pulumi/pulumi itself (the client classes above are built on them).
 const fromPulumi = <T>(id: string): T => require(require.resolve(id, { paths: [path.dirname(require.resolve("@pulumi/pulumi"))] })) as T;

@@ -11,7 +11,7 @@ import type {
 import { unknownCheckingProxy } from "@pulumi/policy";
 import { expect } from "chai";
 import { StackSettings, WILDCARD_RESOURCE_ACTIONS, policies, stackSettings } from "../policy/rules";
-import { CallHandler, Evaluation, MOCK_ACCOUNT_ID, OutputFaker, RecordedResource, STANDARD_CALLS, STANDARD_OUTPUTS, evaluate, mockId } from "../tools/mock-engine";
+import { CallHandler, Evaluation, MOCK_ACCOUNT_ID, OutputFaker, RecordedResource, STANDARD_CALLS, STANDARD_OUTPUTS, evaluate, mockId } from "../harness/mock-engine";
 import { STACKS, evaluateWith, serially, stackEvaluation } from "./helpers/stacks";
 
 // ---------------------------------------------------------------------------------------------

@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import { spawnSync } from "child_process";
-import { renderPlan } from "../tools/preview";
+import { renderPlan } from "../dev/preview";
 import { evaluateWith, stackEvaluation } from "./helpers/stacks";
 
 describe("offline plan (npm run preview)", () => {
@@ -13,7 +13,7 @@ describe("offline plan (npm run preview)", () => {
     });
 
     it("exits non-zero naming the problem for an unknown stack", () => {
-        const run = spawnSync(process.execPath, ["--require", "tsx/cjs", "tools/preview.ts", "prod"], { encoding: "utf8" });
+        const run = spawnSync(process.execPath, ["--require", "tsx/cjs", "dev/preview.ts", "prod"], { encoding: "utf8" });
         expect(run.status).to.equal(1);
         expect(run.stderr).to.include('Unknown stack "prod"');
         expect(run.stderr).to.include("development, production, staging");

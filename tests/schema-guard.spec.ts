@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { SchemaSnapshot, readSnapshot, replacementsBetween, schemaOf } from "../tools/schema-snapshot";
+import { SchemaSnapshot, readSnapshot, replacementsBetween, schemaOf } from "../dev/schema-snapshot";
 import { STACKS, stackEvaluation } from "./helpers/stacks";
 
 describe("schema guard", () => {

@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import { Storage, StorageArgs } from "../components/storage";
 import { thumbnailCode } from "../components/thumbnail";
-import { Evaluation, MOCK_ACCOUNT_ID, RecordedResource, byName, evaluate } from "../tools/mock-engine";
+import { Evaluation, MOCK_ACCOUNT_ID, RecordedResource, byName, evaluate } from "../harness/mock-engine";
 import { STACKS, serially, stackEvaluation } from "./helpers/stacks";
 
 const T = {

@@ -6,7 +6,7 @@ import { expect } from "chai";
 import JSZip from "jszip";
 import sharp from "sharp";
 import { thumbnailCode } from "../components/thumbnail";
-import { zipAssetArchive } from "../tools/archive";
+import { zipAssetArchive } from "../harness/archive";
 
 const { sharp: SHARP_VERSION, vips: VIPS_VERSION } = sharp.versions;
 const EM_X86_64 = 0x3e;

@@ -5,8 +5,8 @@ import * as path from "path";
 import { parse } from "yaml";
 // action-validator's engine (the @action-validator/cli command wraps the same package).
 import { validateWorkflow } from "@action-validator/core";
-import { findDataLoss, PreviewDigest, PreviewStep } from "../tools/check-preview";
-import { PROJECT_ROOT, listStacks, readStackConfig } from "../tools/stack-files";
+import { findDataLoss, PreviewDigest, PreviewStep } from "../deploy/check-preview";
+import { PROJECT_ROOT, listStacks, readStackConfig } from "../harness/stack-files";
 
 interface Step {
     readonly id?: string;
@@ -140,12 +140,12 @@ describe("pull-request previews (preview.yml)", () => {
 
     it("runs the data guard on `pulumi preview --json` after the preview, even a failed one, and fails with it", () => {
         const previewIndex = indexOfStep(steps, (s) => usesAction(s, "pulumi/actions"));
-        const guardIndex = indexOfStep(steps, (s) => s.run?.includes("tools/check-preview.ts") === true);
+        const guardIndex = indexOfStep(steps, (s) => s.run?.includes("deploy/check-preview.ts") === true);
         expect(guardIndex).to.be.greaterThan(previewIndex);
         const guard = steps[guardIndex];
         expect(guard.if).to.equal(`\${{ !cancelled() && steps.${steps[previewIndex].id}.outcome != 'skipped' }}`);
         expect(guard.run).to.include('pulumi preview --json --stack "$STACK" > "$RUNNER_TEMP/preview.json" || status=$?');
-        expect(guard.run).to.include('npx tsx tools/check-preview.ts "$RUNNER_TEMP/preview.json"');
+        expect(guard.run).to.include('npx tsx deploy/check-preview.ts "$RUNNER_TEMP/preview.json"');
         expect(guard.run!.trim().split("\n").pop()).to.equal('exit "$status"');
     });
 
@@ -199,7 +199,7 @@ describe("deploys on main (deploy.yml, deploy-stack.yml)", () => {
     });
 });
 
-describe("the data guard (tools/check-preview.ts)", () => {
+describe("the data guard (deploy/check-preview.ts)", () => {
     const fixture = (name: string) =>
         JSON.parse(fs.readFileSync(path.join(__dirname, "fixtures", name), "utf8")) as PreviewDigest;
     const urn = (stack: string, type: string, name: string) => `urn:pulumi:${stack}::slack-clone::slack-clone:data:DataLayer$${type}::${name}`;
@@ -257,9 +257,9 @@ describe("the data guard (tools/check-preview.ts)", () => {
         expect(findDataLoss({})).to.deep.equal([]);
     });
 
-    it("exits 1 naming the resource, and 0 on a safe preview (npx tsx tools/check-preview.ts)", () => {
+    it("exits 1 naming the resource, and 0 on a safe preview (npx tsx deploy/check-preview.ts)", () => {
         const run = (file: string) =>
-            spawnSync(process.execPath, ["--require", "tsx/cjs", "tools/check-preview.ts", path.join("tests", "fixtures", file)], {
+            spawnSync(process.execPath, ["--require", "tsx/cjs", "deploy/check-preview.ts", path.join("tests", "fixtures", file)], {
                 cwd: PROJECT_ROOT,
                 encoding: "utf8",
             });

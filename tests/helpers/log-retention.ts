@@ -3,7 +3,7 @@
  * resource that makes AWS create a log group on its own (which would keep logs forever) has that
  * group declared in the program instead.
  */
-import { RecordedResource } from "../../tools/mock-engine";
+import { RecordedResource } from "../../harness/mock-engine";
 
 const LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup";
 

@@ -1,5 +1,5 @@
 /** Security groups and their per-rule resources, as the mock engine recorded them. */
-import { Evaluation, RecordedResource, mockId, ofType } from "../../tools/mock-engine";
+import { Evaluation, RecordedResource, mockId, ofType } from "../../harness/mock-engine";
 
 export const GROUP = "aws:ec2/securityGroup:SecurityGroup";
 export const INGRESS = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule";

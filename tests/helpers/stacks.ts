@@ -2,10 +2,10 @@
  * Evaluations of the real program for each stack, shared by every spec file: each stack is
  * evaluated once per test run, one after another (the SDK's runtime state is global).
  */
-import { EvaluateOptions, Evaluation, evaluateStack } from "../../tools/mock-engine";
-import { listStacks } from "../../tools/stack-files";
+import { EvaluateOptions, Evaluation, evaluateStack } from "../../harness/mock-engine";
+import { listStacks } from "../../harness/stack-files";
 
-export { rawConfig } from "../../tools/stack-files";
+export { rawConfig } from "../../harness/stack-files";
 
 export const STACKS = listStacks();
 

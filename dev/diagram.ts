@@ -16,8 +16,8 @@
  */
 import * as fs from "fs";
 import * as path from "path";
-import { Evaluation, MOCK_ACCOUNT_ID, RecordedResource, STANDARD_OUTPUTS, evaluateStack, mockId } from "./mock-engine";
-import { PROJECT_ROOT, listStacks } from "./stack-files";
+import { Evaluation, MOCK_ACCOUNT_ID, RecordedResource, STANDARD_OUTPUTS, evaluateStack, mockId } from "../harness/mock-engine";
+import { PROJECT_ROOT, listStacks } from "../harness/stack-files";
 
 /** Resources that configure another one: the input that names it, and its type. */
 const ATTACHED: readonly { readonly type: RegExp; readonly input: string; readonly owner: string }[] = [

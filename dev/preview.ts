@@ -5,8 +5,8 @@
  * Pulumi.<stack>.yaml as the CLI would) and prints the resources it would create, as a tree by
  * component, then a count per type. No AWS account and no Pulumi CLI needed.
  */
-import { Evaluation, RecordedResource, evaluateStack } from "./mock-engine";
-import { listStacks } from "./stack-files";
+import { Evaluation, RecordedResource, evaluateStack } from "../harness/mock-engine";
+import { listStacks } from "../harness/stack-files";
 
 const key = (r: RecordedResource) => `${r.type}::${r.name}`;
 

@@ -3,7 +3,7 @@
  * naming each resource, when a step would delete or replace a protected resource, a DynamoDB
  * table or an S3 bucket.
  *
- *   tsx tools/check-preview.ts <preview.json> [--allow-data-replacement]
+ *   tsx deploy/check-preview.ts <preview.json> [--allow-data-replacement]
  *
  * `--allow-data-replacement` lets unprotected tables and buckets go (a deliberate removal); a
  * protected resource always fails, even one this change unprotects.
@@ -89,7 +89,7 @@ function main(): void {
         options: { "allow-data-replacement": { type: "boolean", default: false } },
     });
     if (positionals.length !== 1) {
-        throw new Error("Usage: tsx tools/check-preview.ts <preview.json> [--allow-data-replacement]");
+        throw new Error("Usage: tsx deploy/check-preview.ts <preview.json> [--allow-data-replacement]");
     }
     const digest = JSON.parse(fs.readFileSync(positionals[0], "utf8")) as PreviewDigest;
     const blocking = findDataLoss(digest, { allowDataReplacement: values["allow-data-replacement"] });

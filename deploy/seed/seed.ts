@@ -1,7 +1,7 @@
 /**
  * Seed: `npm run seed -- --stack <name> [--outputs <file|->] [--dry-run] [--concurrency <n>]`
  *
- * Writes the items of seed/data/<table>.json into the stack's tables, found by name through the
+ * Writes the items of deploy/seed/data/<table>.json into the stack's tables, found by name through the
  * stack outputs. BatchWriteItem (25 items per request), a bounded number of requests in flight,
  * UnprocessedItems retried with exponential backoff. Idempotent: items have fixed keys, so a second
  * run leaves the same items. Fails before writing anything when an output or a table is missing.
@@ -10,8 +10,8 @@ import * as fs from "fs";
 import * as path from "path";
 import { BatchWriteItemCommand, DescribeTableCommand, DynamoDBClient, WriteRequest } from "@aws-sdk/client-dynamodb";
 import { marshall } from "@aws-sdk/util-dynamodb";
-import { TABLES, TableSpec, keyAttributes, tableOutputName } from "../components/tables";
-import { StackOutputs, parseCommandLine, readStackOutputs, requireOutput } from "../tools/stack-outputs";
+import { TABLES, TableSpec, keyAttributes, tableOutputName } from "../../components/tables";
+import { StackOutputs, parseCommandLine, readStackOutputs, requireOutput } from "../stack-outputs";
 
 export const DATA_DIR = path.join(__dirname, "data");
 /** BatchWriteItem accepts at most 25 put or delete requests. */
@@ -20,12 +20,12 @@ export const BATCH_SIZE = 25;
 export type SeedItem = Readonly<Record<string, unknown>>;
 export type SeedData = ReadonlyMap<TableSpec, readonly SeedItem[]>;
 
-/** seed/data/<short name>.json for each table that has seed items. */
+/** deploy/seed/data/<short name>.json for each table that has seed items. */
 export function loadSeedData(dir = DATA_DIR): SeedData {
     const data = new Map<TableSpec, SeedItem[]>();
     for (const file of fs.readdirSync(dir).filter((f) => f.endsWith(".json")).sort()) {
         const spec = TABLES.find((t) => `${t.name}.json` === file);
-        if (spec === undefined) throw new Error(`seed/data/${file} names no table; tables: ${TABLES.map((t) => t.name).join(", ")}`);
+        if (spec === undefined) throw new Error(`deploy/seed/data/${file} names no table; tables: ${TABLES.map((t) => t.name).join(", ")}`);
         data.set(spec, JSON.parse(fs.readFileSync(path.join(dir, file), "utf8")) as SeedItem[]);
     }
     return data;

@@ -8,8 +8,8 @@
  */
 import * as fs from "fs";
 import * as path from "path";
-import { Evaluation, evaluateStack, ofType } from "./mock-engine";
-import { PROJECT_ROOT, listStacks } from "./stack-files";
+import { Evaluation, evaluateStack, ofType } from "../harness/mock-engine";
+import { PROJECT_ROOT, listStacks } from "../harness/stack-files";
 
 export const SNAPSHOT_FILE = path.join(PROJECT_ROOT, "tests", "schema-snapshot.json");
 
