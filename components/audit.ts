@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 import { assertNameFits, physicalName } from "./naming";
-import { denyInsecureTransport } from "./storage";
+import { PrivateBucket } from "./private-bucket";
 
 export interface AuditArgs {
     /** Environment name, the last part of every name. */
@@ -34,12 +34,12 @@ export class Audit extends pulumi.ComponentResource {
 
         const bucket = this.createBucket(name, args, account);
         // The trail must not exist before its bucket accepts it (InsufficientS3BucketPolicyException).
-        const policy = this.allowTrail(name, bucket, pulumi.interpolate`arn:${partition}:cloudtrail:${region}:${account}:trail/${trailName}`, account);
+        const policy = this.allowTrail(bucket, pulumi.interpolate`arn:${partition}:cloudtrail:${region}:${account}:trail/${trailName}`, account);
         const trail = new aws.cloudtrail.Trail(
             `${name}-trail`,
             {
                 name: trailName,
-                s3BucketName: bucket.bucket,
+                s3BucketName: bucket.bucket.bucket,
                 isMultiRegionTrail: true,
                 includeGlobalServiceEvents: true,
                 enableLogFileValidation: true,
@@ -49,68 +49,44 @@ export class Audit extends pulumi.ComponentResource {
         );
 
         this.trailName = trail.name;
-        this.bucketName = bucket.bucket;
+        this.bucketName = bucket.bucket.bucket;
         this.registerOutputs({ trailName: this.trailName, bucketName: this.bucketName });
     }
 
-    private createBucket(name: string, args: AuditArgs, account: pulumi.Output<string>): aws.s3.Bucket {
-        const data = { parent: this, protect: args.protectData, retainOnDelete: args.protectData };
-        const bucket = new aws.s3.Bucket(
-            `${name}-bucket`,
-            { bucket: account.apply((id) => assertNameFits("s3Bucket", physicalName("audit", args.environment, id))) },
-            data,
-        );
-        const child = { parent: this };
-        new aws.s3.BucketOwnershipControls(`${name}-bucket-ownership`, { bucket: bucket.id, rule: { objectOwnership: "BucketOwnerEnforced" } }, child);
-        new aws.s3.BucketServerSideEncryptionConfiguration(
-            `${name}-bucket-encryption`,
-            { bucket: bucket.id, rules: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "AES256" } }] },
-            child,
-        );
-        new aws.s3.BucketVersioning(`${name}-bucket-versioning`, { bucket: bucket.id, versioningConfiguration: { status: "Enabled" } }, child);
-        new aws.s3.BucketLifecycleConfiguration(
-            `${name}-bucket-lifecycle`,
-            {
-                bucket: bucket.id,
-                rules: [
-                    {
-                        id: "expire-logs",
-                        status: "Enabled",
-                        filter: {},
-                        expiration: { days: args.logRetentionDays },
-                        noncurrentVersionExpiration: { noncurrentDays: NONCURRENT_LOG_DAYS },
-                    },
-                ],
-            },
-            child,
-        );
-        return bucket;
-    }
-
-    /** Public access blocked, then the policy CloudTrail requires for this trail, and TLS only. */
-    private allowTrail(name: string, bucket: aws.s3.Bucket, trailArn: pulumi.Output<string>, account: pulumi.Output<string>): aws.s3.BucketPolicy {
-        const block = new aws.s3.BucketPublicAccessBlock(
-            `${name}-bucket-public-access`,
-            { bucket: bucket.id, blockPublicAcls: true, blockPublicPolicy: true, ignorePublicAcls: true, restrictPublicBuckets: true },
-            { parent: this },
-        );
-        const cloudtrail = { Service: "cloudtrail.amazonaws.com" };
-        const fromThisTrail = { "aws:SourceArn": trailArn };
-        const policy = pulumi.jsonStringify({
-            Version: "2012-10-17",
-            Statement: [
-                { Sid: "TrailAclCheck", Effect: "Allow", Principal: cloudtrail, Action: "s3:GetBucketAcl", Resource: bucket.arn, Condition: { StringEquals: fromThisTrail } },
+    /** SSE-S3, versioned, owner-enforced, all public access blocked; log files expire after `logRetentionDays`. */
+    private createBucket(name: string, args: AuditArgs, account: pulumi.Output<string>): PrivateBucket {
+        return new PrivateBucket(this, `${name}-bucket`, {
+            bucketName: account.apply((id) => assertNameFits("s3Bucket", physicalName("audit", args.environment, id))),
+            protectData: args.protectData,
+            ownerEnforced: true,
+            versioning: true,
+            lifecycleRules: [
                 {
-                    Sid: "TrailWrite",
-                    Effect: "Allow",
-                    Principal: cloudtrail,
-                    Action: "s3:PutObject",
-                    Resource: pulumi.interpolate`${bucket.arn}/AWSLogs/${account}/*`,
-                    Condition: { StringEquals: { "s3:x-amz-acl": "bucket-owner-full-control", ...fromThisTrail } },
+                    id: "expire-logs",
+                    status: "Enabled",
+                    filter: {},
+                    expiration: { days: args.logRetentionDays },
+                    noncurrentVersionExpiration: { noncurrentDays: NONCURRENT_LOG_DAYS },
                 },
-                denyInsecureTransport(bucket.arn),
             ],
         });
-        return new aws.s3.BucketPolicy(`${name}-bucket-policy`, { bucket: bucket.id, policy }, { parent: this, dependsOn: [block] });
+    }
+
+    /** The bucket's one policy: what CloudTrail requires for this trail, and TLS only. */
+    private allowTrail(target: PrivateBucket, trailArn: pulumi.Output<string>, account: pulumi.Output<string>): aws.s3.BucketPolicy {
+        const bucketArn = target.bucket.arn;
+        const cloudtrail = { Service: "cloudtrail.amazonaws.com" };
+        const fromThisTrail = { "aws:SourceArn": trailArn };
+        return target.attachPolicy([
+            { Sid: "TrailAclCheck", Effect: "Allow", Principal: cloudtrail, Action: "s3:GetBucketAcl", Resource: bucketArn, Condition: { StringEquals: fromThisTrail } },
+            {
+                Sid: "TrailWrite",
+                Effect: "Allow",
+                Principal: cloudtrail,
+                Action: "s3:PutObject",
+                Resource: pulumi.interpolate`${bucketArn}/AWSLogs/${account}/*`,
+                Condition: { StringEquals: { "s3:x-amz-acl": "bucket-owner-full-control", ...fromThisTrail } },
+            },
+        ]);
     }
 }

@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 import { assertNameFits, physicalName } from "./naming";
+import { LifecycleRule, PrivateBucket, PrivateBucketArgs } from "./private-bucket";
 import { ThumbnailFunction } from "./thumbnail";
 
 export interface StorageArgs {
@@ -32,30 +33,11 @@ export interface StorageArgs {
     readonly thumbnailMaxDimension: number;
 }
 
-/** A private bucket: encrypted with SSE-S3, all public access blocked. */
-interface PrivateBucket {
-    readonly bucket: aws.s3.Bucket;
-    readonly publicAccessBlock: aws.s3.BucketPublicAccessBlock;
-}
-
-type LifecycleRule = aws.types.input.s3.BucketLifecycleConfigurationRule;
-
 /** Expiry of uploaded files and of their noncurrent versions (days). */
 const FILES_EXPIRE_DAYS = 365;
 const FILES_NONCURRENT_EXPIRE_DAYS = 30;
 const THUMBNAILS_EXPIRE_DAYS = 90;
 const CORS_MAX_AGE_SECONDS = 3000;
-/** The first statement of every bucket policy: any request to the bucket without TLS is denied. */
-export function denyInsecureTransport(bucketArn: pulumi.Input<string>): aws.iam.PolicyStatement {
-    return {
-        Sid: "DenyInsecureTransport",
-        Effect: "Deny",
-        Principal: "*",
-        Action: "s3:*",
-        Resource: [bucketArn, pulumi.interpolate`${bucketArn}/*`],
-        Condition: { Bool: { "aws:SecureTransport": "false" } },
-    };
-}
 
 /** Access logs of each bucket go under this prefix of the log bucket. */
 const LOG_PREFIXES = { files: "files/", thumbnails: "thumbnails/" } as const;
@@ -85,8 +67,8 @@ export class Storage extends pulumi.ComponentResource {
     public readonly thumbnailFunctionName: pulumi.Output<string>;
 
     private readonly accountId: pulumi.Output<string>;
-    private readonly files: PrivateBucket & { readonly versioning: aws.s3.BucketVersioning };
-    private filesPolicy?: aws.s3.BucketPolicy;
+    private readonly files: PrivateBucket;
+    private readonly thumbnails: PrivateBucket;
 
     constructor(
         private readonly name: string,
@@ -97,9 +79,9 @@ export class Storage extends pulumi.ComponentResource {
         this.accountId = aws.getCallerIdentityOutput({}, { parent: this }).accountId;
 
         this.files = this.createFilesBucket();
-        const thumbnails = this.createThumbnailsBucket();
+        this.thumbnails = this.createThumbnailsBucket();
         this.filesBucket = this.files.bucket;
-        this.thumbnailsBucket = thumbnails.bucket;
+        this.thumbnailsBucket = this.thumbnails.bucket;
         if (args.accessLogging) this.accessLogsBucket = this.createAccessLogging();
         if (args.multiRegion) this.filesReplicaBucket = this.createReplication();
         this.thumbnailFunction = new ThumbnailFunction(
@@ -137,20 +119,11 @@ export class Storage extends pulumi.ComponentResource {
      * would silently overwrite the first.
      */
     public attachFilesBucketPolicy(extraStatements: pulumi.Input<aws.iam.PolicyStatement>[]): aws.s3.BucketPolicy {
-        if (this.filesPolicy !== undefined) {
-            throw new Error(
-                `Storage "${this.name}": the files bucket policy was already attached; S3 keeps one policy per bucket, ` +
-                    "so pass every statement in a single attachFilesBucketPolicy call",
-            );
-        }
-        this.filesPolicy = this.createBucketPolicy("files", this.files, extraStatements);
-        return this.filesPolicy;
+        return this.files.attachPolicy(extraStatements);
     }
 
-    private createFilesBucket(): PrivateBucket & { readonly versioning: aws.s3.BucketVersioning } {
-        const files = this.createPrivateBucket("files", "files");
-        const versioning = this.createVersioning("files", files.bucket);
-        this.createFilesLifecycle("files", files.bucket);
+    private createFilesBucket(): PrivateBucket {
+        const files = this.createPrivateBucket("files", "files", { versioning: true, lifecycleRules: this.filesLifecycleRules() });
         new aws.s3.BucketCorsConfiguration(
             `${this.name}-files-cors`,
             {
@@ -164,28 +137,26 @@ export class Storage extends pulumi.ComponentResource {
                     },
                 ],
             },
-            this.configOptions(),
+            files.childOptions(),
         );
-        return { ...files, versioning };
+        return files;
     }
 
     private createThumbnailsBucket(): PrivateBucket {
-        const thumbnails = this.createPrivateBucket("thumbnails", "thumbnails");
-        this.createLifecycle("thumbnails", thumbnails.bucket, [
-            { id: "expire-thumbnails", status: "Enabled", filter: {}, expiration: { days: THUMBNAILS_EXPIRE_DAYS } },
-        ]);
-        this.createBucketPolicy("thumbnails", thumbnails, []);
+        const thumbnails = this.createPrivateBucket("thumbnails", "thumbnails", {
+            lifecycleRules: [{ id: "expire-thumbnails", status: "Enabled", filter: {}, expiration: { days: THUMBNAILS_EXPIRE_DAYS } }],
+        });
+        thumbnails.attachPolicy([]);
         return thumbnails;
     }
 
     /** A log bucket of its own, and server access logging of both buckets into it. */
     private createAccessLogging(): aws.s3.Bucket {
-        const logs = this.createPrivateBucket("access-logs", "s3-logs");
-        this.createLifecycle("access-logs", logs.bucket, [
-            { id: "expire-access-logs", status: "Enabled", filter: {}, expiration: { days: this.args.logRetentionDays } },
-        ]);
+        const logs = this.createPrivateBucket("access-logs", "s3-logs", {
+            lifecycleRules: [{ id: "expire-access-logs", status: "Enabled", filter: {}, expiration: { days: this.args.logRetentionDays } }],
+        });
         // Log delivery is authorized by the bucket policy (ACLs are disabled on new buckets).
-        const policy = this.createBucketPolicy("access-logs", logs, [
+        const policy = logs.attachPolicy([
             {
                 Sid: "AllowServerAccessLogDelivery",
                 Effect: "Allow",
@@ -199,13 +170,13 @@ export class Storage extends pulumi.ComponentResource {
             },
         ]);
         for (const [what, source] of [
-            ["files", this.filesBucket],
-            ["thumbnails", this.thumbnailsBucket],
+            ["files", this.files],
+            ["thumbnails", this.thumbnails],
         ] as const) {
             new aws.s3.BucketLogging(
                 `${this.name}-${what}-access-logging`,
-                { bucket: source.bucket, targetBucket: logs.bucket.bucket, targetPrefix: LOG_PREFIXES[what] },
-                { ...this.configOptions(), dependsOn: [policy] },
+                { bucket: source.bucket.bucket, targetBucket: logs.bucket.bucket, targetPrefix: LOG_PREFIXES[what] },
+                { ...source.childOptions(), dependsOn: [policy] },
             );
         }
         return logs.bucket;
@@ -215,10 +186,12 @@ export class Storage extends pulumi.ComponentResource {
     private createReplication(): aws.s3.Bucket {
         if (this.args.secondaryRegion === undefined) throw new Error("Storage: multiRegion needs secondaryRegion");
         const provider = new aws.Provider(`${this.name}-secondary`, { region: this.args.secondaryRegion }, { parent: this });
-        const replica = this.createPrivateBucket("files-replica", "files-replica", provider);
-        const replicaVersioning = this.createVersioning("files-replica", replica.bucket, provider);
-        this.createFilesLifecycle("files-replica", replica.bucket, provider);
-        this.createBucketPolicy("files-replica", replica, [], provider);
+        const replica = this.createPrivateBucket("files-replica", "files-replica", {
+            versioning: true,
+            lifecycleRules: this.filesLifecycleRules(),
+            provider,
+        });
+        replica.attachPolicy([]);
 
         const { role, rolePolicy } = this.createReplicationRole(replica.bucket);
         new aws.s3.BucketReplicationConfig(
@@ -237,7 +210,7 @@ export class Storage extends pulumi.ComponentResource {
                     },
                 ],
             },
-            { ...this.configOptions(), dependsOn: [this.files.versioning, replicaVersioning, rolePolicy] },
+            { ...this.files.childOptions(), dependsOn: [this.files.versioning!, replica.versioning!, rolePolicy] },
         );
         return replica.bucket;
     }
@@ -289,78 +262,23 @@ export class Storage extends pulumi.ComponentResource {
         return { role, rolePolicy };
     }
 
-    /** `slack-clone-{what}-{environment}-{accountId}`, encrypted (SSE-S3), all public access blocked. */
-    private createPrivateBucket(resource: string, what: string, provider?: aws.Provider): PrivateBucket {
+    /** `slack-clone-{what}-{environment}-{accountId}`, with the options every bucket of the component shares. */
+    private createPrivateBucket(resource: string, what: string, options: Omit<PrivateBucketArgs, "bucketName" | "protectData">): PrivateBucket {
         const bucketName = this.accountId.apply((id) => assertNameFits("s3Bucket", physicalName(what, this.args.environment, id)));
-        const protection = { protect: this.args.protectData, retainOnDelete: this.args.protectData };
-        const bucket = new aws.s3.Bucket(`${this.name}-${resource}`, { bucket: bucketName }, { parent: this, provider, ...protection });
-        new aws.s3.BucketServerSideEncryptionConfiguration(
-            `${this.name}-${resource}-encryption`,
-            { bucket: bucket.bucket, rules: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "AES256" } }] },
-            this.configOptions(provider),
-        );
-        const publicAccessBlock = new aws.s3.BucketPublicAccessBlock(
-            `${this.name}-${resource}-public-access`,
-            { bucket: bucket.bucket, blockPublicAcls: true, blockPublicPolicy: true, ignorePublicAcls: true, restrictPublicBuckets: true },
-            this.configOptions(provider),
-        );
-        return { bucket, publicAccessBlock };
-    }
-
-    private createVersioning(resource: string, bucket: aws.s3.Bucket, provider?: aws.Provider): aws.s3.BucketVersioning {
-        // MFA delete is never set here: only the root account can switch it on (README, "MFA delete").
-        return new aws.s3.BucketVersioning(
-            `${this.name}-${resource}-versioning`,
-            { bucket: bucket.bucket, versioningConfiguration: { status: "Enabled" } },
-            this.configOptions(provider),
-        );
+        return new PrivateBucket(this, `${this.name}-${resource}`, { bucketName, protectData: this.args.protectData, ...options });
     }
 
     /** Files expire after a year, replaced versions after 30 days; none with MFA delete (S3 refuses lifecycle rules there). */
-    private createFilesLifecycle(resource: string, bucket: aws.s3.Bucket, provider?: aws.Provider): void {
-        if (this.args.mfaDelete) return;
-        this.createLifecycle(
-            resource,
-            bucket,
-            [
-                {
-                    id: "expire-files",
-                    status: "Enabled",
-                    filter: {},
-                    expiration: { days: FILES_EXPIRE_DAYS },
-                    noncurrentVersionExpiration: { noncurrentDays: FILES_NONCURRENT_EXPIRE_DAYS },
-                },
-            ],
-            provider,
-        );
-    }
-
-    private createLifecycle(resource: string, bucket: aws.s3.Bucket, rules: LifecycleRule[], provider?: aws.Provider): void {
-        new aws.s3.BucketLifecycleConfiguration(`${this.name}-${resource}-lifecycle`, { bucket: bucket.bucket, rules }, this.configOptions(provider));
-    }
-
-    /** The bucket's one policy: deny any request without TLS, then `statements`. Created after the public access block. */
-    private createBucketPolicy(
-        resource: string,
-        target: PrivateBucket,
-        statements: pulumi.Input<aws.iam.PolicyStatement>[],
-        provider?: aws.Provider,
-    ): aws.s3.BucketPolicy {
-        return new aws.s3.BucketPolicy(
-            `${this.name}-${resource}-policy`,
+    private filesLifecycleRules(): LifecycleRule[] {
+        if (this.args.mfaDelete) return [];
+        return [
             {
-                bucket: target.bucket.bucket,
-                policy: {
-                    Version: "2012-10-17",
-                    Statement: [denyInsecureTransport(target.bucket.arn), ...statements],
-                },
+                id: "expire-files",
+                status: "Enabled",
+                filter: {},
+                expiration: { days: FILES_EXPIRE_DAYS },
+                noncurrentVersionExpiration: { noncurrentDays: FILES_NONCURRENT_EXPIRE_DAYS },
             },
-            { ...this.configOptions(provider), dependsOn: [target.publicAccessBlock] },
-        );
-    }
-
-    /** Options of a bucket's configuration: it stays with the bucket when data is protected. */
-    private configOptions(provider?: aws.Provider): pulumi.CustomResourceOptions {
-        return { parent: this, provider, retainOnDelete: this.args.protectData };
+        ];
     }
 }

@@ -49,7 +49,7 @@ for (const stack of STACKS) {
             expect(child("bucketVersioning:BucketVersioning", "versioning").versioningConfiguration).to.deep.equal({ status: "Enabled" });
             expect(child("bucketOwnershipControls:BucketOwnershipControls", "ownership").rule).to.deep.equal({ objectOwnership: "BucketOwnerEnforced" });
             expect(child("bucketPublicAccessBlock:BucketPublicAccessBlock", "public-access")).to.deep.equal({
-                bucket: `${BUCKET}::audit-bucket`,
+                bucket: bucketName,
                 blockPublicAcls: true,
                 blockPublicPolicy: true,
                 ignorePublicAcls: true,
@@ -69,9 +69,17 @@ for (const stack of STACKS) {
             const policy = byName(evaluation, "aws:s3/bucketPolicy:BucketPolicy", "audit-bucket-policy");
             expect(policy.options.dependsOn).to.deep.equal(["aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock::audit-bucket-public-access"]);
             const trail = { Service: "cloudtrail.amazonaws.com" };
-            expect(JSON.parse(policy.inputs.policy)).to.deep.equal({
+            expect(policy.inputs.policy).to.deep.equal({
                 Version: "2012-10-17",
                 Statement: [
+                    {
+                        Sid: "DenyInsecureTransport",
+                        Effect: "Deny",
+                        Principal: "*",
+                        Action: "s3:*",
+                        Resource: [bucketArn, `${bucketArn}/*`],
+                        Condition: { Bool: { "aws:SecureTransport": "false" } },
+                    },
                     { Sid: "TrailAclCheck", Effect: "Allow", Principal: trail, Action: "s3:GetBucketAcl", Resource: bucketArn, Condition: { StringEquals: { "aws:SourceArn": trailArn } } },
                     {
                         Sid: "TrailWrite",
@@ -80,14 +88,6 @@ for (const stack of STACKS) {
                         Action: "s3:PutObject",
                         Resource: `${bucketArn}/AWSLogs/123456789012/*`,
                         Condition: { StringEquals: { "s3:x-amz-acl": "bucket-owner-full-control", "aws:SourceArn": trailArn } },
-                    },
-                    {
-                        Sid: "DenyInsecureTransport",
-                        Effect: "Deny",
-                        Principal: "*",
-                        Action: "s3:*",
-                        Resource: [bucketArn, `${bucketArn}/*`],
-                        Condition: { Bool: { "aws:SecureTransport": "false" } },
                     },
                 ],
             });

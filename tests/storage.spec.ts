@@ -422,8 +422,7 @@ describe("Storage.attachFilesBucketPolicy", () => {
 
     it("refuses a second call, which would overwrite the first policy", () => {
         expect(secondCall?.message).to.equal(
-            'Storage "storage": the files bucket policy was already attached; S3 keeps one policy per bucket, ' +
-                "so pass every statement in a single attachFilesBucketPolicy call",
+            'bucket "storage-files": its policy was already attached; S3 keeps one policy per bucket, so pass every statement at once',
         );
     });
 });
