@@ -1,7 +1,7 @@
 /**
  * The product's infrastructure: components composed from the stack's config, and one flat set
- * of stack outputs. Every name a backend, the seed or the health check needs is an output here
- * (see README.md, "Stack outputs").
+ * of stack outputs, typed by components/outputs.ts. Every name a backend, the seed or the health
+ * check needs is an output here (see README.md, "Stack outputs").
  */
 import { Api } from "./components/api";
 import { Audit } from "./components/audit";
@@ -13,7 +13,8 @@ import { DataLayer } from "./components/data-layer";
 import { Network } from "./components/network";
 import { Observability } from "./components/observability";
 import { Storage } from "./components/storage";
-import { TABLES, tableName, tableOutputName } from "./components/tables";
+import { StackExports } from "./components/outputs";
+import { TABLES, tableName, tableOutputs } from "./components/tables";
 
 const config = loadConfig();
 
@@ -107,50 +108,33 @@ const audit = config.auditTrail
     ? new Audit("audit", { environment: config.environment, logRetentionDays: config.logRetentionDays, protectData: config.protectData })
     : undefined;
 
-export = {
-    /** development, staging or production. */
+const outputs: StackExports = {
     environment: config.environment,
-    /** AWS region of the stack. */
     region: config.region,
-    /** One `<table>TableName` output per table, e.g. `usersTableName`, `workspaceMembershipsTableName`. */
-    ...Object.fromEntries(TABLES.map((spec) => [tableOutputName(spec), data.tableNames[spec.name]])),
-    /** ARN of the messages table's stream (NEW_AND_OLD_IMAGES). */
+    ...tableOutputs((spec) => data.tableNames[spec.name]),
     messagesStreamArn: data.messagesStreamArn,
-    /** REST API id. */
     apiId: api.apiId,
-    /** Invoke URL of the API's stage: `https://{apiId}.execute-api.{region}.amazonaws.com/{environment}`. */
     apiUrl: api.url,
-    /** The VPC the backend and Redis run in. */
     vpcId: network.vpcId,
-    /** Private subnets for the backend (and Redis). */
     privateSubnetIds: network.privateSubnetIds,
-    /** Security group for the backend: 8000/tcp from the VPC; the only group Redis admits. */
     backendSecurityGroupId: network.backendSecurityGroup.id,
-    /** Redis primary endpoint (TLS, AUTH token required). */
     redisPrimaryEndpoint: cache.primaryEndpoint,
     redisPort: cache.port,
-    /** Redis AUTH token: a secret (`pulumi stack output --show-secrets redisAuthToken`). */
     redisAuthToken: cache.authToken,
-    /** Uploaded files (uploads/ triggers the thumbnail function). */
     filesBucketName: storage.filesBucketName,
     filesBucketArn: storage.filesBucketArn,
-    /** Thumbnails, under thumbnails/<path of the upload>. */
     thumbnailsBucketName: storage.thumbnailsBucketName,
     thumbnailsBucketArn: storage.thumbnailsBucketArn,
     thumbnailFunctionName: storage.thumbnailFunctionName,
-    /** CloudFront distribution serving the files bucket. */
     cdnDistributionId: cdn.distributionId,
     cdnDomainName: cdn.domainName,
-    /** Public base URL of the files: `https://{custom domain or CloudFront domain}`. */
     filesBaseUrl: cdn.filesBaseUrl,
-    /** The files bucket's replica in the secondary region (multiRegion only). */
     ...(storage.filesReplicaBucket ? { filesReplicaBucketName: storage.filesReplicaBucket.bucket } : {}),
-    /** SNS topic every alarm notifies. */
     alarmTopicArn: observability.alarmTopicArn,
-    /** CloudWatch dashboard of the stack. */
     dashboardName: observability.dashboardName,
-    /** AWS Backup vault of the tables' backups, and the role restore jobs use (where backups are on). */
     ...(backup ? { backupVaultName: backup.vaultName, backupRestoreRoleArn: backup.restoreRoleArn } : {}),
-    /** CloudTrail trail and its log bucket (where the audit trail is on). */
     ...(audit ? { trailName: audit.trailName, auditBucketName: audit.bucketName } : {}),
 };
+
+/** The stack outputs, documented in components/outputs.ts. */
+export = outputs;

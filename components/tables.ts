@@ -24,9 +24,9 @@ export interface IndexSpec {
     readonly projection: "ALL";
 }
 
-export interface TableSpec {
+export interface TableSpec<Name extends string = string> {
     /** Short name, the spec's `{table-name}`: part of the physical name and of the output/env names. */
-    readonly name: string;
+    readonly name: Name;
     readonly partitionKey: KeyAttribute;
     readonly sortKey: KeyAttribute;
     readonly indexes: readonly IndexSpec[];
@@ -40,11 +40,11 @@ const str = (name: string): KeyAttribute => ({ name, type: "S" });
 const PK = str("PK");
 const SK = str("SK");
 
-function table(
-    name: string,
+function table<Name extends string>(
+    name: Name,
     indexes: ReadonlyArray<[indexName: string, partitionKey: string, sortKey?: string]>,
     extra: Pick<TableSpec, "stream" | "ttlAttribute"> = {},
-): TableSpec {
+): TableSpec<Name> {
     return {
         name,
         partitionKey: PK,
@@ -62,7 +62,7 @@ function table(
 /** Billing mode of every table (on-demand). */
 export const BILLING_MODE = "PAY_PER_REQUEST" as const;
 
-export const TABLES: readonly TableSpec[] = [
+export const TABLES = [
     table("users", [["EmailIndex", "email"]]),
     table("workspaces", [["OwnerIndex", "owner_id", "PK"]]),
     table("workspace-memberships", [["UserWorkspacesIndex", "user_id", "workspace_id"]]),
@@ -82,7 +82,10 @@ export const TABLES: readonly TableSpec[] = [
     table("files", [["UserFilesIndex", "user_id", "timestamp"]]),
     table("presence", [["OnlineUsersIndex", "status", "user_id"]], { ttlAttribute: "expires_at" }),
     table("reactions", []),
-];
+] as const satisfies readonly TableSpec[];
+
+/** The tables' short names, `users` ... `reactions`. */
+export type TableShortName = (typeof TABLES)[number]["name"];
 
 /** `slack-clone-{table}-{environment}`. */
 export function tableName(spec: TableSpec, environment: string): string {
@@ -118,11 +121,22 @@ export function keySchema(keys: { readonly partitionKey: KeyAttribute; readonly 
     ];
 }
 
+/** `workspace-memberships` -> `workspaceMemberships`, as a type. */
+type CamelCase<S extends string> = S extends `${infer Head}-${infer Tail}` ? `${Head}${Capitalize<CamelCase<Tail>>}` : S;
+
+/** The stack outputs holding the tables' physical names: `usersTableName` ... `reactionsTableName`. */
+export type TableOutputName = `${CamelCase<TableShortName>}TableName`;
+
 const camel = (name: string) => name.replace(/-(\w)/g, (_, c: string) => c.toUpperCase());
 
 /** Stack output holding a table's physical name, e.g. `workspaceMembershipsTableName`. */
-export function tableOutputName(spec: TableSpec): string {
-    return `${camel(spec.name)}TableName`;
+export function tableOutputName(spec: TableSpec): TableOutputName {
+    return `${camel(spec.name)}TableName` as TableOutputName;
+}
+
+/** One value per table, keyed by the table's stack output name (`usersTableName`: value(users spec), ...). */
+export function tableOutputs<T>(value: (spec: TableSpec) => T): Record<TableOutputName, T> {
+    return Object.fromEntries(TABLES.map((spec) => [tableOutputName(spec), value(spec)])) as Record<TableOutputName, T>;
 }
 
 /** Environment variable the backend reads a table's name from, e.g. `WORKSPACE_MEMBERSHIPS_TABLE`. */

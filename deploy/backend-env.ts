@@ -2,10 +2,11 @@
  * The environment variables a backend (port 8000) reads, from a stack's outputs: the same names
  * for a deployed stack and for the local environment. Resource names reach the backend only here.
  */
+import { OutputName } from "../components/outputs";
 import { TABLES, tableEnvVar, tableOutputName } from "../components/tables";
 import { StackOutputs, requireOutput } from "./stack-outputs";
 
-const OPTIONAL: ReadonlyArray<[envVar: string, output: string]> = [
+const OPTIONAL: ReadonlyArray<[envVar: string, output: OutputName]> = [
     ["FILES_BUCKET", "filesBucketName"],
     ["THUMBNAILS_BUCKET", "thumbnailsBucketName"],
     ["API_URL", "apiUrl"],
@@ -19,7 +20,8 @@ export function backendEnvironment(outputs: StackOutputs): Record<string, string
     };
     for (const spec of TABLES) env[tableEnvVar(spec)] = requireOutput(outputs, tableOutputName(spec));
     for (const [envVar, output] of OPTIONAL) {
-        if (typeof outputs[output] === "string") env[envVar] = outputs[output] as string;
+        const value = outputs[output];
+        if (typeof value === "string") env[envVar] = value;
     }
     if (typeof outputs.redisPrimaryEndpoint === "string") env.REDIS_URL = redisUrl(outputs);
     return env;

@@ -72,8 +72,8 @@ export async function checkHealth(outputs: StackOutputs, clients: HealthClients,
         `table ${spec.name}`,
         () => checkTable(clients.dynamodb, spec, requireOutput(outputs, tableOutputName(spec))),
     ]);
-    for (const output of ["filesBucketName", "thumbnailsBucketName"]) {
-        if (output in outputs) {
+    for (const output of ["filesBucketName", "thumbnailsBucketName"] as const) {
+        if (outputs[output] !== undefined) {
             checks.push([`bucket ${output}`, async () => {
                 const bucket = requireOutput(outputs, output);
                 await withTimeout(clients.s3.send(new HeadBucketCommand({ Bucket: bucket })), bucket);
@@ -81,8 +81,8 @@ export async function checkHealth(outputs: StackOutputs, clients: HealthClients,
             }]);
         }
     }
-    if ("redisPrimaryEndpoint" in outputs) checks.push(["redis", () => pingRedis(redisUrl(outputs))]);
-    if ("apiUrl" in outputs) checks.push(["api /health", () => getHealth(`${requireOutput(outputs, "apiUrl").replace(/\/$/, "")}/health`)]);
+    if (outputs.redisPrimaryEndpoint !== undefined) checks.push(["redis", () => pingRedis(redisUrl(outputs))]);
+    if (outputs.apiUrl !== undefined) checks.push(["api /health", () => getHealth(`${requireOutput(outputs, "apiUrl").replace(/\/$/, "")}/health`)]);
 
     const unknown = skip.filter((s) => !checks.some(([check]) => check === s));
     if (unknown.length > 0) throw new Error(`--skip ${unknown.join(", ")}: no such check; checks: ${checks.map(([c]) => c).join(", ")}`);

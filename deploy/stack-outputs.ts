@@ -6,8 +6,13 @@
 import { spawnSync } from "child_process";
 import * as fs from "fs";
 import { ParseArgsConfig, parseArgs } from "util";
+import { OutputName } from "../components/outputs";
 
-export type StackOutputs = Readonly<Record<string, unknown>>;
+/**
+ * Stack outputs as read from JSON: any of the names components/outputs.ts defines, values not yet
+ * checked (read them with `requireOutput`, or check their type).
+ */
+export type StackOutputs = { readonly [K in OutputName]?: unknown };
 
 export interface OutputsSource {
     /** Stack whose outputs the Pulumi CLI prints. */
@@ -47,7 +52,7 @@ function parseOutputs(text: string, from: string): StackOutputs {
 }
 
 /** A string output, or an error naming it and where outputs come from. */
-export function requireOutput(outputs: StackOutputs, name: string): string {
+export function requireOutput(outputs: StackOutputs, name: OutputName): string {
     const value = outputs[name];
     if (typeof value !== "string" || value === "") {
         throw new Error(`Stack output "${name}" is missing; is the stack deployed with this version of the program?`);

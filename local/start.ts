@@ -17,14 +17,14 @@ import { S3Client } from "@aws-sdk/client-s3";
 import type { S3Event } from "aws-lambda";
 import { validateConfig } from "../components/config";
 import { physicalName } from "../components/naming";
-import { BILLING_MODE, TABLES, TableSpec, keyAttributes, keySchema, tableName, tableOutputName } from "../components/tables";
+import { OutputValues } from "../components/outputs";
+import { BILLING_MODE, TABLES, TableOutputName, TableSpec, keyAttributes, keySchema, tableName, tableOutputs } from "../components/tables";
 import { loadSeedData, seed } from "../deploy/seed/seed";
 import { backendEnvironment } from "../deploy/backend-env";
 import { CheckResult, checkHealth, formatHealth } from "../deploy/health";
 import { createHandler } from "../functions/thumbnail/handler";
 import { UPLOADS_PREFIX, UPLOAD_SUFFIX, encodeEventKey } from "../functions/thumbnail/keys";
 import { PROJECT_ROOT, rawConfig } from "../harness/stack-files";
-import { StackOutputs } from "../deploy/stack-outputs";
 import { S3StandIn, StandIn, startDynamoDb, startRedis, startS3 } from "./stand-ins";
 
 export const ENVIRONMENT = "development";
@@ -43,7 +43,7 @@ export interface Ports {
 
 export interface LocalEnvironment {
     /** Outputs with the names and shape of the development stack's outputs. */
-    readonly outputs: StackOutputs;
+    readonly outputs: LocalOutputs;
     /** What a backend needs: the deployed stack's variables plus the local endpoints. */
     readonly env: Record<string, string>;
     readonly health: readonly CheckResult[];
@@ -65,11 +65,17 @@ export function createTableInput(spec: TableSpec, name: string) {
     };
 }
 
-function localOutputs(region: string, redisPort: number): StackOutputs {
+/** The outputs of the stack the local environment stands in for (no API, CDN or network). */
+export type LocalOutputs = Pick<
+    OutputValues,
+    "environment" | "region" | TableOutputName | "filesBucketName" | "thumbnailsBucketName" | "redisPrimaryEndpoint" | "redisPort"
+>;
+
+function localOutputs(region: string, redisPort: number): LocalOutputs {
     return {
         environment: ENVIRONMENT,
         region,
-        ...Object.fromEntries(TABLES.map((spec) => [tableOutputName(spec), tableName(spec, ENVIRONMENT)])),
+        ...tableOutputs((spec) => tableName(spec, ENVIRONMENT)),
         filesBucketName: physicalName("files", ENVIRONMENT, LOCAL_ACCOUNT_ID),
         thumbnailsBucketName: physicalName("thumbnails", ENVIRONMENT, LOCAL_ACCOUNT_ID),
         redisPrimaryEndpoint: "127.0.0.1",
@@ -118,7 +124,7 @@ export async function startLocal(ports: Ports, log: (line: string) => void = () 
         const redis = await step(log, `Redis (redis-server) on ${ports.redis || "a free port"}`, () => startRedis(ports.redis));
         started.push(redis);
         const outputs = localOutputs(region, redis.port);
-        const [filesBucket, thumbnailsBucket] = [String(outputs.filesBucketName), String(outputs.thumbnailsBucketName)];
+        const { filesBucketName: filesBucket, thumbnailsBucketName: thumbnailsBucket } = outputs;
         const s3 = await step(log, `S3 (s3rver) on ${ports.s3 || "a free port"} with ${filesBucket}, ${thumbnailsBucket}`, () =>
             startS3(ports.s3, [filesBucket, thumbnailsBucket]),
         );

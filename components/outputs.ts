@@ -1,0 +1,67 @@
+/**
+ * The stack outputs: their names and the types of their values, defined once. index.ts exports
+ * exactly this shape; the seed, the health check, the backend environment and the local environment
+ * read outputs by these names, so renaming one fails the type-check wherever it is read.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { TableOutputName } from "./tables";
+
+/**
+ * Every stack output, as `pulumi stack output --json` prints it. One `<table>TableName` output per
+ * table (e.g. `usersTableName`, `workspaceMembershipsTableName`): the table's physical name.
+ */
+export interface OutputValues extends Readonly<Record<TableOutputName, string>> {
+    /** development, staging or production. */
+    readonly environment: string;
+    /** AWS region of the stack. */
+    readonly region: string;
+    /** ARN of the messages table's stream (NEW_AND_OLD_IMAGES). */
+    readonly messagesStreamArn: string;
+    /** REST API id. */
+    readonly apiId: string;
+    /** Invoke URL of the API's stage: `https://{apiId}.execute-api.{region}.amazonaws.com/{environment}`. */
+    readonly apiUrl: string;
+    /** The VPC the backend and Redis run in. */
+    readonly vpcId: string;
+    /** Private subnets for the backend (and Redis). */
+    readonly privateSubnetIds: string[];
+    /** Security group for the backend: 8000/tcp from the VPC; the only group Redis admits. */
+    readonly backendSecurityGroupId: string;
+    /** Redis primary endpoint (TLS, AUTH token required). */
+    readonly redisPrimaryEndpoint: string;
+    /** Redis port (6379). */
+    readonly redisPort: number | undefined;
+    /** Redis AUTH token: a secret (`pulumi stack output --show-secrets redisAuthToken`). */
+    readonly redisAuthToken: string;
+    /** Uploaded files (uploads/ triggers the thumbnail function). */
+    readonly filesBucketName: string;
+    readonly filesBucketArn: string;
+    /** Thumbnails, under thumbnails/<path of the upload>. */
+    readonly thumbnailsBucketName: string;
+    readonly thumbnailsBucketArn: string;
+    readonly thumbnailFunctionName: string;
+    /** CloudFront distribution serving the files bucket. */
+    readonly cdnDistributionId: string;
+    readonly cdnDomainName: string;
+    /** Public base URL of the files: `https://{custom domain or CloudFront domain}`. */
+    readonly filesBaseUrl: string;
+    /** The files bucket's replica in the secondary region (multiRegion only). */
+    readonly filesReplicaBucketName?: string;
+    /** SNS topic every alarm notifies. */
+    readonly alarmTopicArn: string;
+    /** CloudWatch dashboard of the stack. */
+    readonly dashboardName: string;
+    /** AWS Backup vault of the tables' backups (where backups are on). */
+    readonly backupVaultName?: string;
+    /** The role restore jobs use (where backups are on). */
+    readonly backupRestoreRoleArn?: string;
+    /** CloudTrail trail (where the audit trail is on). */
+    readonly trailName?: string;
+    /** The trail's log bucket (where the audit trail is on). */
+    readonly auditBucketName?: string;
+}
+
+export type OutputName = keyof OutputValues;
+
+/** What index.ts exports: each output as a Pulumi input of its value's type. */
+export type StackExports = { readonly [K in keyof OutputValues]: pulumi.Input<OutputValues[K]> };

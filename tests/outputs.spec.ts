@@ -1,0 +1,35 @@
+import { expect } from "chai";
+import { OutputValues } from "../components/outputs";
+import { tableOutputName, TABLES } from "../components/tables";
+import { backendEnvironment } from "../deploy/backend-env";
+import { StackOutputs, requireOutput } from "../deploy/stack-outputs";
+import { STACKS, stackEvaluation } from "./helpers/stacks";
+
+// These tests are also type tests: `tsc --noEmit` (the first half of npm test) fails if a name that
+// is not a stack output type-checks where outputs are read.
+describe("Stack outputs: one typed definition", () => {
+    it("refuses, at type-check time, to read an output that components/outputs.ts does not define", () => {
+        const outputs: StackOutputs = { region: "us-east-1" };
+        // @ts-expect-error: "regions" is not a stack output
+        expect(() => requireOutput(outputs, "regions")).to.throw(/Stack output "regions" is missing/);
+        // @ts-expect-error: "usersTable" is not a stack output (the table's output is usersTableName)
+        const wrong: StackOutputs = { usersTable: "x" };
+        expect(wrong).to.deep.equal({ usersTable: "x" });
+        expect(requireOutput(outputs, "region")).to.equal("us-east-1");
+    });
+
+    it("names one output per table, typed from the table specs", () => {
+        const names: (keyof OutputValues)[] = TABLES.map(tableOutputName);
+        expect(names).to.include.members(["usersTableName", "workspaceMembershipsTableName", "reactionsTableName"]);
+        expect(new Set(names).size).to.equal(TABLES.length);
+    });
+
+    for (const stack of STACKS) {
+        it(`${stack}: index.ts exports what the backend environment reads`, async () => {
+            const { outputs } = await stackEvaluation(stack);
+            const env = backendEnvironment(outputs);
+            expect(env).to.include({ ENVIRONMENT: stack, AWS_REGION: "us-east-1", FILES_BUCKET: outputs.filesBucketName, API_URL: outputs.apiUrl });
+            for (const spec of TABLES) expect(outputs[tableOutputName(spec)], tableOutputName(spec)).to.be.a("string");
+        });
+    }
+});
