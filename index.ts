@@ -3,6 +3,7 @@
  * of stack outputs, typed by components/outputs.ts. Every name a backend, the seed or the health
  * check needs is an output here (see README.md, "Stack outputs").
  */
+import * as pulumi from "@pulumi/pulumi";
 import { Api } from "./components/api";
 import { Audit } from "./components/audit";
 import { Backup } from "./components/backup";
@@ -10,11 +11,15 @@ import { Cache } from "./components/cache";
 import { Cdn } from "./components/cdn";
 import { loadConfig } from "./components/config";
 import { DataLayer } from "./components/data-layer";
+import { checkPhysicalNames } from "./components/naming";
 import { Network } from "./components/network";
 import { Observability } from "./components/observability";
 import { Storage } from "./components/storage";
 import { StackExports } from "./components/outputs";
 import { TABLES, tableName, tableOutputs } from "./components/tables";
+
+// Every physical name of every resource below is checked against AWS's limit for its type.
+pulumi.runtime.registerStackTransformation(checkPhysicalNames);
 
 const config = loadConfig();
 

@@ -1,7 +1,7 @@
 import { createHash } from "crypto";
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
-import { assertNameFits, physicalName } from "./naming";
+import { physicalName } from "./naming";
 
 /** `Cors.ALL_METHODS`: what a preflight allows. */
 export const CORS_ALLOW_METHODS = ["OPTIONS", "GET", "PUT", "POST", "DELETE", "PATCH", "HEAD"] as const;
@@ -188,7 +188,7 @@ export class Api extends pulumi.ComponentResource {
         return new aws.apigateway.RestApi(
             `${this.name}-rest-api`,
             {
-                name: assertNameFits("apiGatewayRestApi", physicalName("api", args.environment)),
+                name: physicalName("api", args.environment),
                 description: `Slack clone API (${args.environment})`,
                 endpointConfiguration: { types: "REGIONAL" },
             },
@@ -273,7 +273,7 @@ export class Api extends pulumi.ComponentResource {
             `${this.name}-cloudwatch-role`,
             {
                 // A prefix, not a name: a stack re-created after a destroy must not collide with the retained role.
-                namePrefix: assertNameFits("iamRoleNamePrefix", `${physicalName("api-logs", environment)}-`),
+                namePrefix: `${physicalName("api-logs", environment)}-`,
                 description: "API Gateway writes execution and access logs of every REST API in this region",
                 assumeRolePolicy: JSON.stringify({
                     Version: "2012-10-17",

@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
-import { assertNameFits, physicalName } from "./naming";
+import { physicalName } from "./naming";
 import { PrivateBucket } from "./private-bucket";
 
 export interface AuditArgs {
@@ -56,7 +56,7 @@ export class Audit extends pulumi.ComponentResource {
     /** SSE-S3, versioned, owner-enforced, all public access blocked; log files expire after `logRetentionDays`. */
     private createBucket(name: string, args: AuditArgs, account: pulumi.Output<string>): PrivateBucket {
         return new PrivateBucket(this, `${name}-bucket`, {
-            bucketName: account.apply((id) => assertNameFits("s3Bucket", physicalName("audit", args.environment, id))),
+            bucketName: account.apply((id) => physicalName("audit", args.environment, id)),
             protectData: args.protectData,
             ownerEnforced: true,
             versioning: true,

@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
-import { assertNameFits, physicalName } from "./naming";
+import { physicalName } from "./naming";
 
 export interface BackupArgs {
     /** Environment name, the last part of every name. */
@@ -159,7 +159,7 @@ export class Backup extends pulumi.ComponentResource {
         const role = new aws.iam.Role(
             logicalName,
             {
-                name: assertNameFits("iamRole", roleName),
+                name: roleName,
                 assumeRolePolicy: JSON.stringify({
                     Version: "2012-10-17",
                     Statement: [{ Effect: "Allow", Principal: { Service: "backup.amazonaws.com" }, Action: "sts:AssumeRole" }],

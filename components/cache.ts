@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 import * as random from "@pulumi/random";
-import { assertNameFits, physicalName } from "./naming";
+import { physicalName } from "./naming";
 
 export const REDIS_PORT = 6379;
 
@@ -121,7 +121,7 @@ export class Cache extends pulumi.ComponentResource {
         return new aws.elasticache.ReplicationGroup(
             `${name}-redis`,
             {
-                replicationGroupId: assertNameFits("elasticacheReplicationGroup", physicalName("redis", args.environment)),
+                replicationGroupId: physicalName("redis", args.environment),
                 description: `Slack clone Redis (${args.environment})`,
                 engine: "redis",
                 engineVersion: args.engineVersion,

@@ -7,7 +7,7 @@
  * `if (environment === "production")` in a component.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { assertNameFits, physicalName } from "./naming";
+import { nameProblem, physicalName } from "./naming";
 
 /**
  * `production-dr` is production rebuilt in its second region after losing the first
@@ -182,12 +182,10 @@ class Checker {
         return parsed as string[];
     }
 
-    name(kind: Parameters<typeof assertNameFits>[0], name: string): void {
-        try {
-            assertNameFits(kind, name);
-        } catch (e) {
-            this.problems.push((e as Error).message);
-        }
+    /** A physical name this stack will create, against the naming rule of its resource type. */
+    name(type: string, input: string, name: string): void {
+        const problem = nameProblem(type, input, name);
+        if (problem !== undefined) this.problems.push(problem);
     }
 }
 
@@ -313,9 +311,9 @@ export function validateConfig(raw: RawConfig): StackConfig {
     };
 
     // The longest names this stack will create (an account id is 12 digits).
-    c.name("s3Bucket", physicalName("files-replica", environment, "123456789012"));
-    c.name("elasticacheReplicationGroup", physicalName("redis", environment));
-    c.name("lambdaFunction", physicalName("thumbnail", environment));
+    c.name("aws:s3/bucket:Bucket", "bucket", physicalName("files-replica", environment, "123456789012"));
+    c.name("aws:elasticache/replicationGroup:ReplicationGroup", "replicationGroupId", physicalName("redis", environment));
+    c.name("aws:lambda/function:Function", "name", physicalName("thumbnail", environment));
 
     if (c.problems.length > 0) {
         throw new Error(`Invalid stack configuration:\n  - ${c.problems.join("\n  - ")}`);

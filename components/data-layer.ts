@@ -1,6 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
-import { assertNameFits } from "./naming";
 import { BILLING_MODE, TABLES, TableSpec, keyAttributes, keySchema, tableName } from "./tables";
 
 export interface DataLayerArgs {
@@ -43,7 +42,7 @@ export class DataLayer extends pulumi.ComponentResource {
         return new aws.dynamodb.Table(
             `${name}-${spec.name}`,
             {
-                name: assertNameFits("dynamodbTable", tableName(spec, args.environment)),
+                name: tableName(spec, args.environment),
                 billingMode: BILLING_MODE,
                 hashKey: spec.partitionKey.name,
                 rangeKey: spec.sortKey.name,

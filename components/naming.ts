@@ -1,38 +1,155 @@
 /**
  * Physical names of the product's resources and the AWS limits they must respect.
- * Every name is `slack-clone-{what}-{environment}[-{suffix}]`; `assertNameFits` is called wherever
- * a name is made, and the config validation calls it for the longest names a stack will create.
+ *
+ * Every name is `slack-clone-{what}-{environment}[-{suffix}]` (`physicalName`). Components set names
+ * and never check them: `checkPhysicalNames`, registered once for the whole stack in index.ts, checks
+ * every resource the program registers against `NAME_RULES`, keyed by resource type, and refuses a
+ * resource that sets a name its type has no rule for. The config validation checks the longest
+ * names a stack will create against the same rules, before anything is registered.
  */
+import * as pulumi from "@pulumi/pulumi";
+
 export const PROJECT = "slack-clone";
 
-/** AWS name length limits (characters) for the resources this program names. */
-export const NAME_LIMITS = {
-    dynamodbTable: 255,
-    s3Bucket: 63,
-    elasticacheReplicationGroup: 40,
-    lambdaFunction: 64,
-    iamRole: 64,
-    /** A `namePrefix`: the provider appends 26 characters. */
-    iamRoleNamePrefix: 38,
-    apiGatewayRestApi: 1024,
-    snsTopic: 256,
-} as const;
+/** Where a resource type holds its physical name(s), and the longest AWS accepts (characters). */
+export interface NameRule {
+    /** Input -> the most characters AWS allows in it. */
+    readonly inputs: Readonly<Record<string, number>>;
+    /** The AWS (or provider) page that states the limit. */
+    readonly source: string;
+}
 
-export type NamedKind = keyof typeof NAME_LIMITS;
+/**
+ * The provider appends a 26-character unique suffix to a `namePrefix`
+ * (pulumi-aws / terraform-provider-aws `id.PrefixedUniqueId`).
+ */
+const PREFIX_SUFFIX = 26;
+
+/** Every resource type the program names, keyed by Pulumi type token. */
+export const NAME_RULES: Readonly<Record<string, NameRule>> = {
+    "aws:s3/bucket:Bucket": {
+        inputs: { bucket: 63 },
+        source: "https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucketnamingrules.html",
+    },
+    "aws:dynamodb/table:Table": {
+        inputs: { name: 255 },
+        source: "https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/HowItWorks.NamingRulesDataTypes.html",
+    },
+    "aws:elasticache/replicationGroup:ReplicationGroup": {
+        inputs: { replicationGroupId: 40 },
+        source: "https://docs.aws.amazon.com/AmazonElastiCache/latest/APIReference/API_CreateReplicationGroup.html",
+    },
+    "aws:elasticache/subnetGroup:SubnetGroup": {
+        inputs: { name: 255 },
+        source: "https://docs.aws.amazon.com/AmazonElastiCache/latest/APIReference/API_CreateCacheSubnetGroup.html",
+    },
+    "aws:lambda/function:Function": {
+        inputs: { name: 64 },
+        source: "https://docs.aws.amazon.com/lambda/latest/api/API_CreateFunction.html",
+    },
+    "aws:iam/role:Role": {
+        inputs: { name: 64, namePrefix: 64 - PREFIX_SUFFIX },
+        source: "https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html",
+    },
+    "aws:apigateway/restApi:RestApi": {
+        inputs: { name: 1024 },
+        // API_CreateRestApi states no limit: 1024 is a bound a name of ours never nears.
+        source: "https://docs.aws.amazon.com/apigateway/latest/api/API_CreateRestApi.html",
+    },
+    "aws:apigateway/stage:Stage": {
+        inputs: { stageName: 128 },
+        source: "https://docs.aws.amazon.com/apigateway/latest/api/API_CreateStage.html",
+    },
+    "aws:cloudwatch/logGroup:LogGroup": {
+        inputs: { name: 512 },
+        source: "https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_CreateLogGroup.html",
+    },
+    "aws:cloudwatch/metricAlarm:MetricAlarm": {
+        inputs: { name: 255 },
+        source: "https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_PutMetricAlarm.html",
+    },
+    "aws:cloudwatch/dashboard:Dashboard": {
+        inputs: { dashboardName: 255 },
+        source: "https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_PutDashboard.html",
+    },
+    "aws:sns/topic:Topic": {
+        inputs: { name: 256 },
+        source: "https://docs.aws.amazon.com/sns/latest/api/API_CreateTopic.html",
+    },
+    "aws:backup/vault:Vault": {
+        inputs: { name: 50 },
+        source: "https://docs.aws.amazon.com/aws-backup/latest/devguide/API_CreateBackupVault.html",
+    },
+    "aws:backup/plan:Plan": {
+        inputs: { name: 50 },
+        source: "https://github.com/hashicorp/terraform-provider-aws/pull/16476 (the provider validates 1-50)",
+    },
+    "aws:backup/selection:Selection": {
+        inputs: { name: 50 },
+        source: "https://github.com/hashicorp/terraform-provider-aws/pull/7382 (the provider validates 1-50)",
+    },
+    "aws:cloudfront/originAccessControl:OriginAccessControl": {
+        inputs: { name: 64 },
+        source: "https://docs.aws.amazon.com/cloudfront/latest/APIReference/API_CreateOriginAccessControl.html",
+    },
+    "aws:cloudtrail/trail:Trail": {
+        inputs: { name: 128 },
+        source: "https://docs.aws.amazon.com/awscloudtrail/latest/userguide/cloudtrail-trail-naming-requirements.html",
+    },
+    "aws:ec2/securityGroup:SecurityGroup": {
+        inputs: { name: 255, namePrefix: 255 - PREFIX_SUFFIX },
+        source: "https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_CreateSecurityGroup.html",
+    },
+    "aws:route53/record:Record": {
+        inputs: { name: 255 },
+        source: "https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/DomainNameFormat.html",
+    },
+};
+
+/** Inputs that set a physical name on any type: a type that sets one needs a rule. */
+const NAME_INPUTS = ["name", "namePrefix"] as const;
 
 /** `slack-clone-{what}-{environment}`, plus optional suffixes such as an account id. */
 export function physicalName(what: string, environment: string, ...suffixes: string[]): string {
     return [PROJECT, what, environment, ...suffixes].join("-");
 }
 
-/** Throws when `name` is longer than AWS allows for `kind`, naming both and the limit. */
-export function assertNameFits(kind: NamedKind, name: string): string {
-    const limit = NAME_LIMITS[kind];
-    if (name.length > limit) {
-        throw new Error(
-            `${kind} name "${name}" is ${name.length} characters; AWS allows at most ${limit}. ` +
-                "Use a shorter environment name or value.",
-        );
-    }
-    return name;
+/** Why `value` cannot be the `input` of a `type` resource, or undefined when it fits. */
+export function nameProblem(type: string, input: string, value: string): string | undefined {
+    const limit = NAME_RULES[type]?.inputs[input];
+    if (limit === undefined) return `${type} has no naming rule for its input "${input}"; add one to NAME_RULES in components/naming.ts`;
+    if (value.length <= limit) return undefined;
+    return (
+        `${type} ${input} "${value}" is ${value.length} characters; AWS allows at most ${limit} ` +
+        `(${NAME_RULES[type].source}). Use a shorter environment name or value.`
+    );
 }
+
+function check(type: string, name: string, input: string, value: string): string {
+    const problem = nameProblem(type, input, value);
+    if (problem !== undefined) throw new Error(`Resource "${name}": ${problem}`);
+    return value;
+}
+
+/**
+ * Checks the physical names of every resource registered after it: registered for the whole stack
+ * (`pulumi.runtime.registerStackTransformation`), it sees every resource, whichever component makes
+ * it. A name known now is checked now (the resource's constructor throws); a name that is an output
+ * (e.g. it holds the account id) is checked when it resolves, failing the resource's registration.
+ * Throws when a resource sets `name` or `namePrefix` and its type has no rule in `NAME_RULES`.
+ */
+export const checkPhysicalNames: pulumi.ResourceTransformation = ({ type, name, props, opts }) => {
+    const rule = NAME_RULES[type];
+    if (rule === undefined) {
+        const named = NAME_INPUTS.filter((input) => props[input] !== undefined);
+        if (named.length > 0) throw new Error(`Resource "${name}": ${nameProblem(type, named[0], "")}`);
+        return undefined;
+    }
+    const checked: Record<string, unknown> = {};
+    for (const input of Object.keys(rule.inputs)) {
+        const value: unknown = props[input];
+        if (typeof value === "string") check(type, name, input, value);
+        else if (pulumi.Output.isInstance(value)) checked[input] = value.apply((v) => (typeof v === "string" ? check(type, name, input, v) : v));
+    }
+    return Object.keys(checked).length === 0 ? undefined : { props: { ...props, ...checked }, opts };
+};

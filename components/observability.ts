@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 import { AlarmRule, MetricDefinition, Monitor, Monitored, Panel, monitorsOf } from "./metrics";
-import { PROJECT, assertNameFits, physicalName } from "./naming";
+import { PROJECT, physicalName } from "./naming";
 
 export interface ObservabilityArgs extends Monitored {
     /** Environment name, the last part of every name. */
@@ -34,7 +34,7 @@ export class Observability extends pulumi.ComponentResource {
     }
 
     private createAlarmTopic(name: string, args: ObservabilityArgs): aws.sns.Topic {
-        const topic = new aws.sns.Topic(`${name}-alarms`, { name: assertNameFits("snsTopic", physicalName("alarms", args.environment)) }, { parent: this });
+        const topic = new aws.sns.Topic(`${name}-alarms`, { name: physicalName("alarms", args.environment) }, { parent: this });
         if (args.alarmEmail !== undefined) {
             new aws.sns.TopicSubscription(`${name}-alarm-email`, { topic: topic.arn, protocol: "email", endpoint: args.alarmEmail }, { parent: this });
         }

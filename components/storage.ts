@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
-import { assertNameFits, physicalName } from "./naming";
+import { physicalName } from "./naming";
 import { LifecycleRule, PrivateBucket, PrivateBucketArgs } from "./private-bucket";
 import { ThumbnailFunction } from "./thumbnail";
 
@@ -221,7 +221,7 @@ export class Storage extends pulumi.ComponentResource {
         const role = new aws.iam.Role(
             `${this.name}-replication-role`,
             {
-                name: assertNameFits("iamRole", physicalName("files-replication", this.args.environment)),
+                name: physicalName("files-replication", this.args.environment),
                 assumeRolePolicy: {
                     Version: "2012-10-17",
                     Statement: [
@@ -264,7 +264,7 @@ export class Storage extends pulumi.ComponentResource {
 
     /** `slack-clone-{what}-{environment}-{accountId}`, with the options every bucket of the component shares. */
     private createPrivateBucket(resource: string, what: string, options: Omit<PrivateBucketArgs, "bucketName" | "protectData">): PrivateBucket {
-        const bucketName = this.accountId.apply((id) => assertNameFits("s3Bucket", physicalName(what, this.args.environment, id)));
+        const bucketName = this.accountId.apply((id) => physicalName(what, this.args.environment, id));
         return new PrivateBucket(this, `${this.name}-${resource}`, { bucketName, protectData: this.args.protectData, ...options });
     }
 

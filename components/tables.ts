@@ -5,7 +5,7 @@
  * environment and the tests all import it. Changing a table's key schema replaces the
  * table in AWS; `tests/schema-guard.spec.ts` catches that against `tests/schema-snapshot.json`.
  */
-import { PROJECT } from "./naming";
+import { physicalName } from "./naming";
 
 /** DynamoDB scalar attribute types usable in keys. */
 export type AttributeType = "S" | "N" | "B";
@@ -89,7 +89,7 @@ export type TableShortName = (typeof TABLES)[number]["name"];
 
 /** `slack-clone-{table}-{environment}`. */
 export function tableName(spec: TableSpec, environment: string): string {
-    return `${PROJECT}-${spec.name}-${environment}`;
+    return physicalName(spec.name, environment);
 }
 
 /**

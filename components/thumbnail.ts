@@ -4,7 +4,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 import { buildSync } from "esbuild";
 import { THUMBNAILS_PREFIX, UPLOADS_PREFIX, UPLOAD_SUFFIX } from "../functions/thumbnail/keys";
-import { assertNameFits, physicalName } from "./naming";
+import { physicalName } from "./naming";
 
 export interface ThumbnailFunctionArgs {
     /** Environment name, the last part of the function's name. */
@@ -37,7 +37,7 @@ export class ThumbnailFunction extends pulumi.ComponentResource {
 
     constructor(name: string, args: ThumbnailFunctionArgs, opts?: pulumi.ComponentResourceOptions) {
         super("slack-clone:storage:ThumbnailFunction", name, {}, opts);
-        const functionName = assertNameFits("lambdaFunction", physicalName("thumbnail", args.environment));
+        const functionName = physicalName("thumbnail", args.environment);
 
         const logGroup = new aws.cloudwatch.LogGroup(
             `${name}-logs`,
@@ -77,7 +77,7 @@ export class ThumbnailFunction extends pulumi.ComponentResource {
         const role = new aws.iam.Role(
             `${name}-role`,
             {
-                name: assertNameFits("iamRole", functionName),
+                name: functionName,
                 assumeRolePolicy: aws.iam.assumeRolePolicyForPrincipal({ Service: "lambda.amazonaws.com" }),
             },
             { parent: this },

@@ -191,16 +191,11 @@ export interface Evaluation {
 
 const key = (type: string, name: string) => `${type}::${name}`;
 
-/**
- * A failed evaluation leaves the SDK's dependent promises rejected (the language host would exit
- * there), and they surface later as unhandled rejections with the cause stripped. Once an
- * evaluation has failed, and its error was thrown to the caller, those echoes are ignored; before
- * that, an unhandled rejection is a bug and is rethrown.
- */
-let evaluationFailed = false;
-process.on("unhandledRejection", (reason) => {
-    if (!evaluationFailed) throw reason;
-});
+/** After a failed evaluation, its handler stays until the next evaluation starts, swallowing the echoes. */
+let failedHandler: ((reason: unknown) => void) | undefined;
+function ignoreEchoes(handler: (reason: unknown) => void): void {
+    failedHandler = handler;
+}
 
 /**
  * Runs `program` inside a root Stack resource, as the language host does, for `stack` with the
@@ -280,6 +275,24 @@ export async function evaluate(
         return undefined;
     };
 
+    // A resource whose inputs reject (an `apply` that throws, a name check on an output) fails its
+    // registration with nothing awaiting it: the language host would exit on the unhandled rejection;
+    // here it fails this evaluation. Once an evaluation has failed, the SDK's dependent promises
+    // echo that rejection with the cause stripped, later: those are ignored.
+    let rejected: (error: Error) => void = () => undefined;
+    const failed = new Promise<never>((_, reject) => (rejected = reject));
+    failed.catch(() => undefined);
+    const onRejection = (reason: unknown) => {
+        if (failures.length > 0) return;
+        const error = reason instanceof Error ? reason : new Error(String(reason));
+        failures.push(error);
+        // What waits on the failed resource would wait forever: stop waiting.
+        rejected(error);
+    };
+    if (failedHandler !== undefined) process.off("unhandledRejection", failedHandler);
+    failedHandler = undefined;
+    process.on("unhandledRejection", onRejection);
+
     let exported: Record<string, any> = {};
     let outputs: Record<string, any> | undefined;
     // The SDK records a stack trace on every promise it makes, for its leak report; with source maps
@@ -288,7 +301,7 @@ export async function evaluate(
     const stackTraceLimit = Error.stackTraceLimit;
     if (process.env.MOCK_ENGINE_STACK_TRACES !== "1") Error.stackTraceLimit = 0;
     try {
-        outputs = await pulumi.runtime.runInPulumiStack(async () => {
+        const run = pulumi.runtime.runInPulumiStack(async () => {
             pulumi.runtime.registerStackTransformation(record);
             try {
                 exported = await program();
@@ -298,16 +311,20 @@ export async function evaluate(
             }
             return exported;
         });
-        await waitForRPCs();
+        outputs = await Promise.race([run, failed]);
+        await Promise.race([waitForRPCs(), failed]);
+        // Rejections are reported after the microtasks that made them: let them arrive.
+        await new Promise((resolve) => setImmediate(resolve));
     } catch (error) {
         failures.push(error as Error);
     } finally {
         Error.stackTraceLimit = stackTraceLimit;
     }
     if (failures.length > 0) {
-        evaluationFailed = true;
+        ignoreEchoes(onRejection);
         throw failures[0];
     }
+    process.off("unhandledRejection", onRejection);
 
     const resources = [...declared.entries()].map(([id, d]) => ({ ...d, custom: custom.get(id) ?? false, inputs: inputs.get(id) ?? {} }));
     return { stack, config, resources, outputs: (outputs ?? {}) as Record<string, any>, exports: exported };

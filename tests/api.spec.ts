@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import { CLOUDWATCH_ROLE_ACTIONS, apiMethods, deploymentHash } from "../components/api";
 import { validateConfig } from "../components/config";
-import { NAME_LIMITS } from "../components/naming";
+import { NAME_RULES } from "../components/naming";
 import { Evaluation, MOCK_ACCOUNT_ID, RecordedResource, byName, ofType } from "../harness/mock-engine";
 import { STACKS, evaluateWith, rawConfig, stackEvaluation } from "./helpers/stacks";
 
@@ -165,7 +165,7 @@ for (const stack of STACKS) {
             for (const r of [account, role, policy]) expect(r.options.retainOnDelete, r.name).to.equal(true);
             expect(account.inputs.cloudwatchRoleArn).to.equal(`arn:aws:iam::${MOCK_ACCOUNT_ID}:role/${role.inputs.namePrefix}api-cloudwatch-role`);
             expect(role.inputs.namePrefix).to.equal(`slack-clone-api-logs-${stack}-`);
-            expect(role.inputs.namePrefix.length).to.be.at.most(NAME_LIMITS.iamRoleNamePrefix);
+            expect(role.inputs.namePrefix.length).to.be.at.most(NAME_RULES["aws:iam/role:Role"].inputs.namePrefix);
             expect(JSON.parse(role.inputs.assumeRolePolicy).Statement).to.deep.equal([
                 { Effect: "Allow", Principal: { Service: "apigateway.amazonaws.com" }, Action: "sts:AssumeRole" },
             ]);

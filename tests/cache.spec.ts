@@ -2,7 +2,7 @@ import { expect } from "chai";
 import * as pulumi from "@pulumi/pulumi";
 import { AUTH_TOKEN_SPECIALS } from "../components/cache";
 import { ENVIRONMENTS } from "../components/config";
-import { NAME_LIMITS, physicalName } from "../components/naming";
+import { NAME_RULES, physicalName } from "../components/naming";
 import { Evaluation, RecordedResource, byName, mockId, ofType } from "../harness/mock-engine";
 import { EGRESS, GROUP, INGRESS, rulesOf } from "./helpers/security-groups";
 import { STACKS, stackEvaluation } from "./helpers/stacks";
@@ -23,7 +23,7 @@ describe("Redis names", () => {
         const longest = [...ENVIRONMENTS].sort((a, b) => b.length - a.length)[0];
         const id = physicalName("redis", longest);
         expect(id).to.equal("slack-clone-redis-production-dr");
-        expect(id.length).to.be.at.most(NAME_LIMITS.elasticacheReplicationGroup);
+        expect(id.length).to.be.at.most(NAME_RULES["aws:elasticache/replicationGroup:ReplicationGroup"].inputs.replicationGroupId);
         // ElastiCache names the member clusters `<group id>-001` ...; a cluster id allows 50 characters.
         expect(`${id}-006`.length).to.be.at.most(50);
     });

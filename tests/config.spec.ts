@@ -3,7 +3,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { CONFIG_KEYS, RawConfig, validateConfig } from "../components/config";
-import { assertNameFits } from "../components/naming";
+import { nameProblem } from "../components/naming";
 import { readProject, readStackConfig } from "../harness/stack-files";
 import { STACKS, rawConfig } from "./helpers/stacks";
 
@@ -124,8 +124,8 @@ describe("stack config", () => {
         const long = `${"a".repeat(60)}.${"b".repeat(60)}.${"c".repeat(60)}.${"d".repeat(60)}.example.com`;
         expectInvalid({ ...rawConfig("production"), customDomain: long, customDomainZoneId: "Z0123456789ABC" }, "customDomain", "253");
         expectInvalid({ ...rawConfig("production"), customDomain: `${"a".repeat(64)}.example.com`, customDomainZoneId: "Z0123456789ABC" }, "customDomain");
-        expect(() => assertNameFits("elasticacheReplicationGroup", "slack-clone-redis-a-much-longer-environment")).to.throw(
-            /elasticacheReplicationGroup name "slack-clone-redis-a-much-longer-environment" is 43 characters; AWS allows at most 40/,
+        expect(nameProblem("aws:elasticache/replicationGroup:ReplicationGroup", "replicationGroupId", "slack-clone-redis-a-much-longer-environment")).to.match(
+            /replicationGroupId "slack-clone-redis-a-much-longer-environment" is 43 characters; AWS allows at most 40 \(https:/,
         );
     });
 
