@@ -202,6 +202,42 @@ describe("thumbnail handler, with sharp and a local S3 (s3rver)", () => {
         expect(await thumbnailKeys("thumbnails/bad/")).to.deep.equal(["thumbnails/bad/good.jpg"]);
     });
 
+    it("skips a record whose key is not valid percent-encoding, or that has no key, and still thumbnails the next one", async () => {
+        await put("uploads/replayed/good.jpg", await solid(300, 300));
+        const event = s3Event("uploads/replayed/good.jpg");
+        const raw = (key: string) => ({ eventName: "ObjectCreated:Put", s3: { bucket: { name: FILES }, object: { key } } }) as unknown as S3EventRecord;
+        const records = [raw("uploads/100%.jpg"), { eventName: "ObjectCreated:Put" } as unknown as S3EventRecord, raw("uploads/%E0%A4%A.jpg"), ...event.Records];
+
+        const result = await thumbnailer()({ Records: records });
+
+        expect(result.written).to.deep.equal(["thumbnails/replayed/good.jpg"]);
+        expect(result.skipped).to.deep.equal([
+            { key: "uploads/100%.jpg", reason: 'the key "uploads/100%.jpg" is not valid percent-encoding, as S3 would send it' },
+            { key: "Records[1]", reason: "record 1 has no s3.bucket.name and s3.object.key" },
+            { key: "uploads/%E0%A4%A.jpg", reason: 'the key "uploads/%E0%A4%A.jpg" is not valid percent-encoding, as S3 would send it' },
+        ]);
+        expect(logs.map((l) => [l.level, l.message, l.key])).to.deep.equal([
+            ["warn", "skipped: bad record", "uploads/100%.jpg"],
+            ["warn", "skipped: bad record", "Records[1]"],
+            ["warn", "skipped: bad record", "uploads/%E0%A4%A.jpg"],
+            ["info", "thumbnail written", "uploads/replayed/good.jpg"],
+        ]);
+    });
+
+    it("logs and rejects an event that is not an S3 notification (no Records list), saying so", async () => {
+        for (const [event, described] of [
+            [{}, "an empty object"],
+            [{ detail: {}, source: "aws.s3" }, "an object with detail, source"],
+            [{ Records: "uploads/x.jpg" }, "an object with Records"],
+            [null, "null"],
+        ] as const) {
+            logs.length = 0;
+            const error = await thumbnailer()(event as unknown as S3Event).catch((e: Error) => e);
+            expect((error as Error).message).to.equal(`Malformed event: the event has no Records list (got ${described}); it is not an S3 event notification`);
+            expect(logs.map((l) => [l.level, l.message])).to.deep.equal([["error", "rejected: malformed event"]]);
+        }
+    });
+
     it("skips an object over the size cap before downloading it", async () => {
         await put("uploads/big/photo.jpg", await solid(300, 300));
         const result = await thumbnailer({ maxInputBytes: 100 })(s3Event("uploads/big/photo.jpg"));

@@ -5,16 +5,19 @@
  * bucket.
  *
  * Bad input (an empty object, a non-image, a corrupt JPEG, a decompression bomb over the pixel cap,
- * an object over the size cap, a key outside `uploads/`) is logged with the key and the reason and
+ * an object over the size cap, a key outside `uploads/`, a record whose key is not valid
+ * percent-encoding or that has no key) is logged with the key and the reason and
  * skipped: it never fails the invocation, so it is never retried. Any other failure (S3 denied or
  * unavailable) is logged too, and fails the invocation once every record has been tried, so
- * Lambda's bounded asynchronous retries can redo it; writing a thumbnail again is harmless.
+ * Lambda's bounded asynchronous retries can redo it; writing a thumbnail again is harmless. An
+ * event with no `Records` list is not an S3 notification: it is logged and rejected with an error
+ * saying so.
  *
  * `handler` is the Lambda entry point (config from the environment, default S3 client);
  * `createHandler` builds the same handler around any S3 client, e.g. one for a local S3.
  */
 import { GetObjectCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
-import type { S3Event } from "aws-lambda";
+import type { S3Event, S3EventRecord } from "aws-lambda";
 import sharp from "sharp";
 import { UPLOADS_PREFIX, decodeEventKey, thumbnailKey } from "./keys";
 
@@ -112,12 +115,31 @@ export function createHandler(options: ThumbnailOptions): (event: S3Event) => Pr
     }
 
     return async (event) => {
+        const records: unknown = (event as Partial<S3Event> | null | undefined)?.Records;
+        if (!Array.isArray(records)) {
+            const reason = `the event has no Records list (got ${describeEvent(event)}); it is not an S3 event notification`;
+            log({ level: "error", message: "rejected: malformed event", key: "", reason });
+            throw new Error(`Malformed event: ${reason}`);
+        }
         const result: ThumbnailResult = { written: [], skipped: [] };
         const failed: string[] = [];
-        for (const record of event.Records) {
-            const key = decodeEventKey(record.s3.object.key);
+        for (const [index, record] of (records as Partial<S3EventRecord>[]).entries()) {
+            const rawKey: unknown = record?.s3?.object?.key;
+            const bucket: unknown = record?.s3?.bucket?.name;
+            let key: string;
             try {
-                const target = await thumbnail(record.s3.bucket.name, key);
+                if (typeof rawKey !== "string" || typeof bucket !== "string") throw new BadInput(`record ${index} has no s3.bucket.name and s3.object.key`);
+                key = decodeRecordKey(rawKey);
+            } catch (error) {
+                // One record that no retry can fix must not cost the others their thumbnails.
+                const reason = (error as Error).message;
+                const named = typeof rawKey === "string" ? rawKey : `Records[${index}]`;
+                result.skipped.push({ key: named, reason });
+                log({ level: "warn", message: "skipped: bad record", key: named, reason });
+                continue;
+            }
+            try {
+                const target = await thumbnail(bucket, key);
                 result.written.push(target);
                 log({ level: "info", message: "thumbnail written", key, thumbnailKey: target });
             } catch (error) {
@@ -132,10 +154,25 @@ export function createHandler(options: ThumbnailOptions): (event: S3Event) => Pr
             }
         }
         if (failed.length > 0) {
-            throw new Error(`${failed.length} of ${event.Records.length} thumbnails failed: ${failed.join("; ")}`);
+            throw new Error(`${failed.length} of ${records.length} thumbnails failed: ${failed.join("; ")}`);
         }
         return result;
     };
+}
+
+/** S3 sends keys percent-encoded; a hand-made or replayed event may carry one that is not. */
+function decodeRecordKey(eventKey: string): string {
+    try {
+        return decodeEventKey(eventKey);
+    } catch {
+        throw new BadInput(`the key "${eventKey}" is not valid percent-encoding, as S3 would send it`);
+    }
+}
+
+function describeEvent(event: unknown): string {
+    if (event === null || typeof event !== "object") return JSON.stringify(event) ?? String(event);
+    const keys = Object.keys(event);
+    return keys.length === 0 ? "an empty object" : `an object with ${keys.slice(0, 5).join(", ")}`;
 }
 
 let lambdaHandler: ((event: S3Event) => Promise<ThumbnailResult>) | undefined;
