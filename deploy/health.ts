@@ -1,16 +1,20 @@
 /**
- * Health check: `npm run health -- --stack <name> [--outputs <file|->] [--skip redis]`
+ * Health check: `npm run health -- (--stack <name> | --outputs <file|-> | --local) [--skip redis] [--timeout <s>]`
  *
  * Verifies every component the stack outputs name: each table ACTIVE with the keys and indexes of
  * its spec, the buckets reachable, Redis answering PING, the API's /health. Prints one line per
  * check and exits non-zero naming what failed. `npm start` runs it against the local environment.
+ * Every check is bounded in time (AWS calls: deploy/aws-clients.ts; Redis and the API: TIMEOUT_MS)
+ * and a failure names the endpoint.
  */
 import { DescribeTableCommand, DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { HeadBucketCommand, S3Client } from "@aws-sdk/client-s3";
+import { CallLimits, dynamoDbClient, quietNodeVersionNotice, s3Client } from "./aws-clients";
+import { count } from "./format";
 import Redis from "ioredis";
 import { TABLES, TableSpec, keySchema, tableOutputName } from "../components/tables";
 import { redisUrl } from "./backend-env";
-import { StackOutputs, parseCommandLine, readStackOutputs, requireOutput } from "./stack-outputs";
+import { StackOutputs, limitsFromCommandLine, outputsFromCommandLine, parseCommandLine, requireOutput } from "./stack-outputs";
 
 export interface CheckResult {
     readonly check: string;
@@ -23,6 +27,7 @@ export interface HealthClients {
     readonly s3: S3Client;
 }
 
+/** Time Redis and the API's /health have to answer, in ms. */
 const TIMEOUT_MS = 5000;
 
 function withTimeout<T>(promise: Promise<T>, what: string): Promise<T> {
@@ -37,7 +42,7 @@ const describeKeys = (keys: ReadonlyArray<{ AttributeName?: string; KeyType?: st
     (keys ?? []).map((k) => `${k.AttributeName}:${k.KeyType}`).join(",");
 
 async function checkTable(client: DynamoDBClient, spec: TableSpec, name: string): Promise<string> {
-    const { Table: table } = await withTimeout(client.send(new DescribeTableCommand({ TableName: name })), name);
+    const { Table: table } = await client.send(new DescribeTableCommand({ TableName: name }));
     if (table?.TableStatus !== "ACTIVE") throw new Error(`${name} is ${table?.TableStatus}, not ACTIVE`);
     const expectedKeys = describeKeys(keySchema(spec));
     if (describeKeys(table.KeySchema) !== expectedKeys) throw new Error(`${name} has keys ${describeKeys(table.KeySchema)}, expected ${expectedKeys}`);
@@ -46,22 +51,34 @@ async function checkTable(client: DynamoDBClient, spec: TableSpec, name: string)
         const expected = describeKeys(keySchema(index));
         if (indexes.get(index.name) !== expected) throw new Error(`${name}: index ${index.name} is ${indexes.get(index.name) ?? "missing"}, expected ${expected}`);
     }
-    return `ACTIVE, ${spec.indexes.length} indexes`;
+    return `ACTIVE, ${count(spec.indexes.length, "index", "indexes")}`;
 }
 
 async function pingRedis(url: string): Promise<string> {
     const redis = new Redis(url, { lazyConnect: true, connectTimeout: TIMEOUT_MS, maxRetriesPerRequest: 0, retryStrategy: () => null });
-    redis.on("error", () => undefined); // reported through the rejected commands below
+    const address = `${redis.options.host}:${redis.options.port}`;
+    // The socket's error (ECONNREFUSED 127.0.0.1:6380, ...) says more than the rejected command's "Connection is closed."
+    let socketError: Error | undefined;
+    redis.on("error", (error: Error) => (socketError ??= error));
     try {
-        await withTimeout(redis.connect(), "Redis");
-        return `PING ${await withTimeout(redis.ping(), "Redis")}`;
+        await withTimeout(redis.connect(), `Redis at ${address}`);
+        return `PING ${await withTimeout(redis.ping(), `Redis at ${address}`)}`;
+    } catch (error) {
+        const reason = socketError?.message ?? (error as Error).message;
+        throw new Error(reason.includes(address) ? `Redis: ${reason}` : `Redis at ${address}: ${reason}`);
     } finally {
         redis.disconnect();
     }
 }
 
 async function getHealth(url: string): Promise<string> {
-    const response = await withTimeout(fetch(url), url);
+    const response = await withTimeout(
+        fetch(url, { signal: AbortSignal.timeout(TIMEOUT_MS) }).catch((error: Error & { cause?: Error }) => {
+            // fetch says only "fetch failed"; its cause names the refused address.
+            throw new Error(`${url}: ${error.cause?.message ?? error.message}`);
+        }),
+        url,
+    );
     if (!response.ok) throw new Error(`${url} answered ${response.status}`);
     return `${response.status}`;
 }
@@ -76,7 +93,7 @@ export async function checkHealth(outputs: StackOutputs, clients: HealthClients,
         if (outputs[output] !== undefined) {
             checks.push([`bucket ${output}`, async () => {
                 const bucket = requireOutput(outputs, output);
-                await withTimeout(clients.s3.send(new HeadBucketCommand({ Bucket: bucket })), bucket);
+                await clients.s3.send(new HeadBucketCommand({ Bucket: bucket }));
                 return `${bucket} reachable`;
             }]);
         }
@@ -104,18 +121,17 @@ export function formatHealth(results: readonly CheckResult[]): string {
 }
 
 /** Clients for the stack's region; endpoints follow AWS_ENDPOINT_URL_* when set (local environment). */
-export function clientsFor(region: string): HealthClients {
-    return {
-        dynamodb: new DynamoDBClient({ region }),
-        s3: new S3Client({ region, forcePathStyle: process.env.S3_FORCE_PATH_STYLE === "true" }),
-    };
+export function clientsFor(region: string, limits: Partial<CallLimits> = {}): HealthClients {
+    return { dynamodb: dynamoDbClient({ region, limits }), s3: s3Client({ region, limits }) };
 }
 
 async function main(): Promise<void> {
+    const notice = quietNodeVersionNotice();
+    if (notice !== undefined) console.error(notice);
     const args = parseCommandLine(process.argv.slice(2), { skip: { type: "string", multiple: true } });
-    const outputs = readStackOutputs({ stack: args.stack, outputsFile: args.outputs });
+    const outputs = outputsFromCommandLine(args);
     const skip = (args.skip as string[] | undefined) ?? [];
-    const results = await checkHealth(outputs, clientsFor(requireOutput(outputs, "region")), skip);
+    const results = await checkHealth(outputs, clientsFor(requireOutput(outputs, "region"), limitsFromCommandLine(args)), skip);
     if (skip.length > 0) console.log(`Skipped: ${skip.join(", ")}`);
     console.log(formatHealth(results));
     const failed = results.filter((r) => !r.ok);

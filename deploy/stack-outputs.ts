@@ -1,12 +1,15 @@
 /**
  * Stack outputs for the commands that run after a deploy (seed, health check): read from
  * `pulumi stack output --json --show-secrets --stack <name>`, or from a JSON file (`-` for stdin),
- * so they also run where the Pulumi CLI is not installed.
+ * so they also run where the Pulumi CLI is not installed, or from the running local environment
+ * (`--local`: the outputs and endpoints `npm start` wrote).
  */
 import { spawnSync } from "child_process";
 import * as fs from "fs";
 import { ParseArgsConfig, parseArgs } from "util";
 import { OutputName } from "../components/outputs";
+import { readLocalEnvironment } from "../local/state";
+import { CallLimits } from "./aws-clients";
 
 /**
  * Stack outputs as read from JSON: any of the names components/outputs.ts defines, values not yet
@@ -26,7 +29,7 @@ export function readStackOutputs(source: OutputsSource): StackOutputs {
         const text = fs.readFileSync(source.outputsFile === "-" ? 0 : source.outputsFile, "utf8");
         return parseOutputs(text, source.outputsFile === "-" ? "stdin" : source.outputsFile);
     }
-    if (source.stack === undefined) throw new Error("Say which outputs to use: --stack <name> or --outputs <file|->");
+    if (source.stack === undefined) throw new Error("Say which outputs to use: --stack <name>, --outputs <file|-> or --local (the running npm start)");
     const run = spawnSync("pulumi", ["stack", "output", "--json", "--show-secrets", "--stack", source.stack], { encoding: "utf8" });
     if (run.error !== undefined) {
         throw new Error(
@@ -60,12 +63,43 @@ export function requireOutput(outputs: StackOutputs, name: OutputName): string {
     return value;
 }
 
-/** `--stack <name>` / `--outputs <file|->` plus a command's own flags. */
+export interface CommonArgs {
+    readonly stack?: string;
+    readonly outputs?: string;
+    readonly local?: boolean;
+    /** Seconds per attempt of each AWS call. */
+    readonly timeout?: string;
+}
+
+/** `--stack <name>` / `--outputs <file|->` / `--local`, `--timeout <seconds>`, plus a command's own flags. */
 export function parseCommandLine(argv: string[], options: NonNullable<ParseArgsConfig["options"]>) {
     const { values } = parseArgs({
         args: argv,
-        options: { stack: { type: "string" }, outputs: { type: "string" }, ...options },
+        options: { stack: { type: "string" }, outputs: { type: "string" }, local: { type: "boolean" }, timeout: { type: "string" }, ...options },
         strict: true,
     });
-    return values as { stack?: string; outputs?: string } & Record<string, string | boolean | string[] | undefined>;
+    return values as CommonArgs & Record<string, string | boolean | string[] | undefined>;
+}
+
+/**
+ * The outputs the command line names (one of --stack, --outputs, --local). `--local` also points
+ * the AWS SDK at the local stand-ins, with their credentials, from the running npm start's .env.local.
+ */
+export function outputsFromCommandLine(args: CommonArgs): StackOutputs {
+    const given = (["stack", "outputs", "local"] as const).filter((flag) => args[flag] !== undefined);
+    if (given.length > 1) throw new Error(`Give one of --stack, --outputs and --local; got ${given.map((f) => `--${f}`).join(" and ")}`);
+    if (args.local) {
+        const { outputs, env } = readLocalEnvironment();
+        Object.assign(process.env, env);
+        return outputs;
+    }
+    return readStackOutputs({ stack: args.stack, outputsFile: args.outputs });
+}
+
+/** `--timeout <seconds>`: the time each attempt of an AWS call may take. */
+export function limitsFromCommandLine(args: CommonArgs): Partial<CallLimits> {
+    if (args.timeout === undefined) return {};
+    const seconds = Number(args.timeout);
+    if (!(seconds > 0 && seconds <= 600)) throw new Error(`--timeout must be a number of seconds from 0 to 600; got ${args.timeout}`);
+    return { requestTimeoutMs: Math.round(seconds * 1000) };
 }

@@ -2,6 +2,7 @@
  * Real local stand-ins for the AWS services of the development stack: dynalite (DynamoDB, in
  * process), s3rver (S3, in process) and Debian's redis-server (a child process).
  * Each starts on a given port (0 picks a free one) and returns its endpoint and a stop function.
+ * The in-process ones end with this process; redis-server is made to (see `diesWithParent`).
  */
 import { ChildProcess, spawn } from "child_process";
 import * as fs from "fs";
@@ -13,6 +14,8 @@ import { once } from "events";
 export interface StandIn {
     readonly endpoint: string;
     readonly port: number;
+    /** The child process, for a stand-in that runs as one. */
+    readonly pid?: number;
     stop(): Promise<void>;
 }
 
@@ -86,20 +89,37 @@ export async function startS3(port: number, buckets: readonly string[]): Promise
     };
 }
 
+/**
+ * util-linux's setpriv (in every Debian) sets the parent-death signal and execs the command: the
+ * child gets SIGTERM when this process dies, even by SIGKILL (prctl PR_SET_PDEATHSIG, setpriv(1)).
+ */
+const SETPRIV = ["/usr/bin/setpriv", "/bin/setpriv"].find((file) => fs.existsSync(file));
+
+/** `command args` that gets SIGTERM when this process dies, where setpriv is available. */
+function diesWithParent(command: string, args: string[]): [string, string[]] {
+    return SETPRIV === undefined ? [command, args] : [SETPRIV, ["--pdeathsig", "SIGTERM", command, ...args]];
+}
+
 export async function startRedis(port: number): Promise<StandIn> {
     const bound = port === 0 ? await freePort() : port;
     const child: ChildProcess = spawn(
-        "redis-server",
-        ["--port", String(bound), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+        ...diesWithParent("redis-server", ["--port", String(bound), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]),
         { stdio: ["ignore", "pipe", "pipe"] },
     );
     let output = "";
     child.stdout?.on("data", (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr?.on("data", (chunk: Buffer) => (output += chunk.toString()));
+    const notInstalled = new Error(`redis-server is not installed. Install it with: ${REDIS_INSTALL}`);
     await new Promise<void>((resolve, reject) => {
-        child.once("error", (error: NodeJS.ErrnoException) =>
-            reject(error.code === "ENOENT" ? new Error(`redis-server is not installed. Install it with: ${REDIS_INSTALL}`) : error),
+        child.once("error", (error: NodeJS.ErrnoException) => reject(error.code === "ENOENT" ? notInstalled : error));
+        child.once("exit", (code) =>
+            reject(
+                // setpriv reports a missing command on stderr and exits 127.
+                code === 127 && /No such file/.test(output)
+                    ? notInstalled
+                    : new Error(`redis-server exited (${code}) on port ${bound}: ${output.trim().split("\n").pop()}; choose another port with --redis-port <port>`),
+            ),
         );
-        child.once("exit", (code) => reject(new Error(`redis-server exited (${code}) on port ${bound}: ${output.trim().split("\n").pop()}; choose another port with --redis-port <port>`)));
         child.stdout?.on("data", () => {
             if (output.includes("Ready to accept connections")) resolve();
         });
@@ -108,6 +128,7 @@ export async function startRedis(port: number): Promise<StandIn> {
     return {
         endpoint: `redis://127.0.0.1:${bound}`,
         port: bound,
+        pid: child.pid,
         stop: async () => {
             if (child.exitCode !== null) return;
             child.kill("SIGTERM");

@@ -3,9 +3,12 @@
  *
  * Starts DynamoDB (dynalite) with the 12 tables made from components/tables.ts, S3 (s3rver) with
  * both buckets, where an upload under uploads/ ending .jpg runs the thumbnail handler the Lambda
- * ships, and Redis (redis-server); runs the seed and the health check; prints and writes to
- * .env.local the variables a backend on port 8000 needs (the names a deployed stack gives); stays
- * up until Ctrl-C, then stops every stand-in.
+ * ships (any other upload is logged as outside the trigger), and Redis (redis-server); runs the
+ * seed and the health check; prints and writes to .env.local the variables a backend on port 8000
+ * needs (the names a deployed stack gives) and to .local/outputs.json the stack outputs (for
+ * `npm run seed -- --local`, `npm run health -- --local`); stays up until Ctrl-C or SIGTERM (or
+ * until the process that started it is gone), then stops every stand-in and removes both files.
+ * A start after one that was killed clears what it left (its redis-server, by recorded pid).
  *
  *   npm start -- [--dynamodb-port 4567] [--s3-port 4568] [--redis-port 6380]
  */
@@ -14,6 +17,7 @@ import * as path from "path";
 import { parseArgs } from "util";
 import { CreateTableCommand, DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { S3Client } from "@aws-sdk/client-s3";
+import { dynamoDbClient, quietNodeVersionNotice, s3Client } from "../deploy/aws-clients";
 import type { S3Event } from "aws-lambda";
 import { validateConfig } from "../components/config";
 import { physicalName } from "../components/naming";
@@ -24,16 +28,15 @@ import { backendEnvironment } from "../deploy/backend-env";
 import { CheckResult, checkHealth, formatHealth } from "../deploy/health";
 import { createHandler } from "../functions/thumbnail/handler";
 import { UPLOADS_PREFIX, UPLOAD_SUFFIX, encodeEventKey } from "../functions/thumbnail/keys";
-import { PROJECT_ROOT, rawConfig } from "../harness/stack-files";
+import { rawConfig } from "../harness/stack-files";
 import { S3StandIn, StandIn, startDynamoDb, startRedis, startS3 } from "./stand-ins";
+import { ENV_FILE, LOCK_FILE, Lock, OUTPUTS_FILE, STATE_DIR, isRunning, readLock } from "./state";
 
 export const ENVIRONMENT = "development";
 /** Stands in for the 12-digit account id in local bucket names. */
 export const LOCAL_ACCOUNT_ID = "000000000000";
 export const DEFAULT_PORTS = { dynamodb: 4567, s3: 4568, redis: 6380 } as const;
-const STATE_DIR = path.join(PROJECT_ROOT, ".local");
-const LOCK_FILE = path.join(STATE_DIR, "start.lock");
-export const ENV_FILE = path.join(PROJECT_ROOT, ".env.local");
+export { ENV_FILE };
 
 export interface Ports {
     readonly dynamodb: number;
@@ -98,21 +101,29 @@ async function step<T>(log: (line: string) => void, name: string, work: () => Pr
  */
 function triggerThumbnails(s3: S3StandIn, filesBucket: string, handle: (event: S3Event) => Promise<unknown>, log: (line: string) => void): void {
     s3.events.on("event", (event: S3Event) => {
-        const records = event.Records.filter(
-            (r) =>
-                r.eventName.startsWith("ObjectCreated:") &&
-                r.s3.bucket.name === filesBucket &&
-                r.s3.object.key.startsWith(UPLOADS_PREFIX) &&
-                r.s3.object.key.endsWith(UPLOAD_SUFFIX),
-        );
+        const created = event.Records.filter((r) => r.eventName.startsWith("ObjectCreated:") && r.s3.bucket.name === filesBucket);
+        const records = created.filter((r) => isThumbnailUpload(r.s3.object.key));
+        for (const r of created.filter((r) => !records.includes(r))) {
+            log(`upload ${r.s3.object.key}: outside the thumbnail trigger (keys under ${UPLOADS_PREFIX} ending ${UPLOAD_SUFFIX}, case-sensitive as S3's filter is); no thumbnail`);
+        }
         if (records.length === 0) return;
         const encoded = records.map((r) => ({ ...r, s3: { ...r.s3, object: { ...r.s3.object, key: encodeEventKey(r.s3.object.key) } } }));
         handle({ Records: encoded }).catch((error: Error) => log(`thumbnail failed: ${error.message}`));
     });
 }
 
+/** Whether the files bucket's notification invokes the thumbnail function for this key (S3 filters are case-sensitive). */
+export function isThumbnailUpload(key: string): boolean {
+    return key.startsWith(UPLOADS_PREFIX) && key.endsWith(UPLOAD_SUFFIX);
+}
+
+export interface StartOptions {
+    /** Called with redis-server's pid as soon as it runs, so a later start can clear it if this one is killed. */
+    readonly onRedisStarted?: (pid: number) => void;
+}
+
 /** Starts the stand-ins, tables, seed and health check. On any failure, stops what it started. */
-export async function startLocal(ports: Ports, log: (line: string) => void = () => undefined): Promise<LocalEnvironment> {
+export async function startLocal(ports: Ports, log: (line: string) => void = () => undefined, options: StartOptions = {}): Promise<LocalEnvironment> {
     const { region, thumbnailMaxDimension } = validateConfig(rawConfig(ENVIRONMENT));
     const started: StandIn[] = [];
     const stop = async () => {
@@ -123,6 +134,7 @@ export async function startLocal(ports: Ports, log: (line: string) => void = () 
         started.push(dynamodb);
         const redis = await step(log, `Redis (redis-server) on ${ports.redis || "a free port"}`, () => startRedis(ports.redis));
         started.push(redis);
+        if (redis.pid !== undefined) options.onRedisStarted?.(redis.pid);
         const outputs = localOutputs(region, redis.port);
         const { filesBucketName: filesBucket, thumbnailsBucketName: thumbnailsBucket } = outputs;
         const s3 = await step(log, `S3 (s3rver) on ${ports.s3 || "a free port"} with ${filesBucket}, ${thumbnailsBucket}`, () =>
@@ -133,8 +145,8 @@ export async function startLocal(ports: Ports, log: (line: string) => void = () 
         // s3rver accepts its own well-known key; dynalite accepts any.
         const credentials = { accessKeyId: "S3RVER", secretAccessKey: "S3RVER" };
         const clients = {
-            dynamodb: new DynamoDBClient({ region, endpoint: dynamodb.endpoint, credentials }),
-            s3: new S3Client({ region, endpoint: s3.endpoint, forcePathStyle: true, credentials }),
+            dynamodb: dynamoDbClient({ region, endpoint: dynamodb.endpoint, credentials }),
+            s3: s3Client({ region, endpoint: s3.endpoint, forcePathStyle: true, credentials }),
         };
         const handle = createHandler({
             s3: clients.s3,
@@ -148,8 +160,11 @@ export async function startLocal(ports: Ports, log: (line: string) => void = () 
             for (const spec of TABLES) await clients.dynamodb.send(new CreateTableCommand(createTableInput(spec, tableName(spec, ENVIRONMENT))));
         });
         await step(log, "seed", () => seed(clients.dynamodb, outputs, loadSeedData(), { log }));
-        const health = await step(log, "health check", () => checkHealth(outputs, clients));
-        log(formatHealth(health));
+        const health = await step(log, "health check", async () => {
+            const results = await checkHealth(outputs, clients);
+            log(formatHealth(results));
+            return results;
+        });
         const failed = health.filter((r) => !r.ok);
         if (failed.length > 0) throw new Error(`health check failed: ${failed.map((r) => r.check).join(", ")}`);
 
@@ -168,28 +183,52 @@ export async function startLocal(ports: Ports, log: (line: string) => void = () 
     }
 }
 
-function isRunning(pid: number): boolean {
+/** /proc/<pid>/cmdline names redis-server: the recorded pid was not reused by another program. */
+function isRedisServer(pid: number): boolean {
     try {
-        process.kill(pid, 0);
-        return true;
+        return fs.readFileSync(`/proc/${pid}/cmdline`, "utf8").includes("redis-server");
     } catch {
         return false;
     }
 }
 
-/** One local environment at a time: a second `npm start` says where the first one is. */
-function acquireLock(ports: Ports): void {
-    fs.mkdirSync(STATE_DIR, { recursive: true });
-    if (fs.existsSync(LOCK_FILE)) {
-        const held = JSON.parse(fs.readFileSync(LOCK_FILE, "utf8")) as { pid: number; ports: Ports };
-        if (held.pid !== process.pid && isRunning(held.pid)) {
-            throw new Error(
-                `The local environment is already running (pid ${held.pid}, DynamoDB ${held.ports.dynamodb}, S3 ${held.ports.s3}, ` +
-                    `Redis ${held.ports.redis}); its variables are in .env.local. Stop it with Ctrl-C in its terminal.`,
-            );
-        }
+async function exited(pid: number, timeoutMs: number): Promise<boolean> {
+    for (let waited = 0; waited < timeoutMs; waited += 50) {
+        if (!isRunning(pid)) return true;
+        await new Promise((resolve) => setTimeout(resolve, 50));
     }
-    fs.writeFileSync(LOCK_FILE, JSON.stringify({ pid: process.pid, ports }));
+    return !isRunning(pid);
+}
+
+/** The files that describe a running environment: gone once it stops. */
+function removeEnvironmentFiles(): void {
+    for (const file of [ENV_FILE, OUTPUTS_FILE]) fs.rmSync(file, { force: true });
+}
+
+/**
+ * One local environment at a time: a second `npm start` says where the first one is. A start that
+ * was killed (kill -9, a crash) left its lock; its redis-server, recorded there, is stopped now.
+ */
+async function acquireLock(ports: Ports, log: (line: string) => void): Promise<void> {
+    fs.mkdirSync(STATE_DIR, { recursive: true });
+    const held = readLock();
+    if (held !== undefined && held.pid !== process.pid && isRunning(held.pid)) {
+        throw new Error(
+            `The local environment is already running (pid ${held.pid}, DynamoDB ${held.ports.dynamodb}, S3 ${held.ports.s3}, ` +
+                `Redis ${held.ports.redis}); its variables are in .env.local. Stop it with Ctrl-C in its terminal, or kill ${held.pid}.`,
+        );
+    }
+    if (held?.redisPid !== undefined && isRunning(held.redisPid) && isRedisServer(held.redisPid)) {
+        process.kill(held.redisPid, "SIGTERM");
+        if (!(await exited(held.redisPid, 5000))) process.kill(held.redisPid, "SIGKILL");
+        log(`Stopped redis-server (pid ${held.redisPid}, port ${held.ports.redis}) left running by an earlier npm start (pid ${held.pid}) that did not stop cleanly`);
+    }
+    if (held !== undefined) removeEnvironmentFiles();
+    writeLock({ pid: process.pid, ports });
+}
+
+function writeLock(lock: Lock): void {
+    fs.writeFileSync(LOCK_FILE, JSON.stringify(lock));
 }
 
 function parsePorts(argv: string[]): Ports {
@@ -209,32 +248,53 @@ function parsePorts(argv: string[]): Ports {
 
 async function main(): Promise<void> {
     const ports = parsePorts(process.argv.slice(2));
-    acquireLock(ports);
-    const started = Date.now();
     const log = (line: string) => console.log(line);
-    let local: LocalEnvironment;
+    process.stdout.on("error", () => undefined); // a closed pipe (| head) must not cut the clean-up short
+    const notice = quietNodeVersionNotice();
+    if (notice !== undefined) log(notice);
+    await acquireLock(ports, log);
+    const started = Date.now();
+    let local: LocalEnvironment | undefined;
+    let redisPid: number | undefined;
+
+    let stopping = false;
+    const shutdown = async (why: string) => {
+        if (stopping) return; // a second Ctrl-C must not cut the clean-up short
+        stopping = true;
+        log(`\nStopping (${why})…`);
+        if (local !== undefined) await local.stop();
+        else if (redisPid !== undefined && isRunning(redisPid)) process.kill(redisPid, "SIGTERM"); // stopped mid-start
+        removeEnvironmentFiles();
+        fs.rmSync(LOCK_FILE, { force: true });
+        log(`Stopped DynamoDB, S3 and Redis; removed ${path.basename(ENV_FILE)} and .local/${path.basename(OUTPUTS_FILE)}.`);
+        process.exit(0);
+    };
+    // Ctrl-C, an editor's stop button or a process manager (SIGTERM), a closed terminal (SIGHUP).
+    for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.on(signal, () => void shutdown(signal));
+    // Whatever started us (npm, a terminal) died without a signal reaching us: we are reparented.
+    const parent = process.ppid;
+    setInterval(() => {
+        if (process.ppid !== parent) void shutdown(`parent process ${parent} is gone`);
+    }, 1000).unref();
+
     try {
-        local = await startLocal(ports, log);
+        local = await startLocal(ports, log, {
+            onRedisStarted: (pid) => {
+                redisPid = pid;
+                writeLock({ pid: process.pid, ports, redisPid: pid });
+            },
+        });
     } catch (error) {
         fs.rmSync(LOCK_FILE, { force: true });
         throw error;
     }
+    if (stopping) return;
     const dotenv = Object.entries(local.env).map(([k, v]) => `${k}=${v}`).join("\n");
     fs.writeFileSync(ENV_FILE, `${dotenv}\n`);
+    fs.writeFileSync(OUTPUTS_FILE, `${JSON.stringify(local.outputs, null, 2)}\n`);
     log(`\nHealthy in ${Date.now() - started} ms. Backend environment (also in .env.local):\n\n${dotenv}\n`);
+    log("Stack outputs in .local/outputs.json: `npm run seed -- --local` and `npm run health -- --local` use them.");
     log("Running; Ctrl-C stops every stand-in.");
-
-    let stopping = false;
-    const shutdown = async () => {
-        if (stopping) return; // a second Ctrl-C must not cut the clean-up short
-        stopping = true;
-        log("\nStopping…");
-        await local.stop();
-        fs.rmSync(LOCK_FILE, { force: true });
-        process.exit(0);
-    };
-    process.on("SIGINT", shutdown);
-    process.on("SIGTERM", shutdown);
 }
 
 if (require.main === module) {

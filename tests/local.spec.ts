@@ -88,12 +88,22 @@ describe("stack outputs and backend environment", () => {
 describe("local environment (dynalite, s3rver, redis-server)", function () {
     this.timeout(60000);
     let local: LocalEnvironment;
+    const lines: string[] = [];
 
     before(async () => {
-        local = await startLocal({ dynamodb: 0, s3: 0, redis: 0 });
+        local = await startLocal({ dynamodb: 0, s3: 0, redis: 0 }, (line) => lines.push(line));
     });
     after(async () => {
         await local?.stop();
+    });
+
+    it("prints each step's tick after its output, and counts in words (1 item, 1 index)", () => {
+        const tick = lines.findIndex((l) => l.startsWith("✓ health check"));
+        const redisLine = lines.findIndex((l) => /^ok +redis +PING PONG$/.test(l.split("\n").pop() ?? ""));
+        expect(redisLine, lines.join("\n")).to.be.greaterThan(-1);
+        expect(tick, "the tick follows the health table").to.be.greaterThan(redisLine);
+        expect(lines.some((l) => /slack-clone-workspaces-development: 1 item \(/.test(l)), lines.join("\n")).to.equal(true);
+        expect(lines.join("\n")).to.match(/table users +ACTIVE, 1 index$/m).and.not.match(/\b1 (items|indexes)\b/);
     });
 
     it("comes up healthy: 12 tables with their indexes, both buckets, Redis", () => {
@@ -123,6 +133,7 @@ describe("local environment (dynalite, s3rver, redis-server)", function () {
         const [files, thumbnails] = [String(local.outputs.filesBucketName), String(local.outputs.thumbnailsBucketName)];
         await local.clients.s3.send(new PutObjectCommand({ Bucket: files, Key: "uploads/team photo.jpg", Body: jpeg }));
         await local.clients.s3.send(new PutObjectCommand({ Bucket: files, Key: "avatars/skip.jpg", Body: jpeg }));
+        await local.clients.s3.send(new PutObjectCommand({ Bucket: files, Key: "uploads/IMG_0001.JPG", Body: jpeg }));
         const read = (key: string) =>
             local.clients.s3.send(new GetObjectCommand({ Bucket: thumbnails, Key: key })).then(async (o) => Buffer.from(await o.Body!.transformToByteArray()));
         let thumbnail: Buffer | undefined;
@@ -138,6 +149,8 @@ describe("local environment (dynalite, s3rver, redis-server)", function () {
         let error: Error | undefined;
         await read("thumbnails/skip.jpg").catch((e: Error) => (error = e));
         expect(error?.name, "an upload outside uploads/ gets no thumbnail").to.equal("NoSuchKey");
+        const outside = (key: string) => `upload ${key}: outside the thumbnail trigger (keys under uploads/ ending .jpg, case-sensitive as S3's filter is); no thumbnail`;
+        expect(lines, "says so for an upload outside the trigger").to.include.members([outside("avatars/skip.jpg"), outside("uploads/IMG_0001.JPG")]);
     });
 
     it("seeds idempotently: a second run leaves the same items", async () => {
@@ -174,10 +187,13 @@ describe("local environment (dynalite, s3rver, redis-server)", function () {
     });
 
     it("health check names what is missing or down", async () => {
-        const outputs = { ...local.outputs, presenceTableName: "slack-clone-presence-gone", redisPort: 1 };
+        const apiPort = await freePort();
+        const outputs = { ...local.outputs, presenceTableName: "slack-clone-presence-gone", redisPort: 1, apiUrl: `http://127.0.0.1:${apiPort}/v1` };
         const failed = (await checkHealth(outputs, local.clients)).filter((r) => !r.ok);
-        expect(failed.map((r) => r.check)).to.deep.equal(["table presence", "redis"]);
-        expect(failed[0].detail).to.include("missing");
+        expect(failed.map((r) => r.check)).to.deep.equal(["table presence", "redis", "api /health"]);
+        expect(failed[0].detail).to.include("missing").and.include("DynamoDB DescribeTable slack-clone-presence-gone at http://127.0.0.1:");
+        expect(failed[1].detail, "names the refused address, not \"Connection is closed.\"").to.equal("Redis: connect ECONNREFUSED 127.0.0.1:1");
+        expect(failed[2].detail).to.equal(`http://127.0.0.1:${apiPort}/v1/health: connect ECONNREFUSED 127.0.0.1:${apiPort}`);
     });
 
     it("health check leaves out what it is told to skip, and refuses an unknown check", async () => {
@@ -222,5 +238,141 @@ describe("npm start (local/start.ts as a process)", function () {
         });
         expect(redisAnswers, "redis-server stopped").to.equal(false);
         expect(fs.existsSync(".local/start.lock"), "lock released").to.equal(false);
+    });
+});
+
+describe("npm start stopped any other way than Ctrl-C (as processes)", function () {
+    this.timeout(90000);
+    const portArgs = (ports: number[]) => ["--dynamodb-port", String(ports[0]), "--s3-port", String(ports[1]), "--redis-port", String(ports[2])];
+
+    it("SIGTERM to npm stops every stand-in, frees all three ports and removes .env.local; seed and health --local work while it runs", async () => {
+        const ports = await Promise.all([freePort(), freePort(), freePort()]);
+        const notRunning = spawnSync(...tsx("deploy/health.ts", "--local"), { encoding: "utf8" });
+        expect(notRunning.status).to.equal(1);
+        expect(notRunning.stderr).to.include("The local environment is not running: start it with `npm start` in another terminal");
+
+        const npm = run("npm", ["start", "--", ...portArgs(ports)]);
+        await npm.until("Running;");
+        expect(fs.existsSync(".env.local") && fs.existsSync(".local/outputs.json")).to.equal(true);
+        const health = spawnSync(...tsx("deploy/health.ts", "--local"), { encoding: "utf8" });
+        expect(health.stdout, health.stderr).to.include("All 15 checks passed");
+        const seeded = spawnSync(...tsx("deploy/seed/seed.ts", "--local"), { encoding: "utf8" });
+        expect(seeded.stdout, seeded.stderr).to.match(/^Seeded 23 items in 7 tables/m);
+        expect(seeded.stderr, "the SDK's 9-line notice is not printed").to.not.include("NodeVersionSupportWarning");
+
+        npm.child.kill("SIGTERM"); // what an editor's stop button or a process manager sends
+        await npm.exited;
+        for (const port of ports) expect(await listening(port), `port ${port} freed`).to.equal(false);
+        expect(fs.existsSync(".env.local"), ".env.local removed").to.equal(false);
+        expect(fs.existsSync(".local/start.lock"), "lock released").to.equal(false);
+        expect(npm.output().trim().split("\n").pop()).to.equal("Stopped DynamoDB, S3 and Redis; removed .env.local and .local/outputs.json.");
+    });
+
+    it("kill -9 takes redis-server down with it, and the next start clears a leftover redis-server by its recorded pid", async () => {
+        const ports = await Promise.all([freePort(), freePort(), freePort()]);
+        const first = run(...tsx("local/start.ts", ...portArgs(ports)));
+        await first.until("Running;");
+        first.child.kill("SIGKILL");
+        await first.exited;
+        let redisUp = true;
+        for (let waited = 0; redisUp && waited < 3000; waited += 100) {
+            redisUp = await listening(ports[2]);
+            if (redisUp) await new Promise((resolve) => setTimeout(resolve, 100));
+        }
+        expect(redisUp, "redis-server died with its parent").to.equal(false);
+
+        // A leftover that did not die (e.g. no setpriv): a redis-server recorded in the dead start's lock.
+        const leftover = spawn("redis-server", ["--port", String(ports[2]), "--bind", "127.0.0.1", "--save", ""], { stdio: "ignore", detached: true });
+        leftover.unref();
+        while (!(await listening(ports[2]))) await new Promise((resolve) => setTimeout(resolve, 50));
+        const lock = JSON.parse(fs.readFileSync(".local/start.lock", "utf8"));
+        fs.writeFileSync(".local/start.lock", JSON.stringify({ ...lock, redisPid: leftover.pid }));
+
+        const second = run(...tsx("local/start.ts", ...portArgs(ports)));
+        try {
+            await second.until("Running;");
+            expect(second.output()).to.include(
+                `Stopped redis-server (pid ${leftover.pid}, port ${ports[2]}) left running by an earlier npm start (pid ${first.child.pid}) that did not stop cleanly`,
+            );
+        } finally {
+            second.child.kill("SIGTERM");
+            expect(await second.exited).to.equal(0);
+            if (leftover.exitCode === null && leftover.signalCode === null) leftover.kill("SIGKILL");
+        }
+    });
+});
+
+/** A command of the README run as a process, its output collected. */
+function run(command: string, args: readonly string[], env: NodeJS.ProcessEnv = {}) {
+    const child = spawn(command, [...args], { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, ...env } });
+    let output = "";
+    child.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr.on("data", (chunk: Buffer) => (output += chunk.toString()));
+    const exited = new Promise<number | null>((resolve) => child.once("exit", resolve));
+    return {
+        child,
+        exited,
+        output: () => output,
+        async until(text: string, timeoutMs = 30000): Promise<void> {
+            for (let waited = 0; !output.includes(text); waited += 50) {
+                if (waited > timeoutMs || child.exitCode !== null) throw new Error(`no "${text}" from ${command} ${args.join(" ")}:\n${output}`);
+                await new Promise((resolve) => setTimeout(resolve, 50));
+            }
+        },
+    };
+}
+
+const listening = (port: number) =>
+    new Promise<boolean>((resolve) => {
+        const socket = net.connect(port, "127.0.0.1", () => (socket.destroy(), resolve(true))).on("error", () => resolve(false));
+    });
+
+const tsx = (script: string, ...args: string[]) => [process.execPath, ["--import", "tsx", script, ...args]] as const;
+
+describe("seed and health check against a stalled or refused endpoint (as processes)", function () {
+    this.timeout(30000);
+    let stalled: net.Server;
+    let port: number;
+    let outputsFile: string;
+    const sockets: net.Socket[] = [];
+
+    before(async () => {
+        // Accepts every connection and never answers: what made the seed hang for 400 s.
+        stalled = net.createServer((socket) => sockets.push(socket.on("error", () => undefined)));
+        await new Promise<void>((resolve) => stalled.listen(0, "127.0.0.1", resolve));
+        port = (stalled.address() as net.AddressInfo).port;
+        outputsFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "outputs-")), "outputs.json");
+        const outputs = { environment: "qa", region: "us-east-1", ...Object.fromEntries(TABLES.map((t) => [tableOutputName(t), `slack-clone-${t.name}-qa`])) };
+        fs.writeFileSync(outputsFile, JSON.stringify(outputs));
+    });
+    after(() => {
+        sockets.forEach((s) => s.destroy());
+        stalled.close();
+    });
+
+    const env = (endpoint: string) => ({ AWS_ENDPOINT_URL_DYNAMODB: endpoint, AWS_ENDPOINT_URL_S3: endpoint, AWS_ACCESS_KEY_ID: "x", AWS_SECRET_ACCESS_KEY: "x" });
+
+    it("npm run seed gives up within its bound, naming the endpoint, the action and the table", async () => {
+        const started = Date.now();
+        const seedRun = run(...tsx("deploy/seed/seed.ts", "--outputs", outputsFile, "--timeout", "0.4"), env(`http://127.0.0.1:${port}`));
+        expect(await seedRun.exited).to.equal(1);
+        expect(Date.now() - started, "3 attempts of 0.4 s, backoff and start-up").to.be.below(15000);
+        expect(seedRun.output()).to.match(
+            new RegExp(`^seed failed: DynamoDB DescribeTable slack-clone-[a-z-]+-qa at http://127\\.0\\.0\\.1:${port}: no answer in 400 ms \\(3 attempts\\)$`, "m"),
+        );
+        expect(seedRun.output(), "no stack trace").to.not.match(/^\s+at /m);
+    });
+
+    it("npm run health reports every check within its bound, naming the endpoint; a refused port too", async () => {
+        const healthRun = run(...tsx("deploy/health.ts", "--outputs", outputsFile, "--timeout", "0.4"), env(`http://127.0.0.1:${port}`));
+        expect(await healthRun.exited).to.equal(1);
+        expect(healthRun.output()).to.match(new RegExp(`^FAIL  table users +DynamoDB DescribeTable slack-clone-users-qa at http://127\\.0\\.0\\.1:${port}: no answer in 400 ms \\(3 attempts\\)$`, "m"));
+        expect(healthRun.output()).to.include("health check failed: 12 of 12 checks failed");
+
+        const refused = await freePort();
+        const refusedRun = run(...tsx("deploy/health.ts", "--outputs", outputsFile), env(`http://127.0.0.1:${refused}`));
+        expect(await refusedRun.exited).to.equal(1);
+        expect(refusedRun.output()).to.include(`FAIL  table users                      DynamoDB DescribeTable slack-clone-users-qa at http://127.0.0.1:${refused}: connect ECONNREFUSED 127.0.0.1:${refused} (3 attempts)`);
+        expect(refusedRun.output(), "no stack trace").to.not.match(/^\s+at /m);
     });
 });

@@ -1,17 +1,21 @@
 /**
- * Seed: `npm run seed -- --stack <name> [--outputs <file|->] [--dry-run] [--concurrency <n>]`
+ * Seed: `npm run seed -- (--stack <name> | --outputs <file|-> | --local) [--dry-run] [--concurrency <n>] [--timeout <s>]`
  *
  * Writes the items of deploy/seed/data/<table>.json into the stack's tables, found by name through the
  * stack outputs. BatchWriteItem (25 items per request), a bounded number of requests in flight,
  * UnprocessedItems retried with exponential backoff. Idempotent: items have fixed keys, so a second
  * run leaves the same items. Fails before writing anything when an output or a table is missing.
+ * Every call is bounded in time and attempts (deploy/aws-clients.ts); a failure names the endpoint,
+ * the action and the table.
  */
 import * as fs from "fs";
 import * as path from "path";
 import { BatchWriteItemCommand, DescribeTableCommand, DynamoDBClient, WriteRequest } from "@aws-sdk/client-dynamodb";
+import { dynamoDbClient, quietNodeVersionNotice } from "../aws-clients";
+import { count } from "../format";
 import { marshall } from "@aws-sdk/util-dynamodb";
 import { TABLES, TableSpec, keyAttributes, tableOutputName } from "../../components/tables";
-import { StackOutputs, parseCommandLine, readStackOutputs, requireOutput } from "../stack-outputs";
+import { StackOutputs, limitsFromCommandLine, outputsFromCommandLine, parseCommandLine, requireOutput } from "../stack-outputs";
 
 export const DATA_DIR = path.join(__dirname, "data");
 /** BatchWriteItem accepts at most 25 put or delete requests. */
@@ -103,7 +107,7 @@ export async function seed(client: DynamoDBClient, outputs: StackOutputs, data: 
 
     if (options.dryRun) {
         for (const t of tables) {
-            log(`would write ${t.items.length} items to ${t.name}`);
+            log(`would write ${count(t.items.length, "item")} to ${t.name}`);
             for (const item of t.items) log(`  ${String(item[t.spec.partitionKey.name])} ${String(item[t.spec.sortKey.name])}`);
         }
         return { written: {}, requests: 0, retries: 0 };
@@ -128,7 +132,7 @@ export async function seed(client: DynamoDBClient, outputs: StackOutputs, data: 
             tasks.push(async () => {
                 await writeBatch(t.name, batch.map((item) => ({ PutRequest: { Item: marshall(item) } })));
                 report.written[t.name] = (report.written[t.name] ?? 0) + batch.length;
-                if (--pendingBatches === 0) log(`  ${t.name}: ${t.items.length} items (${Date.now() - started} ms)`);
+                if (--pendingBatches === 0) log(`  ${t.name}: ${count(t.items.length, "item")} (${Date.now() - started} ms)`);
             });
         }
     }
@@ -151,17 +155,22 @@ export async function seed(client: DynamoDBClient, outputs: StackOutputs, data: 
 }
 
 async function main(): Promise<void> {
+    const notice = quietNodeVersionNotice();
+    if (notice !== undefined) console.error(notice);
     const args = parseCommandLine(process.argv.slice(2), { "dry-run": { type: "boolean" }, concurrency: { type: "string" } });
-    const outputs = readStackOutputs({ stack: args.stack, outputsFile: args.outputs });
+    const outputs = outputsFromCommandLine(args);
     const concurrency = Number(args.concurrency ?? 4);
     if (!Number.isInteger(concurrency) || concurrency < 1) throw new Error(`--concurrency must be a positive integer; got ${args.concurrency}`);
-    const client = new DynamoDBClient({ region: requireOutput(outputs, "region") });
+    const client = dynamoDbClient({ region: requireOutput(outputs, "region"), limits: limitsFromCommandLine(args) });
     const log = (line: string) => console.log(line);
     log(`Seeding ${requireOutput(outputs, "environment")}${args["dry-run"] ? " (dry run)" : ""}`);
     const report = await seed(client, outputs, loadSeedData(), { dryRun: args["dry-run"] === true, concurrency, log });
     if (!args["dry-run"]) {
         const items = Object.values(report.written).reduce((a, b) => a + b, 0);
-        log(`Seeded ${items} items in ${Object.keys(report.written).length} tables (${report.requests} requests, ${report.retries} retries)`);
+        log(
+            `Seeded ${count(items, "item")} in ${count(Object.keys(report.written).length, "table")} ` +
+                `(${count(report.requests, "request")}, ${count(report.retries, "retry", "retries")})`,
+        );
     }
 }
 

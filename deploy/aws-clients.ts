@@ -1,0 +1,116 @@
+/**
+ * AWS SDK clients for the commands that talk to AWS or to its local stand-ins (seed, health check,
+ * local environment): every call has a bounded time and a bounded number of attempts, and a failure
+ * names the endpoint and the action, e.g.
+ * `DynamoDB DescribeTable slack-clone-users-development at http://127.0.0.1:4567: no answer in 10000 ms (3 attempts)`.
+ *
+ * Timeouts are the SDK's own (NodeHttpHandler `connectionTimeout`, `requestTimeout` with
+ * `throwOnRequestTimeout`, which @smithy/node-http-handler >= 4.4 needs to fail rather than warn)
+ * and retries its standard strategy (`maxAttempts`): AWS SDK for JavaScript v3 developer guide,
+ * https://docs.aws.amazon.com/sdk-for-javascript/v3/developer-guide/node-configuring-maxsockets.html
+ * and supplemental-docs/CLIENTS.md (requestHandler shorthand, v3.521.0+).
+ */
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { S3Client } from "@aws-sdk/client-s3";
+
+export interface CallLimits {
+    /** Time to open a connection, per attempt, in ms. @default 3000 */
+    readonly connectionTimeoutMs: number;
+    /** Time for a whole request, per attempt, in ms. @default 10000 */
+    readonly requestTimeoutMs: number;
+    /** Attempts per call, the first included (SDK standard retry: exponential backoff with jitter). @default 3 */
+    readonly maxAttempts: number;
+}
+
+/** The first Node major that AWS SDK releases after the first week of January 2027 support. */
+export const SDK_NODE_MAJOR = 22;
+
+/**
+ * On Node < 22 the SDK prints a 9-line notice (NodeVersionSupportWarning) into every command's
+ * output. This turns it off (the SDK's AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED) and returns
+ * one line for the command to print instead; undefined on Node >= 22 or when the variable is set.
+ */
+export function quietNodeVersionNotice(): string | undefined {
+    const major = Number(process.versions.node.split(".")[0]);
+    if (major >= SDK_NODE_MAJOR || process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED !== undefined) return undefined;
+    process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = "true";
+    return `Note: Node ${process.versions.node} works, but is past its end of life; use Node 22 or 24 (AWS SDK releases after January 2027 need Node >= ${SDK_NODE_MAJOR}).`;
+}
+
+export const DEFAULT_LIMITS: CallLimits = { connectionTimeoutMs: 3000, requestTimeoutMs: 10000, maxAttempts: 3 };
+
+export interface ClientOptions {
+    readonly region: string;
+    /** A local stand-in; else the SDK's own resolution (AWS_ENDPOINT_URL_<SERVICE>, then the region's). */
+    readonly endpoint?: string;
+    readonly credentials?: { readonly accessKeyId: string; readonly secretAccessKey: string };
+    readonly limits?: Partial<CallLimits>;
+}
+
+type Client = DynamoDBClient | S3Client;
+
+/** What the input names: the table or bucket (and key) the call is about. */
+function target(input: Record<string, unknown>): string {
+    const parts = [input.TableName, input.Bucket, input.Key].filter((p): p is string => typeof p === "string");
+    if (parts.length === 0 && typeof input.RequestItems === "object" && input.RequestItems !== null) parts.push(...Object.keys(input.RequestItems));
+    return parts.length > 0 ? ` ${parts.join("/")}` : "";
+}
+
+/**
+ * Rewrites a failed call's error message to start with the service, action, target and endpoint.
+ * The error keeps its name (ResourceNotFoundException, NoSuchKey, ...) so callers still tell kinds apart.
+ */
+function nameCallsInErrors(client: Client, service: string, limits: CallLimits): void {
+    type Args = { input: unknown; request?: unknown };
+    type Handler = (args: Args) => Promise<unknown>;
+    (client.middlewareStack as unknown as { add(middleware: unknown, options: object): void }).add(
+        (next: Handler, context: { commandName?: string }) => async (args: Args) => {
+            const request = args.request as { protocol?: string; hostname?: string; port?: number } | undefined;
+            const endpoint = request?.hostname === undefined ? "" : ` at ${request.protocol ?? "https:"}//${request.hostname}${request.port ? `:${request.port}` : ""}`;
+            try {
+                return await next(args);
+            } catch (error) {
+                const e = error as Error & { $metadata?: { attempts?: number } };
+                const attempts = e.$metadata?.attempts ?? limits.maxAttempts;
+                const what = `${service} ${(context.commandName ?? "call").replace(/Command$/, "")}${target(args.input as Record<string, unknown>)}${endpoint}`;
+                const reason =
+                    e.name === "TimeoutError" || /timed? ?out/i.test(e.message)
+                        ? `no answer in ${/connect/i.test(e.message) ? `${limits.connectionTimeoutMs} ms (connecting)` : `${limits.requestTimeoutMs} ms`}`
+                        : e.message || e.name;
+                e.message = `${what}: ${reason}${attempts > 1 ? ` (${attempts} attempts)` : ""}`;
+                throw e;
+            }
+        },
+        // After the endpoint is resolved into the request (build step), before the retries (finalizeRequest).
+        { step: "build", name: "nameCallsInErrors", priority: "low" },
+    );
+}
+
+function config(options: ClientOptions) {
+    const limits = { ...DEFAULT_LIMITS, ...options.limits };
+    return {
+        limits,
+        config: {
+            region: options.region,
+            ...(options.endpoint === undefined ? {} : { endpoint: options.endpoint }),
+            ...(options.credentials === undefined ? {} : { credentials: options.credentials }),
+            maxAttempts: limits.maxAttempts,
+            requestHandler: { connectionTimeout: limits.connectionTimeoutMs, requestTimeout: limits.requestTimeoutMs, throwOnRequestTimeout: true },
+        },
+    };
+}
+
+export function dynamoDbClient(options: ClientOptions): DynamoDBClient {
+    const { limits, config: c } = config(options);
+    const client = new DynamoDBClient(c);
+    nameCallsInErrors(client, "DynamoDB", limits);
+    return client;
+}
+
+/** `forcePathStyle` as local S3 stand-ins need it (S3_FORCE_PATH_STYLE=true in .env.local). */
+export function s3Client(options: ClientOptions & { readonly forcePathStyle?: boolean }): S3Client {
+    const { limits, config: c } = config(options);
+    const client = new S3Client({ ...c, forcePathStyle: options.forcePathStyle ?? process.env.S3_FORCE_PATH_STYLE === "true" });
+    nameCallsInErrors(client, "S3", limits);
+    return client;
+}

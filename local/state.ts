@@ -1,0 +1,66 @@
+/**
+ * What a running `npm start` leaves on disk, shared by the local environment and the commands that
+ * use it (`npm run seed -- --local`, `npm run health -- --local`):
+ *   .local/start.lock      {pid, ports, redisPid}: who runs, and what to clear if it died
+ *   .local/outputs.json    the local environment's stack outputs (development stack's names)
+ *   .env.local             the backend's environment variables, local endpoints included
+ * The outputs and .env.local exist only while the environment runs.
+ */
+import * as fs from "fs";
+import * as path from "path";
+import { PROJECT_ROOT } from "../harness/stack-files";
+
+export const STATE_DIR = path.join(PROJECT_ROOT, ".local");
+export const LOCK_FILE = path.join(STATE_DIR, "start.lock");
+export const OUTPUTS_FILE = path.join(STATE_DIR, "outputs.json");
+export const ENV_FILE = path.join(PROJECT_ROOT, ".env.local");
+
+export interface Lock {
+    readonly pid: number;
+    readonly ports: { readonly dynamodb: number; readonly s3: number; readonly redis: number };
+    /** The redis-server child, once started. */
+    readonly redisPid?: number;
+}
+
+export function isRunning(pid: number): boolean {
+    try {
+        process.kill(pid, 0);
+        return true;
+    } catch (error) {
+        return (error as NodeJS.ErrnoException).code === "EPERM";
+    }
+}
+
+/** The lock file's content, or undefined when there is none (or it is unreadable: a start killed mid-write). */
+export function readLock(file = LOCK_FILE): Lock | undefined {
+    try {
+        return JSON.parse(fs.readFileSync(file, "utf8")) as Lock;
+    } catch {
+        return undefined;
+    }
+}
+
+/** `KEY=value` lines, as .env.local holds them. */
+export function parseEnvFile(text: string): Record<string, string> {
+    const env: Record<string, string> = {};
+    for (const line of text.split("\n")) {
+        const match = /^([A-Z0-9_]+)=(.*)$/.exec(line.trim());
+        if (match) env[match[1]] = match[2];
+    }
+    return env;
+}
+
+/**
+ * The running local environment's outputs and variables, for seed and health `--local`.
+ * Throws, saying how to start it, when no `npm start` is running.
+ */
+export function readLocalEnvironment(): { outputs: Record<string, unknown>; env: Record<string, string> } {
+    const lock = readLock();
+    if (lock === undefined || !isRunning(lock.pid) || !fs.existsSync(OUTPUTS_FILE) || !fs.existsSync(ENV_FILE)) {
+        throw new Error("The local environment is not running: start it with `npm start` in another terminal, then run this again");
+    }
+    return {
+        outputs: JSON.parse(fs.readFileSync(OUTPUTS_FILE, "utf8")) as Record<string, unknown>,
+        env: parseEnvFile(fs.readFileSync(ENV_FILE, "utf8")),
+    };
+}
