@@ -7,6 +7,8 @@
  * `if (environment === "production")` in a component.
  */
 import * as pulumi from "@pulumi/pulumi";
+import { Region } from "@pulumi/aws/types/enums";
+import { closest, distance } from "fastest-levenshtein";
 import { nameProblem, physicalName } from "./naming";
 
 /**
@@ -107,7 +109,15 @@ export type ConfigKey = (typeof CONFIG_KEYS)[number];
 /** Raw config as Pulumi stores it: strings (arrays as JSON), keyed by project key, plus `aws:region`. */
 export type RawConfig = Readonly<Partial<Record<ConfigKey | "aws:region", string>>>;
 
-const REGION = /^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$/;
+/** The regions @pulumi/aws knows (its `aws.Region` enum, the provider's list). */
+export const AWS_REGIONS: readonly string[] = Object.values(Region);
+
+/** `; did you mean "x"?` for the candidate nearest to `value` (a typo away), else "". */
+export function suggestion(value: string, candidates: readonly string[]): string {
+    if (value === "" || candidates.length === 0) return "";
+    const nearest = closest(value, [...candidates]);
+    return distance(value, nearest) <= Math.max(2, Math.floor(nearest.length / 3)) ? `; did you mean "${nearest}"?` : "";
+}
 const HOSTNAME = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;
 
 /** Collects every problem so one error lists them all. */
@@ -120,14 +130,21 @@ class Checker {
         this.problems.push(`${key}: got ${JSON.stringify(value)}; expected ${allowed}`);
     }
 
-    /** The raw string; a missing key is a problem (Pulumi.yaml declares a default for every optional key). */
-    text(key: ConfigKey | "aws:region"): string {
+    /** `key` is set but means nothing without `needed`. */
+    needs(key: ConfigKey, value: string | undefined, needed: string): void {
+        if (value !== undefined) this.problems.push(`${key}: ${JSON.stringify(value)} has no effect without ${needed}; set that too, or remove ${key}`);
+    }
+
+    /**
+     * The raw string, or undefined when missing: a problem (Pulumi.yaml declares a default for
+     * every optional key), reported once; the checks on its value are skipped.
+     */
+    text(key: ConfigKey | "aws:region"): string | undefined {
         const value = this.raw[key];
         if (value === undefined) {
             this.problems.push(
                 `${key}: missing; set it in Pulumi.<stack>.yaml` + (key === "aws:region" ? "" : " or give it a default in Pulumi.yaml"),
             );
-            return "";
         }
         return value;
     }
@@ -135,29 +152,32 @@ class Checker {
     /** An optional string: the empty default means "not set". */
     optional(key: ConfigKey, valid: (v: string) => boolean, allowed: string): string | undefined {
         const value = this.text(key);
-        if (value === "") return undefined;
+        if (value === undefined || value === "") return undefined;
         if (!valid(value)) this.fail(key, value, allowed);
         return value;
     }
 
     match(key: ConfigKey | "aws:region", valid: (v: string) => boolean, allowed: string): string {
         const value = this.text(key);
-        if (!valid(value)) this.fail(key, value, allowed);
-        return value;
+        if (value !== undefined && !valid(value)) this.fail(key, value, allowed);
+        return value ?? "";
     }
 
-    oneOf<T extends string>(key: ConfigKey, options: readonly T[]): T {
-        return this.match(key, (v) => (options as readonly string[]).includes(v), `one of ${options.join(", ")}`) as T;
+    oneOf<T extends string>(key: ConfigKey | "aws:region", options: readonly T[], allowed = `one of ${options.join(", ")}`): T {
+        const value = this.text(key);
+        if (value !== undefined && !(options as readonly string[]).includes(value)) this.fail(key, value, `${allowed}${suggestion(value, options)}`);
+        return (value ?? "") as T;
     }
 
     boolean(key: ConfigKey): boolean {
         const value = this.text(key);
-        if (value !== "true" && value !== "false") this.fail(key, value, "a boolean (true or false)");
+        if (value !== undefined && value !== "true" && value !== "false") this.fail(key, value, "a boolean (true or false)");
         return value === "true";
     }
 
     integer(key: ConfigKey, min: number, max: number, allowed?: readonly number[]): number {
         const value = this.text(key);
+        if (value === undefined) return min;
         const n = Number(value);
         if (!/^-?\d+$/.test(value) || n < min || n > max) {
             this.fail(key, value, `an integer from ${min} to ${max}`);
@@ -169,6 +189,7 @@ class Checker {
 
     stringList(key: ConfigKey, valid: (v: string) => boolean, allowed: string): string[] {
         const value = this.text(key);
+        if (value === undefined) return [];
         let parsed: unknown;
         try {
             parsed = JSON.parse(value);
@@ -178,6 +199,11 @@ class Checker {
         if (!Array.isArray(parsed) || !parsed.every((item) => typeof item === "string" && valid(item))) {
             this.fail(key, value, `a list of ${allowed}`);
             return [];
+        }
+        const repeated = parsed.filter((item, i) => parsed.indexOf(item) !== i);
+        if (repeated.length > 0) {
+            this.fail(key, value, `distinct ${allowed}; ${[...new Set(repeated)].map((r) => JSON.stringify(r)).join(", ")} appears more than once`);
+            return parsed as string[]; // one problem: not also "at least two"
         }
         return parsed as string[];
     }
@@ -228,11 +254,13 @@ export function isVpcCidr(value: string): boolean {
 export function validateConfig(raw: RawConfig): StackConfig {
     const c = new Checker(raw);
     const environment = c.oneOf("environment", ENVIRONMENTS);
-    const region = c.match("aws:region", (v) => REGION.test(v), "an AWS region such as us-east-1");
+    const environmentKnown = (ENVIRONMENTS as readonly string[]).includes(environment);
+    const region = c.oneOf("aws:region", AWS_REGIONS, "an AWS region @pulumi/aws knows, such as us-east-1");
     const development = environment === "development";
+    // With an unknown environment, only the rules that hold in every environment apply (one problem, one line).
     const frontendUrl = c.match(
         "frontendUrl",
-        (v) => isOrigin(v, development),
+        (v) => isOrigin(v, development || !environmentKnown),
         "an absolute https origin such as https://chat.example.com (no path or trailing slash)" +
             (development ? "; http://localhost:<port> is allowed in development" : "; http is allowed only in development"),
     );
@@ -271,11 +299,18 @@ export function validateConfig(raw: RawConfig): StackConfig {
     if (customDomainName !== undefined && customDomainZoneId === undefined) {
         c.fail("customDomainZoneId", "", `the Route 53 hosted zone that validates the certificate for ${customDomainName}`);
     }
+    if (customDomainName === undefined) c.needs("customDomainZoneId", customDomainZoneId, "customDomain (the domain this zone validates)");
 
-    const secondaryRegion = c.optional("secondaryRegion", (v) => REGION.test(v) && v !== region, `an AWS region other than aws:region (${region})`);
+    const secondaryRegion = c.optional(
+        "secondaryRegion",
+        (v) => AWS_REGIONS.includes(v) && v !== region,
+        `an AWS region @pulumi/aws knows, other than aws:region (${region})${suggestion(raw.secondaryRegion ?? "", AWS_REGIONS.filter((r) => r !== region))}`,
+    );
     if (multiRegion && secondaryRegion === undefined) {
         c.fail("secondaryRegion", "", "a second AWS region when multiRegion is true");
     }
+    if (!multiRegion) c.needs("secondaryRegion", secondaryRegion, "multiRegion: true (replication and backup copies to it)");
+    const alarms = c.boolean("alarms");
 
     const config: StackConfig = {
         environment,
@@ -285,7 +320,7 @@ export function validateConfig(raw: RawConfig): StackConfig {
         protectData: c.boolean("protectData"),
         multiAz,
         backups: c.boolean("backups"),
-        alarms: c.boolean("alarms"),
+        alarms,
         dataTrace: c.boolean("dataTrace"),
         accessLogging: c.boolean("accessLogging"),
         auditTrail: c.boolean("auditTrail"),
@@ -298,27 +333,40 @@ export function validateConfig(raw: RawConfig): StackConfig {
         existingVpc: existingVpcId === undefined ? undefined : { vpcId: existingVpcId, privateSubnetIds: existingPrivateSubnetIds },
         redisNodeType: c.match("redisNodeType", (v) => /^cache\.[a-z0-9]+\.[a-z0-9]+$/.test(v), "an ElastiCache node type such as cache.t3.micro"),
         redisNodeCount,
-        redisEngineVersion: c.match("redisEngineVersion", (v) => /^\d+\.\d+$/.test(v), "a pinned major.minor Redis version such as 7.1"),
+        redisEngineVersion: c.match(
+            "redisEngineVersion",
+            (v) => /^\d+\.\d+$/.test(v),
+            `a pinned major.minor Redis version such as 7.1, as a string${/^\d+$/.test(raw.redisEngineVersion ?? "") ? ` (an unquoted ${raw.redisEngineVersion}.0 in YAML is read as the number ${raw.redisEngineVersion}: quote it, "${raw.redisEngineVersion}.0")` : ""}`,
+        ),
         redisSnapshotRetentionDays: c.integer("redisSnapshotRetentionDays", 0, 35),
         logRetentionDays: c.integer("logRetentionDays", 1, 3653, LOG_RETENTION_DAYS),
         thumbnailMaxDimension: c.integer("thumbnailMaxDimension", 16, 2048),
         backendUrl: c.optional("backendUrl", isHttpUrl, "an absolute http(s) URL of the backend, such as http://backend.internal:8000"),
         cdnPriceClass: c.oneOf("cdnPriceClass", PRICE_CLASSES),
         customDomain: customDomainName === undefined ? undefined : { name: customDomainName, zoneId: customDomainZoneId ?? "" },
-        alarmEmail: c.optional("alarmEmail", (v) => /^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(v), "an e-mail address"),
+        alarmEmail: alarmEmail(c, alarms),
         backupRetentionDays: c.integer("backupRetentionDays", 1, 36500),
         secondaryRegion,
     };
 
-    // The longest names this stack will create (an account id is 12 digits).
-    c.name("aws:s3/bucket:Bucket", "bucket", physicalName("files-replica", environment, "123456789012"));
-    c.name("aws:elasticache/replicationGroup:ReplicationGroup", "replicationGroupId", physicalName("redis", environment));
-    c.name("aws:lambda/function:Function", "name", physicalName("thumbnail", environment));
+    // The longest names this stack will create (an account id is 12 digits); an unknown environment is one problem already.
+    if (environmentKnown) {
+        c.name("aws:s3/bucket:Bucket", "bucket", physicalName("files-replica", environment, "123456789012"));
+        c.name("aws:elasticache/replicationGroup:ReplicationGroup", "replicationGroupId", physicalName("redis", environment));
+        c.name("aws:lambda/function:Function", "name", physicalName("thumbnail", environment));
+    }
 
     if (c.problems.length > 0) {
         throw new Error(`Invalid stack configuration:\n  - ${c.problems.join("\n  - ")}`);
     }
     return Object.freeze(config);
+}
+
+/** The alarm topic's e-mail subscriber: only alarms notify that topic, so it needs them on. */
+function alarmEmail(c: Checker, alarms: boolean): string | undefined {
+    const email = c.optional("alarmEmail", (v) => /^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(v), "an e-mail address");
+    if (!alarms) c.needs("alarmEmail", email, "alarms: true (nothing else notifies the alarm topic)");
+    return email;
 }
 
 /** Reads the current stack's config once. Components never read config themselves. */

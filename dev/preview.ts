@@ -1,12 +1,13 @@
 /**
- * Offline plan: `npm run preview -- <stack>`.
+ * Offline plan: `npm run preview -- <stack> [<stack>...]`.
  *
- * Evaluates the program for a stack under the SDK's mock engine (config read from Pulumi.yaml and
- * Pulumi.<stack>.yaml as the CLI would) and prints the resources it would create, as a tree by
- * component, then a count per type. No AWS account and no Pulumi CLI needed.
+ * Evaluates the program for each stack under the SDK's mock engine (config read from Pulumi.yaml
+ * and Pulumi.<stack>.yaml as the CLI would) and prints the resources it would create, as a tree by
+ * component, then a count per type. No AWS account and no Pulumi CLI needed. Names that embed an
+ * id AWS assigns show `<name id>`; the VPC shows its zones, subnets and NAT gateways.
  */
 import { Evaluation, RecordedResource, evaluateStack } from "../harness/mock-engine";
-import { listStacks } from "../harness/stack-files";
+import { listStacks, readStackFile } from "../harness/stack-files";
 
 const key = (r: RecordedResource) => `${r.type}::${r.name}`;
 
@@ -17,11 +18,37 @@ const PHYSICAL_NAME_INPUT: Readonly<Record<string, string>> = {
     "aws:cloudwatch/dashboard:Dashboard": "dashboardName",
 };
 
+/** A mock id (`type::name`) inside a value stands for an id AWS assigns at deploy time: `<name id>`. */
+const MOCK_ID = /[a-z0-9-]+:[A-Za-z0-9/]+:[A-Za-z0-9]+::([A-Za-z0-9_.-]+)/g;
+const withPlaceholders = (value: string) => value.replace(MOCK_ID, (_, name: string) => `<${name} id>`);
+
 function describe(r: RecordedResource): string {
     const name: unknown = r.inputs[PHYSICAL_NAME_INPUT[r.type] ?? "name"];
-    const physical = typeof name === "string" && name !== r.name ? ` (${name})` : "";
+    const physical = typeof name === "string" && name !== r.name ? ` (${withPlaceholders(name)})` : "";
     const flags = [r.options.protect ? "protected" : "", r.options.retainOnDelete ? "retained on delete" : ""].filter(Boolean);
     return `${r.type}  ${r.name}${physical}${flags.length > 0 ? `  [${flags.join(", ")}]` : ""}`;
+}
+
+/**
+ * What an awsx Vpc will create, from its inputs (the mock engine sees none of its children): the
+ * costliest difference between stacks. Subnet CIDRs show where the program declares them; awsx
+ * chooses them otherwise.
+ */
+export function vpcLayout(inputs: Record<string, any>): string[] {
+    const zones: number = inputs.numberOfAvailabilityZones ?? 3;
+    const strategy: string = inputs.natGateways?.strategy ?? "OnePerAz";
+    const nats = strategy === "None" ? 0 : strategy === "Single" ? 1 : zones;
+    const lines = [`= ${inputs.cidrBlock ?? "awsx's default CIDR"}, ${zones} availability zones, ${nats} NAT gateway${nats === 1 ? "" : "s"} (${strategy})`];
+    const specs: Array<{ type: string; cidrBlocks?: string[]; cidrMask?: number; size?: number }> = inputs.subnetSpecs ?? [];
+    if (specs.length === 0) {
+        lines.push(`= per zone: a private and a public subnet, CIDRs chosen by awsx (${inputs.subnetStrategy ?? "Auto"} strategy)`);
+    }
+    for (const spec of specs) {
+        const cidrs = spec.cidrBlocks ?? [];
+        const sized = spec.cidrMask !== undefined ? `/${spec.cidrMask} each` : spec.size !== undefined ? `${spec.size} addresses each` : "CIDRs chosen by awsx";
+        lines.push(`= ${spec.type.toLowerCase()} subnets: ${cidrs.length > 0 ? cidrs.map((c, i) => `zone ${i + 1} ${c}`).join(", ") : sized}`);
+    }
+    return lines;
 }
 
 export function renderPlan(evaluation: Evaluation): string {
@@ -33,6 +60,7 @@ export function renderPlan(evaluation: Evaluation): string {
     const walk = (parent: string | undefined, indent: string) => {
         for (const r of children.get(parent) ?? []) {
             lines.push(`${indent}+ ${describe(r)}`);
+            if (r.type === "awsx:ec2:Vpc") lines.push(...vpcLayout(r.inputs).map((line) => `${indent}    ${line}`));
             walk(key(r), `${indent}    `);
         }
     };
@@ -48,11 +76,16 @@ export function renderPlan(evaluation: Evaluation): string {
 }
 
 async function main(): Promise<void> {
-    const stack = process.argv[2];
-    if (stack === undefined || stack.startsWith("-")) {
-        throw new Error(`Usage: npm run preview -- <stack>   (stacks: ${listStacks().join(", ")})`);
-    }
-    console.log(renderPlan(await evaluateStack(stack)));
+    const stacks = process.argv.slice(2);
+    const usage = `Usage: npm run preview -- <stack> [<stack>...]   (stacks: ${listStacks().join(", ")})`;
+    if (stacks.length === 0) throw new Error(usage);
+    const flag = stacks.find((s) => s.startsWith("-"));
+    if (flag !== undefined) throw new Error(`${flag}: preview takes stack names only. ${usage}`);
+    // Every stack file is read (and checked) before the first evaluation.
+    for (const stack of stacks) for (const note of readStackFile(stack).notes) console.error(`Note: ${note}`);
+    const plans: string[] = [];
+    for (const stack of new Set(stacks)) plans.push(renderPlan(await evaluateStack(stack)));
+    console.log(plans.join("\n\n"));
 }
 
 if (require.main === module) {

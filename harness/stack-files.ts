@@ -5,7 +5,8 @@
  */
 import * as fs from "fs";
 import * as path from "path";
-import { parse } from "yaml";
+import { Document, Pair, YAMLMap, isMap, isScalar, parseDocument } from "yaml";
+import { suggestion } from "../components/config";
 
 export const PROJECT_ROOT = path.resolve(__dirname, "..");
 
@@ -21,7 +22,15 @@ export interface ProjectFile {
 }
 
 export function readProject(root = PROJECT_ROOT): ProjectFile {
-    return parse(fs.readFileSync(path.join(root, "Pulumi.yaml"), "utf8")) as ProjectFile;
+    return readYaml(path.join(root, "Pulumi.yaml")).document.toJS() as ProjectFile;
+}
+
+/** A YAML file's document and text; a syntax error names the file (the parser's message has line, column and caret). */
+function readYaml(file: string): { document: Document; text: string } {
+    const text = fs.readFileSync(file, "utf8");
+    const document = parseDocument(text, { prettyErrors: true });
+    if (document.errors.length > 0) throw new Error(`${path.basename(file)}: ${document.errors[0].message}`);
+    return { document, text };
 }
 
 /** The stacks that have a Pulumi.<stack>.yaml. */
@@ -39,30 +48,115 @@ function asConfigString(value: unknown): string {
 }
 
 /**
- * The full config of a stack, keyed `namespace:key` (e.g. `slack-clone:environment`, `aws:region`).
- * Throws, naming the file and the key, on an unknown stack or an undeclared project key.
+ * Config namespaces besides the project's: the providers the program uses that take config
+ * (@pulumi/aws; random and awsx take none), and the engine's own `pulumi:` keys.
  */
-export function readStackConfig(stack: string, root = PROJECT_ROOT): Record<string, string> {
+const PROVIDER_NAMESPACES = ["aws", "pulumi"] as const;
+const PULUMI_KEYS = ["disable-default-providers"];
+
+/** Keys of @pulumi/aws's provider config (its config/vars module); loaded only when a stack sets one besides region. */
+function awsConfigKeys(): string[] {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    return Object.keys(require("@pulumi/aws/config/vars") as object);
+}
+
+export interface StackFile {
+    /** The full config, keyed `namespace:key`, project defaults included. */
+    readonly config: Record<string, string>;
+    /** Things an offline evaluation does differently from the CLI (secrets it cannot decrypt). */
+    readonly notes: readonly string[];
+}
+
+/**
+ * A stack's config as the CLI would give it to the program, checked the way the CLI cannot:
+ * every key belongs to this project or to a provider the program uses (else the closest key is
+ * suggested); a string key written as an unquoted number is shown as written. A `secure:` value
+ * cannot be decrypted without the CLI: the key's default stands in for it, with a note.
+ * Throws one error naming the file and listing every problem.
+ */
+export function readStackFile(stack: string, root = PROJECT_ROOT): StackFile {
     const project = readProject(root);
-    const file = path.join(root, `Pulumi.${stack}.yaml`);
+    const fileName = `Pulumi.${stack}.yaml`;
+    const file = path.join(root, fileName);
     if (!fs.existsSync(file)) {
-        throw new Error(`Unknown stack "${stack}": no Pulumi.${stack}.yaml. Stacks: ${listStacks(root).join(", ")}`);
+        throw new Error(`Unknown stack "${stack}": no ${fileName}. Stacks: ${listStacks(root).join(", ")}`);
     }
     const config: Record<string, string> = {};
     for (const [key, declaration] of Object.entries(project.config)) {
         if (declaration.default !== undefined) config[`${project.name}:${key}`] = asConfigString(declaration.default);
     }
-    const stackFile = (parse(fs.readFileSync(file, "utf8")) ?? {}) as { config?: Record<string, unknown> };
-    for (const [key, value] of Object.entries(stackFile.config ?? {})) {
-        const [namespace, name] = key.includes(":") ? key.split(":", 2) : [project.name, key];
-        if (namespace === project.name && !(name in project.config)) {
-            throw new Error(
-                `Pulumi.${stack}.yaml: "${key}" is not a key of this project. Keys: ${Object.keys(project.config).join(", ")}`,
-            );
-        }
-        config[`${namespace}:${name}`] = asConfigString(value);
+    const { document, text } = readYaml(file);
+    const top = document.contents;
+    const entries = top === null ? undefined : isMap(top) ? top.get("config", true) : top;
+    if (top !== null && !isMap(top)) throw new Error(`${fileName}: must be a map with a \`config:\` map of key: value; got ${describeNode(top)}`);
+    if (entries !== undefined && entries !== null && !isMap(entries)) {
+        throw new Error(`${fileName}: \`config\` must be a map of key: value (such as \`${project.name}:multiAz: true\`); got ${describeNode(entries)}`);
     }
-    return config;
+
+    const projectKeys = Object.keys(project.config).map((k) => `${project.name}:${k}`);
+    const problems: string[] = [];
+    const notes: string[] = [];
+    for (const pair of ((entries as YAMLMap | undefined)?.items ?? []) as Pair[]) {
+        const key = String(isScalar(pair.key) ? pair.key.value : pair.key);
+        const [namespace, name] = key.includes(":") ? [key.slice(0, key.indexOf(":")), key.slice(key.indexOf(":") + 1)] : [project.name, key];
+        const full = `${namespace}:${name}`;
+        const known =
+            namespace === project.name
+                ? name in project.config
+                : namespace === "aws"
+                  ? name === "region" || awsConfigKeys().includes(name)
+                  : namespace === "pulumi"
+                    ? PULUMI_KEYS.includes(name)
+                    : false;
+        if (!known) {
+            const candidates = [...projectKeys, "aws:region", ...(namespace === "aws" ? awsConfigKeys().map((k) => `aws:${k}`) : [])];
+            const why =
+                namespace === project.name || (PROVIDER_NAMESPACES as readonly string[]).includes(namespace)
+                    ? `is not a key of ${namespace === project.name ? "this project" : `the ${namespace} namespace`}`
+                    : `is in namespace "${namespace}", which is neither this project's ("${project.name}") nor a provider's the program uses (${PROVIDER_NAMESPACES.join(", ")})`;
+            problems.push(`"${key}" ${why}${suggestion(full, candidates) || `. Keys: ${Object.keys(project.config).join(", ")}`}`);
+            continue;
+        }
+        const value = pair.value as unknown;
+        const plain = isScalar(value) ? value.value : (value as { toJSON?: () => unknown })?.toJSON?.() ?? value;
+        if (isMap(value) && value.has("secure")) {
+            const fallback = config[full];
+            if (namespace === project.name && fallback === undefined) {
+                problems.push(`"${key}" is a secret (secure: ...), which only the Pulumi CLI can decrypt, and has no default to stand in for it offline`);
+            } else {
+                notes.push(
+                    `${fileName}: "${key}" is a secret (secure: ...), which only the Pulumi CLI can decrypt; this offline evaluation uses ` +
+                        (fallback === undefined ? "no value for it" : `its default (${JSON.stringify(fallback)})`) + " instead",
+                );
+            }
+            continue;
+        }
+        const declared = namespace === project.name ? project.config[name].type : undefined;
+        if (declared === "string" && isScalar(value) && typeof value.value !== "string") {
+            const written = value.range ? text.slice(value.range[0], value.range[1]) : String(value.value);
+            problems.push(
+                `"${key}": ${written} was read as the ${typeof value.value} ${JSON.stringify(value.value)}, but the key is a string; quote it: "${written}"`,
+            );
+            continue;
+        }
+        config[full] = asConfigString(plain);
+    }
+    if (problems.length > 0) throw new Error(`${fileName}:\n  - ${problems.join("\n  - ")}`);
+    return { config, notes };
+}
+
+function describeNode(node: unknown): string {
+    if (isScalar(node)) return `${typeof node.value} ${JSON.stringify(node.value)}`;
+    return Array.isArray((node as { items?: unknown }).items) ? "a list" : String(node);
+}
+
+/**
+ * The full config of a stack, keyed `namespace:key` (e.g. `slack-clone:environment`, `aws:region`).
+ * Throws, naming the file and the key, on an unknown stack, an unknown key or namespace, or a
+ * value of the wrong YAML type (see `readStackFile`).
+ */
+export function readStackConfig(stack: string, root = PROJECT_ROOT): Record<string, string> {
+    return readStackFile(stack, root).config;
 }
 
 /**

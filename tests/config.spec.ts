@@ -143,6 +143,65 @@ describe("stack config", () => {
     });
 });
 
+describe("stack config: wrong but once accepted", () => {
+    /** The validation error's problem lines. */
+    function problems(raw: RawConfig): string[] {
+        try {
+            validateConfig(raw);
+        } catch (error) {
+            return (error as Error).message.split("\n").slice(1).map((line) => line.replace(/^  - /, ""));
+        }
+        return [];
+    }
+
+    it("checks regions against the regions @pulumi/aws knows, suggesting the closest", () => {
+        expect(problems({ ...rawConfig("staging"), "aws:region": "us-eats-1" })).to.deep.equal([
+            'aws:region: got "us-eats-1"; expected an AWS region @pulumi/aws knows, such as us-east-1; did you mean "us-east-1"?',
+        ]);
+        expect(problems({ ...rawConfig("production"), secondaryRegion: "eu-wst-1" })).to.deep.equal([
+            'secondaryRegion: got "eu-wst-1"; expected an AWS region @pulumi/aws knows, other than aws:region (us-east-1); did you mean "eu-west-1"?',
+        ]);
+        expect(problems({ ...rawConfig("production"), "aws:region": "eu-central-2", secondaryRegion: "eusc-de-east-1" })).to.deep.equal([]);
+    });
+
+    it("refuses a key that means nothing without another, naming the key it needs", () => {
+        expect(problems({ ...rawConfig("staging"), customDomainZoneId: "Z0123456789ABC" })).to.deep.equal([
+            'customDomainZoneId: "Z0123456789ABC" has no effect without customDomain (the domain this zone validates); set that too, or remove customDomainZoneId',
+        ]);
+        expect(problems({ ...rawConfig("staging"), secondaryRegion: "us-west-2" })).to.deep.equal([
+            'secondaryRegion: "us-west-2" has no effect without multiRegion: true (replication and backup copies to it); set that too, or remove secondaryRegion',
+        ]);
+        expect(problems({ ...rawConfig("development"), alarmEmail: "ops@example.com" })).to.deep.equal([
+            'alarmEmail: "ops@example.com" has no effect without alarms: true (nothing else notifies the alarm topic); set that too, or remove alarmEmail',
+        ]);
+    });
+
+    it("says a version read as a number should be quoted", () => {
+        expect(problems({ ...rawConfig("staging"), redisEngineVersion: "7" })).to.deep.equal([
+            'redisEngineVersion: got "7"; expected a pinned major.minor Redis version such as 7.1, as a string (an unquoted 7.0 in YAML is read as the number 7: quote it, "7.0")',
+        ]);
+    });
+
+    it("requires distinct existing subnet ids", () => {
+        const dev = rawConfig("development");
+        const twice = '["subnet-0123456789abcdef0","subnet-0123456789abcdef0"]';
+        expect(problems({ ...dev, existingVpcId: "vpc-0123456789abcdef0", existingPrivateSubnetIds: twice })).to.deep.equal([
+            `existingPrivateSubnetIds: got ${JSON.stringify(twice)}; expected distinct subnet ids such as subnet-0123456789abcdef0; "subnet-0123456789abcdef0" appears more than once`,
+        ]);
+    });
+
+    it("reports one problem on one line: a missing key, a bad environment", () => {
+        const { frontendUrl: _, ...noFrontend } = rawConfig("development");
+        expect(problems(noFrontend)).to.deep.equal(["frontendUrl: missing; set it in Pulumi.<stack>.yaml or give it a default in Pulumi.yaml"]);
+        const { "aws:region": __, ...noRegion } = rawConfig("production");
+        expect(problems(noRegion)).to.deep.equal(["aws:region: missing; set it in Pulumi.<stack>.yaml"]);
+        expect(problems({ ...rawConfig("development"), environment: "dev" })).to.deep.equal([
+            'environment: got "dev"; expected one of development, staging, production, production-dr',
+        ]);
+        expect(problems({ ...rawConfig("development"), environment: "a-very-long-environment-name" })).to.have.length(1);
+    });
+});
+
 describe("stack files", () => {
     it("reject a key the project does not declare, naming it", () => {
         const dir = fs.mkdtempSync(path.join(os.tmpdir(), "stack-"));

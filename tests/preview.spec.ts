@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import { spawnSync } from "child_process";
-import { renderPlan } from "../dev/preview";
+import { renderPlan, vpcLayout } from "../dev/preview";
 import { evaluateWith, stackEvaluation } from "./helpers/stacks";
 
 describe("offline plan (npm run preview)", () => {
@@ -10,6 +10,35 @@ describe("offline plan (npm run preview)", () => {
         const tables = plan.match(/^ {4}\+ aws:dynamodb\/table:Table {2}data-[a-z-]+ \(slack-clone-[a-z-]+-production\) {2}\[protected, retained on delete\]$/gm);
         expect(tables).to.have.length(12);
         expect(plan).to.match(/^ +12 {2}aws:dynamodb\/table:Table$/m);
+    });
+
+    it("shows the VPC's zones, subnets and NAT gateways, which differ between stacks", async () => {
+        const [production, development] = [renderPlan(await stackEvaluation("production")), renderPlan(await stackEvaluation("development"))];
+        expect(production).to.match(/^ {4}\+ awsx:ec2:Vpc {2}network-vpc\n {8}= 10\.0\.0\.0\/16, 3 availability zones, 3 NAT gateways \(OnePerAz\)\n {8}= /m);
+        expect(development).to.include("= 10.0.0.0/16, 2 availability zones, 1 NAT gateway (Single)");
+        expect(vpcLayout({ cidrBlock: "10.0.0.0/16", numberOfAvailabilityZones: 2, natGateways: { strategy: "Single" }, subnetSpecs: [{ type: "Private", cidrBlocks: ["10.0.0.0/19", "10.0.32.0/19"] }] })).to.deep.equal([
+            "= 10.0.0.0/16, 2 availability zones, 1 NAT gateway (Single)",
+            "= private subnets: zone 1 10.0.0.0/19, zone 2 10.0.32.0/19",
+        ]);
+    });
+
+    it("shows a placeholder, not a mock id, for a name that embeds an id AWS assigns", async () => {
+        const plan = renderPlan(await stackEvaluation("production"));
+        expect(plan).to.include("api-execution-logs (API-Gateway-Execution-Logs_<api-rest-api id>/production)");
+        expect(plan, "no mock id anywhere").to.not.match(/::/);
+    });
+
+    it("previews several stacks in one run, and refuses a flag instead of dropping it", () => {
+        const preview = (...args: string[]) => spawnSync(process.execPath, ["--require", "tsx/cjs", "dev/preview.ts", ...args], { encoding: "utf8" });
+        const both = preview("staging", "development");
+        expect(both.status, both.stderr).to.equal(0);
+        expect(both.stdout.match(/^Stack [a-z]+: \d+ resources would be created$/gm)).to.deep.equal([
+            both.stdout.match(/^Stack staging: \d+ resources would be created$/m)![0],
+            both.stdout.match(/^Stack development: \d+ resources would be created$/m)![0],
+        ]);
+        const flagged = preview("staging", "--diff");
+        expect(flagged.status).to.equal(1);
+        expect(flagged.stderr.trim()).to.equal("preview failed: --diff: preview takes stack names only. Usage: npm run preview -- <stack> [<stack>...]   (stacks: development, production, staging)");
     });
 
     it("exits non-zero naming the problem for an unknown stack", () => {

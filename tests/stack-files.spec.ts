@@ -1,0 +1,65 @@
+import { expect } from "chai";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { readStackConfig, readStackFile } from "../harness/stack-files";
+
+/** A project directory with the real Pulumi.yaml and a stack `qa` whose file is `body`. */
+function project(body: string): string {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "stack-"));
+    fs.copyFileSync("Pulumi.yaml", path.join(dir, "Pulumi.yaml"));
+    fs.writeFileSync(path.join(dir, "Pulumi.qa.yaml"), body);
+    return dir;
+}
+
+const errorOf = (body: string) => {
+    try {
+        readStackConfig("qa", project(body));
+    } catch (error) {
+        return (error as Error).message;
+    }
+    return "";
+};
+
+describe("stack files (harness/stack-files.ts)", () => {
+    it("refuse a key in a namespace that is neither the project's nor a provider's, suggesting the closest key", () => {
+        expect(errorOf("config:\n  aws:region: us-east-1\n  slack-clon:multiAz: true\n")).to.equal(
+            'Pulumi.qa.yaml:\n  - "slack-clon:multiAz" is in namespace "slack-clon", which is neither this project\'s ("slack-clone") ' +
+                'nor a provider\'s the program uses (aws, pulumi); did you mean "slack-clone:multiAz"?',
+        );
+        expect(errorOf("config:\n  aws:regoin: us-east-1\n")).to.equal('Pulumi.qa.yaml:\n  - "aws:regoin" is not a key of the aws namespace; did you mean "aws:region"?');
+        expect(readStackConfig("qa", project("config:\n  aws:region: us-east-1\n  aws:profile: ops\n  pulumi:disable-default-providers: []\n"))["aws:profile"]).to.equal("ops");
+    });
+
+    it("show a string key written as an unquoted number as written, and say to quote it", () => {
+        expect(errorOf("config:\n  slack-clone:redisEngineVersion: 7.0\n")).to.equal(
+            'Pulumi.qa.yaml:\n  - "slack-clone:redisEngineVersion": 7.0 was read as the number 7, but the key is a string; quote it: "7.0"',
+        );
+        expect(errorOf("config:\n  slack-clone:redisEngineVersion: 6.20\n")).to.include('6.20 was read as the number 6.2, but the key is a string; quote it: "6.20"');
+        expect(readStackConfig("qa", project('config:\n  slack-clone:redisEngineVersion: "7.0"\n'))["slack-clone:redisEngineVersion"]).to.equal("7.0");
+    });
+
+    it("prefix a YAML syntax error with the file", () => {
+        const message = errorOf("config:\n  aws:region: us-east-1\n   slack-clone:multiAz: true\n  slack-clone:backups: [true\n");
+        expect(message).to.match(/^Pulumi\.qa\.yaml: .+ at line \d+, column \d+:/);
+        expect(message).to.include("^");
+    });
+
+    it("explain a secret (secure:) that only the CLI can decrypt: offline, its default stands in, with a note", () => {
+        const secret = "config:\n  slack-clone:alarmEmail:\n    secure: AAABAHk8c2VjcmV0\n";
+        const file = readStackFile("qa", project(secret));
+        expect(file.config["slack-clone:alarmEmail"]).to.equal("");
+        expect(file.notes).to.deep.equal([
+            'Pulumi.qa.yaml: "slack-clone:alarmEmail" is a secret (secure: ...), which only the Pulumi CLI can decrypt; this offline evaluation uses its default ("") instead',
+        ]);
+        expect(errorOf("config:\n  slack-clone:frontendUrl:\n    secure: AAABAHk8c2VjcmV0\n")).to.equal(
+            'Pulumi.qa.yaml:\n  - "slack-clone:frontendUrl" is a secret (secure: ...), which only the Pulumi CLI can decrypt, and has no default to stand in for it offline',
+        );
+    });
+
+    it("say that config must be a map", () => {
+        expect(errorOf("config: hello\n")).to.equal('Pulumi.qa.yaml: `config` must be a map of key: value (such as `slack-clone:multiAz: true`); got string "hello"');
+        expect(errorOf("config:\n  - slack-clone:multiAz\n")).to.equal("Pulumi.qa.yaml: `config` must be a map of key: value (such as `slack-clone:multiAz: true`); got a list");
+        expect(errorOf("- config\n")).to.equal("Pulumi.qa.yaml: must be a map with a `config:` map of key: value; got a list");
+    });
+});
