@@ -1,0 +1,64 @@
+/** Commands of the README run as processes, for tests of signals, hangs and exit codes. */
+import { spawn } from "child_process";
+import * as fs from "fs";
+import * as net from "net";
+import * as os from "os";
+import * as path from "path";
+import { TABLES, tableOutputName } from "../../components/tables";
+
+/** A command run as a process, its stdout and stderr collected together. */
+export function run(command: string, args: readonly string[], env: NodeJS.ProcessEnv = {}) {
+    const child = spawn(command, [...args], { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, ...env } });
+    let output = "";
+    child.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr.on("data", (chunk: Buffer) => (output += chunk.toString()));
+    const exited = new Promise<number | null>((resolve) => child.once("exit", resolve));
+    return {
+        child,
+        exited,
+        output: () => output,
+        /** Resolves once `text` has been printed; fails if the process exits first or after `timeoutMs`. */
+        async until(text: string, timeoutMs = 30000): Promise<void> {
+            for (let waited = 0; !output.includes(text); waited += 50) {
+                if (waited > timeoutMs || child.exitCode !== null) throw new Error(`no "${text}" from ${command} ${args.join(" ")}:\n${output}`);
+                await new Promise((resolve) => setTimeout(resolve, 50));
+            }
+        },
+    };
+}
+
+/** `node --import tsx <script> <args>`, as npm's scripts run them. */
+export const tsx = (script: string, ...args: string[]) => [process.execPath, ["--import", "tsx", script, ...args]] as const;
+
+/** Whether something accepts connections on the loopback port. */
+export const listening = (port: number) =>
+    new Promise<boolean>((resolve) => {
+        const socket = net.connect(port, "127.0.0.1", () => (socket.destroy(), resolve(true))).on("error", () => resolve(false));
+    });
+
+/** A server that accepts every connection and never answers: what made the seed hang for 400 s. */
+export async function stalledEndpoint(): Promise<{ endpoint: string; port: number; close(): void }> {
+    const sockets: net.Socket[] = [];
+    const server = net.createServer((socket) => sockets.push(socket.on("error", () => undefined)));
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const port = (server.address() as net.AddressInfo).port;
+    return {
+        endpoint: `http://127.0.0.1:${port}`,
+        port,
+        close: () => {
+            sockets.forEach((s) => s.destroy());
+            server.close();
+        },
+    };
+}
+
+/** A stack outputs file for environment `qa` (every table), as `--outputs` reads it. */
+export function outputsFile(): string {
+    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "outputs-")), "outputs.json");
+    const outputs = { environment: "qa", region: "us-east-1", ...Object.fromEntries(TABLES.map((t) => [tableOutputName(t), `slack-clone-${t.name}-qa`])) };
+    fs.writeFileSync(file, JSON.stringify(outputs));
+    return file;
+}
+
+/** The environment that points the AWS SDK at `endpoint` with dummy credentials. */
+export const endpointEnv = (endpoint: string) => ({ AWS_ENDPOINT_URL_DYNAMODB: endpoint, AWS_ENDPOINT_URL_S3: endpoint, AWS_ACCESS_KEY_ID: "x", AWS_SECRET_ACCESS_KEY: "x" });
