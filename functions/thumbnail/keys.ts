@@ -5,7 +5,11 @@
 
 /** Uploads under this prefix of the files bucket get a thumbnail. */
 export const UPLOADS_PREFIX = "uploads/";
-/** Only keys with this suffix trigger the function (S3 suffix filters are case-sensitive). */
+/**
+ * Only keys with this suffix trigger the function. S3 suffix filters are case-sensitive (an object
+ * ending `.JPG` does not match `.jpg`: serverless/serverless#6409), so the backend stores uploads
+ * with a lower-case `.jpg`, and the local environment says when an upload is outside the trigger.
+ */
 export const UPLOAD_SUFFIX = ".jpg";
 /** Thumbnails are written under this prefix of the thumbnails bucket. */
 export const THUMBNAILS_PREFIX = "thumbnails/";
