@@ -26,6 +26,9 @@ export interface OutputsSource {
 
 export function readStackOutputs(source: OutputsSource): StackOutputs {
     if (source.outputsFile !== undefined) {
+        if (source.outputsFile !== "-" && !fs.existsSync(source.outputsFile)) {
+            throw new Error(`--outputs ${source.outputsFile}: no such file; write it with pulumi stack output --json --show-secrets --stack <name> > ${source.outputsFile}`);
+        }
         const text = fs.readFileSync(source.outputsFile === "-" ? 0 : source.outputsFile, "utf8");
         return parseOutputs(text, source.outputsFile === "-" ? "stdin" : source.outputsFile);
     }

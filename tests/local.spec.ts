@@ -66,6 +66,7 @@ describe("stack outputs and backend environment", () => {
         expect(readStackOutputs({ outputsFile: file })).to.deep.equal({ region: "us-east-1" });
         fs.writeFileSync(file, "not json");
         expect(() => readStackOutputs({ outputsFile: file })).to.throw(/are not JSON/);
+        expect(() => readStackOutputs({ outputsFile: `${file}.missing` })).to.throw(`--outputs ${file}.missing: no such file; write it with pulumi stack output`);
         const saved = process.env.PATH;
         process.env.PATH = "/nonexistent";
         try {

@@ -33,6 +33,17 @@ describe("npm start stopped any other way than Ctrl-C (as processes)", function 
         expect(npm.output().trim().split("\n").pop()).to.equal("Stopped DynamoDB, S3 and Redis; removed .env.local and .local/outputs.json.");
     });
 
+    it("exits with every stand-in when npm itself is killed (kill -9: no signal reaches it)", async () => {
+        const ports = await Promise.all([freePort(), freePort(), freePort()]);
+        const npm = run("npm", ["start", "--", ...portArgs(ports)]);
+        await npm.until("Running;");
+        npm.child.kill("SIGKILL");
+        const free = async () => !(await Promise.all(ports.map(listening))).some(Boolean);
+        for (let waited = 0; !(await free()) && waited < 10000; waited += 200) await new Promise((resolve) => setTimeout(resolve, 200));
+        expect(await free(), "all three ports freed").to.equal(true);
+        expect(fs.existsSync(".local/start.lock"), "lock released").to.equal(false);
+    });
+
     it("kill -9 takes redis-server down with it, and the next start clears a leftover redis-server by its recorded pid", async () => {
         const ports = await Promise.all([freePort(), freePort(), freePort()]);
         const first = run(...tsx("local/start.ts", ...portArgs(ports)));
