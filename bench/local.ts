@@ -8,12 +8,13 @@
  * Reproduce: npm run bench
  */
 import { spawn } from "child_process";
-import { CreateTableCommand, DynamoDBClient, PutItemCommand } from "@aws-sdk/client-dynamodb";
+import { CreateTableCommand, PutItemCommand } from "@aws-sdk/client-dynamodb";
 import { marshall } from "@aws-sdk/util-dynamodb";
 import { TABLES, tableOutputName } from "../components/tables";
 import { createTableInput } from "../local/start";
 import { freePort, startDynamoDb } from "../local/stand-ins";
 import { seed } from "../deploy/seed/seed";
+import { dynamoDbClient, quietNodeVersionNotice } from "../deploy/aws-clients";
 
 const ITEMS = 2000;
 const messages = TABLES.find((t) => t.name === "messages")!;
@@ -35,7 +36,7 @@ async function timed(work: () => Promise<unknown>): Promise<number> {
 
 async function benchSeed(): Promise<void> {
     const dynamodb = await startDynamoDb(0);
-    const client = new DynamoDBClient({ region: "us-east-1", endpoint: dynamodb.endpoint, credentials: { accessKeyId: "x", secretAccessKey: "x" } });
+    const client = dynamoDbClient({ region: "us-east-1", endpoint: dynamodb.endpoint, credentials: { accessKeyId: "x", secretAccessKey: "x" } });
     for (const name of ["bench-sequential", "bench-seed"]) await client.send(new CreateTableCommand(createTableInput(messages, name)));
     const items = syntheticMessages();
     const sequential = await timed(async () => {
@@ -82,6 +83,9 @@ async function benchStart(): Promise<void> {
     console.log(`  baseline: node + tsx + AWS SDK load  ${baseline.toFixed(0).padStart(6)} ms`);
     console.log(`  local/start.ts until healthy         ${start.toFixed(0).padStart(6)} ms  x${(start / baseline).toFixed(2)} of baseline`);
 }
+
+const notice = quietNodeVersionNotice();
+if (notice !== undefined) console.error(notice);
 
 benchSeed()
     .then(benchStart)
