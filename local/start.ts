@@ -37,6 +37,8 @@ export const ENVIRONMENT = "development";
 export const LOCAL_ACCOUNT_ID = "000000000000";
 export const DEFAULT_PORTS = { dynamodb: 4567, s3: 4568, redis: 6380 } as const;
 export { ENV_FILE };
+/** How long a stop waits for the stand-ins to close their connections before exiting anyway. */
+const STOP_TIMEOUT_MS = 3000;
 
 export interface Ports {
     readonly dynamodb: number;
@@ -183,12 +185,12 @@ export async function startLocal(ports: Ports, log: (line: string) => void = () 
     }
 }
 
-/** /proc/<pid>/cmdline names redis-server: the recorded pid was not reused by another program. */
-function isRedisServer(pid: number): boolean {
+/** /proc/<pid>/cmdline names `program`: the recorded pid runs it still, and was not reused by another program. */
+function runs(pid: number, program: string): boolean {
     try {
-        return fs.readFileSync(`/proc/${pid}/cmdline`, "utf8").includes("redis-server");
+        return fs.readFileSync(`/proc/${pid}/cmdline`, "utf8").includes(program);
     } catch {
-        return false;
+        return isRunning(pid); // no /proc: trust the pid
     }
 }
 
@@ -212,13 +214,13 @@ function removeEnvironmentFiles(): void {
 async function acquireLock(ports: Ports, log: (line: string) => void): Promise<void> {
     fs.mkdirSync(STATE_DIR, { recursive: true });
     const held = readLock();
-    if (held !== undefined && held.pid !== process.pid && isRunning(held.pid)) {
+    if (held !== undefined && held.pid !== process.pid && isRunning(held.pid) && runs(held.pid, "local/start")) {
         throw new Error(
             `The local environment is already running (pid ${held.pid}, DynamoDB ${held.ports.dynamodb}, S3 ${held.ports.s3}, ` +
                 `Redis ${held.ports.redis}); its variables are in .env.local. Stop it with Ctrl-C in its terminal, or kill ${held.pid}.`,
         );
     }
-    if (held?.redisPid !== undefined && isRunning(held.redisPid) && isRedisServer(held.redisPid)) {
+    if (held?.redisPid !== undefined && isRunning(held.redisPid) && runs(held.redisPid, "redis-server")) {
         process.kill(held.redisPid, "SIGTERM");
         if (!(await exited(held.redisPid, 5000))) process.kill(held.redisPid, "SIGKILL");
         log(`Stopped redis-server (pid ${held.redisPid}, port ${held.ports.redis}) left running by an earlier npm start (pid ${held.pid}) that did not stop cleanly`);
@@ -262,8 +264,11 @@ async function main(): Promise<void> {
         if (stopping) return; // a second Ctrl-C must not cut the clean-up short
         stopping = true;
         log(`\nStopping (${why})…`);
-        if (local !== undefined) await local.stop();
-        else if (redisPid !== undefined && isRunning(redisPid)) process.kill(redisPid, "SIGTERM"); // stopped mid-start
+        if (local !== undefined) {
+            // A client holding a keep-alive connection (a running backend) must not keep the stop waiting.
+            const stopped = await Promise.race([local.stop().then(() => true), new Promise<boolean>((resolve) => setTimeout(resolve, STOP_TIMEOUT_MS, false))]);
+            if (!stopped) log(`Stand-ins still closing connections after ${STOP_TIMEOUT_MS} ms; exiting takes them down.`);
+        } else if (redisPid !== undefined && isRunning(redisPid)) process.kill(redisPid, "SIGTERM"); // stopped mid-start
         removeEnvironmentFiles();
         fs.rmSync(LOCK_FILE, { force: true });
         log(`Stopped DynamoDB, S3 and Redis; removed ${path.basename(ENV_FILE)} and .local/${path.basename(OUTPUTS_FILE)}.`);

@@ -1,6 +1,7 @@
 import { expect } from "chai";
 import { spawn, spawnSync } from "child_process";
 import * as fs from "fs";
+import * as net from "net";
 import { freePort } from "../local/stand-ins";
 import { listening, run, tsx } from "./helpers/process";
 
@@ -33,14 +34,31 @@ describe("npm start stopped any other way than Ctrl-C (as processes)", function 
         expect(npm.output().trim().split("\n").pop()).to.equal("Stopped DynamoDB, S3 and Redis; removed .env.local and .local/outputs.json.");
     });
 
+    it("stops within its bound while a client holds connections open to the stand-ins (a running backend's keep-alive)", async () => {
+        const ports = await Promise.all([freePort(), freePort(), freePort()]);
+        const start = run(...tsx("local/start.ts", ...portArgs(ports)));
+        await start.until("Running;");
+        const held = ports.slice(0, 2).map((port) => net.connect(port, "127.0.0.1").on("error", () => undefined));
+        await Promise.all(held.map((socket) => new Promise((resolve) => socket.once("connect", resolve))));
+        const stopped = Date.now();
+        start.child.kill("SIGTERM");
+        try {
+            expect(await start.exited).to.equal(0);
+            expect(Date.now() - stopped).to.be.below(8000);
+            expect(start.output().trim().split("\n").pop()).to.equal("Stopped DynamoDB, S3 and Redis; removed .env.local and .local/outputs.json.");
+        } finally {
+            held.forEach((socket) => socket.destroy());
+        }
+    });
+
     it("exits with every stand-in when npm itself is killed (kill -9: no signal reaches it)", async () => {
         const ports = await Promise.all([freePort(), freePort(), freePort()]);
         const npm = run("npm", ["start", "--", ...portArgs(ports)]);
         await npm.until("Running;");
         npm.child.kill("SIGKILL");
-        const free = async () => !(await Promise.all(ports.map(listening))).some(Boolean);
+        const free = async () => !(await Promise.all(ports.map(listening))).some(Boolean) && !fs.existsSync(".local/start.lock");
         for (let waited = 0; !(await free()) && waited < 10000; waited += 200) await new Promise((resolve) => setTimeout(resolve, 200));
-        expect(await free(), "all three ports freed").to.equal(true);
+        expect(await Promise.all(ports.map(listening)), "all three ports freed").to.deep.equal([false, false, false]);
         expect(fs.existsSync(".local/start.lock"), "lock released").to.equal(false);
     });
 
