@@ -103,6 +103,6 @@ export function outputsFromCommandLine(args: CommonArgs): StackOutputs {
 export function limitsFromCommandLine(args: CommonArgs): Partial<CallLimits> {
     if (args.timeout === undefined) return {};
     const seconds = Number(args.timeout);
-    if (!(seconds > 0 && seconds <= 600)) throw new Error(`--timeout must be a number of seconds from 0 to 600; got ${args.timeout}`);
+    if (!(seconds > 0 && seconds <= 600)) throw new Error(`--timeout must be a number of seconds, more than 0 and at most 600; got ${args.timeout}`);
     return { requestTimeoutMs: Math.round(seconds * 1000) };
 }
