@@ -26,50 +26,93 @@ export const LOG_RETENTION_DAYS = [
 export const NAT_STRATEGIES = ["Single", "OnePerAz"] as const;
 export const PRICE_CLASSES = ["PriceClass_100", "PriceClass_200", "PriceClass_All"] as const;
 
+/**
+ * The validated config of a stack. Each field names its key (declared in Pulumi.yaml's `config:`
+ * block with type, description and default; set per stack in Pulumi.<stack>.yaml) and its default.
+ */
 export interface StackConfig {
+    /** Key `environment` (required): the last part of every physical name, and the API's stage name. */
     readonly environment: Environment;
-    /** `aws:region`: where the stack deploys. */
+    /** Key `aws:region` (required, per stack): where the stack deploys. */
     readonly region: string;
-    /** Origin of the web front end: CORS origin of the API and the files bucket. */
+    /** Key `frontendUrl` (required): origin of the web front end, the CORS origin of the API and the files bucket; https, or http://localhost in development. */
     readonly frontendUrl: string;
 
     // Capabilities: what differs between environments.
+    /** Key `pointInTimeRecovery`: point-in-time recovery (35 days) on every table. @default false */
     readonly pointInTimeRecovery: boolean;
+    /**
+     * Key `protectData`: tables, buckets and backup vaults cannot be replaced or deleted by a deploy
+     * or destroy (deletion protection, `protect`, `retainOnDelete`); the Redis replication group is
+     * `protect`ed. @default false
+     */
     readonly protectData: boolean;
+    /** Key `multiAz`: a Redis replica in another availability zone with automatic failover (needs `redisNodeCount` >= 2). @default false */
     readonly multiAz: boolean;
+    /** Key `backups`: an AWS Backup daily plan for every table, kept `backupRetentionDays`. @default false */
     readonly backups: boolean;
+    /** Key `alarms`: CloudWatch alarms to the SNS topic (the dashboard and the topic exist either way). @default false */
     readonly alarms: boolean;
+    /** Key `dataTrace`: API Gateway logs full request and response bodies (personal data). @default false */
     readonly dataTrace: boolean;
+    /** Key `accessLogging`: S3 server access logs of the files and thumbnails buckets, to a log bucket of their own. @default false */
     readonly accessLogging: boolean;
+    /** Key `auditTrail`: a multi-region CloudTrail trail with log file validation, and its bucket. @default false */
     readonly auditTrail: boolean;
+    /** Key `multiRegion`: replicate the files bucket and copy backups to `secondaryRegion`. @default false */
     readonly multiRegion: boolean;
+    /** Key `mfaDelete`: MFA delete is expected on the files bucket and its replica, which then get no lifecycle rules. @default false */
     readonly mfaDelete: boolean;
+    /** Key `apiGatewayAccount`: manage the region-wide API Gateway CloudWatch role (one stack per account and region). @default true */
     readonly apiGatewayAccount: boolean;
 
     // Network and cache.
+    /** Key `vpcCidr`: IPv4 CIDR of the VPC to create, /16 to /28, at least a /26 per zone. @default "10.0.0.0/16" */
     readonly vpcCidr: string;
+    /** Key `availabilityZones`: zones with a private and a public subnet, 2 to 6. @default 2 */
     readonly availabilityZones: number;
+    /** Key `natGateways`: one NAT gateway (`Single`) or one per zone (`OnePerAz`). @default "Single" */
     readonly natGateways: (typeof NAT_STRATEGIES)[number];
-    /** An existing VPC to use instead of creating one (with its private subnets). */
+    /**
+     * Keys `existingVpcId` and `existingPrivateSubnetIds` (at least two): an existing VPC and its
+     * private subnets to use instead of creating a VPC. Both default to empty: a VPC is created.
+     */
     readonly existingVpc?: { readonly vpcId: string; readonly privateSubnetIds: readonly string[] };
+    /** Key `redisNodeType`: ElastiCache node type. @default "cache.t3.micro" */
     readonly redisNodeType: string;
+    /** Key `redisNodeCount`: Redis nodes, a primary plus replicas, 1 to 6. @default 1 */
     readonly redisNodeCount: number;
+    /** Key `redisEngineVersion`: pinned Redis engine version, major.minor. @default "7.1" */
     readonly redisEngineVersion: string;
+    /** Key `redisSnapshotRetentionDays`: days of daily Redis snapshots kept, 0 to 35; 0 turns snapshots off. @default 0 */
     readonly redisSnapshotRetentionDays: number;
 
     // Everything else.
+    /** Key `logRetentionDays`: days every log group and the S3 access logs keep logs; a value CloudWatch accepts. @default 30 */
     readonly logRetentionDays: number;
+    /** Key `thumbnailMaxDimension`: thumbnails fit inside a square of this many pixels, 16 to 2048. @default 256 */
     readonly thumbnailMaxDimension: number;
+    /** Key `backendUrl`: base URL of the backend (port 8000) the API proxies to; unset (empty) leaves the proxy route out. @default undefined */
     readonly backendUrl?: string;
+    /** Key `cdnPriceClass`: CloudFront price class. @default "PriceClass_100" */
     readonly cdnPriceClass: (typeof PRICE_CLASSES)[number];
+    /**
+     * Keys `customDomain` and `customDomainZoneId`: the CDN's domain and the Route 53 zone that
+     * validates its certificate. Both default to empty: the CloudFront domain is used.
+     */
     readonly customDomain?: { readonly name: string; readonly zoneId: string };
+    /** Key `alarmEmail`: e-mail address subscribed to the alarm topic; unset (empty) for none. @default undefined */
     readonly alarmEmail?: string;
+    /** Key `backupRetentionDays`: days AWS Backup keeps each daily backup, 1 to 36500. @default 35 */
     readonly backupRetentionDays: number;
-    /** Second region for replication and backup copies (set when `multiRegion`). */
+    /** Key `secondaryRegion`: second region for replication and backup copies; required with `multiRegion`. @default undefined */
     readonly secondaryRegion?: string;
 }
 
-/** Every project key, as declared in Pulumi.yaml's `config:` block. */
+/**
+ * Every project key: the program's one list of them (loadConfig reads these, `ConfigKey` types
+ * them). Pulumi.yaml declares the same keys for the CLI; a test keeps the two equal.
+ */
 export const CONFIG_KEYS = [
     "environment",
     "frontendUrl",

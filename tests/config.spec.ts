@@ -32,6 +32,26 @@ describe("stack config", () => {
         expect(required.sort()).to.deep.equal(["environment", "frontendUrl"]);
     });
 
+    it("reads every key of the list, and documents each on its StackConfig field with Pulumi.yaml's default", () => {
+        const read = new Set<string>();
+        const raw = rawConfig("production");
+        validateConfig(new Proxy(raw, { get: (target, key: string) => (read.add(key), target[key]) }));
+        expect([...read].sort()).to.deep.equal([...CONFIG_KEYS, "aws:region"].sort());
+
+        const source = fs.readFileSync(path.join(__dirname, "..", "components", "config.ts"), "utf8");
+        const body = source.slice(source.indexOf("export interface StackConfig {"), source.indexOf("\n}\n", source.indexOf("export interface StackConfig {")));
+        const docs = [...body.matchAll(/\/\*\*([\s\S]*?)\*\//g)].map((m) => m[1].replace(/\s*\n\s*\*\s?/g, " "));
+        const declared = readProject().config;
+        for (const key of CONFIG_KEYS) {
+            const doc = docs.find((d) => new RegExp(`Keys? (\`\\w+\` and )?\`${key}\``).test(d));
+            expect(doc, `StackConfig documents ${key}`).to.be.a("string");
+            const documented = /@default (.+?)\s*$/.exec(doc!)?.[1];
+            if (documented === undefined) continue; // a field made of two keys says its defaults in words
+            const fromYaml = declared[key].default;
+            expect(documented, `${key} @default`).to.equal(fromYaml === "" ? "undefined" : JSON.stringify(fromYaml));
+        }
+    });
+
     it("is frozen, so no component can change it", () => {
         const config = validateConfig(rawConfig("production"));
         expect(Object.isFrozen(config)).to.equal(true);
