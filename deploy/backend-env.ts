@@ -30,7 +30,7 @@ export function backendEnvironment(outputs: StackOutputs): Record<string, string
 /** `rediss://` with the AUTH token where the stack has one (transit encryption), else `redis://`. */
 export function redisUrl(outputs: StackOutputs): string {
     const host = requireOutput(outputs, "redisPrimaryEndpoint");
-    const port = String(outputs.redisPort ?? 6379);
+    const port = requireOutput(outputs, "redisPort", "number");
     const token = outputs.redisAuthToken;
     return typeof token === "string" && token !== ""
         ? `rediss://:${encodeURIComponent(token)}@${host}:${port}`

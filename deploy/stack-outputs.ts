@@ -57,13 +57,15 @@ function parseOutputs(text: string, from: string): StackOutputs {
     return parsed as StackOutputs;
 }
 
-/** A string output, or an error naming it and where outputs come from. */
-export function requireOutput(outputs: StackOutputs, name: OutputName): string {
+/** A non-empty string output (or a number output, with `"number"`), or an error naming it and where outputs come from. */
+export function requireOutput(outputs: StackOutputs, name: OutputName): string;
+export function requireOutput(outputs: StackOutputs, name: OutputName, type: "number"): number;
+export function requireOutput(outputs: StackOutputs, name: OutputName, type: "string" | "number" = "string"): string | number {
     const value = outputs[name];
-    if (typeof value !== "string" || value === "") {
+    if (typeof value !== type || value === "") {
         throw new Error(`Stack output "${name}" is missing; is the stack deployed with this version of the program?`);
     }
-    return value;
+    return value as string | number;
 }
 
 export interface CommonArgs {

@@ -16,7 +16,16 @@
  */
 import * as fs from "fs";
 import * as path from "path";
-import { Evaluation, MOCK_ACCOUNT_ID, RecordedResource, STANDARD_OUTPUTS, evaluateStack, mockId } from "../harness/mock-engine";
+import {
+    Evaluation,
+    MOCK_ACCOUNT_ID,
+    RecordedResource,
+    STANDARD_OUTPUTS,
+    evaluateStack,
+    mockId,
+    physicalNameInput,
+    physicalNameOf,
+} from "../harness/mock-engine";
 import { PROJECT_ROOT, listStacks } from "../harness/stack-files";
 
 /** Resources that configure another one: the input that names it, and its type. */
@@ -33,13 +42,6 @@ const ATTACHED: readonly { readonly type: RegExp; readonly input: string; readon
     { type: /^aws:(vpc\/securityGroup(Ingress|Egress)Rule|ec2\/securityGroupRule):/, input: "securityGroupId", owner: "aws:ec2/securityGroup:SecurityGroup" },
 ];
 
-/** The input holding a resource's own physical name, where it is not `name`. */
-const OWN_NAME_INPUT: Readonly<Record<string, string>> = {
-    "aws:s3/bucket:Bucket": "bucket",
-    "aws:elasticache/replicationGroup:ReplicationGroup": "replicationGroupId",
-    "aws:cloudwatch/dashboard:Dashboard": "dashboardName",
-};
-
 /** Siblings of one type drawn as one node from this many on. */
 const GROUP_FROM = 6;
 
@@ -52,12 +54,6 @@ function typeParts(type: string): { module: string; name: string } {
     return { module: [pkg === "aws" ? "" : pkg, mod === "index" ? "" : mod].filter(Boolean).join(" "), name };
 }
 
-const ownNameInput = (r: RecordedResource) => OWN_NAME_INPUT[r.type] ?? "name";
-
-function ownName(r: RecordedResource): string | undefined {
-    const value = r.inputs[ownNameInput(r)];
-    return typeof value === "string" ? value : undefined;
-}
 
 /** Every string in a value (JSON documents such as policies are read as data), with the top-level input holding it. */
 function strings(value: unknown, top: string, out: { input: string; value: string }[] = []): { input: string; value: string }[] {
@@ -104,7 +100,7 @@ export function architectureGraph(evaluation: Evaluation): Graph {
         const computed = STANDARD_OUTPUTS[r.type]?.(r.name, r.inputs, { config: evaluation.config, region: regionOf(r), accountId: MOCK_ACCOUNT_ID }) ?? {};
         for (const { value } of strings(computed, "")) identify(value, r);
         if (r.custom) identify(mockId(r), r);
-        const name = ownName(r);
+        const name = physicalNameOf(r);
         if (name !== undefined) identify(name, r);
     }
     const arns = [...identities.keys()].filter((k) => k.startsWith("arn:")).sort((a, b) => b.length - a.length);
@@ -162,7 +158,7 @@ export function architectureGraph(evaluation: Evaluation): Graph {
     for (const r of resources) {
         const from = nodeIdOf.get(mockId(r))!;
         // A resource's own name is no reference, even when another resource has the same name.
-        for (const [input, value] of Object.entries(r.inputs).filter(([input]) => input !== ownNameInput(r))) {
+        for (const [input, value] of Object.entries(r.inputs).filter(([input]) => input !== physicalNameInput(r))) {
             for (const s of strings(value, input)) {
                 const target = referent(s.value, r);
                 if (target !== undefined && nodeIdOf.has(mockId(target))) edge(from, nodeIdOf.get(mockId(target))!, s.input, false);
@@ -210,7 +206,7 @@ const sanitize = (id: string) => id.replace(/[^A-Za-z0-9_]/g, "_");
  * resource's id as `{RestApi id}`, a name prefix with `…`.
  */
 function physicalName(r: RecordedResource, all: readonly RecordedResource[]): string {
-    const name = ownName(r) ?? (typeof r.inputs.namePrefix === "string" ? `${r.inputs.namePrefix}…` : r.name);
+    const name = physicalNameOf(r) ?? (typeof r.inputs.namePrefix === "string" ? `${r.inputs.namePrefix}…` : r.name);
     return all.reduce((shown, other) => shown.split(mockId(other)).join(`{${typeParts(other.type).name} id}`), name.split(MOCK_ACCOUNT_ID).join("{accountId}"));
 }
 

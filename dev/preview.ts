@@ -6,25 +6,16 @@
  * component, then a count per type. No AWS account and no Pulumi CLI needed. Names that embed an
  * id AWS assigns show `<name id>`; the VPC shows its zones, subnets and NAT gateways.
  */
-import { Evaluation, RecordedResource, evaluateStack } from "../harness/mock-engine";
+import { Evaluation, RecordedResource, evaluateStack, mockId, physicalNameOf } from "../harness/mock-engine";
 import { listStacks, readStackFile } from "../harness/stack-files";
-
-const key = (r: RecordedResource) => `${r.type}::${r.name}`;
-
-/** The input holding a resource's physical name, where it is not `name`. */
-const PHYSICAL_NAME_INPUT: Readonly<Record<string, string>> = {
-    "aws:s3/bucket:Bucket": "bucket",
-    "aws:elasticache/replicationGroup:ReplicationGroup": "replicationGroupId",
-    "aws:cloudwatch/dashboard:Dashboard": "dashboardName",
-};
 
 /** A mock id (`type::name`) inside a value stands for an id AWS assigns at deploy time: `<name id>`. */
 const MOCK_ID = /[a-z0-9-]+:[A-Za-z0-9/]+:[A-Za-z0-9]+::([A-Za-z0-9_.-]+)/g;
 const withPlaceholders = (value: string) => value.replace(MOCK_ID, (_, name: string) => `<${name} id>`);
 
 function describe(r: RecordedResource): string {
-    const name: unknown = r.inputs[PHYSICAL_NAME_INPUT[r.type] ?? "name"];
-    const physical = typeof name === "string" && name !== r.name ? ` (${withPlaceholders(name)})` : "";
+    const name = physicalNameOf(r);
+    const physical = name !== undefined && name !== r.name ? ` (${withPlaceholders(name)})` : "";
     const flags = [r.options.protect ? "protected" : "", r.options.retainOnDelete ? "retained on delete" : ""].filter(Boolean);
     return `${r.type}  ${r.name}${physical}${flags.length > 0 ? `  [${flags.join(", ")}]` : ""}`;
 }
@@ -61,7 +52,7 @@ export function renderPlan(evaluation: Evaluation): string {
         for (const r of children.get(parent) ?? []) {
             lines.push(`${indent}+ ${describe(r)}`);
             if (r.type === "awsx:ec2:Vpc") lines.push(...vpcLayout(r.inputs).map((line) => `${indent}    ${line}`));
-            walk(key(r), `${indent}    `);
+            walk(mockId(r), `${indent}    `);
         }
     };
     walk(undefined, "");

@@ -189,8 +189,6 @@ export interface Evaluation {
     readonly exports: Record<string, any>;
 }
 
-const key = (type: string, name: string) => `${type}::${name}`;
-
 /** After a failed evaluation, its handler stays until the next evaluation starts, swallowing the echoes. */
 let failedHandler: ((reason: unknown) => void) | undefined;
 function ignoreEchoes(handler: (reason: unknown) => void): void {
@@ -229,13 +227,13 @@ export async function evaluate(
     await pulumi.runtime.setMocks(
         {
             newResource: (args) => {
-                inputs.set(key(args.type, args.name), args.inputs);
-                custom.set(key(args.type, args.name), args.custom === true);
+                inputs.set(mockId(args), args.inputs);
+                custom.set(mockId(args), args.custom === true);
                 const faker = fakers[args.type];
                 const computed = faker ? faker(args.name, args.inputs, { ...context, region: regionOf(args.provider) }) : {};
                 // Components have no id; a remote component's (awsx) outputs come from its faker.
                 if (!args.custom) return { id: undefined, state: computed };
-                return { id: key(args.type, args.name), state: { ...args.inputs, ...computed } };
+                return { id: mockId(args), state: { ...args.inputs, ...computed } };
             },
             call: (args) => {
                 const handler = calls[args.token];
@@ -255,7 +253,7 @@ export async function evaluate(
     );
 
     const record: pulumi.ResourceTransformation = ({ resource, type, name, opts }) => {
-        const id = key(type, name);
+        const id = mockId({ type, name });
         keys.set(resource, id);
         const ref = (r: unknown) => (pulumi.Resource.isInstance(r) ? keys.get(r) : undefined);
         const dependsOn = Array.isArray(opts.dependsOn) ? opts.dependsOn : opts.dependsOn ? [opts.dependsOn] : [];
@@ -354,7 +352,25 @@ export function ofType(evaluation: Evaluation, type: string): RecordedResource[]
 
 /** The id the mock engine gives a resource (`type::name`), as other resources' inputs carry it. */
 export function mockId(resource: Pick<RecordedResource, "type" | "name">): string {
-    return key(resource.type, resource.name);
+    return `${resource.type}::${resource.name}`;
+}
+
+/** The input holding a resource's own physical name, where it is not `name`. */
+const PHYSICAL_NAME_INPUT: Readonly<Record<string, string>> = {
+    "aws:s3/bucket:Bucket": "bucket",
+    "aws:elasticache/replicationGroup:ReplicationGroup": "replicationGroupId",
+    "aws:cloudwatch/dashboard:Dashboard": "dashboardName",
+};
+
+/** The input that holds a resource's own physical name: `name`, or `bucket` for a bucket, ... */
+export function physicalNameInput(resource: Pick<RecordedResource, "type">): string {
+    return PHYSICAL_NAME_INPUT[resource.type] ?? "name";
+}
+
+/** A resource's own physical name, when the program sets one. */
+export function physicalNameOf(resource: Pick<RecordedResource, "type" | "inputs">): string | undefined {
+    const value: unknown = resource.inputs[physicalNameInput(resource)];
+    return typeof value === "string" ? value : undefined;
 }
 
 export function byName(evaluation: Evaluation, type: string, name: string): RecordedResource {

@@ -2,7 +2,7 @@ import { expect } from "chai";
 import { CLOUDWATCH_ROLE_ACTIONS, apiMethods, deploymentHash } from "../components/api";
 import { validateConfig } from "../components/config";
 import { NAME_RULES } from "../components/naming";
-import { Evaluation, MOCK_ACCOUNT_ID, RecordedResource, byName, ofType } from "../harness/mock-engine";
+import { Evaluation, MOCK_ACCOUNT_ID, byName, mockId, ofType } from "../harness/mock-engine";
 import { STACKS, evaluateWith, rawConfig, stackEvaluation } from "./helpers/stacks";
 
 const T = {
@@ -20,13 +20,12 @@ const T = {
     role: "aws:iam/role:Role",
     rolePolicy: "aws:iam/rolePolicy:RolePolicy",
 };
-const id = (r: RecordedResource) => `${r.type}::${r.name}`;
 const BACKEND = { "slack-clone:backendUrl": "http://backend.example.com:8000/" };
 
 /** `GET /health`, ... for every method of the evaluated API. */
 function routes(evaluation: Evaluation): string[] {
     const paths = new Map<string, string>([["api-rest-api-root", "/"]]);
-    for (const r of ofType(evaluation, T.resource)) paths.set(id(r), `/${r.inputs.pathPart}`);
+    for (const r of ofType(evaluation, T.resource)) paths.set(mockId(r), `/${r.inputs.pathPart}`);
     return ofType(evaluation, T.method)
         .map((m) => `${m.inputs.httpMethod} ${paths.get(m.inputs.resourceId)}`)
         .sort();
@@ -112,7 +111,7 @@ for (const stack of STACKS) {
                     Object.fromEntries(Object.keys(integrationResponse.inputs.responseParameters).map((h) => [h, true])),
                 );
                 // The method response must exist before the integration response that uses its headers.
-                expect(integrationResponse.options.dependsOn).to.have.members([id(methodResponse), id(integration)]);
+                expect(integrationResponse.options.dependsOn).to.have.members([mockId(methodResponse), mockId(integration)]);
             }
         });
 
@@ -120,7 +119,7 @@ for (const stack of STACKS) {
             const deployment = get(T.deployment, "api-deployment");
             expect(deployment.inputs.triggers).to.deep.equal({ methods: deploymentHash(apiMethods({ frontendUrl: config.frontendUrl })) });
             expect(deployment.inputs).to.not.have.property("stageName");
-            const routeResources = [T.method, T.integration, T.methodResponse, T.integrationResponse].flatMap((t) => ofType(evaluation, t)).map(id);
+            const routeResources = [T.method, T.integration, T.methodResponse, T.integrationResponse].flatMap((t) => ofType(evaluation, t)).map(mockId);
             expect(routeResources).to.have.length(12);
             expect(deployment.options.dependsOn).to.have.members(routeResources);
         });
@@ -155,7 +154,7 @@ for (const stack of STACKS) {
                 name: `API-Gateway-Execution-Logs_${T.restApi}::api-rest-api/${stack}`,
                 retentionInDays: config.logRetentionDays,
             });
-            expect(settings.options.dependsOn).to.have.members([id(executionLogs), `${T.account}::api-account`]);
+            expect(settings.options.dependsOn).to.have.members([mockId(executionLogs), `${T.account}::api-account`]);
         });
 
         it("sets the account's CloudWatch role, retained on delete with its role and policy", () => {

@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import { Storage, StorageArgs } from "../components/storage";
 import { thumbnailCode } from "../components/thumbnail";
-import { Evaluation, MOCK_ACCOUNT_ID, RecordedResource, byName, evaluate } from "../harness/mock-engine";
+import { Evaluation, MOCK_ACCOUNT_ID, RecordedResource, byName, evaluate, mockId } from "../harness/mock-engine";
 import { STACKS, serially, stackEvaluation } from "./helpers/stacks";
 
 const T = {
@@ -31,7 +31,6 @@ const EXPECTED: Record<string, { origin: string; accessLogs: boolean; replicaReg
     production: { origin: "https://chat.example.com", accessLogs: true, replicaRegion: "us-west-2", protect: true, logDays: 365 },
 };
 
-const key = (r: RecordedResource) => `${r.type}::${r.name}`;
 const arn = (bucket: string) => `arn:aws:s3:::${bucket}`;
 const bucketName = (what: string, stack: string) => `slack-clone-${what}-${stack}-${MOCK_ACCOUNT_ID}`;
 const tlsOnly = (bucket: string) => ({
@@ -47,7 +46,7 @@ const STORAGE = "slack-clone:storage:Storage::storage";
 
 /** Resources declared inside the Storage component (its children, and theirs). */
 function storageResources(evaluation: Evaluation): RecordedResource[] {
-    const parents = new Map(evaluation.resources.map((r) => [key(r), r.options.parent]));
+    const parents = new Map(evaluation.resources.map((r) => [mockId(r), r.options.parent]));
     const inside = (r: RecordedResource) => {
         for (let parent = r.options.parent; parent !== undefined; parent = parents.get(parent)) if (parent === STORAGE) return true;
         return false;
@@ -113,7 +112,7 @@ for (const stack of STACKS) {
                 const policy = one(T.policy, bucket);
                 expect(policy.inputs.policy.Version).to.equal("2012-10-17");
                 expect(policy.inputs.policy.Statement[0]).to.deep.equal(tlsOnly(bucket));
-                expect(policy.options.dependsOn).to.include(key(one(T.publicAccess, bucket)));
+                expect(policy.options.dependsOn).to.include(mockId(one(T.publicAccess, bucket)));
                 expect(policy.options.parent).to.equal(STORAGE);
             }
             // index.ts adds the CDN's statement to the files policy: only that distribution may read.
@@ -175,7 +174,7 @@ for (const stack of STACKS) {
                     { bucket: thumbnails, targetBucket: logs, targetPrefix: "thumbnails/" },
                 ]);
                 const policy = one(T.policy, logs);
-                for (const l of logging) expect(l.options.dependsOn).to.deep.equal([key(policy)]);
+                for (const l of logging) expect(l.options.dependsOn).to.deep.equal([mockId(policy)]);
                 expect(policy.inputs.policy.Statement.slice(1)).to.deep.equal([
                     {
                         Sid: "AllowServerAccessLogDelivery",
@@ -205,7 +204,7 @@ for (const stack of STACKS) {
                 expect(provider.inputs.region).to.equal(expected.replicaRegion);
                 const replicaResources = resources.filter((r) => r.inputs.bucket === replica);
                 expect(replicaResources.map((r) => r.type).sort()).to.deep.equal([T.bucket, T.policy, T.publicAccess, T.encryption, T.versioning].sort());
-                for (const r of replicaResources) expect(r.options.provider, r.name).to.equal(key(provider));
+                for (const r of replicaResources) expect(r.options.provider, r.name).to.equal(mockId(provider));
                 expect(one(T.versioning, replica).inputs.versioningConfiguration).to.deep.equal({ status: "Enabled" });
 
                 const replication = one(T.replication, files);
@@ -223,9 +222,9 @@ for (const stack of STACKS) {
                     ],
                 });
                 expect(replication.options.dependsOn).to.have.members([
-                    key(one(T.versioning, files)),
-                    key(one(T.versioning, replica)),
-                    key(byName(evaluation, T.rolePolicy, "storage-replication-policy")),
+                    mockId(one(T.versioning, files)),
+                    mockId(one(T.versioning, replica)),
+                    mockId(byName(evaluation, T.rolePolicy, "storage-replication-policy")),
                 ]);
             });
 
@@ -347,7 +346,7 @@ for (const stack of STACKS) {
                     },
                 ],
             });
-            expect(notifications[0].options.dependsOn).to.deep.equal([key(permission)]);
+            expect(notifications[0].options.dependsOn).to.deep.equal([mockId(permission)]);
         });
 
         it("exports the bucket names and ARNs and the function name" + (expected.replicaRegion ? ", and the replica's name" : ""), () => {
