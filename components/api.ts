@@ -2,6 +2,7 @@ import { createHash } from "crypto";
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 import { physicalName } from "./naming";
+import { ServiceRole, createServiceRole } from "./service-role";
 
 /** `Cors.ALL_METHODS`: what a preflight allows. */
 export const CORS_ALLOW_METHODS = ["OPTIONS", "GET", "PUT", "POST", "DELETE", "PATCH", "HEAD"] as const;
@@ -161,21 +162,25 @@ export class Api extends pulumi.ComponentResource {
     /** Invoke URL of the stage, e.g. `https://{apiId}.execute-api.{region}.amazonaws.com/{environment}`. */
     public readonly url: pulumi.Output<string>;
 
-    private readonly name: string;
-
     constructor(name: string, args: ApiArgs, opts?: pulumi.ComponentResourceOptions) {
         super("slack-clone:api:Api", name, {}, opts);
-        this.name = name;
 
         const methods = apiMethods(args);
-        this.restApi = this.createRestApi(args);
-        const resourceIds = this.createResources(methods);
-        const routeResources = methods.flatMap((spec) => this.createMethod(spec, resourceIds[spec.path]));
-        const deployment = this.createDeployment(methods, routeResources);
-        const account = args.manageAccount ? this.createAccount(args.environment) : undefined;
-        this.accessLogGroup = this.createLogGroup("access-logs", physicalName("api-access", args.environment), args);
-        this.stage = this.createStage(deployment, args, account);
-        this.createMethodSettings(args, account);
+        this.restApi = this.createRestApi(name, args);
+        const resourceIds = this.createResources(name, methods);
+        const routeResources = methods.flatMap((spec) => this.createMethod(name, spec, resourceIds[spec.path]));
+        const deployment = this.createDeployment(name, methods, routeResources);
+        const account = args.manageAccount ? this.createAccount(name, this.createCloudWatchRole(name, args)) : undefined;
+        this.accessLogGroup = this.createLogGroup(`${name}-access-logs`, physicalName("api-access", args.environment), args);
+        this.stage = this.createStage(name, deployment, args, account);
+        // API Gateway writes execution logs to a group it names after the API and stage; creating it
+        // first gives it a retention.
+        const executionLogs = this.createLogGroup(
+            `${name}-execution-logs`,
+            pulumi.interpolate`API-Gateway-Execution-Logs_${this.restApi.id}/${args.environment}`,
+            args,
+        );
+        this.createMethodSettings(name, args, executionLogs, account);
 
         this.apiId = this.restApi.id;
         this.apiName = this.restApi.name;
@@ -184,9 +189,9 @@ export class Api extends pulumi.ComponentResource {
         this.registerOutputs({ apiId: this.apiId, apiName: this.apiName, stageName: this.stageName, url: this.url });
     }
 
-    private createRestApi(args: ApiArgs): aws.apigateway.RestApi {
+    private createRestApi(name: string, args: ApiArgs): aws.apigateway.RestApi {
         return new aws.apigateway.RestApi(
-            `${this.name}-rest-api`,
+            `${name}-rest-api`,
             {
                 name: physicalName("api", args.environment),
                 description: `Slack clone API (${args.environment})`,
@@ -197,13 +202,13 @@ export class Api extends pulumi.ComponentResource {
     }
 
     /** One API Gateway resource per path segment; `/` is the API's root resource. */
-    private createResources(methods: readonly MethodSpec[]): Record<string, pulumi.Output<string>> {
+    private createResources(name: string, methods: readonly MethodSpec[]): Record<string, pulumi.Output<string>> {
         const ids: Record<string, pulumi.Output<string>> = { "/": this.restApi.rootResourceId };
         const paths = [...new Set(methods.map((m) => m.path))].sort((a, b) => a.split("/").length - b.split("/").length);
         for (const path of paths.filter((p) => p !== "/")) {
             const parentPath = path.slice(0, path.lastIndexOf("/")) || "/";
             ids[path] = new aws.apigateway.Resource(
-                `${this.name}-${pathSlug(path)}`,
+                `${name}-${pathSlug(path)}`,
                 { restApi: this.restApi.id, parentId: ids[parentPath], pathPart: path.slice(path.lastIndexOf("/") + 1) },
                 { parent: this },
             ).id;
@@ -212,8 +217,8 @@ export class Api extends pulumi.ComponentResource {
     }
 
     /** A method, its integration and, for MOCK, its method response then its integration response. */
-    private createMethod(spec: MethodSpec, resourceId: pulumi.Output<string>): pulumi.Resource[] {
-        const prefix = `${this.name}-${pathSlug(spec.path)}-${spec.httpMethod.toLowerCase()}`;
+    private createMethod(name: string, spec: MethodSpec, resourceId: pulumi.Output<string>): pulumi.Resource[] {
+        const prefix = `${name}-${pathSlug(spec.path)}-${spec.httpMethod.toLowerCase()}`;
         const target = { restApi: this.restApi.id, resourceId };
         const method = new aws.apigateway.Method(
             prefix,
@@ -255,64 +260,52 @@ export class Api extends pulumi.ComponentResource {
     }
 
     /** Re-created whenever what the methods serve changes; waits for every method to exist. */
-    private createDeployment(methods: readonly MethodSpec[], routeResources: pulumi.Resource[]): aws.apigateway.Deployment {
+    private createDeployment(name: string, methods: readonly MethodSpec[], routeResources: pulumi.Resource[]): aws.apigateway.Deployment {
         return new aws.apigateway.Deployment(
-            `${this.name}-deployment`,
+            `${name}-deployment`,
             { restApi: this.restApi.id, triggers: { methods: deploymentHash(methods) } },
             { parent: this, dependsOn: routeResources },
         );
     }
 
-    /** The region-wide setting: API Gateway logs through this role. Both outlive the stack (other APIs use them). */
-    private createAccount(environment: string): aws.apigateway.Account {
-        const retained = { parent: this, retainOnDelete: true };
+    /** The role API Gateway logs through. It outlives the stack (other APIs of the region use it). */
+    private createCloudWatchRole(name: string, args: ApiArgs): ServiceRole {
         const partition = aws.getPartitionOutput({}, { parent: this }).partition;
         const region = aws.getRegionOutput({}, { parent: this }).region;
         const accountId = aws.getCallerIdentityOutput({}, { parent: this }).accountId;
-        const role = new aws.iam.Role(
-            `${this.name}-cloudwatch-role`,
+        return createServiceRole(
             {
+                names: { role: `${name}-cloudwatch-role`, policy: `${name}-cloudwatch-policy` },
                 // A prefix, not a name: a stack re-created after a destroy must not collide with the retained role.
-                namePrefix: `${physicalName("api-logs", environment)}-`,
+                namePrefix: `${physicalName("api-logs", args.environment)}-`,
                 description: "API Gateway writes execution and access logs of every REST API in this region",
-                assumeRolePolicy: JSON.stringify({
-                    Version: "2012-10-17",
-                    Statement: [{ Effect: "Allow", Principal: { Service: "apigateway.amazonaws.com" }, Action: "sts:AssumeRole" }],
-                }),
+                service: "apigateway.amazonaws.com",
+                statements: [{ Effect: "Allow", Action: [...CLOUDWATCH_ROLE_ACTIONS], Resource: pulumi.interpolate`arn:${partition}:logs:${region}:${accountId}:*` }],
             },
-            retained,
+            { parent: this, retainOnDelete: true },
         );
-        const policy = new aws.iam.RolePolicy(
-            `${this.name}-cloudwatch-policy`,
-            {
-                role: role.name,
-                policy: pulumi.jsonStringify({
-                    Version: "2012-10-17",
-                    Statement: [
-                        {
-                            Effect: "Allow",
-                            Action: [...CLOUDWATCH_ROLE_ACTIONS],
-                            Resource: pulumi.interpolate`arn:${partition}:logs:${region}:${accountId}:*`,
-                        },
-                    ],
-                }),
-            },
-            retained,
-        );
-        return new aws.apigateway.Account(`${this.name}-account`, { cloudwatchRoleArn: role.arn }, { ...retained, dependsOn: [policy] });
     }
 
-    private createLogGroup(suffix: string, logGroupName: pulumi.Input<string>, args: ApiArgs): aws.cloudwatch.LogGroup {
+    /** The region-wide setting: API Gateway logs through `cloudwatch.role`, once its policy exists. Retained on delete, like the role. */
+    private createAccount(name: string, cloudwatch: ServiceRole): aws.apigateway.Account {
+        return new aws.apigateway.Account(
+            `${name}-account`,
+            { cloudwatchRoleArn: cloudwatch.role.arn },
+            { parent: this, retainOnDelete: true, dependsOn: [cloudwatch.policy] },
+        );
+    }
+
+    private createLogGroup(logicalName: string, logGroupName: pulumi.Input<string>, args: ApiArgs): aws.cloudwatch.LogGroup {
         return new aws.cloudwatch.LogGroup(
-            `${this.name}-${suffix}`,
+            logicalName,
             { name: logGroupName, retentionInDays: args.logRetentionDays },
             { parent: this },
         );
     }
 
-    private createStage(deployment: aws.apigateway.Deployment, args: ApiArgs, account?: aws.apigateway.Account): aws.apigateway.Stage {
+    private createStage(name: string, deployment: aws.apigateway.Deployment, args: ApiArgs, account?: aws.apigateway.Account): aws.apigateway.Stage {
         return new aws.apigateway.Stage(
-            `${this.name}-stage`,
+            `${name}-stage`,
             {
                 restApi: this.restApi.id,
                 deployment: deployment.id,
@@ -324,18 +317,15 @@ export class Api extends pulumi.ComponentResource {
         );
     }
 
-    /**
-     * Execution logs of every method (INFO, metrics, data trace per config). API Gateway writes them to
-     * a group it names after the API and stage; creating it first gives it a retention.
-     */
-    private createMethodSettings(args: ApiArgs, account?: aws.apigateway.Account): aws.apigateway.MethodSettings {
-        const executionLogs = this.createLogGroup(
-            "execution-logs",
-            pulumi.interpolate`API-Gateway-Execution-Logs_${this.restApi.id}/${args.environment}`,
-            args,
-        );
+    /** Execution logs of every method (INFO, metrics, data trace per config), into `executionLogs`. */
+    private createMethodSettings(
+        name: string,
+        args: ApiArgs,
+        executionLogs: aws.cloudwatch.LogGroup,
+        account?: aws.apigateway.Account,
+    ): aws.apigateway.MethodSettings {
         return new aws.apigateway.MethodSettings(
-            `${this.name}-method-settings`,
+            `${name}-method-settings`,
             {
                 restApi: this.restApi.id,
                 stageName: this.stage.stageName,

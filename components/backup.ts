@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 import { physicalName } from "./naming";
+import { createServiceRole } from "./service-role";
 
 export interface BackupArgs {
     /** Environment name, the last part of every name. */
@@ -98,7 +99,7 @@ export class Backup extends pulumi.ComponentResource {
 
     private createBackupRole(name: string, args: BackupArgs, copyVault?: aws.backup.Vault): aws.iam.Role {
         const tables = Object.values(args.tableArns);
-        const statements = [
+        const statements: aws.iam.PolicyStatement[] = [
             {
                 Sid: "BackUpTheTables",
                 Effect: "Allow",
@@ -113,7 +114,7 @@ export class Backup extends pulumi.ComponentResource {
             },
             ...(copyVault === undefined
                 ? []
-                : [{ Sid: "CopyToTheSecondRegion", Effect: "Allow", Action: ["backup:CopyIntoBackupVault", "backup:DescribeBackupVault"], Resource: [copyVault.arn] }]),
+                : [{ Sid: "CopyToTheSecondRegion", Effect: "Allow" as const, Action: ["backup:CopyIntoBackupVault", "backup:DescribeBackupVault"], Resource: [copyVault.arn] }]),
         ];
         return this.serviceRole(`${name}-role`, physicalName("backup", args.environment), statements);
     }
@@ -126,7 +127,7 @@ export class Backup extends pulumi.ComponentResource {
         const restored = (args.copyTo?.restoredTableNames ?? []).map(
             (table) => pulumi.interpolate`arn:${partition}:dynamodb:${args.copyTo?.region}:${account}:table/${table}`,
         );
-        const statements = [
+        const statements: aws.iam.PolicyStatement[] = [
             {
                 Sid: "RestoreTheTables",
                 Effect: "Allow",
@@ -155,23 +156,10 @@ export class Backup extends pulumi.ComponentResource {
     }
 
     /** A role AWS Backup assumes, with one inline policy. */
-    private serviceRole(logicalName: string, roleName: string, statements: object[]): aws.iam.Role {
-        const role = new aws.iam.Role(
-            logicalName,
-            {
-                name: roleName,
-                assumeRolePolicy: JSON.stringify({
-                    Version: "2012-10-17",
-                    Statement: [{ Effect: "Allow", Principal: { Service: "backup.amazonaws.com" }, Action: "sts:AssumeRole" }],
-                }),
-            },
+    private serviceRole(logicalName: string, roleName: string, statements: aws.iam.PolicyStatement[]): aws.iam.Role {
+        return createServiceRole(
+            { names: { role: logicalName, policy: `${logicalName}-policy` }, name: roleName, service: "backup.amazonaws.com", statements },
             { parent: this },
-        );
-        new aws.iam.RolePolicy(
-            `${logicalName}-policy`,
-            { role: role.name, policy: pulumi.jsonStringify({ Version: "2012-10-17", Statement: statements }) },
-            { parent: this },
-        );
-        return role;
+        ).role;
     }
 }

@@ -50,16 +50,13 @@ export class Cdn extends pulumi.ComponentResource {
     /** Bucket policy statement: only this distribution may read objects. */
     public readonly filesReadStatement: pulumi.Output<aws.iam.PolicyStatement>;
 
-    private readonly name: string;
-
     constructor(name: string, args: CdnArgs, opts?: pulumi.ComponentResourceOptions) {
         super("slack-clone:cdn:Cdn", name, {}, opts);
-        this.name = name;
 
-        const oac = this.createOriginAccessControl(args);
-        const certificateArn = args.customDomain ? this.createCertificate(args.customDomain) : undefined;
-        this.distribution = this.createDistribution(args, oac, certificateArn);
-        if (args.customDomain) this.createAliasRecords(args.customDomain);
+        const oac = this.createOriginAccessControl(name, args);
+        const certificateArn = args.customDomain ? this.createCertificate(name, args.customDomain) : undefined;
+        this.distribution = this.createDistribution(name, args, oac, certificateArn);
+        if (args.customDomain) this.createAliasRecords(name, args.customDomain);
 
         this.distributionId = this.distribution.id;
         this.distributionArn = this.distribution.arn;
@@ -84,9 +81,9 @@ export class Cdn extends pulumi.ComponentResource {
         });
     }
 
-    private createOriginAccessControl(args: CdnArgs): aws.cloudfront.OriginAccessControl {
+    private createOriginAccessControl(name: string, args: CdnArgs): aws.cloudfront.OriginAccessControl {
         return new aws.cloudfront.OriginAccessControl(
-            `${this.name}-oac`,
+            `${name}-oac`,
             {
                 name: physicalName("files", args.environment),
                 description: "CloudFront signs every request to the files bucket",
@@ -99,17 +96,17 @@ export class Cdn extends pulumi.ComponentResource {
     }
 
     /** An ACM certificate in us-east-1 (its own provider), validated by a record in the domain's zone. */
-    private createCertificate(domain: NonNullable<CdnArgs["customDomain"]>): pulumi.Output<string> {
-        const usEast1 = new aws.Provider(`${this.name}-${CLOUDFRONT_CERTIFICATE_REGION}`, { region: CLOUDFRONT_CERTIFICATE_REGION }, { parent: this });
+    private createCertificate(name: string, domain: NonNullable<CdnArgs["customDomain"]>): pulumi.Output<string> {
+        const usEast1 = new aws.Provider(`${name}-${CLOUDFRONT_CERTIFICATE_REGION}`, { region: CLOUDFRONT_CERTIFICATE_REGION }, { parent: this });
         const certificate = new aws.acm.Certificate(
-            `${this.name}-certificate`,
+            `${name}-certificate`,
             { domainName: domain.name, validationMethod: "DNS" },
             { parent: this, provider: usEast1 },
         );
         // One domain name, so exactly one validation record.
         const option = certificate.domainValidationOptions[0];
         const record = new aws.route53.Record(
-            `${this.name}-certificate-validation-record`,
+            `${name}-certificate-validation-record`,
             {
                 zoneId: domain.zoneId,
                 name: option.resourceRecordName,
@@ -121,20 +118,21 @@ export class Cdn extends pulumi.ComponentResource {
             { parent: this },
         );
         return new aws.acm.CertificateValidation(
-            `${this.name}-certificate-validation`,
+            `${name}-certificate-validation`,
             { certificateArn: certificate.arn, validationRecordFqdns: [record.fqdn] },
             { parent: this, provider: usEast1 },
         ).certificateArn;
     }
 
     private createDistribution(
+        name: string,
         args: CdnArgs,
         oac: aws.cloudfront.OriginAccessControl,
         certificateArn: pulumi.Output<string> | undefined,
     ): aws.cloudfront.Distribution {
         const cachePolicyId = aws.cloudfront.getCachePolicyOutput({ name: CACHE_POLICY_NAME }, { parent: this }).apply((p) => p.id!);
         return new aws.cloudfront.Distribution(
-            `${this.name}-distribution`,
+            `${name}-distribution`,
             {
                 enabled: true,
                 comment: pulumi.interpolate`Files of ${args.bucket.name}`,
@@ -161,10 +159,10 @@ export class Cdn extends pulumi.ComponentResource {
     }
 
     /** `A` and `AAAA` aliases of the custom domain to the distribution. */
-    private createAliasRecords(domain: NonNullable<CdnArgs["customDomain"]>): void {
+    private createAliasRecords(name: string, domain: NonNullable<CdnArgs["customDomain"]>): void {
         for (const type of ["A", "AAAA"]) {
             new aws.route53.Record(
-                `${this.name}-alias-${type.toLowerCase()}`,
+                `${name}-alias-${type.toLowerCase()}`,
                 {
                     zoneId: domain.zoneId,
                     name: domain.name,

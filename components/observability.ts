@@ -25,6 +25,7 @@ export class Observability extends pulumi.ComponentResource {
 
         const monitors = monitorsOf(args);
         const topic = this.createAlarmTopic(name, args);
+        if (args.alarmEmail !== undefined) this.subscribeEmail(name, topic, args.alarmEmail);
         const dashboard = this.createDashboard(name, args.environment, monitors.flatMap((m) => m.panels));
         if (args.alarms) this.createAlarms(name, args.environment, monitors, topic);
 
@@ -34,11 +35,12 @@ export class Observability extends pulumi.ComponentResource {
     }
 
     private createAlarmTopic(name: string, args: ObservabilityArgs): aws.sns.Topic {
-        const topic = new aws.sns.Topic(`${name}-alarms`, { name: physicalName("alarms", args.environment) }, { parent: this });
-        if (args.alarmEmail !== undefined) {
-            new aws.sns.TopicSubscription(`${name}-alarm-email`, { topic: topic.arn, protocol: "email", endpoint: args.alarmEmail }, { parent: this });
-        }
-        return topic;
+        return new aws.sns.Topic(`${name}-alarms`, { name: physicalName("alarms", args.environment) }, { parent: this });
+    }
+
+    /** The address receives every alarm once its owner confirms the subscription. */
+    private subscribeEmail(name: string, topic: aws.sns.Topic, email: string): aws.sns.TopicSubscription {
+        return new aws.sns.TopicSubscription(`${name}-alarm-email`, { topic: topic.arn, protocol: "email", endpoint: email }, { parent: this });
     }
 
     private createDashboard(name: string, environment: string, panels: readonly Panel[]): aws.cloudwatch.Dashboard {

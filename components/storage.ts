@@ -2,6 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 import { physicalName } from "./naming";
 import { LifecycleRule, PrivateBucket, PrivateBucketArgs } from "./private-bucket";
+import { ServiceRole, createServiceRole } from "./service-role";
 import { ThumbnailFunction } from "./thumbnail";
 
 export interface StorageArgs {
@@ -70,20 +71,20 @@ export class Storage extends pulumi.ComponentResource {
     private readonly files: PrivateBucket;
     private readonly thumbnails: PrivateBucket;
 
-    constructor(
-        private readonly name: string,
-        private readonly args: StorageArgs,
-        opts?: pulumi.ComponentResourceOptions,
-    ) {
+    constructor(name: string, args: StorageArgs, opts?: pulumi.ComponentResourceOptions) {
         super("slack-clone:storage:Storage", name, {}, opts);
         this.accountId = aws.getCallerIdentityOutput({}, { parent: this }).accountId;
 
-        this.files = this.createFilesBucket();
-        this.thumbnails = this.createThumbnailsBucket();
+        this.files = this.createFilesBucket(name, args);
+        this.thumbnails = this.createThumbnailsBucket(name, args);
         this.filesBucket = this.files.bucket;
         this.thumbnailsBucket = this.thumbnails.bucket;
-        if (args.accessLogging) this.accessLogsBucket = this.createAccessLogging();
-        if (args.multiRegion) this.filesReplicaBucket = this.createReplication();
+        if (args.accessLogging) this.accessLogsBucket = this.createAccessLogging(name, args);
+        if (args.multiRegion) {
+            const replica = this.createReplicaBucket(name, args);
+            this.createReplication(name, replica, this.createReplicationRole(name, args, replica.bucket));
+            this.filesReplicaBucket = replica.bucket;
+        }
         this.thumbnailFunction = new ThumbnailFunction(
             `${name}-thumbnail`,
             {
@@ -122,16 +123,16 @@ export class Storage extends pulumi.ComponentResource {
         return this.files.attachPolicy(extraStatements);
     }
 
-    private createFilesBucket(): PrivateBucket {
-        const files = this.createPrivateBucket("files", "files", { versioning: true, lifecycleRules: this.filesLifecycleRules() });
+    private createFilesBucket(name: string, args: StorageArgs): PrivateBucket {
+        const files = this.createPrivateBucket(name, args, "files", "files", { versioning: true, lifecycleRules: filesLifecycleRules(args) });
         new aws.s3.BucketCorsConfiguration(
-            `${this.name}-files-cors`,
+            `${name}-files-cors`,
             {
                 bucket: files.bucket.bucket,
                 corsRules: [
                     {
                         allowedMethods: ["GET", "PUT", "POST"],
-                        allowedOrigins: [this.args.frontendUrl],
+                        allowedOrigins: [args.frontendUrl],
                         allowedHeaders: ["*"],
                         maxAgeSeconds: CORS_MAX_AGE_SECONDS,
                     },
@@ -142,8 +143,8 @@ export class Storage extends pulumi.ComponentResource {
         return files;
     }
 
-    private createThumbnailsBucket(): PrivateBucket {
-        const thumbnails = this.createPrivateBucket("thumbnails", "thumbnails", {
+    private createThumbnailsBucket(name: string, args: StorageArgs): PrivateBucket {
+        const thumbnails = this.createPrivateBucket(name, args, "thumbnails", "thumbnails", {
             lifecycleRules: [{ id: "expire-thumbnails", status: "Enabled", filter: {}, expiration: { days: THUMBNAILS_EXPIRE_DAYS } }],
         });
         thumbnails.attachPolicy([]);
@@ -151,9 +152,9 @@ export class Storage extends pulumi.ComponentResource {
     }
 
     /** A log bucket of its own, and server access logging of both buckets into it. */
-    private createAccessLogging(): aws.s3.Bucket {
-        const logs = this.createPrivateBucket("access-logs", "s3-logs", {
-            lifecycleRules: [{ id: "expire-access-logs", status: "Enabled", filter: {}, expiration: { days: this.args.logRetentionDays } }],
+    private createAccessLogging(name: string, args: StorageArgs): aws.s3.Bucket {
+        const logs = this.createPrivateBucket(name, args, "access-logs", "s3-logs", {
+            lifecycleRules: [{ id: "expire-access-logs", status: "Enabled", filter: {}, expiration: { days: args.logRetentionDays } }],
         });
         // Log delivery is authorized by the bucket policy (ACLs are disabled on new buckets).
         const policy = logs.attachPolicy([
@@ -174,7 +175,7 @@ export class Storage extends pulumi.ComponentResource {
             ["thumbnails", this.thumbnails],
         ] as const) {
             new aws.s3.BucketLogging(
-                `${this.name}-${what}-access-logging`,
+                `${name}-${what}-access-logging`,
                 { bucket: source.bucket.bucket, targetBucket: logs.bucket.bucket, targetPrefix: LOG_PREFIXES[what] },
                 { ...source.childOptions(), dependsOn: [policy] },
             );
@@ -182,23 +183,53 @@ export class Storage extends pulumi.ComponentResource {
         return logs.bucket;
     }
 
-    /** The files bucket replicated to a versioned bucket in the secondary region, by a role of its own. */
-    private createReplication(): aws.s3.Bucket {
-        if (this.args.secondaryRegion === undefined) throw new Error("Storage: multiRegion needs secondaryRegion");
-        const provider = new aws.Provider(`${this.name}-secondary`, { region: this.args.secondaryRegion }, { parent: this });
-        const replica = this.createPrivateBucket("files-replica", "files-replica", {
+    /** The files bucket's copy: versioned, in the secondary region (a provider of its own). */
+    private createReplicaBucket(name: string, args: StorageArgs): PrivateBucket {
+        if (args.secondaryRegion === undefined) throw new Error("Storage: multiRegion needs secondaryRegion");
+        const provider = new aws.Provider(`${name}-secondary`, { region: args.secondaryRegion }, { parent: this });
+        const replica = this.createPrivateBucket(name, args, "files-replica", "files-replica", {
             versioning: true,
-            lifecycleRules: this.filesLifecycleRules(),
+            lifecycleRules: filesLifecycleRules(args),
             provider,
         });
         replica.attachPolicy([]);
+        return replica;
+    }
 
-        const { role, rolePolicy } = this.createReplicationRole(replica.bucket);
-        new aws.s3.BucketReplicationConfig(
-            `${this.name}-files-replication`,
+    /** A role that S3 alone assumes, for this bucket, to read its versions and write them to the replica. */
+    private createReplicationRole(name: string, args: StorageArgs, replica: aws.s3.Bucket): ServiceRole {
+        const source = this.filesBucket.arn;
+        return createServiceRole(
+            {
+                names: { role: `${name}-replication-role`, policy: `${name}-replication-policy` },
+                name: physicalName("files-replication", args.environment),
+                service: "s3.amazonaws.com",
+                assumeCondition: { StringEquals: { "aws:SourceAccount": this.accountId }, ArnLike: { "aws:SourceArn": source } },
+                statements: [
+                    { Effect: "Allow", Action: ["s3:GetReplicationConfiguration", "s3:ListBucket"], Resource: source },
+                    {
+                        Effect: "Allow",
+                        Action: ["s3:GetObjectVersionForReplication", "s3:GetObjectVersionAcl", "s3:GetObjectVersionTagging"],
+                        Resource: pulumi.interpolate`${source}/*`,
+                    },
+                    {
+                        Effect: "Allow",
+                        Action: ["s3:ReplicateObject", "s3:ReplicateTags"],
+                        Resource: pulumi.interpolate`${replica.arn}/*`,
+                    },
+                ],
+            },
+            { parent: this },
+        );
+    }
+
+    /** Replication of every object of the files bucket to the replica, once both are versioned and the role may act. */
+    private createReplication(name: string, replica: PrivateBucket, role: ServiceRole): aws.s3.BucketReplicationConfig {
+        return new aws.s3.BucketReplicationConfig(
+            `${name}-files-replication`,
             {
                 bucket: this.filesBucket.bucket,
-                role: role.arn,
+                role: role.role.arn,
                 rules: [
                     {
                         id: "files-to-secondary-region",
@@ -210,75 +241,33 @@ export class Storage extends pulumi.ComponentResource {
                     },
                 ],
             },
-            { ...this.files.childOptions(), dependsOn: [this.files.versioning!, replica.versioning!, rolePolicy] },
+            { ...this.files.childOptions(), dependsOn: [this.files.versioning!, replica.versioning!, role.policy] },
         );
-        return replica.bucket;
-    }
-
-    /** A role that S3 alone assumes, for this bucket, to read its versions and write them to the replica. */
-    private createReplicationRole(replica: aws.s3.Bucket): { role: aws.iam.Role; rolePolicy: aws.iam.RolePolicy } {
-        const source = this.filesBucket.arn;
-        const role = new aws.iam.Role(
-            `${this.name}-replication-role`,
-            {
-                name: physicalName("files-replication", this.args.environment),
-                assumeRolePolicy: {
-                    Version: "2012-10-17",
-                    Statement: [
-                        {
-                            Effect: "Allow",
-                            Principal: { Service: "s3.amazonaws.com" },
-                            Action: "sts:AssumeRole",
-                            Condition: { StringEquals: { "aws:SourceAccount": this.accountId }, ArnLike: { "aws:SourceArn": source } },
-                        },
-                    ],
-                },
-            },
-            { parent: this },
-        );
-        const rolePolicy = new aws.iam.RolePolicy(
-            `${this.name}-replication-policy`,
-            {
-                role: role.id,
-                policy: {
-                    Version: "2012-10-17",
-                    Statement: [
-                        { Effect: "Allow", Action: ["s3:GetReplicationConfiguration", "s3:ListBucket"], Resource: source },
-                        {
-                            Effect: "Allow",
-                            Action: ["s3:GetObjectVersionForReplication", "s3:GetObjectVersionAcl", "s3:GetObjectVersionTagging"],
-                            Resource: pulumi.interpolate`${source}/*`,
-                        },
-                        {
-                            Effect: "Allow",
-                            Action: ["s3:ReplicateObject", "s3:ReplicateTags"],
-                            Resource: pulumi.interpolate`${replica.arn}/*`,
-                        },
-                    ],
-                },
-            },
-            { parent: this },
-        );
-        return { role, rolePolicy };
     }
 
     /** `slack-clone-{what}-{environment}-{accountId}`, with the options every bucket of the component shares. */
-    private createPrivateBucket(resource: string, what: string, options: Omit<PrivateBucketArgs, "bucketName" | "protectData">): PrivateBucket {
-        const bucketName = this.accountId.apply((id) => physicalName(what, this.args.environment, id));
-        return new PrivateBucket(this, `${this.name}-${resource}`, { bucketName, protectData: this.args.protectData, ...options });
+    private createPrivateBucket(
+        name: string,
+        args: StorageArgs,
+        resource: string,
+        what: string,
+        options: Omit<PrivateBucketArgs, "bucketName" | "protectData">,
+    ): PrivateBucket {
+        const bucketName = this.accountId.apply((id) => physicalName(what, args.environment, id));
+        return new PrivateBucket(this, `${name}-${resource}`, { bucketName, protectData: args.protectData, ...options });
     }
+}
 
-    /** Files expire after a year, replaced versions after 30 days; none with MFA delete (S3 refuses lifecycle rules there). */
-    private filesLifecycleRules(): LifecycleRule[] {
-        if (this.args.mfaDelete) return [];
-        return [
-            {
-                id: "expire-files",
-                status: "Enabled",
-                filter: {},
-                expiration: { days: FILES_EXPIRE_DAYS },
-                noncurrentVersionExpiration: { noncurrentDays: FILES_NONCURRENT_EXPIRE_DAYS },
-            },
-        ];
-    }
+/** Files expire after a year, replaced versions after 30 days; none with MFA delete (S3 refuses lifecycle rules there). */
+function filesLifecycleRules(args: StorageArgs): LifecycleRule[] {
+    if (args.mfaDelete) return [];
+    return [
+        {
+            id: "expire-files",
+            status: "Enabled",
+            filter: {},
+            expiration: { days: FILES_EXPIRE_DAYS },
+            noncurrentVersionExpiration: { noncurrentDays: FILES_NONCURRENT_EXPIRE_DAYS },
+        },
+    ];
 }

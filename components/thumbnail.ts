@@ -5,6 +5,7 @@ import * as aws from "@pulumi/aws";
 import { buildSync } from "esbuild";
 import { THUMBNAILS_PREFIX, UPLOADS_PREFIX, UPLOAD_SUFFIX } from "../functions/thumbnail/keys";
 import { physicalName } from "./naming";
+import { ServiceRole, createServiceRole } from "./service-role";
 
 export interface ThumbnailFunctionArgs {
     /** Environment name, the last part of the function's name. */
@@ -49,7 +50,7 @@ export class ThumbnailFunction extends pulumi.ComponentResource {
             name,
             {
                 name: functionName,
-                role: role.arn,
+                role: role.role.arn,
                 runtime: THUMBNAIL_RUNTIME,
                 architectures: ["x86_64"],
                 handler: "index.handler",
@@ -73,46 +74,35 @@ export class ThumbnailFunction extends pulumi.ComponentResource {
     }
 
     /** Its own role: read uploads, write thumbnails, write to its log group. Nothing else. */
-    private createRole(name: string, functionName: string, args: ThumbnailFunctionArgs, logGroup: aws.cloudwatch.LogGroup) {
-        const role = new aws.iam.Role(
-            `${name}-role`,
+    private createRole(name: string, functionName: string, args: ThumbnailFunctionArgs, logGroup: aws.cloudwatch.LogGroup): ServiceRole {
+        return createServiceRole(
             {
+                names: { role: `${name}-role`, policy: `${name}-policy` },
                 name: functionName,
-                assumeRolePolicy: aws.iam.assumeRolePolicyForPrincipal({ Service: "lambda.amazonaws.com" }),
+                service: "lambda.amazonaws.com",
+                statements: [
+                    {
+                        Sid: "ReadUploads",
+                        Effect: "Allow",
+                        Action: "s3:GetObject",
+                        Resource: pulumi.interpolate`${args.filesBucket.arn}/${UPLOADS_PREFIX}*`,
+                    },
+                    {
+                        Sid: "WriteThumbnails",
+                        Effect: "Allow",
+                        Action: "s3:PutObject",
+                        Resource: pulumi.interpolate`${args.thumbnailsBucket.arn}/${THUMBNAILS_PREFIX}*`,
+                    },
+                    {
+                        Sid: "WriteLogs",
+                        Effect: "Allow",
+                        Action: ["logs:CreateLogStream", "logs:PutLogEvents"],
+                        Resource: pulumi.interpolate`${logGroup.arn}:*`,
+                    },
+                ],
             },
             { parent: this },
         );
-        const policy = new aws.iam.RolePolicy(
-            `${name}-policy`,
-            {
-                role: role.id,
-                policy: {
-                    Version: "2012-10-17",
-                    Statement: [
-                        {
-                            Sid: "ReadUploads",
-                            Effect: "Allow",
-                            Action: "s3:GetObject",
-                            Resource: pulumi.interpolate`${args.filesBucket.arn}/${UPLOADS_PREFIX}*`,
-                        },
-                        {
-                            Sid: "WriteThumbnails",
-                            Effect: "Allow",
-                            Action: "s3:PutObject",
-                            Resource: pulumi.interpolate`${args.thumbnailsBucket.arn}/${THUMBNAILS_PREFIX}*`,
-                        },
-                        {
-                            Sid: "WriteLogs",
-                            Effect: "Allow",
-                            Action: ["logs:CreateLogStream", "logs:PutLogEvents"],
-                            Resource: pulumi.interpolate`${logGroup.arn}:*`,
-                        },
-                    ],
-                },
-            },
-            { parent: this },
-        );
-        return { arn: role.arn, policy };
     }
 
     private createTrigger(name: string, args: ThumbnailFunctionArgs): void {

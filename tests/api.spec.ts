@@ -165,10 +165,10 @@ for (const stack of STACKS) {
             expect(account.inputs.cloudwatchRoleArn).to.equal(`arn:aws:iam::${MOCK_ACCOUNT_ID}:role/${role.inputs.namePrefix}api-cloudwatch-role`);
             expect(role.inputs.namePrefix).to.equal(`slack-clone-api-logs-${stack}-`);
             expect(role.inputs.namePrefix.length).to.be.at.most(NAME_RULES["aws:iam/role:Role"].inputs.namePrefix);
-            expect(JSON.parse(role.inputs.assumeRolePolicy).Statement).to.deep.equal([
+            expect(role.inputs.assumeRolePolicy.Statement).to.deep.equal([
                 { Effect: "Allow", Principal: { Service: "apigateway.amazonaws.com" }, Action: "sts:AssumeRole" },
             ]);
-            expect(JSON.parse(policy.inputs.policy).Statement).to.deep.equal([
+            expect(policy.inputs.policy.Statement).to.deep.equal([
                 { Effect: "Allow", Action: [...CLOUDWATCH_ROLE_ACTIONS], Resource: `arn:aws:logs:${config.region}:${MOCK_ACCOUNT_ID}:*` },
             ]);
             expect(CLOUDWATCH_ROLE_ACTIONS).to.have.length(7);

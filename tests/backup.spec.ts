@@ -11,7 +11,7 @@ const ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy";
 
 const tableArn = (region: string, name: string) => `arn:aws:dynamodb:${region}:123456789012:table/${name}`;
 const backupChildren = (evaluation: Evaluation, type: string) => ofType(evaluation, type).filter((r) => r.options.parent === "slack-clone:backup:Backup::backup");
-const policyOf = (evaluation: Evaluation, name: string) => JSON.parse(byName(evaluation, ROLE_POLICY, name).inputs.policy);
+const policyOf = (evaluation: Evaluation, name: string) => byName(evaluation, ROLE_POLICY, name).inputs.policy;
 
 for (const stack of STACKS) {
     describe(`Backup in ${stack}`, () => {
@@ -85,7 +85,7 @@ for (const stack of STACKS) {
 
         it("lets AWS Backup, and only it, assume the two roles", () => {
             for (const name of ["backup-role", "backup-restore-role"]) {
-                expect(JSON.parse(byName(evaluation, ROLE, name).inputs.assumeRolePolicy)).to.deep.equal({
+                expect(byName(evaluation, ROLE, name).inputs.assumeRolePolicy).to.deep.equal({
                     Version: "2012-10-17",
                     Statement: [{ Effect: "Allow", Principal: { Service: "backup.amazonaws.com" }, Action: "sts:AssumeRole" }],
                 });
@@ -117,7 +117,7 @@ for (const stack of STACKS) {
                         : []),
                 ],
             });
-            expect(byName(evaluation, ROLE_POLICY, "backup-role-policy").inputs.role).to.equal(`slack-clone-backup-${stack}`);
+            expect(byName(evaluation, ROLE_POLICY, "backup-role-policy").inputs.role).to.equal(`${ROLE}::backup-role`);
         });
 
         it("grants the restore role exactly restoring these tables" + (copies ? ", and the rebuild's tables in us-west-2" : ""), () => {

@@ -110,7 +110,7 @@ describe("disaster-recovery runbook", () => {
     });
 
     it("restores into tables production's restore role may create in the second region", () => {
-        const policy = JSON.parse(byName(production, "aws:iam/rolePolicy:RolePolicy", "backup-restore-role-policy").inputs.policy);
+        const policy = byName(production, "aws:iam/rolePolicy:RolePolicy", "backup-restore-role-policy").inputs.policy;
         const allowed: string[] = policy.Statement.find((s: { Sid: string }) => s.Sid === "RestoreTheTables").Resource;
         for (const { id } of importFile().resources.slice(1)) {
             expect(allowed).to.include(`arn:aws:dynamodb:us-west-2:${MOCK_ACCOUNT_ID}:table/${id}`);

@@ -306,7 +306,7 @@ for (const stack of STACKS) {
             const role = byName(evaluation, T.role, "storage-thumbnail-role");
             expect(role.inputs.name).to.equal(functionName);
             expect(role.inputs.assumeRolePolicy.Statement).to.deep.equal([
-                { Sid: "AllowAssumeRole", Effect: "Allow", Principal: { Service: "lambda.amazonaws.com" }, Action: "sts:AssumeRole" },
+                { Effect: "Allow", Principal: { Service: "lambda.amazonaws.com" }, Action: "sts:AssumeRole" },
             ]);
             const policy = byName(evaluation, T.rolePolicy, "storage-thumbnail-policy");
             expect(policy.inputs.role).to.equal(`${T.role}::storage-thumbnail-role`);
