@@ -1,6 +1,37 @@
 import { expect } from "chai";
+import { checkHealth } from "../deploy/health";
+import { LocalEnvironment } from "../local/start";
 import { freePort } from "../local/stand-ins";
+import { localEnvironment } from "./helpers/local";
 import { endpointEnv, outputsFile, run, stalledEndpoint, tsx } from "./helpers/process";
+
+describe("health check, on the local environment", function () {
+    this.timeout(60000);
+    let local: LocalEnvironment;
+
+    before(async () => {
+        local = await localEnvironment();
+    });
+
+    it("names what is missing or down", async () => {
+        const apiPort = await freePort();
+        const outputs = { ...local.outputs, presenceTableName: "slack-clone-presence-gone", redisPort: 1, apiUrl: `http://127.0.0.1:${apiPort}/v1` };
+        const failed = (await checkHealth(outputs, local.clients)).filter((r) => !r.ok);
+        expect(failed.map((r) => r.check)).to.deep.equal(["table presence", "redis", "api /health"]);
+        expect(failed[0].detail).to.include("missing").and.include("DynamoDB DescribeTable slack-clone-presence-gone at http://127.0.0.1:");
+        expect(failed[1].detail, "names the refused address, not \"Connection is closed.\"").to.equal("Redis: connect ECONNREFUSED 127.0.0.1:1");
+        expect(failed[2].detail).to.equal(`http://127.0.0.1:${apiPort}/v1/health: connect ECONNREFUSED 127.0.0.1:${apiPort}`);
+    });
+
+    it("leaves out what it is told to skip, and refuses an unknown check", async () => {
+        const results = await checkHealth({ ...local.outputs, redisPort: 1 }, local.clients, ["redis"]);
+        expect(results.map((r) => r.check)).to.not.include("redis");
+        expect(results.every((r) => r.ok)).to.equal(true);
+        let error: Error | undefined;
+        await checkHealth(local.outputs, local.clients, ["cache"]).catch((e: Error) => (error = e));
+        expect(error?.message).to.match(/^--skip cache: no such check; checks: table users, /);
+    });
+});
 
 describe("npm run health against a stalled or refused endpoint (as a process)", function () {
     this.timeout(30000);

@@ -1,5 +1,96 @@
 import { expect } from "chai";
-import { outputsFile, run, stalledEndpoint, endpointEnv, tsx } from "./helpers/process";
+import { CreateTableCommand, DynamoDBClient, ScanCommand } from "@aws-sdk/client-dynamodb";
+import { unmarshall } from "@aws-sdk/util-dynamodb";
+import { TABLES, tableOutputName } from "../components/tables";
+import { itemProblems, loadSeedData, seed } from "../deploy/seed/seed";
+import { LocalEnvironment, createTableInput } from "../local/start";
+import { localEnvironment } from "./helpers/local";
+import { endpointEnv, outputsFile, run, stalledEndpoint, tsx } from "./helpers/process";
+
+const spec = (name: string) => TABLES.find((t) => t.name === name)!;
+
+async function scanAll(client: DynamoDBClient, table: string): Promise<Record<string, unknown>[]> {
+    const { Items = [] } = await client.send(new ScanCommand({ TableName: table }));
+    return Items.map((item) => unmarshall(item)).sort((a, b) => `${a.PK}${a.SK}`.localeCompare(`${b.PK}${b.SK}`));
+}
+
+describe("seed data", () => {
+    it("fits every table's keys and indexes", () => {
+        const data = loadSeedData();
+        expect([...data.keys()].map((s) => s.name).sort()).to.include.members(["workspaces", "users", "channels", "messages", "reactions"]);
+        for (const [table, items] of data) {
+            expect(items, table.name).to.not.be.empty;
+            for (const item of items) expect(itemProblems(table, item), `${table.name} ${JSON.stringify(item)}`).to.deep.equal([]);
+        }
+        const messages = data.get(spec("messages"))!;
+        expect(messages.some((m) => m.parent_message_id !== undefined), "a thread").to.equal(true);
+    });
+
+    it("flags an item that breaks a key or an index", () => {
+        expect(itemProblems(spec("users"), { PK: "USER#x" })).to.deep.equal(["missing key attribute SK"]);
+        expect(itemProblems(spec("users"), { PK: "USER#x", SK: "PROFILE", email: 42 })[0]).to.include("email must be a non-empty string");
+    });
+
+    it("retries UnprocessedItems with backoff until written", async () => {
+        const batches: unknown[][] = [];
+        const client = {
+            send: async (command: { input: { RequestItems?: Record<string, unknown[]> } }) => {
+                if (command.input.RequestItems === undefined) return {}; // DescribeTable
+                const [[table, requests]] = Object.entries(command.input.RequestItems);
+                batches.push(requests);
+                // The first request leaves one item unprocessed, as a throttled table does.
+                return batches.length === 1 ? { UnprocessedItems: { [table]: requests.slice(0, 1) } } : {};
+            },
+        } as unknown as DynamoDBClient;
+        const data = new Map([[spec("users"), loadSeedData().get(spec("users"))!]]);
+        const report = await seed(client, { [tableOutputName(spec("users"))]: "users-t" }, data, { baseDelayMs: 1 });
+        expect(report).to.deep.equal({ written: { "users-t": 3 }, requests: 2, retries: 1 });
+        expect(batches.map((b) => b.length)).to.deep.equal([3, 1]);
+    });
+});
+
+describe("seed on the local environment's tables", function () {
+    this.timeout(60000);
+    let local: LocalEnvironment;
+
+    before(async () => {
+        local = await localEnvironment();
+    });
+
+    it("seeds idempotently: a second run leaves the same items", async () => {
+        const data = loadSeedData();
+        const before = await Promise.all([...data.keys()].map((t) => scanAll(local.clients.dynamodb, String(local.outputs[tableOutputName(t)]))));
+        for (const [i, [table, items]] of [...data].entries()) expect(before[i].length, table.name).to.equal(items.length);
+        await seed(local.clients.dynamodb, local.outputs, data);
+        const after = await Promise.all([...data.keys()].map((t) => scanAll(local.clients.dynamodb, String(local.outputs[tableOutputName(t)]))));
+        expect(after).to.deep.equal(before);
+    });
+
+    it("writes nothing when a table is missing, naming it", async () => {
+        const empty = "slack-clone-users-seedcheck";
+        await local.clients.dynamodb.send(new CreateTableCommand(createTableInput(spec("users"), empty)));
+        const outputs = { ...local.outputs, usersTableName: empty, channelsTableName: "slack-clone-channels-nowhere" };
+        let error: Error | undefined;
+        await seed(local.clients.dynamodb, outputs, loadSeedData()).catch((e: Error) => (error = e));
+        expect(error?.message).to.equal("Tables missing: slack-clone-channels-nowhere; deploy the stack first. Nothing was written");
+        expect(await scanAll(local.clients.dynamodb, empty)).to.deep.equal([]);
+    });
+
+    it("writes nothing when an output is missing, naming it", async () => {
+        const { messagesTableName: _, ...outputs } = local.outputs;
+        let error: Error | undefined;
+        await seed(local.clients.dynamodb, outputs, loadSeedData()).catch((e: Error) => (error = e));
+        expect(error?.message).to.equal("Stack outputs missing: messagesTableName; nothing was written");
+    });
+
+    it("dry run writes nothing and says what it would write", async () => {
+        const lines: string[] = [];
+        const report = await seed({} as DynamoDBClient, local.outputs, loadSeedData(), { dryRun: true, log: (l) => lines.push(l) });
+        expect(report.requests).to.equal(0);
+        expect(lines).to.include("would write 6 items to slack-clone-messages-development");
+    });
+
+});
 
 describe("npm run seed against an endpoint that accepts and never answers (as a process)", function () {
     this.timeout(30000);

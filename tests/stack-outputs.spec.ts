@@ -1,5 +1,32 @@
 import { expect } from "chai";
-import { limitsFromCommandLine, outputsFromCommandLine, parseCommandLine } from "../deploy/stack-outputs";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { limitsFromCommandLine, outputsFromCommandLine, parseCommandLine, readStackOutputs, requireOutput } from "../deploy/stack-outputs";
+
+describe("stack outputs (deploy/stack-outputs.ts)", () => {
+    it("reads outputs from a file and explain a missing Pulumi CLI", () => {
+        const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "outputs-")), "outputs.json");
+        fs.writeFileSync(file, JSON.stringify({ region: "us-east-1" }));
+        expect(readStackOutputs({ outputsFile: file })).to.deep.equal({ region: "us-east-1" });
+        fs.writeFileSync(file, "not json");
+        expect(() => readStackOutputs({ outputsFile: file })).to.throw(/are not JSON/);
+        expect(() => readStackOutputs({ outputsFile: `${file}.missing` })).to.throw(`--outputs ${file}.missing: no such file; write it with pulumi stack output`);
+        const saved = process.env.PATH;
+        process.env.PATH = "/nonexistent";
+        try {
+            expect(() => readStackOutputs({ stack: "staging" })).to.throw(/Cannot run the Pulumi CLI.*--outputs outputs.json/);
+        } finally {
+            process.env.PATH = saved;
+        }
+    });
+
+    it("names a missing or mistyped output", () => {
+        expect(() => requireOutput({ region: "" }, "region")).to.throw(/Stack output "region" is missing/);
+        expect(() => requireOutput({ redisPort: "6379" }, "redisPort", "number")).to.throw(/Stack output "redisPort" is missing/);
+        expect(requireOutput({ redisPort: 6379 }, "redisPort", "number")).to.equal(6379);
+    });
+});
 
 describe("seed and health command lines (deploy/stack-outputs.ts)", () => {
     it("take exactly one source of outputs", () => {
