@@ -15,8 +15,11 @@ const SPEC_OF: Readonly<Record<string, string>> = {
     // Pure definitions, tested where they are turned into the dashboard and alarms.
     "components/metrics.ts": "observability.spec.ts",
     "functions/thumbnail/keys.ts": "thumbnail-handler.spec.ts",
-    "local/start.ts": "local.spec.ts",
-    "local/stand-ins.ts": "local.spec.ts",
+    // Exercised by every command that reaches AWS: the seed's and the health check's bounds.
+    "deploy/aws-clients.ts": "health.spec.ts",
+    "deploy/format.ts": "start.spec.ts",
+    "local/stand-ins.ts": "start.spec.ts",
+    "local/state.ts": "start.spec.ts",
     "policy/index.ts": "policy-pack.spec.ts",
 };
 

@@ -2,8 +2,116 @@ import { expect } from "chai";
 import { spawn, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as net from "net";
+import { GetObjectCommand, PutObjectCommand } from "@aws-sdk/client-s3";
+import sharp from "sharp";
+import { TABLES } from "../components/tables";
+import { LocalEnvironment } from "../local/start";
 import { freePort } from "../local/stand-ins";
+import { backendEnvironment } from "../deploy/backend-env";
+import { localEnvironment, localLog as lines } from "./helpers/local";
 import { listening, run, tsx } from "./helpers/process";
+import { stackEvaluation } from "./helpers/stacks";
+
+describe("local environment (dynalite, s3rver, redis-server)", function () {
+    this.timeout(60000);
+    let local: LocalEnvironment;
+
+    before(async () => {
+        local = await localEnvironment();
+    });
+
+    it("prints each step's tick after its output, and counts in words (1 item, 1 index)", () => {
+        const tick = lines.findIndex((l) => l.startsWith("✓ health check"));
+        const redisLine = lines.findIndex((l) => /^ok +redis +PING PONG$/.test(l.split("\n").pop() ?? ""));
+        expect(redisLine, lines.join("\n")).to.be.greaterThan(-1);
+        expect(tick, "the tick follows the health table").to.be.greaterThan(redisLine);
+        expect(lines.some((l) => /slack-clone-workspaces-development: 1 item \(/.test(l)), lines.join("\n")).to.equal(true);
+        expect(lines.join("\n")).to.match(/table users +ACTIVE, 1 index$/m).and.not.match(/\b1 (items|indexes)\b/);
+    });
+
+    it("comes up healthy: 12 tables with their indexes, both buckets, Redis", () => {
+        expect(local.health.filter((r) => r.check.startsWith("table ")).length).to.equal(12);
+        expect(local.health.filter((r) => !r.ok)).to.deep.equal([]);
+        expect(local.health.map((r) => r.check)).to.include.members(["bucket filesBucketName", "bucket thumbnailsBucketName", "redis"]);
+    });
+
+    it("gives the backend every table name and the local endpoints", () => {
+        for (const table of TABLES) expect(local.env[`${table.name.replace(/-/g, "_").toUpperCase()}_TABLE`]).to.equal(`slack-clone-${table.name}-development`);
+        expect(local.env.AWS_ENDPOINT_URL_DYNAMODB).to.match(/^http:\/\/127\.0\.0\.1:\d+$/);
+        expect(local.env.REDIS_URL).to.match(/^redis:\/\/127\.0\.0\.1:\d+$/);
+    });
+
+    it("uses the variable names the deployed development stack gives (only the API and CDN have no stand-in)", async () => {
+        const deployed = Object.keys(backendEnvironment((await stackEvaluation("development")).outputs)).sort();
+        const localOnly = ["AWS_ENDPOINT_URL_DYNAMODB", "AWS_ENDPOINT_URL_S3", "S3_FORCE_PATH_STYLE", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"];
+        const shared = Object.keys(local.env).filter((k) => !localOnly.includes(k)).sort();
+        expect(deployed.filter((k) => !shared.includes(k))).to.deep.equal(["API_URL", "FILES_BASE_URL"]);
+        expect(shared.filter((k) => !deployed.includes(k))).to.deep.equal([]);
+        expect(local.env.REDIS_URL).to.match(/^redis:/);
+        expect(backendEnvironment((await stackEvaluation("development")).outputs).REDIS_URL).to.match(/^rediss:\/\/:.+@/);
+    });
+
+    it("runs the thumbnail handler for an upload under uploads/ ending .jpg, as the bucket notification does", async () => {
+        const jpeg = await sharp({ create: { width: 1200, height: 800, channels: 3, background: "#3366cc" } }).jpeg().toBuffer();
+        const [files, thumbnails] = [String(local.outputs.filesBucketName), String(local.outputs.thumbnailsBucketName)];
+        await local.clients.s3.send(new PutObjectCommand({ Bucket: files, Key: "uploads/team photo.jpg", Body: jpeg }));
+        await local.clients.s3.send(new PutObjectCommand({ Bucket: files, Key: "avatars/skip.jpg", Body: jpeg }));
+        await local.clients.s3.send(new PutObjectCommand({ Bucket: files, Key: "uploads/IMG_0001.JPG", Body: jpeg }));
+        const read = (key: string) =>
+            local.clients.s3.send(new GetObjectCommand({ Bucket: thumbnails, Key: key })).then(async (o) => Buffer.from(await o.Body!.transformToByteArray()));
+        let thumbnail: Buffer | undefined;
+        for (let attempt = 0; attempt < 100 && thumbnail === undefined; attempt++) {
+            thumbnail = await read("thumbnails/team photo.jpg").catch(async () => {
+                await new Promise((resolve) => setTimeout(resolve, 100));
+                return undefined;
+            });
+        }
+        expect(thumbnail, "thumbnails/team photo.jpg within 10 s").to.not.equal(undefined);
+        const { width, height, format } = await sharp(thumbnail!).metadata();
+        expect([format, width, height]).to.deep.equal(["jpeg", 256, 171]);
+        let error: Error | undefined;
+        await read("thumbnails/skip.jpg").catch((e: Error) => (error = e));
+        expect(error?.name, "an upload outside uploads/ gets no thumbnail").to.equal("NoSuchKey");
+        const outside = (key: string) => `upload ${key}: outside the thumbnail trigger (keys under uploads/ ending .jpg, case-sensitive as S3's filter is); no thumbnail`;
+        expect(lines, "says so for an upload outside the trigger").to.include.members([outside("avatars/skip.jpg"), outside("uploads/IMG_0001.JPG")]);
+    });
+
+});
+
+describe("npm start (local/start.ts as a process)", function () {
+    this.timeout(60000);
+
+    it("refuses a second start while one runs, and a double Ctrl-C still stops every stand-in", async () => {
+        const ports = await Promise.all([freePort(), freePort(), freePort()]);
+        const args = ["--import", "tsx", "local/start.ts", "--dynamodb-port", String(ports[0]), "--s3-port", String(ports[1]), "--redis-port", String(ports[2])];
+        const first = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe"] });
+        let output = "";
+        first.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()));
+        const exited = new Promise<number | null>((resolve) => first.once("exit", resolve));
+        for (let waited = 0; !output.includes("Running;"); waited += 100) {
+            if (waited > 30000 || first.exitCode !== null) throw new Error(`npm start did not come up:\n${output}`);
+            await new Promise((resolve) => setTimeout(resolve, 100));
+        }
+
+        const second = spawnSync(process.execPath, args, { encoding: "utf8" });
+        expect(second.status).to.equal(1);
+        expect(second.stderr).to.include(`The local environment is already running (pid ${first.pid}`);
+
+        const until = async (text: string) => {
+            while (!output.includes(text) && first.exitCode === null) await new Promise((resolve) => setTimeout(resolve, 10));
+        };
+        first.kill("SIGINT");
+        await until("Stopping");
+        first.kill("SIGINT"); // impatient: Ctrl-C again while it stops
+        expect(await exited).to.equal(0);
+        const redisAnswers = await new Promise<boolean>((resolve) => {
+            const socket = net.connect(ports[2], "127.0.0.1", () => resolve(true)).on("error", () => resolve(false));
+            socket.unref();
+        });
+        expect(redisAnswers, "redis-server stopped").to.equal(false);
+        expect(fs.existsSync(".local/start.lock"), "lock released").to.equal(false);
+    });
+});
 
 describe("npm start stopped any other way than Ctrl-C (as processes)", function () {
     this.timeout(90000);
