@@ -43,6 +43,7 @@ const network = new Network("network", {
     region: config.region,
     vpcCidr: config.vpcCidr,
     availabilityZones: config.availabilityZones,
+    availabilityZoneCidrMask: config.availabilityZoneCidrMask,
     natGateways: config.natGateways,
     existingVpc: config.existingVpc,
 });
@@ -54,6 +55,7 @@ const cache = new Cache("cache", {
     backendSecurityGroupId: network.backendSecurityGroup.id,
     nodeType: config.redisNodeType,
     nodeCount: config.redisNodeCount,
+    engine: config.redisEngine,
     engineVersion: config.redisEngineVersion,
     multiAz: config.multiAz,
     snapshotRetentionDays: config.redisSnapshotRetentionDays,
@@ -67,6 +69,7 @@ const storage = new Storage("storage", {
     protectData: config.protectData,
     multiRegion: config.multiRegion,
     secondaryRegion: config.secondaryRegion,
+    providerSettings: config.awsProvider,
     mfaDelete: config.mfaDelete,
     logRetentionDays: config.logRetentionDays,
     thumbnailMaxDimension: config.thumbnailMaxDimension,
@@ -80,6 +83,7 @@ const cdn = new Cdn("cdn", {
     },
     priceClass: config.cdnPriceClass,
     customDomain: config.customDomain,
+    providerSettings: config.awsProvider,
 });
 // The files bucket's one policy: TLS only, and reads by this distribution only.
 storage.attachFilesBucketPolicy([cdn.filesReadStatement]);
@@ -90,7 +94,7 @@ const observability = new Observability("observability", {
     alarmEmail: config.alarmEmail,
     tables: data.tableNames,
     api: { name: api.apiName, stage: api.stageName },
-    thumbnailFunction: { name: storage.thumbnailFunctionName },
+    thumbnailFunction: { name: storage.thumbnailFunctionName, failureQueueName: storage.thumbnailFailureQueue.name },
     buckets: { files: storage.filesBucketName, thumbnails: storage.thumbnailsBucketName },
     cache: { memberClusters: cache.replicationGroup.memberClusters },
 });
@@ -106,6 +110,7 @@ const backup = config.backups
                   ? { region: config.secondaryRegion, restoredTableNames: TABLES.map((spec) => tableName(spec, `${config.environment}-dr`)) }
                   : undefined,
           protectData: config.protectData,
+          providerSettings: config.awsProvider,
       })
     : undefined;
 
@@ -116,6 +121,7 @@ const audit = config.auditTrail
 const outputs: StackExports = {
     environment: config.environment,
     region: config.region,
+    demoData: config.demoData,
     ...tableOutputs((spec) => data.tableNames[spec.name]),
     messagesStreamArn: data.messagesStreamArn,
     apiId: api.apiId,
@@ -131,6 +137,7 @@ const outputs: StackExports = {
     thumbnailsBucketName: storage.thumbnailsBucketName,
     thumbnailsBucketArn: storage.thumbnailsBucketArn,
     thumbnailFunctionName: storage.thumbnailFunctionName,
+    thumbnailFailureQueueUrl: storage.thumbnailFailureQueue.url,
     cdnDistributionId: cdn.distributionId,
     cdnDomainName: cdn.domainName,
     filesBaseUrl: cdn.filesBaseUrl,

@@ -1,12 +1,23 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 import * as random from "@pulumi/random";
+import { RedisEngine, redisParameterGroupFamily } from "./config";
 import { physicalName } from "./naming";
 
 export const REDIS_PORT = 6379;
 
 /** ElastiCache AUTH tokens: 16 to 128 printable characters; the only specials allowed are these. */
 export const AUTH_TOKEN_SPECIALS = "!&#$^<>-";
+
+/**
+ * Daily snapshots (when kept) at 03:00-04:00 UTC, then AWS's weekly maintenance (patches, and minor
+ * version upgrades) at Sunday 04:30-05:30 UTC: both after the night's low traffic, apart from each
+ * other and before the tables' 05:00 backups finish. Pinned, so AWS never picks other times and a
+ * preview never shows them drift. ElastiCache needs windows of at least 60 minutes that do not
+ * overlap (ElastiCache API reference, CreateReplicationGroup: SnapshotWindow, PreferredMaintenanceWindow).
+ */
+export const SNAPSHOT_WINDOW = "03:00-04:00";
+export const MAINTENANCE_WINDOW = "sun:04:30-sun:05:30";
 
 export interface CacheArgs {
     /** Environment name, the last part of every name. */
@@ -20,7 +31,9 @@ export interface CacheArgs {
     readonly nodeType: string;
     /** Nodes: a primary plus replicas. At least 2 with `multiAz`. */
     readonly nodeCount: number;
-    /** Pinned Redis engine version (major.minor). */
+    /** `redis` (Redis OSS) or `valkey`. */
+    readonly engine: RedisEngine;
+    /** An engine version ElastiCache offers for `engine` (major.minor); it picks the parameter group family. */
     readonly engineVersion: string;
     /** A replica in another availability zone, promoted automatically if the primary fails. */
     readonly multiAz: boolean;
@@ -123,9 +136,19 @@ export class Cache extends pulumi.ComponentResource {
             {
                 replicationGroupId: physicalName("redis", args.environment),
                 description: `Slack clone Redis (${args.environment})`,
-                engine: "redis",
+                engine: args.engine,
                 engineVersion: args.engineVersion,
+                // The engine's default group for that version (default.redis7, default.valkey8, ...): an
+                // engine or major version change moves to the matching group in the same modification.
+                parameterGroupName: `default.${redisParameterGroupFamily(args.engine, args.engineVersion)}`,
                 nodeType: args.nodeType,
+                // Version and node type changes are applied by the `pulumi up` that makes them, not at the
+                // next maintenance window: the stack's state then matches AWS when the deploy ends (the
+                // deploy's drift check, `pulumi preview --expect-no-changes`, passes) and an upgrade happens
+                // when someone is watching it. README, "Redis upgrades".
+                applyImmediately: true,
+                maintenanceWindow: MAINTENANCE_WINDOW,
+                snapshotWindow: SNAPSHOT_WINDOW,
                 numCacheClusters: args.nodeCount,
                 port: REDIS_PORT,
                 subnetGroupName: subnetGroup.name,

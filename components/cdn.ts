@@ -2,6 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 import { PRICE_CLASSES } from "./config";
 import { physicalName } from "./naming";
+import { AwsProviderSettings, regionalProvider } from "./providers";
 
 /** CloudFront reads certificates from this region only. */
 export const CLOUDFRONT_CERTIFICATE_REGION = "us-east-1";
@@ -32,6 +33,8 @@ export interface CdnArgs {
      * Without it, the distribution's own `*.cloudfront.net` name and certificate.
      */
     readonly customDomain?: { readonly name: string; readonly zoneId: string };
+    /** The stack's AWS provider settings, which the certificate's us-east-1 provider inherits. */
+    readonly providerSettings: AwsProviderSettings;
 }
 
 /**
@@ -54,7 +57,7 @@ export class Cdn extends pulumi.ComponentResource {
         super("slack-clone:cdn:Cdn", name, {}, opts);
 
         const oac = this.createOriginAccessControl(name, args);
-        const certificateArn = args.customDomain ? this.createCertificate(name, args.customDomain) : undefined;
+        const certificateArn = args.customDomain ? this.createCertificate(name, args.customDomain, args.providerSettings) : undefined;
         this.distribution = this.createDistribution(name, args, oac, certificateArn);
         if (args.customDomain) this.createAliasRecords(name, args.customDomain);
 
@@ -96,8 +99,8 @@ export class Cdn extends pulumi.ComponentResource {
     }
 
     /** An ACM certificate in us-east-1 (its own provider), validated by a record in the domain's zone. */
-    private createCertificate(name: string, domain: NonNullable<CdnArgs["customDomain"]>): pulumi.Output<string> {
-        const usEast1 = new aws.Provider(`${name}-${CLOUDFRONT_CERTIFICATE_REGION}`, { region: CLOUDFRONT_CERTIFICATE_REGION }, { parent: this });
+    private createCertificate(name: string, domain: NonNullable<CdnArgs["customDomain"]>, providerSettings: AwsProviderSettings): pulumi.Output<string> {
+        const usEast1 = regionalProvider(`${name}-${CLOUDFRONT_CERTIFICATE_REGION}`, CLOUDFRONT_CERTIFICATE_REGION, providerSettings, { parent: this });
         const certificate = new aws.acm.Certificate(
             `${name}-certificate`,
             { domainName: domain.name, validationMethod: "DNS" },

@@ -9,7 +9,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { Region } from "@pulumi/aws/types/enums";
 import { closest, distance } from "fastest-levenshtein";
-import { nameProblem, physicalName } from "./naming";
+import { MANAGED_BY, PROJECT, REQUIRED_TAGS, nameProblem, physicalName } from "./naming";
 
 /**
  * `production-dr` is production rebuilt in its second region after losing the first
@@ -24,6 +24,46 @@ export const LOG_RETENTION_DAYS = [
 ] as const;
 
 export const NAT_STRATEGIES = ["Single", "OnePerAz"] as const;
+
+/**
+ * The versions ElastiCache offers node-based replication groups, per engine (major.minor), and the
+ * parameter group family of each. The Redis OSS line ends at 7.1; later versions are Valkey.
+ * Source: ElastiCache user guide, "Supported engines and versions" and "Engine specific parameters"
+ * (https://docs.aws.amazon.com/AmazonElastiCache/latest/dg/supported-engine-versions.html,
+ * https://docs.aws.amazon.com/AmazonElastiCache/latest/dg/ParameterGroups.Engine.html).
+ */
+export const REDIS_ENGINE_VERSIONS = {
+    redis: { "6.2": "redis6.x", "7.0": "redis7", "7.1": "redis7" },
+    valkey: { "7.2": "valkey7", "8.0": "valkey8", "8.1": "valkey8", "8.2": "valkey8" },
+} as const satisfies Record<string, Record<string, string>>;
+export type RedisEngine = keyof typeof REDIS_ENGINE_VERSIONS;
+export const REDIS_ENGINES = Object.keys(REDIS_ENGINE_VERSIONS) as RedisEngine[];
+
+/** The parameter group family of an engine version ElastiCache offers; throws, naming the versions offered, otherwise. */
+export function redisParameterGroupFamily(engine: RedisEngine, version: string): string {
+    const family = (REDIS_ENGINE_VERSIONS[engine] as Readonly<Record<string, string>>)[version];
+    if (family === undefined) throw new Error(`ElastiCache offers ${engine} ${Object.keys(REDIS_ENGINE_VERSIONS[engine]).join(", ")}; not ${version}`);
+    return family;
+}
+
+/**
+ * The stack's `aws:*` settings that say which account and identity a deploy uses and how it tags:
+ * every explicit provider (second region, us-east-1 certificate) gets them too, because an explicit
+ * `aws.Provider` reads none of the stack's `aws:*` config by design (pulumi/pulumi-aws#3259).
+ * Values are as the CLI stores them: strings, lists and maps as JSON.
+ */
+export const AWS_PROVIDER_KEYS = [
+    "profile",
+    "sharedConfigFiles",
+    "sharedCredentialsFiles",
+    "assumeRoles",
+    "assumeRoleWithWebIdentity",
+    "allowedAccountIds",
+    "forbiddenAccountIds",
+    "defaultTags",
+    "ignoreTags",
+] as const;
+export type AwsProviderKey = (typeof AWS_PROVIDER_KEYS)[number];
 export const PRICE_CLASSES = ["PriceClass_100", "PriceClass_200", "PriceClass_All"] as const;
 
 /**
@@ -51,7 +91,7 @@ export interface StackConfig {
     readonly multiAz: boolean;
     /** Key `backups`: an AWS Backup daily plan for every table, kept `backupRetentionDays`. @default false */
     readonly backups: boolean;
-    /** Key `alarms`: CloudWatch alarms to the SNS topic (the dashboard and the topic exist either way). @default false */
+    /** Key `alarms`: CloudWatch alarms to the SNS topic (the dashboard and the topic exist either way); needs `alarmEmail`. @default false */
     readonly alarms: boolean;
     /** Key `dataTrace`: API Gateway logs full request and response bodies (personal data). @default false */
     readonly dataTrace: boolean;
@@ -65,6 +105,8 @@ export interface StackConfig {
     readonly mfaDelete: boolean;
     /** Key `apiGatewayAccount`: manage the region-wide API Gateway CloudWatch role (one stack per account and region). @default true */
     readonly apiGatewayAccount: boolean;
+    /** Key `demoData`: the seed writes the demo data set (users, channels, messages); off, it writes nothing. @default false */
+    readonly demoData: boolean;
 
     // Network and cache.
     /** Key `vpcCidr`: IPv4 CIDR of the VPC to create, /16 to /28, at least a /26 per zone. @default "10.0.0.0/16" */
@@ -72,6 +114,11 @@ export interface StackConfig {
     /** Key `availabilityZones`: zones with a private and a public subnet, 2 to 6. @default 2 */
     readonly availabilityZones: number;
     /** Key `natGateways`: one NAT gateway (`Single`) or one per zone (`OnePerAz`). @default "Single" */
+    /**
+     * Key `availabilityZoneCidrMask`: prefix length of each zone's range of `vpcCidr`, 16 to 26; zone `i`
+     * always gets the `i`th range, whatever the zone count. @default 17
+     */
+    readonly availabilityZoneCidrMask: number;
     readonly natGateways: (typeof NAT_STRATEGIES)[number];
     /**
      * Keys `existingVpcId` and `existingPrivateSubnetIds` (at least two): an existing VPC and its
@@ -82,7 +129,9 @@ export interface StackConfig {
     readonly redisNodeType: string;
     /** Key `redisNodeCount`: Redis nodes, a primary plus replicas, 1 to 6. @default 1 */
     readonly redisNodeCount: number;
-    /** Key `redisEngineVersion`: pinned Redis engine version, major.minor. @default "7.1" */
+    /** Key `redisEngine`: `redis` (Redis OSS) or `valkey`. @default "redis" */
+    readonly redisEngine: RedisEngine;
+    /** Key `redisEngineVersion`: a version ElastiCache offers for `redisEngine` (REDIS_ENGINE_VERSIONS), major.minor. @default "7.1" */
     readonly redisEngineVersion: string;
     /** Key `redisSnapshotRetentionDays`: days of daily Redis snapshots kept, 0 to 35; 0 turns snapshots off. @default 0 */
     readonly redisSnapshotRetentionDays: number;
@@ -107,6 +156,8 @@ export interface StackConfig {
     readonly backupRetentionDays: number;
     /** Key `secondaryRegion`: second region for replication and backup copies; required with `multiRegion`. @default undefined */
     readonly secondaryRegion?: string;
+    /** The stack's `aws:*` provider settings (parsed), for explicit providers; `defaultTags` holds REQUIRED_TAGS. */
+    readonly awsProvider: Readonly<Partial<Record<AwsProviderKey, unknown>>>;
 }
 
 /**
@@ -127,13 +178,16 @@ export const CONFIG_KEYS = [
     "multiRegion",
     "mfaDelete",
     "apiGatewayAccount",
+    "demoData",
     "vpcCidr",
     "availabilityZones",
+    "availabilityZoneCidrMask",
     "natGateways",
     "existingVpcId",
     "existingPrivateSubnetIds",
     "redisNodeType",
     "redisNodeCount",
+    "redisEngine",
     "redisEngineVersion",
     "redisSnapshotRetentionDays",
     "logRetentionDays",
@@ -149,8 +203,10 @@ export const CONFIG_KEYS = [
 
 export type ConfigKey = (typeof CONFIG_KEYS)[number];
 
-/** Raw config as Pulumi stores it: strings (arrays as JSON), keyed by project key, plus `aws:region`. */
-export type RawConfig = Readonly<Partial<Record<ConfigKey | "aws:region", string>>>;
+type AwsKey = "aws:region" | `aws:${AwsProviderKey}`;
+
+/** Raw config as Pulumi stores it: strings (arrays and maps as JSON), keyed by project key, plus `aws:region` and the AWS_PROVIDER_KEYS. */
+export type RawConfig = Readonly<Partial<Record<ConfigKey | AwsKey, string>>>;
 
 /** The regions @pulumi/aws knows (its `aws.Region` enum, the provider's list). */
 export const AWS_REGIONS: readonly string[] = Object.values(Region);
@@ -182,7 +238,7 @@ class Checker {
      * The raw string, or undefined when missing: a problem (Pulumi.yaml declares a default for
      * every optional key), reported once; the checks on its value are skipped.
      */
-    text(key: ConfigKey | "aws:region"): string | undefined {
+    text(key: ConfigKey | AwsKey): string | undefined {
         const value = this.raw[key];
         if (value === undefined) {
             this.problems.push(
@@ -200,7 +256,7 @@ class Checker {
         return value;
     }
 
-    match(key: ConfigKey | "aws:region", valid: (v: string) => boolean, allowed: string): string {
+    match(key: ConfigKey | AwsKey, valid: (v: string) => boolean, allowed: string): string {
         const value = this.text(key);
         if (value !== undefined && !valid(value)) this.fail(key, value, allowed);
         return value ?? "";
@@ -290,11 +346,64 @@ export function isVpcCidr(value: string): boolean {
     return address % 2 ** (32 - prefix) === 0;
 }
 
+/** Blocks of prefix length `mask` that fit in a network of prefix length `prefix`. */
+function blocksIn(prefix: number, mask: number): number {
+    return mask < prefix ? 0 : 2 ** (mask - prefix);
+}
+
 /**
- * Validates raw stack config and returns the typed, frozen config. Pure: no Pulumi calls.
+ * The stack's `aws:*` provider settings, parsed (JSON for lists and maps), with `defaultTags.tags`
+ * checked to hold REQUIRED_TAGS: `project`, `environment` (the stack's), `stack` (its name, when
+ * known) and `managed-by`.
+ */
+function awsProviderSettings(c: Checker, raw: RawConfig, environment: string, stack: string | undefined): Partial<Record<AwsProviderKey, unknown>> {
+    const settings: Partial<Record<AwsProviderKey, unknown>> = {};
+    for (const key of AWS_PROVIDER_KEYS) {
+        const value = raw[`aws:${key}`];
+        if (value === undefined || value === "") continue;
+        if (key === "profile") {
+            settings[key] = value;
+            continue;
+        }
+        const list = ["sharedConfigFiles", "sharedCredentialsFiles", "assumeRoles", "allowedAccountIds", "forbiddenAccountIds"].includes(key);
+        let parsed: unknown;
+        try {
+            parsed = JSON.parse(value);
+        } catch {
+            parsed = undefined;
+        }
+        if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed) !== list) {
+            c.fail(`aws:${key}`, value, `a ${list ? "list" : "map"}, as \`pulumi config set --path\` stores it`);
+        } else {
+            settings[key] = parsed;
+        }
+    }
+    const expected: Record<(typeof REQUIRED_TAGS)[number], string | undefined> = {
+        project: PROJECT,
+        // An unknown environment is one problem already (reported on its own line).
+        environment: (ENVIRONMENTS as readonly string[]).includes(environment) ? environment : undefined,
+        stack,
+        "managed-by": MANAGED_BY,
+    };
+    const tags = (settings.defaultTags as { tags?: Record<string, unknown> } | undefined)?.tags ?? {};
+    const wrong = REQUIRED_TAGS.filter((tag) => typeof tags[tag] !== "string" || tags[tag] === "" || (expected[tag] !== undefined && tags[tag] !== expected[tag]));
+    if (wrong.length > 0) {
+        c.fail(
+            "aws:defaultTags",
+            settings.defaultTags ?? "",
+            `tags ${REQUIRED_TAGS.map((t) => `${t}: ${expected[t] ?? "<stack name>"}`).join(", ")} ` +
+                `(wrong or missing: ${wrong.join(", ")}); e.g. pulumi config set --path aws:defaultTags.tags.${wrong[0]} <value>`,
+        );
+    }
+    return settings;
+}
+
+/**
+ * Validates raw stack config and returns the typed, frozen config. Pure: no Pulumi calls. `stack`,
+ * when given, is the stack's name, which its `stack` tag must carry.
  * Throws one error listing every bad key with its value and what is allowed.
  */
-export function validateConfig(raw: RawConfig): StackConfig {
+export function validateConfig(raw: RawConfig, stack?: string): StackConfig {
     const c = new Checker(raw);
     const environment = c.oneOf("environment", ENVIRONMENTS);
     const environmentKnown = (ENVIRONMENTS as readonly string[]).includes(environment);
@@ -326,10 +435,22 @@ export function validateConfig(raw: RawConfig): StackConfig {
     }
 
     const availabilityZones = c.integer("availabilityZones", 2, 6);
-    // awsx's default layout (a private and a public subnet per zone) needs at least a /26 per zone.
-    const zoneBits = Math.ceil(Math.log2(availabilityZones));
-    if (existingVpcId === undefined && isVpcCidr(vpcCidr) && Number(vpcCidr.split("/")[1]) + zoneBits > 26) {
-        c.fail("vpcCidr", vpcCidr, `a /${26 - zoneBits} or larger network: ${availabilityZones} availability zones need at least a /26 each`);
+    // awsx's default layout (a private and a public subnet per zone) needs at least a /26 per zone
+    // (pulumi/pulumi-awsx awsx/ec2/subnetDistributorNew.ts, defaultSubnetInputs).
+    const availabilityZoneCidrMask = c.integer("availabilityZoneCidrMask", 16, 26);
+    if (existingVpcId === undefined && isVpcCidr(vpcCidr)) {
+        const prefix = Number(vpcCidr.split("/")[1]);
+        const fit = blocksIn(prefix, availabilityZoneCidrMask);
+        if (availabilityZoneCidrMask >= prefix && fit < availabilityZones) {
+            c.fail(
+                "availabilityZones",
+                availabilityZones,
+                `at most ${fit}: ${vpcCidr} holds ${fit} zone ranges of /${availabilityZoneCidrMask}. ` +
+                    "Changing availabilityZoneCidrMask re-carves every subnet; create a larger VPC instead",
+            );
+        } else if (availabilityZoneCidrMask < prefix) {
+            c.fail("availabilityZoneCidrMask", availabilityZoneCidrMask, `/${prefix} or longer (each zone's range lies inside vpcCidr ${vpcCidr})`);
+        }
     }
 
     const redisNodeCount = c.integer("redisNodeCount", 1, 6);
@@ -355,6 +476,24 @@ export function validateConfig(raw: RawConfig): StackConfig {
     if (!multiRegion) c.needs("secondaryRegion", secondaryRegion, "multiRegion: true (replication and backup copies to it)");
     const alarms = c.boolean("alarms");
 
+    const redisEngine = c.oneOf("redisEngine", REDIS_ENGINES);
+    const redisEngineVersion = c.text("redisEngineVersion") ?? "";
+    if (REDIS_ENGINES.includes(redisEngine) && raw.redisEngineVersion !== undefined) {
+        try {
+            redisParameterGroupFamily(redisEngine, redisEngineVersion);
+        } catch {
+            const offered = Object.keys(REDIS_ENGINE_VERSIONS[redisEngine]).join(", ");
+            const unquoted = /^\d+$/.test(redisEngineVersion) ? ` (an unquoted ${redisEngineVersion}.0 in YAML is read as the number ${redisEngineVersion}: quote it, "${redisEngineVersion}.0")` : "";
+            c.fail(
+                "redisEngineVersion",
+                redisEngineVersion,
+                `a version ElastiCache offers for redisEngine ${redisEngine}: ${offered}` +
+                    (redisEngine === "redis" ? " (Redis OSS ends at 7.1; later versions are redisEngine valkey)" : "") +
+                    unquoted,
+            );
+        }
+    }
+
     const config: StackConfig = {
         environment,
         region,
@@ -370,17 +509,16 @@ export function validateConfig(raw: RawConfig): StackConfig {
         multiRegion,
         mfaDelete: c.boolean("mfaDelete"),
         apiGatewayAccount: c.boolean("apiGatewayAccount"),
+        demoData: c.boolean("demoData"),
         vpcCidr,
         availabilityZones,
+        availabilityZoneCidrMask,
         natGateways: c.oneOf("natGateways", NAT_STRATEGIES),
         existingVpc: existingVpcId === undefined ? undefined : { vpcId: existingVpcId, privateSubnetIds: existingPrivateSubnetIds },
         redisNodeType: c.match("redisNodeType", (v) => /^cache\.[a-z0-9]+\.[a-z0-9]+$/.test(v), "an ElastiCache node type such as cache.t3.micro"),
         redisNodeCount,
-        redisEngineVersion: c.match(
-            "redisEngineVersion",
-            (v) => /^\d+\.\d+$/.test(v),
-            `a pinned major.minor Redis version such as 7.1, as a string${/^\d+$/.test(raw.redisEngineVersion ?? "") ? ` (an unquoted ${raw.redisEngineVersion}.0 in YAML is read as the number ${raw.redisEngineVersion}: quote it, "${raw.redisEngineVersion}.0")` : ""}`,
-        ),
+        redisEngine,
+        redisEngineVersion,
         redisSnapshotRetentionDays: c.integer("redisSnapshotRetentionDays", 0, 35),
         logRetentionDays: c.integer("logRetentionDays", 1, 3653, LOG_RETENTION_DAYS),
         thumbnailMaxDimension: c.integer("thumbnailMaxDimension", 16, 2048),
@@ -390,6 +528,7 @@ export function validateConfig(raw: RawConfig): StackConfig {
         alarmEmail: alarmEmail(c, alarms),
         backupRetentionDays: c.integer("backupRetentionDays", 1, 36500),
         secondaryRegion,
+        awsProvider: Object.freeze(awsProviderSettings(c, raw, environment, stack)),
     };
 
     // The longest names this stack will create (an account id is 12 digits); an unknown environment is one problem already.
@@ -405,17 +544,25 @@ export function validateConfig(raw: RawConfig): StackConfig {
     return Object.freeze(config);
 }
 
-/** The alarm topic's e-mail subscriber: only alarms notify that topic, so it needs them on. */
+/**
+ * The alarm topic's e-mail subscriber: only alarms notify that topic, so it needs them on; and alarms
+ * that notify nobody are not monitoring, so alarms need it.
+ */
 function alarmEmail(c: Checker, alarms: boolean): string | undefined {
     const email = c.optional("alarmEmail", (v) => /^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(v), "an e-mail address");
     if (!alarms) c.needs("alarmEmail", email, "alarms: true (nothing else notifies the alarm topic)");
+    if (alarms && email === undefined && c.problems.every((p) => !p.startsWith("alarmEmail:"))) {
+        c.fail("alarmEmail", "", "an address to notify when alarms is true (alarms that notify nobody are not monitoring)");
+    }
     return email;
 }
 
 /** Reads the current stack's config once. Components never read config themselves. */
 export function loadConfig(): StackConfig {
     const project = new pulumi.Config();
-    const raw: Partial<Record<ConfigKey | "aws:region", string>> = { "aws:region": new pulumi.Config("aws").get("region") };
+    const aws = new pulumi.Config("aws");
+    const raw: Partial<Record<ConfigKey | AwsKey, string>> = { "aws:region": aws.get("region") };
+    for (const key of AWS_PROVIDER_KEYS) raw[`aws:${key}`] = aws.get(key);
     for (const key of CONFIG_KEYS) raw[key] = project.get(key);
-    return validateConfig(raw);
+    return validateConfig(raw, pulumi.getStack());
 }

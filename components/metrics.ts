@@ -7,6 +7,7 @@
  * rules into alarms.
  */
 import * as pulumi from "@pulumi/pulumi";
+import { TABLES } from "./tables";
 
 /** One CloudWatch metric, as both a dashboard line and an alarm input read it. */
 export interface MetricDefinition {
@@ -99,11 +100,38 @@ export function apiMonitor(api: { readonly name: pulumi.Input<string>; readonly 
     };
 }
 
-/** One DynamoDB table: consumed capacity and throttling. */
-export function tableMonitor(shortName: string, tableName: pulumi.Input<string>): Monitor {
+/** Fires on the first period whose `expression` is above 0: for counts that should always be 0. A missing datapoint is none. */
+function anyAtAll(description: string, metrics: AlarmRule["metrics"], expression: string): AlarmRule {
+    return { description, metrics, expression, threshold: 0, evaluationPeriods: 1, datapointsToAlarm: 1, treatMissingData: "notBreaching" };
+}
+
+/**
+ * Any throttle event in five minutes: an on-demand table or index that throttles at all is
+ * hot-partitioned or at its account limit. DynamoDB publishes throttle events only when there are some.
+ */
+function throttleAlarm(description: string, reads: MetricDefinition, writes: MetricDefinition): AlarmRule {
+    return anyAtAll(description, { reads, writes }, "FILL(reads, 0) + FILL(writes, 0)");
+}
+
+/**
+ * One DynamoDB table: consumed capacity and throttling, of the table and of each of its global
+ * secondary indexes. DynamoDB publishes an index's throttle events with the dimensions TableName
+ * and GlobalSecondaryIndexName, apart from the table's (DynamoDB developer guide, "DynamoDB metrics
+ * and dimensions": https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/metrics-dimensions.html).
+ * An index keyed on a few values (presence's OnlineUsersIndex on `status`) is a hot partition by design.
+ */
+export function tableMonitor(shortName: string, tableName: pulumi.Input<string>, indexNames: readonly string[] = []): Monitor {
     const dims = { TableName: tableName };
     const reads = metric("AWS/DynamoDB", "ReadThrottleEvents", dims, "Sum", "read throttles");
     const writes = metric("AWS/DynamoDB", "WriteThrottleEvents", dims, "Sum", "write throttles");
+    const indexes = indexNames.map((index) => {
+        const indexDims = { TableName: tableName, GlobalSecondaryIndexName: index };
+        return {
+            index,
+            reads: metric("AWS/DynamoDB", "ReadThrottleEvents", indexDims, "Sum", `${index} read throttles`),
+            writes: metric("AWS/DynamoDB", "WriteThrottleEvents", indexDims, "Sum", `${index} write throttles`),
+        };
+    });
     return {
         panels: [
             {
@@ -112,33 +140,31 @@ export function tableMonitor(shortName: string, tableName: pulumi.Input<string>)
                     metric("AWS/DynamoDB", "ConsumedReadCapacityUnits", dims, "Sum", "read units"),
                     metric("AWS/DynamoDB", "ConsumedWriteCapacityUnits", dims, "Sum", "write units"),
                 ],
-                right: [reads, writes],
+                right: [reads, writes, ...indexes.flatMap((i) => [i.reads, i.writes])],
             },
         ],
         alarms: {
-            [`${shortName}-throttles`]: {
-                description: `DynamoDB table ${shortName} throttled reads or writes`,
-                metrics: { reads, writes },
-                // DynamoDB publishes throttle events only when there are some.
-                expression: "FILL(reads, 0) + FILL(writes, 0)",
-                // An on-demand table that throttles at all is hot-partitioned or at its account limit.
-                threshold: 0,
-                evaluationPeriods: 1,
-                datapointsToAlarm: 1,
-                treatMissingData: "notBreaching",
-            },
+            [`${shortName}-throttles`]: throttleAlarm(`DynamoDB table ${shortName} throttled reads or writes`, reads, writes),
+            ...Object.fromEntries(
+                indexes.map((i) => [`${shortName}-${i.index}-throttles`, throttleAlarm(`DynamoDB index ${i.index} of table ${shortName} throttled reads or writes`, i.reads, i.writes)]),
+            ),
         },
     };
 }
 
-/** The thumbnail Lambda function. */
-export function functionMonitor(fn: { readonly name: pulumi.Input<string> }): Monitor {
+/**
+ * The thumbnail Lambda function, and the queue its failed invocations go to once retries are spent
+ * (its on-failure destination): any message there is an upload left without a thumbnail.
+ */
+export function functionMonitor(fn: { readonly name: pulumi.Input<string>; readonly failureQueueName: pulumi.Input<string> }): Monitor {
     const dims = { FunctionName: fn.name };
     const invocations = metric("AWS/Lambda", "Invocations", dims, "Sum", "invocations");
     const errors = metric("AWS/Lambda", "Errors", dims, "Sum", "errors");
+    const failures = metric("AWS/SQS", "ApproximateNumberOfMessagesVisible", { QueueName: fn.failureQueueName }, "Maximum", "failed events waiting");
     return {
         panels: [
             { title: "Thumbnail function invocations and errors", left: [invocations], right: [errors] },
+            { title: "Thumbnail failures (on-failure queue)", left: [failures] },
             {
                 title: "Thumbnail function duration (ms)",
                 left: [metric("AWS/Lambda", "Duration", dims, "Average", "average"), metric("AWS/Lambda", "Duration", dims, "Maximum", "maximum")],
@@ -146,6 +172,7 @@ export function functionMonitor(fn: { readonly name: pulumi.Input<string> }): Mo
         ],
         alarms: {
             "thumbnail-error-rate": errorRate("Thumbnail function errors above 1% of invocations", errors, invocations),
+            "thumbnail-failures": anyAtAll("Uploads whose thumbnail failed after every retry wait in the on-failure queue", { failures }, "FILL(failures, 0)"),
         },
     };
 }
@@ -214,7 +241,9 @@ export interface Monitored {
 export function monitorsOf(parts: Monitored): Monitor[] {
     return [
         ...(parts.api ? [apiMonitor(parts.api)] : []),
-        ...Object.entries(parts.tables).map(([shortName, tableName]) => tableMonitor(shortName, tableName)),
+        ...Object.entries(parts.tables).map(([shortName, tableName]) =>
+            tableMonitor(shortName, tableName, (TABLES.find((t) => t.name === shortName)?.indexes ?? []).map((i) => i.name)),
+        ),
         ...(parts.thumbnailFunction ? [functionMonitor(parts.thumbnailFunction)] : []),
         ...(parts.buckets ? [bucketsMonitor(parts.buckets)] : []),
         ...(parts.cache ? [cacheMonitor(parts.cache)] : []),

@@ -11,6 +11,14 @@ import * as pulumi from "@pulumi/pulumi";
 
 export const PROJECT = "slack-clone";
 
+/**
+ * The tags every taggable resource carries, through its provider's `defaultTags` (each stack's
+ * `aws:defaultTags`, which every explicit provider inherits): `project` (PROJECT), `environment`,
+ * `stack` and `managed-by` (MANAGED_BY).
+ */
+export const REQUIRED_TAGS = ["project", "environment", "stack", "managed-by"] as const;
+export const MANAGED_BY = "pulumi";
+
 /** Where a resource type holds its physical name(s), and the longest AWS accepts (characters). */
 export interface NameRule {
     /** Input -> the most characters AWS allows in it. */
@@ -75,6 +83,10 @@ export const NAME_RULES: Readonly<Record<string, NameRule>> = {
     "aws:sns/topic:Topic": {
         inputs: { name: 256 },
         source: "https://docs.aws.amazon.com/sns/latest/api/API_CreateTopic.html",
+    },
+    "aws:sqs/queue:Queue": {
+        inputs: { name: 80 },
+        source: "https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_CreateQueue.html",
     },
     "aws:backup/vault:Vault": {
         inputs: { name: 50 },

@@ -2,6 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 // Only the ec2 module of awsx: the package index also loads ECS, load balancers and the classic API.
 import * as awsx from "@pulumi/awsx/ec2";
+import type { ec2 as awsxInput } from "@pulumi/awsx/types/input";
 import { NAT_STRATEGIES } from "./config";
 import { physicalName } from "./naming";
 
@@ -20,6 +21,8 @@ export interface NetworkArgs {
     readonly vpcCidr: string;
     /** Availability zones with a private and a public subnet each. */
     readonly availabilityZones: number;
+    /** Prefix length of each zone's block of `vpcCidr` (see `zoneSubnetCidrs`). */
+    readonly availabilityZoneCidrMask: number;
     /** One NAT gateway for the VPC, or one per availability zone. */
     readonly natGateways: (typeof NAT_STRATEGIES)[number];
     /**
@@ -70,8 +73,12 @@ export class Network extends pulumi.ComponentResource {
             {
                 cidrBlock: args.vpcCidr,
                 numberOfAvailabilityZones: args.availabilityZones,
-                // The default layout: per zone, a private subnet and a smaller public one for the NAT gateway.
+                // Per zone, a private subnet and a smaller public one for the NAT gateway, at CIDRs that
+                // depend on the zone's index only: a change of zone count adds or removes zones and
+                // leaves the others' subnets alone (awsx's automatic layout would re-carve them all,
+                // pulumi/pulumi-awsx#520). Explicit `cidrBlocks` keep awsx's subnet names.
                 subnetStrategy: "Auto",
+                subnetSpecs: subnetSpecs(zoneSubnetCidrs(args.vpcCidr, args.availabilityZoneCidrMask, args.availabilityZones)),
                 natGateways: { strategy: args.natGateways },
             },
             { parent: this },
@@ -123,6 +130,44 @@ export class Network extends pulumi.ComponentResource {
         );
         return group;
     }
+}
+
+/** The subnets of each zone, in zone order. */
+export interface ZoneSubnets {
+    readonly private: readonly string[];
+    readonly public: readonly string[];
+}
+
+const ipv4 = (address: number) => [24, 16, 8, 0].map((shift) => Math.floor(address / 2 ** shift) % 256).join(".");
+
+/**
+ * The subnet CIDRs of zones 1..`zones`: zone `i` (from 0) takes the `i`th block of prefix length
+ * `zoneMask` in `vpcCidr`, its private subnet is the first half of that block and its public subnet
+ * the quarter after it. So a zone's subnets depend on its index alone, and for the zone mask awsx's
+ * automatic layout derived from a zone count (the VPC prefix plus ceil(log2(zones))), they are
+ * exactly the CIDRs awsx gave (awsx/ec2/subnetDistributorNew.ts: getSubnetSpecs, defaultSubnetInputs).
+ * Throws when `vpcCidr` cannot hold that many zone blocks (components/config.ts refuses it first).
+ */
+export function zoneSubnetCidrs(vpcCidr: string, zoneMask: number, zones: number): ZoneSubnets {
+    const [base, prefix] = vpcCidr.split("/");
+    const start = base.split(".").reduce((acc, octet) => acc * 256 + Number(octet), 0);
+    if (zoneMask < Number(prefix) || 2 ** (zoneMask - Number(prefix)) < zones) {
+        throw new Error(`${vpcCidr} holds ${zoneMask < Number(prefix) ? 0 : 2 ** (zoneMask - Number(prefix))} blocks of /${zoneMask}, not ${zones}`);
+    }
+    const zoneSize = 2 ** (32 - zoneMask);
+    const blocks = Array.from({ length: zones }, (_, i) => start + i * zoneSize);
+    return {
+        private: blocks.map((block) => `${ipv4(block)}/${zoneMask + 1}`),
+        public: blocks.map((block) => `${ipv4(block + zoneSize / 2)}/${zoneMask + 2}`),
+    };
+}
+
+/** awsx subnet specs with explicit per-zone CIDRs (types and names as awsx's default layout). */
+function subnetSpecs(cidrs: ZoneSubnets): awsxInput.SubnetSpecArgs[] {
+    return [
+        { type: "Private", cidrBlocks: [...cidrs.private] },
+        { type: "Public", cidrBlocks: [...cidrs.public] },
+    ];
 }
 
 /**

@@ -15,6 +15,8 @@ export interface OutputValues extends Readonly<Record<TableOutputName, string>> 
     readonly environment: string;
     /** AWS region of the stack. */
     readonly region: string;
+    /** Whether the seed writes the demo data set into this stack's tables (deploy/seed/data/demo). */
+    readonly demoData: boolean;
     /** ARN of the messages table's stream (NEW_AND_OLD_IMAGES). */
     readonly messagesStreamArn: string;
     /** REST API id. */
@@ -40,6 +42,8 @@ export interface OutputValues extends Readonly<Record<TableOutputName, string>> 
     readonly thumbnailsBucketName: string;
     readonly thumbnailsBucketArn: string;
     readonly thumbnailFunctionName: string;
+    /** SQS queue holding the events of uploads whose thumbnail failed after every retry (kept 14 days). */
+    readonly thumbnailFailureQueueUrl: string;
     /** CloudFront distribution serving the files bucket. */
     readonly cdnDistributionId: string;
     readonly cdnDomainName: string;

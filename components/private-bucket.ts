@@ -8,7 +8,7 @@ export interface PrivateBucketArgs {
     readonly bucketName: pulumi.Input<string>;
     /**
      * The bucket holds data: `protect` and `retainOnDelete` on the bucket, and `retainOnDelete` on
-     * every configuration child (encryption, public access block, versioning, lifecycle, policy,
+     * every configuration child; without it, `forceDestroy`, so `pulumi destroy` empties and deletes it (encryption, public access block, versioning, lifecycle, policy,
      * and whatever the owner adds through `childOptions`), so a retained bucket keeps its safeguards.
      */
     readonly protectData: boolean;
@@ -55,7 +55,9 @@ export class PrivateBucket {
     ) {
         this.bucket = new aws.s3.Bucket(
             name,
-            { bucket: args.bucketName },
+            // Unprotected, a bucket is destroyable from its first deploy: `forceDestroy` lets `pulumi destroy`
+            // delete its objects and versions (the provider honours it only once a deploy has recorded it).
+            { bucket: args.bucketName, forceDestroy: !args.protectData },
             { parent, provider: args.provider, protect: args.protectData, retainOnDelete: args.protectData },
         );
         const bucket = this.bucket.bucket;

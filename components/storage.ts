@@ -3,6 +3,7 @@ import * as aws from "@pulumi/aws";
 import { physicalName } from "./naming";
 import { LifecycleRule, PrivateBucket, PrivateBucketArgs } from "./private-bucket";
 import { ServiceRole, createServiceRole } from "./service-role";
+import { AwsProviderSettings, regionalProvider } from "./providers";
 import { ThumbnailFunction } from "./thumbnail";
 
 export interface StorageArgs {
@@ -22,6 +23,8 @@ export interface StorageArgs {
     readonly multiRegion: boolean;
     /** Region of the replica bucket; required with `multiRegion`. */
     readonly secondaryRegion?: string;
+    /** The stack's AWS provider settings, which the secondary region's provider inherits. */
+    readonly providerSettings: AwsProviderSettings;
     /**
      * MFA delete is expected on the files bucket. The root account switches it on once (README,
      * "MFA delete"); S3 does not support lifecycle rules on such a bucket, so the files bucket and
@@ -60,6 +63,8 @@ export class Storage extends pulumi.ComponentResource {
     /** Bucket receiving the server access logs (with `accessLogging`). */
     public readonly accessLogsBucket?: aws.s3.Bucket;
     public readonly thumbnailFunction: aws.lambda.Function;
+    /** The thumbnail function's on-failure queue. */
+    public readonly thumbnailFailureQueue: aws.sqs.Queue;
 
     public readonly filesBucketName: pulumi.Output<string>;
     public readonly filesBucketArn: pulumi.Output<string>;
@@ -85,7 +90,7 @@ export class Storage extends pulumi.ComponentResource {
             this.createReplication(name, replica, this.createReplicationRole(name, args, replica.bucket));
             this.filesReplicaBucket = replica.bucket;
         }
-        this.thumbnailFunction = new ThumbnailFunction(
+        const thumbnail = new ThumbnailFunction(
             `${name}-thumbnail`,
             {
                 environment: args.environment,
@@ -96,7 +101,9 @@ export class Storage extends pulumi.ComponentResource {
                 logRetentionDays: args.logRetentionDays,
             },
             { parent: this },
-        ).lambda;
+        );
+        this.thumbnailFunction = thumbnail.lambda;
+        this.thumbnailFailureQueue = thumbnail.failureQueue;
 
         this.filesBucketName = this.filesBucket.bucket;
         this.filesBucketArn = this.filesBucket.arn;
@@ -186,7 +193,7 @@ export class Storage extends pulumi.ComponentResource {
     /** The files bucket's copy: versioned, in the secondary region (a provider of its own). */
     private createReplicaBucket(name: string, args: StorageArgs): PrivateBucket {
         if (args.secondaryRegion === undefined) throw new Error("Storage: multiRegion needs secondaryRegion");
-        const provider = new aws.Provider(`${name}-secondary`, { region: args.secondaryRegion }, { parent: this });
+        const provider = regionalProvider(`${name}-secondary`, args.secondaryRegion, args.providerSettings, { parent: this });
         const replica = this.createPrivateBucket(name, args, "files-replica", "files-replica", {
             versioning: true,
             lifecycleRules: filesLifecycleRules(args),
@@ -196,7 +203,16 @@ export class Storage extends pulumi.ComponentResource {
         return replica;
     }
 
-    /** A role that S3 alone assumes, for this bucket, to read its versions and write them to the replica. */
+    /**
+     * A role that S3 assumes to read the files bucket's versions and write them to the replica, with
+     * the trust policy the S3 user guide gives for live replication: the service principal
+     * s3.amazonaws.com, no condition ("Setting up permissions for live replication", step 2:
+     * https://docs.aws.amazon.com/AmazonS3/latest/userguide/setting-repl-config-perm-overview.html).
+     * S3 documents no source condition keys for it, and a condition on a key the service does not
+     * send denies the assumption: replication would stop with no error anywhere but the objects'
+     * FAILED replication status. What the role may do is scoped to these two buckets instead, and
+     * only a principal of this account allowed iam:PassRole can name it in a replication rule.
+     */
     private createReplicationRole(name: string, args: StorageArgs, replica: aws.s3.Bucket): ServiceRole {
         const source = this.filesBucket.arn;
         return createServiceRole(
@@ -204,7 +220,6 @@ export class Storage extends pulumi.ComponentResource {
                 names: { role: `${name}-replication-role`, policy: `${name}-replication-policy` },
                 name: physicalName("files-replication", args.environment),
                 service: "s3.amazonaws.com",
-                assumeCondition: { StringEquals: { "aws:SourceAccount": this.accountId }, ArnLike: { "aws:SourceArn": source } },
                 statements: [
                     { Effect: "Allow", Action: ["s3:GetReplicationConfiguration", "s3:ListBucket"], Resource: source },
                     {

@@ -25,8 +25,10 @@ export interface ThumbnailFunctionArgs {
 const THUMBNAIL_RUNTIME = "nodejs24.x";
 const THUMBNAIL_MEMORY_MB = 512;
 const THUMBNAIL_TIMEOUT_SECONDS = 30;
-/** Asynchronous invocations that fail are retried this many times, then dropped. */
+/** Asynchronous invocations that fail are retried this many times, then sent to the on-failure queue. */
 const THUMBNAIL_RETRY_ATTEMPTS = 2;
+/** The on-failure queue keeps a failed event this long: the SQS maximum, 14 days (SQS developer guide, "Amazon SQS quotas"). */
+export const FAILURE_RETENTION_SECONDS = 1209600;
 
 /**
  * The thumbnail Lambda (functions/thumbnail), its role, log group and S3 trigger: ObjectCreated on
@@ -35,6 +37,11 @@ const THUMBNAIL_RETRY_ATTEMPTS = 2;
  */
 export class ThumbnailFunction extends pulumi.ComponentResource {
     public readonly lambda: aws.lambda.Function;
+    /**
+     * Where an upload's event goes when its thumbnail failed after every retry (the function's
+     * on-failure destination): `slack-clone-thumbnail-failures-{environment}`, encrypted, 14 days.
+     */
+    public readonly failureQueue: aws.sqs.Queue;
 
     constructor(name: string, args: ThumbnailFunctionArgs, opts?: pulumi.ComponentResourceOptions) {
         super("slack-clone:storage:ThumbnailFunction", name, {}, opts);
@@ -45,7 +52,16 @@ export class ThumbnailFunction extends pulumi.ComponentResource {
             { name: `/aws/lambda/${functionName}`, retentionInDays: args.logRetentionDays },
             { parent: this },
         );
-        const role = this.createRole(name, functionName, args, logGroup);
+        this.failureQueue = new aws.sqs.Queue(
+            `${name}-failures`,
+            {
+                name: physicalName("thumbnail-failures", args.environment),
+                sqsManagedSseEnabled: true,
+                messageRetentionSeconds: FAILURE_RETENTION_SECONDS,
+            },
+            { parent: this },
+        );
+        const role = this.createRole(name, functionName, args, logGroup, this.failureQueue);
         this.lambda = new aws.lambda.Function(
             name,
             {
@@ -66,15 +82,21 @@ export class ThumbnailFunction extends pulumi.ComponentResource {
         );
         new aws.lambda.FunctionEventInvokeConfig(
             `${name}-async`,
-            { functionName: this.lambda.name, maximumRetryAttempts: THUMBNAIL_RETRY_ATTEMPTS },
-            { parent: this },
+            {
+                functionName: this.lambda.name,
+                maximumRetryAttempts: THUMBNAIL_RETRY_ATTEMPTS,
+                // The event (bucket and key) of an upload whose thumbnail failed is kept, not dropped.
+                destinationConfig: { onFailure: { destination: this.failureQueue.arn } },
+            },
+            // Lambda checks the destination permission when the configuration is saved.
+            { parent: this, dependsOn: [role.policy] },
         );
         this.createTrigger(name, args);
-        this.registerOutputs({ functionName: this.lambda.name });
+        this.registerOutputs({ functionName: this.lambda.name, failureQueueName: this.failureQueue.name });
     }
 
-    /** Its own role: read uploads, write thumbnails, write to its log group. Nothing else. */
-    private createRole(name: string, functionName: string, args: ThumbnailFunctionArgs, logGroup: aws.cloudwatch.LogGroup): ServiceRole {
+    /** Its own role: read uploads, write thumbnails, write to its log group, send failed events to its queue. Nothing else. */
+    private createRole(name: string, functionName: string, args: ThumbnailFunctionArgs, logGroup: aws.cloudwatch.LogGroup, failureQueue: aws.sqs.Queue): ServiceRole {
         return createServiceRole(
             {
                 names: { role: `${name}-role`, policy: `${name}-policy` },
@@ -92,6 +114,13 @@ export class ThumbnailFunction extends pulumi.ComponentResource {
                         Effect: "Allow",
                         Action: "s3:PutObject",
                         Resource: pulumi.interpolate`${args.thumbnailsBucket.arn}/${THUMBNAILS_PREFIX}*`,
+                    },
+                    {
+                        // Lambda sends an on-failure destination's message with the function's role.
+                        Sid: "SendFailedEvents",
+                        Effect: "Allow",
+                        Action: "sqs:SendMessage",
+                        Resource: failureQueue.arn,
                     },
                     {
                         Sid: "WriteLogs",

@@ -167,6 +167,10 @@ export const STANDARD_OUTPUTS: Readonly<Record<string, OutputFaker>> = {
     "aws:backup/vault:Vault": (_, inputs, c) => ({ arn: `arn:aws:backup:${c.region}:${c.accountId}:backup-vault:${inputs.name}` }),
     "aws:backup/plan:Plan": (_, inputs, c) => ({ arn: `arn:aws:backup:${c.region}:${c.accountId}:backup-plan:${inputs.name}` }),
     "aws:sns/topic:Topic": (_, inputs, c) => ({ arn: `arn:aws:sns:${c.region}:${c.accountId}:${inputs.name}` }),
+    "aws:sqs/queue:Queue": (_, inputs, c) => ({
+        arn: `arn:aws:sqs:${c.region}:${c.accountId}:${inputs.name}`,
+        url: `https://sqs.${c.region}.amazonaws.com/${c.accountId}/${inputs.name}`,
+    }),
     "aws:cloudtrail/trail:Trail": (_, inputs, c) => ({ arn: `arn:aws:cloudtrail:${c.region}:${c.accountId}:trail/${inputs.name}` }),
 };
 
@@ -177,6 +181,8 @@ export interface EvaluateOptions {
     readonly outputs?: Readonly<Record<string, OutputFaker>>;
     /** Config values (`namespace:key`) over the stack file's, e.g. to turn a feature on. */
     readonly config?: Readonly<Record<string, string>>;
+    /** The stack name the program runs as (`pulumi.getStack()`), for a stack configured from another's file. Default: the file's. */
+    readonly stackName?: string;
 }
 
 export interface Evaluation {
@@ -334,7 +340,7 @@ const PROGRAM = path.join(PROJECT_ROOT, "index.ts");
 export async function evaluateStack(stack: string, options: EvaluateOptions = {}): Promise<Evaluation> {
     const config = { ...readStackConfig(stack), ...options.config };
     return evaluate(
-        stack,
+        options.stackName ?? stack,
         config,
         () => {
             // index.ts runs top-level code: load it afresh for every stack.

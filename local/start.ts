@@ -23,7 +23,7 @@ import { validateConfig } from "../components/config";
 import { physicalName } from "../components/naming";
 import { OutputValues } from "../components/outputs";
 import { BILLING_MODE, TABLES, TableOutputName, TableSpec, keyAttributes, keySchema, tableName, tableOutputs } from "../components/tables";
-import { loadSeedData, seed } from "../deploy/seed/seed";
+import { seed, seedDataFor } from "../deploy/seed/seed";
 import { backendEnvironment } from "../deploy/backend-env";
 import { CheckResult, checkHealth, formatHealth } from "../deploy/health";
 import { createHandler } from "../functions/thumbnail/handler";
@@ -73,13 +73,14 @@ export function createTableInput(spec: TableSpec, name: string) {
 /** The outputs of the stack the local environment stands in for (no API, CDN or network). */
 export type LocalOutputs = Pick<
     OutputValues,
-    "environment" | "region" | TableOutputName | "filesBucketName" | "thumbnailsBucketName" | "redisPrimaryEndpoint" | "redisPort"
+    "environment" | "region" | "demoData" | TableOutputName | "filesBucketName" | "thumbnailsBucketName" | "redisPrimaryEndpoint" | "redisPort"
 >;
 
-function localOutputs(region: string, redisPort: number): LocalOutputs {
+function localOutputs(region: string, demoData: boolean, redisPort: number): LocalOutputs {
     return {
         environment: ENVIRONMENT,
         region,
+        demoData,
         ...tableOutputs((spec) => tableName(spec, ENVIRONMENT)),
         filesBucketName: physicalName("files", ENVIRONMENT, LOCAL_ACCOUNT_ID),
         thumbnailsBucketName: physicalName("thumbnails", ENVIRONMENT, LOCAL_ACCOUNT_ID),
@@ -126,7 +127,7 @@ export interface StartOptions {
 
 /** Starts the stand-ins, tables, seed and health check. On any failure, stops what it started. */
 export async function startLocal(ports: Ports, log: (line: string) => void = () => undefined, options: StartOptions = {}): Promise<LocalEnvironment> {
-    const { region, thumbnailMaxDimension } = validateConfig(rawConfig(ENVIRONMENT));
+    const { region, thumbnailMaxDimension, demoData } = validateConfig(rawConfig(ENVIRONMENT));
     const started: StandIn[] = [];
     const stop = async () => {
         await Promise.all(started.splice(0).map((s) => s.stop()));
@@ -137,7 +138,7 @@ export async function startLocal(ports: Ports, log: (line: string) => void = () 
         const redis = await step(log, `Redis (redis-server) on ${ports.redis || "a free port"}`, () => startRedis(ports.redis));
         started.push(redis);
         if (redis.pid !== undefined) options.onRedisStarted?.(redis.pid);
-        const outputs = localOutputs(region, redis.port);
+        const outputs = localOutputs(region, demoData, redis.port);
         const { filesBucketName: filesBucket, thumbnailsBucketName: thumbnailsBucket } = outputs;
         const s3 = await step(log, `S3 (s3rver) on ${ports.s3 || "a free port"} with ${filesBucket}, ${thumbnailsBucket}`, () =>
             startS3(ports.s3, [filesBucket, thumbnailsBucket]),
@@ -161,7 +162,7 @@ export async function startLocal(ports: Ports, log: (line: string) => void = () 
         await step(log, `${TABLES.length} tables from the table specs`, async () => {
             for (const spec of TABLES) await clients.dynamodb.send(new CreateTableCommand(createTableInput(spec, tableName(spec, ENVIRONMENT))));
         });
-        await step(log, "seed", () => seed(clients.dynamodb, outputs, loadSeedData(), { log }));
+        await step(log, "seed", () => seed(clients.dynamodb, outputs, seedDataFor(outputs), { log }));
         const health = await step(log, "health check", async () => {
             const results = await checkHealth(outputs, clients);
             log(formatHealth(results));

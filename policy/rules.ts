@@ -17,7 +17,7 @@ import type {
     StackValidationPolicy,
 } from "@pulumi/policy";
 import { UnknownValueError } from "@pulumi/policy";
-import { PROJECT } from "../components/naming";
+import { MANAGED_BY, PROJECT, REQUIRED_TAGS } from "../components/naming";
 
 /** What the rules need to know of the stack, from its config. */
 export interface StackSettings {
@@ -454,6 +454,53 @@ function noHardCodedAccountIds(): StackValidationPolicy {
     };
 }
 
+/** A provider's `defaultTags.tags`: the CLI gives a provider's maps as JSON (a default provider's from the stack config). */
+function defaultTagsOf(provider: { readonly props: Record<string, any> }): Record<string, unknown> {
+    const raw = provider.props.defaultTags;
+    let parsed: unknown = raw;
+    if (typeof raw === "string") {
+        try {
+            parsed = JSON.parse(raw);
+        } catch {
+            parsed = undefined;
+        }
+    }
+    return ((parsed as { tags?: Record<string, unknown> } | undefined)?.tags ?? {}) as Record<string, unknown>;
+}
+
+/**
+ * Every AWS resource is created by a provider whose default tags carry REQUIRED_TAGS, so each
+ * taggable resource is tagged `project`, `environment`, `stack` and `managed-by` (the provider adds
+ * them to every resource that takes tags). The default provider's come from `aws:defaultTags`.
+ */
+function defaultTags(settings: StackSettings): ResourceValidationPolicy {
+    return {
+        name: "default-tags",
+        description: "Every AWS resource's provider tags it with project, environment, stack and managed-by (defaultTags).",
+        enforcementLevel: "mandatory",
+        validateResource: (args, report) => {
+            if (!args.type.startsWith("aws:")) return;
+            let tags: Record<string, unknown>;
+            try {
+                if (args.provider === undefined) return args.notApplicable("the resource's provider is unknown");
+                tags = defaultTagsOf(args.provider);
+            } catch (error) {
+                if (error instanceof UnknownValueError) return;
+                throw error;
+            }
+            const expected: Record<string, string | undefined> = { project: PROJECT, environment: settings.environment, "managed-by": MANAGED_BY };
+            const wrong = REQUIRED_TAGS.filter((tag) => typeof tags[tag] !== "string" || tags[tag] === "" || (expected[tag] !== undefined && tags[tag] !== expected[tag]));
+            if (wrong.length > 0) {
+                const provider = args.provider.name === "default" ? "the stack's default provider (aws:defaultTags)" : `its provider "${args.provider.name}"`;
+                report(
+                    `${label(args)} is not tagged ${wrong.join(", ")} by ${provider}: give the provider defaultTags ` +
+                        `{ tags: { ${REQUIRED_TAGS.map((t) => `"${t}": ${expected[t] === undefined ? "<stack>" : `"${expected[t]}"`}`).join(", ")} } }`,
+                );
+            }
+        },
+    };
+}
+
 /** The pack's policies for a stack. */
 export function policies(settings: StackSettings): (ResourceValidationPolicy | StackValidationPolicy)[] {
     return [
@@ -472,5 +519,6 @@ export function policies(settings: StackSettings): (ResourceValidationPolicy | S
         lambdaTimeoutAndMemory(),
         noHardCodedRegions(settings),
         noHardCodedAccountIds(),
+        defaultTags(settings),
     ];
 }

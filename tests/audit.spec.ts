@@ -97,7 +97,7 @@ for (const stack of STACKS) {
             const bucket = byName(evaluation, BUCKET, "audit-bucket");
             expect(bucket.options.protect === true).to.equal(stack === "production");
             expect(bucket.options.retainOnDelete === true).to.equal(stack === "production");
-            expect(bucket.inputs.forceDestroy).to.equal(undefined);
+            expect(bucket.inputs.forceDestroy).to.equal(stack !== "production");
         });
     });
 }

@@ -94,55 +94,88 @@ for (const stack of STACKS) {
             expect(backupChildren(evaluation, "aws:iam/rolePolicyAttachment:RolePolicyAttachment"), "no managed policies").to.deep.equal([]);
         });
 
-        it("grants the backup role exactly backing up these tables" + (copies ? " and copying into the copy vault" : ""), () => {
+        const kms = (regions: string[]) => {
+            const keys = regions.map((r) => `arn:aws:kms:${r}:123456789012:key/*`);
+            return [
+                { Sid: "KMSPermissions", Effect: "Allow", Action: ["kms:DescribeKey"], Resource: keys },
+                { Sid: "KMSCreateGrantPermissions", Effect: "Allow", Action: ["kms:CreateGrant"], Resource: keys, Condition: { Bool: { "kms:GrantIsForAWSResource": "true" } } },
+            ];
+        };
+        const regions = copies ? ["us-east-1", "us-west-2"] : ["us-east-1"];
+
+        // https://docs.aws.amazon.com/aws-managed-policy/latest/reference/AWSBackupServiceRolePolicyForBackup.html
+        it("grants the backup role AWSBackupServiceRolePolicyForBackup's DynamoDB, advanced-backup" + (copies ? ", vault" : "") + " and KMS statements, on these tables", () => {
             expect(policyOf(evaluation, "backup-role-policy")).to.deep.equal({
                 Version: "2012-10-17",
                 Statement: [
-                    {
-                        Sid: "BackUpTheTables",
-                        Effect: "Allow",
-                        Action: ["dynamodb:CreateBackup", "dynamodb:DescribeTable", "dynamodb:ListTagsOfResource", "dynamodb:StartAwsBackupJob"],
-                        Resource: tables,
-                    },
-                    { Sid: "ManageTheirBackups", Effect: "Allow", Action: ["dynamodb:DeleteBackup", "dynamodb:DescribeBackup"], Resource: tables.map((t) => `${t}/backup/*`) },
+                    { Sid: "DynamoDBPermissions", Effect: "Allow", Action: ["dynamodb:CreateBackup", "dynamodb:DescribeTable"], Resource: tables },
+                    { Sid: "DynamoDBBackupResourcePermissions", Effect: "Allow", Action: ["dynamodb:DeleteBackup", "dynamodb:DescribeBackup"], Resource: tables.map((t) => `${t}/backup/*`) },
+                    { Sid: "DynamodbBackupPermissions", Effect: "Allow", Action: ["dynamodb:ListTagsOfResource", "dynamodb:StartAwsBackupJob"], Resource: tables },
                     ...(copies
                         ? [
                               {
-                                  Sid: "CopyToTheSecondRegion",
+                                  Sid: "BackupVaultPermissions",
                                   Effect: "Allow",
                                   Action: ["backup:CopyIntoBackupVault", "backup:DescribeBackupVault"],
                                   Resource: ["arn:aws:backup:us-west-2:123456789012:backup-vault:slack-clone-backups-production"],
                               },
                           ]
                         : []),
+                    ...kms(regions),
                 ],
             });
             expect(byName(evaluation, ROLE_POLICY, "backup-role-policy").inputs.role).to.equal(`${ROLE}::backup-role`);
         });
 
-        it("grants the restore role exactly restoring these tables" + (copies ? ", and the rebuild's tables in us-west-2" : ""), () => {
+        // https://docs.aws.amazon.com/aws-managed-policy/latest/reference/AWSBackupServiceRolePolicyForRestores.html
+        it("grants the restore role AWSBackupServiceRolePolicyForRestores' DynamoDB and KMS statements, on each table, its -restored name" + (copies ? " and the rebuild's tables in us-west-2" : ""), () => {
+            const restored = TABLES.map((t) => tableArn("us-east-1", `slack-clone-${t.name}-${stack}-restored`));
             const rebuilt = copies ? TABLES.map((t) => tableArn("us-west-2", `slack-clone-${t.name}-production-dr`)) : [];
-            const policy = policyOf(evaluation, "backup-restore-role-policy");
-            expect(policy.Statement.map((s: { Sid: string }) => s.Sid)).to.deep.equal(["RestoreTheTables", "FromTheirOwnBackups"]);
-            expect(policy.Statement[0].Action).to.deep.equal([
-                "dynamodb:BatchWriteItem",
-                "dynamodb:DeleteItem",
-                "dynamodb:DescribeTable",
-                "dynamodb:GetItem",
-                "dynamodb:PutItem",
-                "dynamodb:Query",
-                "dynamodb:RestoreTableFromAwsBackup",
-                "dynamodb:Scan",
-                "dynamodb:UpdateItem",
+            const targets = [...tables, ...restored, ...rebuilt];
+            expect(policyOf(evaluation, "backup-restore-role-policy").Statement).to.deep.equal([
+                {
+                    Sid: "DynamoDBPermissions",
+                    Effect: "Allow",
+                    Action: [
+                        "dynamodb:BatchWriteItem",
+                        "dynamodb:DeleteItem",
+                        "dynamodb:DescribeTable",
+                        "dynamodb:GetItem",
+                        "dynamodb:PutItem",
+                        "dynamodb:Query",
+                        "dynamodb:Scan",
+                        "dynamodb:UpdateItem",
+                    ],
+                    Resource: targets,
+                },
+                { Sid: "DynamoDBBackupResourcePermissions", Effect: "Allow", Action: ["dynamodb:RestoreTableFromBackup"], Resource: tables.map((t) => `${t}/backup/*`) },
+                { Sid: "DynamoDBRestorePermissions", Effect: "Allow", Action: ["dynamodb:RestoreTableFromAwsBackup"], Resource: targets },
+                ...kms(regions),
             ]);
-            expect(policy.Statement[0].Resource).to.deep.equal([...tables, ...rebuilt]);
-            expect(policy.Statement[1]).to.deep.equal({
-                Sid: "FromTheirOwnBackups",
-                Effect: "Allow",
-                Action: ["dynamodb:RestoreTableFromBackup"],
-                Resource: tables.map((t) => `${t}/backup/*`),
-            });
             expect(evaluation.outputs.backupRestoreRoleArn).to.equal(`arn:aws:iam::123456789012:role/slack-clone-restore-${stack}`);
+        });
+
+        // https://docs.aws.amazon.com/aws-backup/latest/devguide/advanced-ddb-backup.html
+        it(copies ? "turns on AWS Backup's full management of DynamoDB in both regions when created, kept on destroy" : "leaves the region settings alone (no copies)", () => {
+            const settings = ofType(evaluation, "aws:backup/regionSettings:RegionSettings");
+            if (!copies) {
+                expect(settings).to.deep.equal([]);
+                return;
+            }
+            expect(settings.map((r) => [r.name, r.options.provider])).to.deep.equal([
+                ["backup-region-settings", undefined],
+                ["backup-copy-region-settings", "pulumi:providers:aws::backup-copy-region"],
+            ]);
+            for (const r of settings) {
+                expect(r.inputs).to.deep.equal({ resourceTypeOptInPreference: { DynamoDB: true }, resourceTypeManagementPreference: { DynamoDB: true } });
+                expect(r.options).to.include({ retainOnDelete: true });
+                // AWS answers with every service of the region: diffing the maps would fail every drift check.
+                expect(r.options.ignoreChanges).to.deep.equal(["resourceTypeOptInPreference", "resourceTypeManagementPreference"]);
+            }
+        });
+
+        it(copies ? "keeps its vaults on destroy (protected)" : "lets destroy delete the vault and its recovery points (forceDestroy)", () => {
+            for (const vault of ofType(evaluation, VAULT)) expect(vault.inputs.forceDestroy, vault.name).to.equal(!copies);
         });
     });
 }

@@ -1,11 +1,11 @@
 import { expect } from "chai";
 import * as pulumi from "@pulumi/pulumi";
-import { AUTH_TOKEN_SPECIALS } from "../components/cache";
+import { AUTH_TOKEN_SPECIALS, Cache, MAINTENANCE_WINDOW, SNAPSHOT_WINDOW } from "../components/cache";
 import { ENVIRONMENTS } from "../components/config";
 import { NAME_RULES, physicalName } from "../components/naming";
-import { Evaluation, RecordedResource, byName, mockId, ofType } from "../harness/mock-engine";
+import { Evaluation, RecordedResource, byName, evaluate, mockId, ofType } from "../harness/mock-engine";
 import { EGRESS, GROUP, INGRESS, rulesOf } from "./helpers/security-groups";
-import { STACKS, stackEvaluation } from "./helpers/stacks";
+import { STACKS, serially, stackEvaluation } from "./helpers/stacks";
 
 const REPLICATION_GROUP = "aws:elasticache/replicationGroup:ReplicationGroup";
 const PASSWORD = "random:index/randomPassword:RandomPassword";
@@ -17,6 +17,39 @@ const EXPECTED: Record<string, { nodeType: string; nodes: number; multiAz: boole
     staging: { nodeType: "cache.t3.micro", nodes: 1, multiAz: false, snapshotDays: 1, subnets: 2 },
     production: { nodeType: "cache.r7g.large", nodes: 2, multiAz: true, snapshotDays: 7, subnets: 3 },
 };
+
+describe("Redis engine upgrade", () => {
+    it("runs valkey with its version's default parameter group (valkey8) when asked to", async () => {
+        const evaluation = await serially(() =>
+            evaluate("staging", { "aws:region": "us-east-1" }, () => {
+                new Cache("cache", {
+                    environment: "staging",
+                    vpcId: "vpc-1",
+                    subnetIds: ["subnet-1", "subnet-2"],
+                    backendSecurityGroupId: "sg-1",
+                    nodeType: "cache.t3.micro",
+                    nodeCount: 1,
+                    engine: "valkey",
+                    engineVersion: "8.1",
+                    multiAz: false,
+                    snapshotRetentionDays: 0,
+                    protectData: false,
+                });
+                return {};
+            }),
+        );
+        expect(byName(evaluation, REPLICATION_GROUP, "cache-redis").inputs).to.include({ engine: "valkey", engineVersion: "8.1", parameterGroupName: "default.valkey8" });
+    });
+
+    it("keeps the two windows apart, each at least the 60 minutes ElastiCache requires", () => {
+        const minutes = (hhmm: string) => Number(hhmm.slice(0, 2)) * 60 + Number(hhmm.slice(3, 5));
+        const [snapStart, snapEnd] = SNAPSHOT_WINDOW.split("-").map(minutes);
+        const [maintStart, maintEnd] = MAINTENANCE_WINDOW.split("-").map((w) => minutes(w.slice(4)));
+        expect(snapEnd - snapStart).to.be.at.least(60);
+        expect(maintEnd - maintStart).to.be.at.least(60);
+        expect(maintStart >= snapEnd || maintEnd <= snapStart).to.equal(true);
+    });
+});
 
 describe("Redis names", () => {
     it("fit ElastiCache's 40-character limit for the longest environment name, member clusters included", () => {
@@ -53,6 +86,15 @@ for (const stack of STACKS) {
                 snapshotRetentionLimit: expected.snapshotDays,
             });
             expect(group.options.parent).to.equal(CACHE);
+        });
+
+        it("pins the parameter group of its engine version, the snapshot and maintenance windows, and applies changes during the deploy", () => {
+            expect(group.inputs).to.include({
+                parameterGroupName: "default.redis7",
+                snapshotWindow: "03:00-04:00",
+                maintenanceWindow: "sun:04:30-sun:05:30",
+                applyImmediately: true,
+            });
         });
 
         it("encrypts in transit (TLS) and at rest", () => {

@@ -38,6 +38,7 @@ function evaluateCdn(stack: string, overrides: Record<string, string>): Promise<
                     bucket: { name: bucket.bucket, arn: bucket.arn, regionalDomainName: bucket.bucketRegionalDomainName },
                     priceClass: config.cdnPriceClass,
                     customDomain: config.customDomain,
+                    providerSettings: config.awsProvider,
                 });
                 return {
                     distributionId: cdn.distributionId,

@@ -2,7 +2,7 @@ import { expect } from "chai";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { CONFIG_KEYS, RawConfig, validateConfig } from "../components/config";
+import { AWS_PROVIDER_KEYS, CONFIG_KEYS, RawConfig, redisParameterGroupFamily, validateConfig } from "../components/config";
 import { nameProblem } from "../components/naming";
 import { readProject, readStackConfig } from "../harness/stack-files";
 import { STACKS, rawConfig } from "./helpers/stacks";
@@ -36,7 +36,7 @@ describe("stack config", () => {
         const read = new Set<string>();
         const raw = rawConfig("production");
         validateConfig(new Proxy(raw, { get: (target, key: string) => (read.add(key), target[key]) }));
-        expect([...read].sort()).to.deep.equal([...CONFIG_KEYS, "aws:region"].sort());
+        expect([...read].sort()).to.deep.equal([...CONFIG_KEYS, "aws:region", ...AWS_PROVIDER_KEYS.map((k) => `aws:${k}`)].sort());
 
         const source = fs.readFileSync(path.join(__dirname, "..", "components", "config.ts"), "utf8");
         const body = source.slice(source.indexOf("export interface StackConfig {"), source.indexOf("\n}\n", source.indexOf("export interface StackConfig {")));
@@ -91,14 +91,18 @@ describe("stack config", () => {
         for (const bad of ["10.0.0.0", "10.0.0.0/8", "10.0.0.0/29", "300.0.0.0/16", "10.0.1.0/16", "ten/16"]) {
             expectInvalid({ ...dev, vpcCidr: bad }, "vpcCidr", JSON.stringify(bad), "/16 to /28");
         }
-        expect(validateConfig({ ...dev, vpcCidr: "172.16.0.0/20" }).vpcCidr).to.equal("172.16.0.0/20");
+        expect(validateConfig({ ...dev, vpcCidr: "172.16.0.0/20", availabilityZoneCidrMask: "21" }).vpcCidr).to.equal("172.16.0.0/20");
     });
 
-    it("rejects a vpcCidr too small for a /26 per availability zone, unless the VPC exists already", () => {
-        const prod = rawConfig("production");
-        expectInvalid({ ...prod, vpcCidr: "10.0.0.0/25" }, "vpcCidr", '"10.0.0.0/25"', "a /24 or larger network: 3 availability zones need at least a /26 each");
-        expect(validateConfig({ ...prod, vpcCidr: "10.0.0.0/24" }).vpcCidr).to.equal("10.0.0.0/24");
-        expectInvalid({ ...rawConfig("development"), vpcCidr: "10.0.0.0/26" }, "vpcCidr", "a /25 or larger");
+    it("refuses an availability zone count whose zone ranges do not fit the VPC, unless the VPC exists already", () => {
+        const [dev, prod] = [rawConfig("development"), rawConfig("production")];
+        // Two zones have /17 each in a /16: a third does not fit without re-carving the first two.
+        expectInvalid({ ...dev, availabilityZones: "3" }, "availabilityZones: got 3", "at most 2", "10.0.0.0/16 holds 2 zone ranges of /17");
+        expect(validateConfig({ ...prod, availabilityZones: "4" }).availabilityZones).to.equal(4);
+        expectInvalid({ ...prod, availabilityZones: "5" }, "at most 4");
+        expectInvalid({ ...prod, availabilityZoneCidrMask: "27" }, "availabilityZoneCidrMask", "an integer from 16 to 26");
+        expectInvalid({ ...dev, vpcCidr: "10.0.0.0/24" }, "availabilityZoneCidrMask: got 17", "/24 or longer");
+        expect(validateConfig({ ...prod, vpcCidr: "10.0.0.0/24", availabilityZoneCidrMask: "26" }).vpcCidr).to.equal("10.0.0.0/24");
         const existing = validateConfig({
             ...prod,
             vpcCidr: "10.0.0.0/28",
@@ -106,6 +110,41 @@ describe("stack config", () => {
             existingPrivateSubnetIds: '["subnet-0123456789abcdef0","subnet-0123456789abcdef1"]',
         });
         expect(existing.existingVpc?.vpcId).to.equal("vpc-0123456789abcdef0");
+    });
+
+    it("refuses alarms that notify nobody: alarms needs alarmEmail, and every stack with alarms has one", () => {
+        expectInvalid({ ...rawConfig("staging"), alarmEmail: "" }, "alarmEmail", "an address to notify when alarms is true");
+        expect(validateConfig({ ...rawConfig("development"), alarmEmail: "" }).alarms).to.equal(false);
+        for (const stack of STACKS) {
+            const config = validateConfig(rawConfig(stack));
+            if (config.alarms) expect(config.alarmEmail, stack).to.be.a("string");
+        }
+    });
+
+    // https://docs.aws.amazon.com/AmazonElastiCache/latest/dg/supported-engine-versions.html
+    it("accepts only engine versions ElastiCache offers for redisEngine (Redis OSS ends at 7.1; later is Valkey)", () => {
+        const prod = rawConfig("production");
+        expectInvalid({ ...prod, redisEngineVersion: "7.2" }, "redisEngineVersion", '"7.2"', "redis: 6.2, 7.0, 7.1", "later versions are redisEngine valkey");
+        expectInvalid({ ...prod, redisEngine: "valkey", redisEngineVersion: "7.1" }, "redisEngineVersion", "valkey: 7.2, 8.0, 8.1, 8.2");
+        expectInvalid({ ...prod, redisEngine: "memcached" }, "redisEngine", "one of redis, valkey");
+        expect(validateConfig({ ...prod, redisEngine: "valkey", redisEngineVersion: "8.2" })).to.include({ redisEngine: "valkey", redisEngineVersion: "8.2" });
+        expect(redisParameterGroupFamily("redis", "7.1")).to.equal("redis7");
+        expect(redisParameterGroupFamily("redis", "6.2")).to.equal("redis6.x");
+        expect(redisParameterGroupFamily("valkey", "7.2")).to.equal("valkey7");
+        expect(redisParameterGroupFamily("valkey", "8.1")).to.equal("valkey8");
+    });
+
+    it("requires default tags project, environment, stack and managed-by in aws:defaultTags, with this stack's values", () => {
+        for (const stack of STACKS) {
+            const tags = (validateConfig(rawConfig(stack), stack).awsProvider.defaultTags as { tags: object }).tags;
+            expect(tags, stack).to.deep.equal({ project: "slack-clone", environment: stack, stack, "managed-by": "pulumi" });
+        }
+        const staging = rawConfig("staging");
+        expectInvalid({ ...staging, "aws:defaultTags": "" }, "aws:defaultTags", "project, environment, stack, managed-by");
+        const tags = (over: object) => JSON.stringify({ tags: { project: "slack-clone", environment: "staging", stack: "staging", "managed-by": "pulumi", ...over } });
+        expectInvalid({ ...staging, "aws:defaultTags": tags({ environment: "production" }) }, "aws:defaultTags", "wrong or missing: environment");
+        expect(() => validateConfig({ ...staging, "aws:defaultTags": tags({ stack: "qa" }) }, "staging")).to.throw(/wrong or missing: stack/);
+        expectInvalid({ ...staging, "aws:allowedAccountIds": "123456789012" }, "aws:allowedAccountIds", "a list");
     });
 
     it("rejects a capability of the wrong type", () => {
@@ -198,7 +237,7 @@ describe("stack config: wrong but once accepted", () => {
 
     it("says a version read as a number should be quoted", () => {
         expect(problems({ ...rawConfig("staging"), redisEngineVersion: "7" })).to.deep.equal([
-            'redisEngineVersion: got "7"; expected a pinned major.minor Redis version such as 7.1, as a string (an unquoted 7.0 in YAML is read as the number 7: quote it, "7.0")',
+            'redisEngineVersion: got "7"; expected a version ElastiCache offers for redisEngine redis: 6.2, 7.0, 7.1 (Redis OSS ends at 7.1; later versions are redisEngine valkey) (an unquoted 7.0 in YAML is read as the number 7: quote it, "7.0")',
         ]);
     });
 

@@ -9,7 +9,7 @@ import * as path from "path";
 import { validateConfig } from "../components/config";
 import { TABLES } from "../components/tables";
 import { Evaluation, MOCK_ACCOUNT_ID, byName } from "../harness/mock-engine";
-import { PROJECT_ROOT, readProject } from "../harness/stack-files";
+import { PROJECT_ROOT, readProject, readStackConfig } from "../harness/stack-files";
 import { evaluateWith, stackEvaluation } from "./helpers/stacks";
 
 const RUNBOOK = fs.readFileSync(path.join(PROJECT_ROOT, "docs", "disaster-recovery.md"), "utf8");
@@ -25,15 +25,24 @@ function physicalNames(evaluation: Evaluation): Set<string> {
     return new Set(evaluation.resources.flatMap((r) => Object.values(r.inputs).filter((v): v is string => typeof v === "string")));
 }
 
-/** The rebuild's config, as the runbook's `pulumi config cp/set/rm` commands leave it. */
+/** The rebuild's config, as the runbook's `pulumi config cp/set/rm` commands leave it (`--path` sets one field of a map). */
 function rebuildConfig(): { base: string; overrides: Record<string, string> } {
     const base = /^\s*pulumi config cp --stack (\S+) --dest production-dr\s*$/m.exec(RUNBOOK)?.[1];
     expect(base, "the runbook copies a stack's config").to.be.a("string");
     const project = readProject();
+    const copied = readStackConfig(base!);
     const overrides: Record<string, string> = {};
-    for (const [, verb, key, value] of RUNBOOK.matchAll(/^\s*pulumi config (set|rm) (\S+)(?: (\S+))?\s*$/gm)) {
-        const full = key.includes(":") ? key : `${project.name}:${key}`;
-        overrides[full] = verb === "set" ? value : String(project.config[key]?.default ?? "");
+    for (const [, verb, byPath, key, value] of RUNBOOK.matchAll(/^\s*pulumi config (set|rm)( --path)? (\S+)(?: (\S+))?\s*$/gm)) {
+        const [name, ...path] = key.split(".");
+        const full = name.includes(":") ? name : `${project.name}:${name}`;
+        if (byPath === undefined) {
+            overrides[full] = verb === "set" ? value : String(project.config[name]?.default ?? "");
+            continue;
+        }
+        const map = JSON.parse(overrides[full] ?? copied[full] ?? "{}");
+        const parent = path.slice(0, -1).reduce((node, field) => (node[field] ??= {}), map);
+        parent[path[path.length - 1]] = value;
+        overrides[full] = JSON.stringify(map);
     }
     return { base: base!, overrides };
 }
@@ -52,7 +61,7 @@ describe("disaster-recovery runbook", () => {
     before(async () => {
         production = await stackEvaluation("production");
         const { base, overrides } = rebuildConfig();
-        rebuild = await evaluateWith(base, { config: overrides });
+        rebuild = await evaluateWith(base, { config: overrides, stackName: "production-dr" });
     });
 
     it("uses production's regions and the 12 tables", () => {
@@ -90,9 +99,10 @@ describe("disaster-recovery runbook", () => {
             "aws:region": production.config["slack-clone:secondaryRegion"],
             "slack-clone:multiRegion": "false",
             "slack-clone:secondaryRegion": "",
+            "aws:defaultTags": JSON.stringify({ tags: { project: "slack-clone", environment: "production-dr", stack: "production-dr", "managed-by": "pulumi" } }),
         });
         const raw = Object.fromEntries(Object.entries(rebuild.config).map(([k, v]) => [k.replace(/^slack-clone:/, ""), v]));
-        const config = validateConfig(raw);
+        const config = validateConfig(raw, "production-dr");
         expect(config).to.include({ environment: "production-dr", region: "us-west-2", protectData: true, pointInTimeRecovery: true, backups: true, alarms: true });
     });
 
@@ -111,7 +121,7 @@ describe("disaster-recovery runbook", () => {
 
     it("restores into tables production's restore role may create in the second region", () => {
         const policy = byName(production, "aws:iam/rolePolicy:RolePolicy", "backup-restore-role-policy").inputs.policy;
-        const allowed: string[] = policy.Statement.find((s: { Sid: string }) => s.Sid === "RestoreTheTables").Resource;
+        const allowed: string[] = policy.Statement.find((s: { Sid: string }) => s.Sid === "DynamoDBRestorePermissions").Resource;
         for (const { id } of importFile().resources.slice(1)) {
             expect(allowed).to.include(`arn:aws:dynamodb:us-west-2:${MOCK_ACCOUNT_ID}:table/${id}`);
         }

@@ -15,12 +15,14 @@ const EVERYTHING_ON = {
     "slack-clone:customDomainZoneId": "Z0123456789ABCDEFGHIJ",
     "slack-clone:alarmEmail": "oncall@example.com",
     "slack-clone:backendUrl": "http://backend.internal:8000",
+    // A stack of that environment tags its resources with it.
+    "aws:defaultTags": JSON.stringify({ tags: { project: "slack-clone", environment: LONGEST, stack: LONGEST, "managed-by": "pulumi" } }),
 };
 
 describe("Physical names", () => {
     let evaluation: Evaluation;
     before(async () => {
-        evaluation = await evaluateWith("production", { config: EVERYTHING_ON });
+        evaluation = await evaluateWith("production", { config: EVERYTHING_ON, stackName: LONGEST });
     });
 
     it(`fit AWS's limit for every named resource type, with the longest environment name (${LONGEST})`, () => {
@@ -68,8 +70,8 @@ describe("Physical names", () => {
                 () => undefined,
                 (error: Error) => error.message,
             );
-        expect(await attempt(() => new aws.sqs.Queue("queue", { name: physicalName("jobs", "development") }))).to.equal(
-            'Resource "queue": aws:sqs/queue:Queue has no naming rule for its input "name"; add one to NAME_RULES in components/naming.ts',
+        expect(await attempt(() => new aws.kinesis.Stream("stream", { name: physicalName("events", "development"), shardCount: 1 }))).to.equal(
+            'Resource "stream": aws:kinesis/stream:Stream has no naming rule for its input "name"; add one to NAME_RULES in components/naming.ts',
         );
         expect(await attempt(() => new aws.backup.Vault("vault", { name: physicalName("backups-of-every-table-we-have", "production-dr") }))).to.match(
             /^Resource "vault": aws:backup\/vault:Vault name "slack-clone-backups-of-every-table-we-have-production-dr" is 56 characters; AWS allows at most 50 /,

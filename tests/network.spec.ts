@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import * as pulumi from "@pulumi/pulumi";
-import { privateRouteTableIds } from "../components/network";
+import { privateRouteTableIds, zoneSubnetCidrs } from "../components/network";
 import { Evaluation, MOCK_EXISTING_VPC_CIDR, byName, mockId, ofType } from "../harness/mock-engine";
 import { EGRESS, GROUP, INGRESS, rulesOf } from "./helpers/security-groups";
 import { STACKS, evaluateWith, stackEvaluation } from "./helpers/stacks";
@@ -9,12 +9,47 @@ const VPC = "awsx:ec2:Vpc";
 const ENDPOINT = "aws:ec2/vpcEndpoint:VpcEndpoint";
 const NETWORK = "slack-clone:network:Network::network";
 
+/**
+ * The subnets awsx's automatic layout gave a 10.0.0.0/16 VPC (awsx/ec2/subnetDistributorNew.ts:
+ * zone blocks of /16 + ceil(log2(zones)), a private subnet one bit longer, then a public one two bits
+ * longer): what the deployed stacks have, and must keep.
+ */
+const DEPLOYED_SUBNETS = {
+    2: { private: ["10.0.0.0/18", "10.0.128.0/18"], public: ["10.0.64.0/19", "10.0.192.0/19"] },
+    3: { private: ["10.0.0.0/19", "10.0.64.0/19", "10.0.128.0/19"], public: ["10.0.32.0/20", "10.0.96.0/20", "10.0.160.0/20"] },
+};
+
 /** What each stack's config asks of the network. */
-const EXPECTED: Record<string, { zones: number; nat: string }> = {
+const EXPECTED: Record<string, { zones: 2 | 3; nat: string }> = {
     development: { zones: 2, nat: "Single" },
     staging: { zones: 2, nat: "Single" },
     production: { zones: 3, nat: "OnePerAz" },
 };
+
+describe("subnet CIDRs per availability zone (zoneSubnetCidrs)", () => {
+    it("keeps the CIDRs the deployed stacks have: two zones of a /16 at /17, three at /18", () => {
+        expect(zoneSubnetCidrs("10.0.0.0/16", 17, 2)).to.deep.equal(DEPLOYED_SUBNETS[2]);
+        expect(zoneSubnetCidrs("10.0.0.0/16", 18, 3)).to.deep.equal(DEPLOYED_SUBNETS[3]);
+    });
+
+    it("gives zones 1..n the same CIDRs whatever the zone count (pulumi/pulumi-awsx#520: awsx's layout re-carves them)", () => {
+        for (const mask of [17, 18, 20]) {
+            const most = zoneSubnetCidrs("10.0.0.0/16", mask, 2 ** (mask - 16) >= 4 ? 4 : 2);
+            for (let n = 1; n <= most.private.length; n++) {
+                const fewer = zoneSubnetCidrs("10.0.0.0/16", mask, n);
+                expect(fewer.private, `/${mask}, ${n} zones`).to.deep.equal(most.private.slice(0, n));
+                expect(fewer.public, `/${mask}, ${n} zones`).to.deep.equal(most.public.slice(0, n));
+            }
+        }
+        // Staging growing to 3 zones at production's mask would move its subnets: the mask stays the stack's.
+        expect(zoneSubnetCidrs("10.0.0.0/16", 17, 2).private).to.not.deep.equal(zoneSubnetCidrs("10.0.0.0/16", 18, 3).private.slice(0, 2));
+    });
+
+    it("refuses more zones than the VPC holds at that mask", () => {
+        expect(() => zoneSubnetCidrs("10.0.0.0/16", 17, 3)).to.throw("10.0.0.0/16 holds 2 blocks of /17, not 3");
+        expect(zoneSubnetCidrs("172.16.0.0/20", 22, 4).public).to.deep.equal(["172.16.2.0/24", "172.16.6.0/24", "172.16.10.0/24", "172.16.14.0/24"]);
+    });
+});
 
 for (const stack of STACKS) {
     describe(`Network in ${stack}`, () => {
@@ -36,6 +71,10 @@ for (const stack of STACKS) {
                 cidrBlock: vpcCidr,
                 numberOfAvailabilityZones: zones,
                 subnetStrategy: "Auto",
+                subnetSpecs: [
+                    { type: "Private", cidrBlocks: DEPLOYED_SUBNETS[zones].private },
+                    { type: "Public", cidrBlocks: DEPLOYED_SUBNETS[zones].public },
+                ],
                 natGateways: { strategy: nat },
             });
             expect(vpcs[0].options.parent).to.equal(NETWORK);

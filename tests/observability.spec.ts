@@ -83,6 +83,7 @@ for (const stack of STACKS) {
                 "API latency (ms)",
                 ...TABLES.map((t) => `DynamoDB ${t.name}: consumed capacity and throttles`),
                 "Thumbnail function invocations and errors",
+                "Thumbnail failures (on-failure queue)",
                 "Thumbnail function duration (ms)",
                 "S3 bucket size (bytes)",
                 "S3 objects",
@@ -95,24 +96,25 @@ for (const stack of STACKS) {
             for (const w of all.slice(-3)) expect(w.lines.map((l) => l.dimensions.CacheClusterId), w.title).to.deep.equal(members);
         });
 
-        it("plots consumed capacity and throttles of every table", () => {
+        it("plots consumed capacity and throttles of every table and of each of its indexes", () => {
             const tables = widgets(evaluation).filter((w) => w.title.startsWith("DynamoDB "));
             for (const [i, spec] of TABLES.entries()) {
                 const w = tables[i];
-                expect(w.lines.map((l) => [l.metricName, l.stat, l.period, l.yAxis ?? "left"])).to.deep.equal([
-                    ["ConsumedReadCapacityUnits", "Sum", 300, "left"],
-                    ["ConsumedWriteCapacityUnits", "Sum", 300, "left"],
-                    ["ReadThrottleEvents", "Sum", 300, "right"],
-                    ["WriteThrottleEvents", "Sum", 300, "right"],
+                const table = `slack-clone-${spec.name}-${stack}`;
+                expect(w.lines.map((l) => [l.metricName, l.stat, l.period, l.yAxis ?? "left", l.dimensions])).to.deep.equal([
+                    ["ConsumedReadCapacityUnits", "Sum", 300, "left", { TableName: table }],
+                    ["ConsumedWriteCapacityUnits", "Sum", 300, "left", { TableName: table }],
+                    ["ReadThrottleEvents", "Sum", 300, "right", { TableName: table }],
+                    ["WriteThrottleEvents", "Sum", 300, "right", { TableName: table }],
+                    ...spec.indexes.flatMap((index) =>
+                        ["ReadThrottleEvents", "WriteThrottleEvents"].map((m) => [m, "Sum", 300, "right", { TableName: table, GlobalSecondaryIndexName: index.name }]),
+                    ),
                 ]);
-                for (const l of w.lines) {
-                    expect(l.namespace).to.equal("AWS/DynamoDB");
-                    expect(l.dimensions).to.deep.equal({ TableName: `slack-clone-${spec.name}-${stack}` });
-                }
+                for (const l of w.lines) expect(l.namespace).to.equal("AWS/DynamoDB");
             }
         });
 
-        it(alarmsOn ? "alarms on the API, every table, the thumbnail function and Redis, notifying the topic on ALARM and OK" : "has no alarms", () => {
+        it(alarmsOn ? "alarms on the API, every table and index, the thumbnail function and its failures, and Redis, notifying the topic on ALARM and OK" : "has no alarms", () => {
             const alarms = ofType(evaluation, ALARM);
             if (!alarmsOn) {
                 expect(alarms).to.deep.equal([]);
@@ -120,8 +122,9 @@ for (const stack of STACKS) {
             }
             expect(alarms.map((a) => a.inputs.name)).to.deep.equal([
                 `slack-clone-api-5xx-rate-${stack}`,
-                ...TABLES.map((t) => `slack-clone-${t.name}-throttles-${stack}`),
+                ...TABLES.flatMap((t) => [`slack-clone-${t.name}-throttles-${stack}`, ...t.indexes.map((i) => `slack-clone-${t.name}-${i.name}-throttles-${stack}`)]),
                 `slack-clone-thumbnail-error-rate-${stack}`,
+                `slack-clone-thumbnail-failures-${stack}`,
                 `slack-clone-redis-memory-${stack}`,
             ]);
             const topicArn = evaluation.outputs.alarmTopicArn;
@@ -153,6 +156,40 @@ for (const stack of STACKS) {
                 }
             });
 
+            it("alarms on any throttle event of each global secondary index (GlobalSecondaryIndexName dimension), e.g. presence's OnlineUsersIndex", () => {
+                const indexes = TABLES.flatMap((t) => t.indexes.map((i) => ({ table: t.name, index: i.name })));
+                expect(indexes).to.deep.include({ table: "presence", index: "OnlineUsersIndex" });
+                for (const { table, index } of indexes) {
+                    const alarm = byName(evaluation, ALARM, `observability-${table}-${index}-throttles`);
+                    const dimensions = { TableName: `slack-clone-${table}-${stack}`, GlobalSecondaryIndexName: index };
+                    expect(alarmParts(alarm)).to.deep.equal({
+                        expression: "FILL(reads, 0) + FILL(writes, 0)",
+                        metrics: {
+                            reads: { namespace: "AWS/DynamoDB", metricName: "ReadThrottleEvents", dimensions, stat: "Sum", period: 300 },
+                            writes: { namespace: "AWS/DynamoDB", metricName: "WriteThrottleEvents", dimensions, stat: "Sum", period: 300 },
+                        },
+                    });
+                    expect(alarm.inputs).to.include({ threshold: 0, evaluationPeriods: 1, treatMissingData: "notBreaching" });
+                }
+            });
+
+            it("alarms as soon as the thumbnail on-failure queue holds a message", () => {
+                const alarm = byName(evaluation, ALARM, "observability-thumbnail-failures");
+                expect(alarmParts(alarm)).to.deep.equal({
+                    expression: "FILL(failures, 0)",
+                    metrics: {
+                        failures: {
+                            namespace: "AWS/SQS",
+                            metricName: "ApproximateNumberOfMessagesVisible",
+                            dimensions: { QueueName: `slack-clone-thumbnail-failures-${stack}` },
+                            stat: "Maximum",
+                            period: 300,
+                        },
+                    },
+                });
+                expect(alarm.inputs).to.include({ threshold: 0, comparisonOperator: "GreaterThanThreshold" });
+            });
+
             it(`alarms on the fullest of the ${members.length} Redis member cluster(s) above 80%`, () => {
                 const { metrics, expression } = alarmParts(byName(evaluation, ALARM, "observability-redis-memory"));
                 expect(expression).to.equal(`MAX([${members.map((_, i) => `m${i}`).join(", ")}])`);
@@ -160,9 +197,11 @@ for (const stack of STACKS) {
             });
         }
 
-        it("subscribes no e-mail address when alarmEmail is empty", () => {
-            expect(evaluation.config["slack-clone:alarmEmail"]).to.equal("");
-            expect(ofType(evaluation, SUBSCRIPTION)).to.deep.equal([]);
+        it(alarmsOn ? "subscribes the stack's alarmEmail to the alarm topic" : "subscribes nobody (no alarms, no alarmEmail)", () => {
+            const email = evaluation.config["slack-clone:alarmEmail"];
+            expect(email === "").to.equal(!alarmsOn);
+            const endpoints = ofType(evaluation, SUBSCRIPTION).map((s) => [s.inputs.protocol, s.inputs.endpoint]);
+            expect(endpoints).to.deep.equal(alarmsOn ? [["email", email]] : []);
         });
     });
 }
@@ -180,7 +219,7 @@ describe("Observability of every part (component alone, optional parts given)", 
                     alarmEmail: "ops@example.com",
                     tables: { users: "slack-clone-users-staging", messages: "slack-clone-messages-staging" },
                     api: { name: "slack-clone-api-staging", stage: "staging" },
-                    thumbnailFunction: { name: "slack-clone-thumbnail-staging" },
+                    thumbnailFunction: { name: "slack-clone-thumbnail-staging", failureQueueName: "slack-clone-thumbnail-failures-staging" },
                     buckets: { files: "files-bucket", thumbnails: "thumbnails-bucket" },
                     cache: { memberClusters: ["slack-clone-redis-staging-001", "slack-clone-redis-staging-002"] },
                 });
@@ -196,8 +235,12 @@ describe("Observability of every part (component alone, optional parts given)", 
         expect(alarms.map((a) => a.inputs.name)).to.deep.equal([
             "slack-clone-api-5xx-rate-staging",
             "slack-clone-users-throttles-staging",
+            "slack-clone-users-EmailIndex-throttles-staging",
             "slack-clone-messages-throttles-staging",
+            "slack-clone-messages-UserMessagesIndex-throttles-staging",
+            "slack-clone-messages-ThreadIndex-throttles-staging",
             "slack-clone-thumbnail-error-rate-staging",
+            "slack-clone-thumbnail-failures-staging",
             "slack-clone-redis-memory-staging",
         ]);
         for (const a of alarms) {
@@ -265,6 +308,8 @@ describe("Observability of every part (component alone, optional parts given)", 
                     "ConsumedWriteCapacityUnits:Sum:300:slack-clone-users-staging",
                     "ReadThrottleEvents:Sum:300:slack-clone-users-staging",
                     "WriteThrottleEvents:Sum:300:slack-clone-users-staging",
+                    "ReadThrottleEvents:Sum:300:slack-clone-users-staging/EmailIndex",
+                    "WriteThrottleEvents:Sum:300:slack-clone-users-staging/EmailIndex",
                 ],
             ],
             [
@@ -274,12 +319,17 @@ describe("Observability of every part (component alone, optional parts given)", 
                     "ConsumedWriteCapacityUnits:Sum:300:slack-clone-messages-staging",
                     "ReadThrottleEvents:Sum:300:slack-clone-messages-staging",
                     "WriteThrottleEvents:Sum:300:slack-clone-messages-staging",
+                    "ReadThrottleEvents:Sum:300:slack-clone-messages-staging/UserMessagesIndex",
+                    "WriteThrottleEvents:Sum:300:slack-clone-messages-staging/UserMessagesIndex",
+                    "ReadThrottleEvents:Sum:300:slack-clone-messages-staging/ThreadIndex",
+                    "WriteThrottleEvents:Sum:300:slack-clone-messages-staging/ThreadIndex",
                 ],
             ],
             [
                 "Thumbnail function invocations and errors",
                 ["Invocations:Sum:300:slack-clone-thumbnail-staging", "Errors:Sum:300:slack-clone-thumbnail-staging"],
             ],
+            ["Thumbnail failures (on-failure queue)", ["ApproximateNumberOfMessagesVisible:Maximum:300:slack-clone-thumbnail-failures-staging"]],
             [
                 "Thumbnail function duration (ms)",
                 ["Duration:Average:300:slack-clone-thumbnail-staging", "Duration:Maximum:300:slack-clone-thumbnail-staging"],

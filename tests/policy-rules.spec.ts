@@ -11,8 +11,8 @@ import type {
 import { unknownCheckingProxy } from "@pulumi/policy";
 import { expect } from "chai";
 import { StackSettings, WILDCARD_RESOURCE_ACTIONS, policies, stackSettings } from "../policy/rules";
-import { CallHandler, Evaluation, MOCK_ACCOUNT_ID, OutputFaker, RecordedResource, STANDARD_CALLS, STANDARD_OUTPUTS, evaluate, mockId } from "../harness/mock-engine";
-import { STACKS, evaluateWith, serially, stackEvaluation } from "./helpers/stacks";
+import { Evaluation, MOCK_ACCOUNT_ID, RecordedResource, evaluate, mockId } from "../harness/mock-engine";
+import { ELSEWHERE, STACKS, productionElsewhere, serially, stackEvaluation } from "./helpers/stacks";
 
 // ---------------------------------------------------------------------------------------------
 // The adapter: what the CLI hands each policy, built from the mock engine's recorded resources.
@@ -51,9 +51,18 @@ async function violations(evaluation: Pick<Evaluation, "stack" | "config" | "res
         additionalSecretOutputs: [],
         parent: r.options.parent === undefined ? undefined : urn(byId.get(r.options.parent)!),
     });
+    // A resource without an explicit provider gets the stack's default provider, configured (as the CLI
+    // does) from the stack's `aws:*` config: lists and maps as JSON strings.
+    const defaultProvider = {
+        type: "pulumi:providers:aws",
+        name: "default",
+        urn: `urn:pulumi:${evaluation.stack}::slack-clone::pulumi:providers:aws::default`,
+        props: Object.fromEntries(Object.entries(evaluation.config).flatMap(([k, v]) => (k.startsWith("aws:") ? [[k.slice(4), v]] : []))),
+    };
     const provider = (r: RecordedResource) => {
         const p = byId.get(r.options.provider ?? "");
-        return p === undefined ? undefined : { type: p.type, name: p.name, urn: urn(p), props: p.inputs };
+        if (p === undefined) return r.type.startsWith("aws:") ? defaultProvider : undefined;
+        return { type: p.type, name: p.name, urn: urn(p), props: p.inputs };
     };
     /** What the CLI tells resource and stack policies alike about a resource. */
     const described = (r: RecordedResource, props: Record<string, any>) => {
@@ -111,9 +120,13 @@ const resource = (type: string, name: string, inputs: Record<string, any>, optio
     options: { dependsOn: [], ...options },
 });
 
-/** Violations of hand-built resources in a stack with this config. */
+/** The default tags a stack of this environment carries. */
+const tagsFor = (environment = "test") =>
+    JSON.stringify({ tags: { project: "slack-clone", environment, stack: "test", "managed-by": "pulumi" } });
+
+/** Violations of hand-built resources in a stack with this config (and its default tags, unless the config sets them). */
 const check = (resources: RecordedResource[], config: Record<string, string> = { "aws:region": "us-east-1" }, policyConfig: PolicyConfig = {}) =>
-    violations({ stack: "test", config, resources }, policyConfig);
+    violations({ stack: "test", config: { "aws:defaultTags": tagsFor(config["slack-clone:environment"]), ...config }, resources }, policyConfig);
 
 const POLICY_NAMES = policies(stackSettings({})).map((p) => p.name);
 
@@ -134,25 +147,8 @@ describe("policy pack", () => {
 
     it("production deployed elsewhere passes too: no region or account id is written in the program", async () => {
         // Another region and account than the mock engine's, and the custom domain (its us-east-1 certificate).
-        const account = "210987654321";
-        const calls: Record<string, CallHandler> = {
-            ...STANDARD_CALLS,
-            "aws:index/getCallerIdentity:getCallerIdentity": (inputs, context) =>
-                STANDARD_CALLS["aws:index/getCallerIdentity:getCallerIdentity"](inputs, { ...context, accountId: account }),
-        };
-        const outputs = Object.fromEntries(
-            Object.entries(STANDARD_OUTPUTS).map(([type, fake]): [string, OutputFaker] => [type, (name, inputs, context) => fake(name, inputs, { ...context, accountId: account })]),
-        );
-        const evaluation = await evaluateWith("production", {
-            calls,
-            outputs,
-            config: {
-                "aws:region": "eu-central-1",
-                "slack-clone:secondaryRegion": "eu-west-1",
-                "slack-clone:customDomain": "files.chat.example.com",
-                "slack-clone:customDomainZoneId": "Z0123456789ABCDEFGHIJ",
-            },
-        });
+        const { account } = ELSEWHERE;
+        const evaluation = await productionElsewhere();
         const everything = JSON.stringify(evaluation.resources.map((r) => r.inputs));
         expect(everything).to.include(`-${account}`).and.include("eu-central-1").and.include("eu-west-1").and.not.include(MOCK_ACCOUNT_ID);
         expect(await violations(evaluation, { "no-hard-coded-account-ids": { accountId: account } })).to.deep.equal([]);
@@ -502,5 +498,26 @@ describe("policy pack", () => {
             "slack-clone:secondaryRegion": "",
         });
         expect(settings).to.deep.equal({ environment: "production", region: "eu-west-1", secondaryRegion: undefined, pointInTimeRecovery: true, protectData: false });
+    });
+});
+
+describe("policy default-tags", () => {
+    const topic = (name: string, options: Partial<RecordedResource["options"]> = {}) => resource("aws:sns/topic:Topic", name, { name }, options);
+
+    it("passes a resource whose provider carries the four tags with the stack's values", async () => {
+        expect((await check([topic("tagged")], { "aws:region": "us-east-1", "slack-clone:environment": "staging" })).filter((v) => v.policy === "default-tags")).to.deep.equal([]);
+    });
+
+    it("flags a resource of a default provider without aws:defaultTags, and one of an explicit provider with a wrong environment tag", async () => {
+        const config = { "aws:region": "us-east-1", "slack-clone:environment": "staging", "aws:defaultTags": "" };
+        const explicit = resource("pulumi:providers:aws", "west", {
+            region: "us-east-1",
+            defaultTags: JSON.stringify({ tags: { project: "slack-clone", environment: "production", stack: "staging", "managed-by": "pulumi" } }),
+        });
+        const found = (await check([topic("bare"), explicit, topic("elsewhere", { provider: mockId(explicit) })], config)).filter((v) => v.policy === "default-tags");
+        expect(found.map((v) => [v.resource, v.message.split(":")[0]])).to.deep.equal([
+            ["aws:sns/topic:Topic::bare", 'aws.sns.Topic "bare" is not tagged project, environment, stack, managed-by by the stack\'s default provider (aws'],
+            ["aws:sns/topic:Topic::elsewhere", 'aws.sns.Topic "elsewhere" is not tagged environment by its provider "west"'],
+        ]);
     });
 });

@@ -1,11 +1,12 @@
 import { expect } from "chai";
-import { CreateTableCommand, DynamoDBClient, ScanCommand } from "@aws-sdk/client-dynamodb";
-import { unmarshall } from "@aws-sdk/util-dynamodb";
+import { CreateTableCommand, DeleteItemCommand, DynamoDBClient, ScanCommand, UpdateItemCommand } from "@aws-sdk/client-dynamodb";
+import { marshall, unmarshall } from "@aws-sdk/util-dynamodb";
 import { TABLES, tableOutputName } from "../components/tables";
-import { itemProblems, loadSeedData, seed } from "../deploy/seed/seed";
+import { itemProblems, loadSeedData, seed, seedDataFor } from "../deploy/seed/seed";
 import { LocalEnvironment, createTableInput } from "../local/start";
 import { localEnvironment } from "./helpers/local";
 import { endpointEnv, outputsFile, run, stalledEndpoint, tsx } from "./helpers/process";
+import { stackEvaluation } from "./helpers/stacks";
 
 const spec = (name: string) => TABLES.find((t) => t.name === name)!;
 
@@ -31,21 +32,34 @@ describe("seed data", () => {
         expect(itemProblems(spec("users"), { PK: "USER#x", SK: "PROFILE", email: 42 })[0]).to.include("email must be a non-empty string");
     });
 
-    it("retries UnprocessedItems with backoff until written", async () => {
-        const batches: unknown[][] = [];
+    it("writes only missing items, each only if its key is still new: an existing item is kept, not overwritten", async () => {
+        const puts: { ConditionExpression?: string; ExpressionAttributeNames?: Record<string, string>; Item: { PK: { S: string } } }[] = [];
         const client = {
-            send: async (command: { input: { RequestItems?: Record<string, unknown[]> } }) => {
-                if (command.input.RequestItems === undefined) return {}; // DescribeTable
-                const [[table, requests]] = Object.entries(command.input.RequestItems);
-                batches.push(requests);
-                // The first request leaves one item unprocessed, as a throttled table does.
-                return batches.length === 1 ? { UnprocessedItems: { [table]: requests.slice(0, 1) } } : {};
+            send: async (command: { input: Record<string, any> }) => {
+                const { input } = command;
+                // usr-carol is found by the read; usr-bob appears between the read and the write.
+                if (input.RequestItems !== undefined) return { Responses: { "users-t": [{ PK: { S: "USER#usr-carol" }, SK: { S: "PROFILE" } }] } };
+                if (input.Item === undefined) return {}; // DescribeTable
+                puts.push(input as (typeof puts)[number]);
+                if (input.Item.PK.S === "USER#usr-bob") throw Object.assign(new Error("The conditional request failed"), { name: "ConditionalCheckFailedException" });
+                return {};
             },
         } as unknown as DynamoDBClient;
         const data = new Map([[spec("users"), loadSeedData().get(spec("users"))!]]);
-        const report = await seed(client, { [tableOutputName(spec("users"))]: "users-t" }, data, { baseDelayMs: 1 });
-        expect(report).to.deep.equal({ written: { "users-t": 3 }, requests: 2, retries: 1 });
-        expect(batches.map((b) => b.length)).to.deep.equal([3, 1]);
+        const report = await seed(client, { [tableOutputName(spec("users"))]: "users-t" }, data);
+        expect(report).to.deep.equal({ written: { "users-t": 1 }, kept: { "users-t": 2 }, requests: 3 });
+        expect(puts.map((p) => p.Item.PK.S)).to.deep.equal(["USER#usr-alice", "USER#usr-bob"]);
+        for (const put of puts) {
+            expect(put.ConditionExpression).to.equal("attribute_not_exists(#pk)");
+            expect(put.ExpressionAttributeNames).to.deep.equal({ "#pk": "PK" });
+        }
+    });
+
+    it("is demo data where the stack's demoData output says so (development, staging), nothing in production", async () => {
+        const outputs = await Promise.all(["development", "staging", "production"].map(async (stack) => (await stackEvaluation(stack)).outputs));
+        expect(outputs.map((o) => o.demoData)).to.deep.equal([true, true, false]);
+        expect([...seedDataFor(outputs[0]).keys()]).to.deep.equal([...loadSeedData().keys()]);
+        expect(seedDataFor(outputs[2]).size).to.equal(0);
     });
 });
 
@@ -57,13 +71,32 @@ describe("seed on the local environment's tables", function () {
         local = await localEnvironment();
     });
 
-    it("seeds idempotently: a second run leaves the same items", async () => {
+    it("never overwrites: a user's change to a seeded item survives the next seed, which writes only what is missing", async () => {
         const data = loadSeedData();
+        const users = String(local.outputs[tableOutputName(spec("users"))]);
         const before = await Promise.all([...data.keys()].map((t) => scanAll(local.clients.dynamodb, String(local.outputs[tableOutputName(t)]))));
         for (const [i, [table, items]] of [...data].entries()) expect(before[i].length, table.name).to.equal(items.length);
-        await seed(local.clients.dynamodb, local.outputs, data);
+        // A user renames herself; a seeded message is deleted (it is put back: only existing items are kept).
+        await local.clients.dynamodb.send(
+            new UpdateItemCommand({
+                TableName: users,
+                Key: marshall({ PK: "USER#usr-alice", SK: "PROFILE" }),
+                UpdateExpression: "SET display_name = :name",
+                ExpressionAttributeValues: marshall({ ":name": "Alice (renamed)" }),
+            }),
+        );
+        const messages = String(local.outputs[tableOutputName(spec("messages"))]);
+        const [deleted] = data.get(spec("messages"))!;
+        await local.clients.dynamodb.send(new DeleteItemCommand({ TableName: messages, Key: marshall({ PK: deleted.PK, SK: deleted.SK }) }));
+
+        const report = await seed(local.clients.dynamodb, local.outputs, data);
         const after = await Promise.all([...data.keys()].map((t) => scanAll(local.clients.dynamodb, String(local.outputs[tableOutputName(t)]))));
-        expect(after).to.deep.equal(before);
+        const alice = after[[...data.keys()].indexOf(spec("users"))].find((u) => u.user_id === "usr-alice");
+        expect(alice?.display_name).to.equal("Alice (renamed)");
+        expect(report.written[messages]).to.equal(1);
+        expect(report.kept[users]).to.equal(data.get(spec("users"))!.length);
+        const expected = before.map((items) => items.map((item) => (item.user_id === "usr-alice" && item.SK === "PROFILE" ? { ...item, display_name: "Alice (renamed)" } : item)));
+        expect(after).to.deep.equal(expected);
     });
 
     it("writes nothing when a table is missing, naming it", async () => {
@@ -87,7 +120,7 @@ describe("seed on the local environment's tables", function () {
         const lines: string[] = [];
         const report = await seed({} as DynamoDBClient, local.outputs, loadSeedData(), { dryRun: true, log: (l) => lines.push(l) });
         expect(report.requests).to.equal(0);
-        expect(lines).to.include("would write 6 items to slack-clone-messages-development");
+        expect(lines).to.include("would write 6 items to slack-clone-messages-development, each only if its key is not there yet");
     });
 
 });

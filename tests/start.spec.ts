@@ -25,7 +25,7 @@ describe("local environment (dynalite, s3rver, redis-server)", function () {
         const redisLine = lines.findIndex((l) => /^ok +redis +PING PONG$/.test(l.split("\n").pop() ?? ""));
         expect(redisLine, lines.join("\n")).to.be.greaterThan(-1);
         expect(tick, "the tick follows the health table").to.be.greaterThan(redisLine);
-        expect(lines.some((l) => /slack-clone-workspaces-development: 1 item \(/.test(l)), lines.join("\n")).to.equal(true);
+        expect(lines.some((l) => /slack-clone-workspaces-development: 1 item written, 0 items already there and kept \(/.test(l)), lines.join("\n")).to.equal(true);
         expect(lines.join("\n")).to.match(/table users +ACTIVE, 1 index$/m).and.not.match(/\b1 (items|indexes)\b/);
     });
 
@@ -130,7 +130,7 @@ describe("npm start stopped any other way than Ctrl-C (as processes)", function 
         expect(health.stdout, health.stderr).to.include("All 15 checks passed");
         const { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: _, ...unquieted } = process.env;
         const seeded = spawnSync(...tsx("deploy/seed/seed.ts", "--local"), { encoding: "utf8", env: unquieted });
-        expect(seeded.stdout, seeded.stderr).to.match(/^Seeded 23 items in 7 tables/m);
+        expect(seeded.stdout, seeded.stderr).to.match(/^Seeded 7 tables: 0 items written, 23 items already there and kept/m);
         expect(seeded.stderr, "the SDK's 9-line notice is not printed").to.not.include("NodeVersionSupportWarning");
         if (Number(process.versions.node.split(".")[0]) < 22) expect(seeded.stderr).to.match(/^Note: Node \d+\.\d+\.\d+ works, but is past its end of life; use Node 22 or 24/m);
 

@@ -95,7 +95,8 @@ for (const stack of STACKS) {
             for (const b of created) {
                 expect(b.options.parent).to.equal(STORAGE);
                 expect(b.inputs.bucket).to.match(/^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$/);
-                expect(b.inputs.forceDestroy, b.name).to.equal(undefined);
+                // Destroyable (objects and versions deleted by destroy) exactly where data is not protected.
+                expect(b.inputs.forceDestroy, b.name).to.equal(evaluation.config["slack-clone:protectData"] !== "true");
             }
         });
 
@@ -228,16 +229,10 @@ for (const stack of STACKS) {
                 ]);
             });
 
-            it("replicates with a role that S3 alone assumes for this bucket, allowed exactly the replication actions", () => {
+            // https://docs.aws.amazon.com/AmazonS3/latest/userguide/setting-repl-config-perm-overview.html (step 2)
+            it("replicates with a role S3 assumes by the documented trust policy (no condition keys S3 may not send), allowed exactly the replication actions", () => {
                 const role = byName(evaluation, T.role, "storage-replication-role");
-                expect(role.inputs.assumeRolePolicy.Statement).to.deep.equal([
-                    {
-                        Effect: "Allow",
-                        Principal: { Service: "s3.amazonaws.com" },
-                        Action: "sts:AssumeRole",
-                        Condition: { StringEquals: { "aws:SourceAccount": MOCK_ACCOUNT_ID }, ArnLike: { "aws:SourceArn": arn(files) } },
-                    },
-                ]);
+                expect(role.inputs.assumeRolePolicy.Statement).to.deep.equal([{ Effect: "Allow", Principal: { Service: "s3.amazonaws.com" }, Action: "sts:AssumeRole" }]);
                 expect(byName(evaluation, T.rolePolicy, "storage-replication-policy").inputs.policy.Statement).to.deep.equal([
                     { Effect: "Allow", Action: ["s3:GetReplicationConfiguration", "s3:ListBucket"], Resource: arn(files) },
                     {
@@ -290,10 +285,19 @@ for (const stack of STACKS) {
                 name: `/aws/lambda/${functionName}`,
                 retentionInDays: expected.logDays,
             });
-            expect(byName(evaluation, T.invokeConfig, "storage-thumbnail-async").inputs).to.deep.equal({
+        });
+
+        it("keeps the event of an upload whose thumbnail failed after 2 retries: on-failure destination, an encrypted queue kept 14 days", () => {
+            const queue = byName(evaluation, "aws:sqs/queue:Queue", "storage-thumbnail-failures");
+            expect(queue.inputs).to.deep.equal({ name: `slack-clone-thumbnail-failures-${stack}`, sqsManagedSseEnabled: true, messageRetentionSeconds: 1209600 });
+            const invokeConfig = byName(evaluation, T.invokeConfig, "storage-thumbnail-async");
+            expect(invokeConfig.inputs).to.deep.equal({
                 functionName,
                 maximumRetryAttempts: 2,
+                destinationConfig: { onFailure: { destination: `arn:aws:sqs:us-east-1:${MOCK_ACCOUNT_ID}:slack-clone-thumbnail-failures-${stack}` } },
             });
+            expect(invokeConfig.options.dependsOn).to.deep.equal([`${T.rolePolicy}::storage-thumbnail-policy`]);
+            expect(evaluation.outputs.thumbnailFailureQueueUrl).to.equal(`https://sqs.us-east-1.amazonaws.com/${MOCK_ACCOUNT_ID}/slack-clone-thumbnail-failures-${stack}`);
         });
 
         it("ships the built code archive: the bundled handler and sharp's linux-x64 packages", async () => {
@@ -302,7 +306,7 @@ for (const stack of STACKS) {
             expect(Object.keys(await recorded.assets).sort()).to.deep.equal(Object.keys(built).sort());
         });
 
-        it("lets the function read uploads/*, write thumbnails/* and its own logs, nothing else", () => {
+        it("lets the function read uploads/*, write thumbnails/*, send to its failure queue and write its own logs, nothing else", () => {
             const role = byName(evaluation, T.role, "storage-thumbnail-role");
             expect(role.inputs.name).to.equal(functionName);
             expect(role.inputs.assumeRolePolicy.Statement).to.deep.equal([
@@ -313,6 +317,12 @@ for (const stack of STACKS) {
             expect(policy.inputs.policy.Statement).to.deep.equal([
                 { Sid: "ReadUploads", Effect: "Allow", Action: "s3:GetObject", Resource: `${arn(files)}/uploads/*` },
                 { Sid: "WriteThumbnails", Effect: "Allow", Action: "s3:PutObject", Resource: `${arn(thumbnails)}/thumbnails/*` },
+                {
+                    Sid: "SendFailedEvents",
+                    Effect: "Allow",
+                    Action: "sqs:SendMessage",
+                    Resource: `arn:aws:sqs:us-east-1:${MOCK_ACCOUNT_ID}:slack-clone-thumbnail-failures-${stack}`,
+                },
                 {
                     Sid: "WriteLogs",
                     Effect: "Allow",
@@ -371,6 +381,7 @@ describe("Storage.attachFilesBucketPolicy", () => {
         mfaDelete: false,
         logRetentionDays: 30,
         thumbnailMaxDimension: 256,
+        providerSettings: {},
     };
     const files = bucketName("files", "staging");
     const cdnArn = "arn:aws:cloudfront::123456789012:distribution/EDFDVBD6EXAMPLE";

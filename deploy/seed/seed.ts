@@ -1,38 +1,56 @@
 /**
  * Seed: `npm run seed -- (--stack <name> | --outputs <file|-> | --local) [--dry-run] [--concurrency <n>] [--timeout <s>]`
  *
- * Writes the items of deploy/seed/data/<table>.json into the stack's tables, found by name through the
- * stack outputs. BatchWriteItem (25 items per request), a bounded number of requests in flight,
- * UnprocessedItems retried with exponential backoff. Idempotent: items have fixed keys, so a second
- * run leaves the same items. Fails before writing anything when an output or a table is missing.
- * Every call is bounded in time and attempts (deploy/aws-clients.ts); a failure names the endpoint,
- * the action and the table.
+ * Writes the stack's seed data set into its tables, found by name through the stack outputs: the
+ * demo data (deploy/seed/data/demo/<table>.json) where the stack's `demoData` output is true,
+ * nothing elsewhere (production starts empty). It reads which items exist (BatchGetItem) and writes
+ * each missing one with a conditional PutItem (`attribute_not_exists` on the partition key): an
+ * item that exists is kept as it is, whoever changed it, so the seed never overwrites or deletes
+ * anything and can run on every deploy (a run over seeded tables only reads). A bounded number of
+ * requests are in flight; throttled requests are retried by the SDK. Fails before writing anything
+ * when an output or a table is missing. Every call is bounded in time and attempts
+ * (deploy/aws-clients.ts); a failure names the endpoint, the action and the table.
  */
 import * as fs from "fs";
 import * as path from "path";
-import { BatchWriteItemCommand, DescribeTableCommand, DynamoDBClient, WriteRequest } from "@aws-sdk/client-dynamodb";
+import {
+    BatchGetItemCommand,
+    BatchGetItemCommandOutput,
+    ConditionalCheckFailedException,
+    DescribeTableCommand,
+    DynamoDBClient,
+    KeysAndAttributes,
+    PutItemCommand,
+} from "@aws-sdk/client-dynamodb";
 import { dynamoDbClient, quietNodeVersionNotice } from "../aws-clients";
 import { count } from "../format";
-import { marshall } from "@aws-sdk/util-dynamodb";
+import { marshall, unmarshall } from "@aws-sdk/util-dynamodb";
 import { TABLES, TableSpec, keyAttributes, tableOutputName } from "../../components/tables";
 import { StackOutputs, limitsFromCommandLine, outputsFromCommandLine, parseCommandLine, requireOutput } from "../stack-outputs";
 
-export const DATA_DIR = path.join(__dirname, "data");
-/** BatchWriteItem accepts at most 25 put or delete requests. */
-export const BATCH_SIZE = 25;
+/** BatchGetItem reads at most 100 keys a request (DynamoDB API reference, BatchGetItem). */
+export const BATCH_GET_SIZE = 100;
+
+/** The demo data set: users, a workspace, channels, messages, reactions. */
+export const DEMO_DATA_DIR = path.join(__dirname, "data", "demo");
 
 export type SeedItem = Readonly<Record<string, unknown>>;
 export type SeedData = ReadonlyMap<TableSpec, readonly SeedItem[]>;
 
-/** deploy/seed/data/<short name>.json for each table that has seed items. */
-export function loadSeedData(dir = DATA_DIR): SeedData {
+/** <dir>/<short name>.json for each table that has seed items. */
+export function loadSeedData(dir = DEMO_DATA_DIR): SeedData {
     const data = new Map<TableSpec, SeedItem[]>();
     for (const file of fs.readdirSync(dir).filter((f) => f.endsWith(".json")).sort()) {
         const spec = TABLES.find((t) => `${t.name}.json` === file);
-        if (spec === undefined) throw new Error(`deploy/seed/data/${file} names no table; tables: ${TABLES.map((t) => t.name).join(", ")}`);
+        if (spec === undefined) throw new Error(`${path.relative(process.cwd(), path.join(dir, file))} names no table; tables: ${TABLES.map((t) => t.name).join(", ")}`);
         data.set(spec, JSON.parse(fs.readFileSync(path.join(dir, file), "utf8")) as SeedItem[]);
     }
     return data;
+}
+
+/** The data set a stack gets: the demo data where its `demoData` output is true, none otherwise. */
+export function seedDataFor(outputs: StackOutputs): SeedData {
+    return outputs.demoData === true ? loadSeedData() : new Map();
 }
 
 const TYPE_OF: Record<string, string> = { S: "string", N: "number", B: "object" };
@@ -68,23 +86,18 @@ function validate(data: SeedData): void {
 
 export interface SeedOptions {
     readonly dryRun?: boolean;
-    /** Requests in flight at once. @default 4 */
+    /** Requests in flight at once. @default 16 */
     readonly concurrency?: number;
-    /** Attempts per batch while DynamoDB returns UnprocessedItems. @default 8 */
-    readonly maxAttempts?: number;
-    /** Delay before the first retry, doubled each time (with jitter). @default 50 */
-    readonly baseDelayMs?: number;
     readonly log?: (line: string) => void;
 }
 
 export interface SeedReport {
-    /** Items per physical table name. */
+    /** Items written, per physical table name. */
     written: Record<string, number>;
+    /** Items that already existed and were left as they are, per physical table name. */
+    kept: Record<string, number>;
     requests: number;
-    retries: number;
 }
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Runs `tasks` with at most `limit` in flight. */
 async function pool(tasks: ReadonlyArray<() => Promise<void>>, limit: number): Promise<void> {
@@ -97,7 +110,7 @@ async function pool(tasks: ReadonlyArray<() => Promise<void>>, limit: number): P
 
 export async function seed(client: DynamoDBClient, outputs: StackOutputs, data: SeedData, options: SeedOptions = {}): Promise<SeedReport> {
     const log = options.log ?? (() => undefined);
-    const { concurrency = 4, maxAttempts = 8, baseDelayMs = 50 } = options;
+    const { concurrency = 16 } = options;
 
     // Everything that can be checked is checked before the first write.
     const missingOutputs = [...data.keys()].map(tableOutputName).filter((name) => typeof outputs[name] !== "string");
@@ -107,10 +120,10 @@ export async function seed(client: DynamoDBClient, outputs: StackOutputs, data: 
 
     if (options.dryRun) {
         for (const t of tables) {
-            log(`would write ${count(t.items.length, "item")} to ${t.name}`);
+            log(`would write ${count(t.items.length, "item")} to ${t.name}, each only if its key is not there yet`);
             for (const item of t.items) log(`  ${String(item[t.spec.partitionKey.name])} ${String(item[t.spec.sortKey.name])}`);
         }
-        return { written: {}, requests: 0, retries: 0 };
+        return { written: {}, kept: {}, requests: 0 };
     }
 
     const missingTables: string[] = [];
@@ -122,31 +135,68 @@ export async function seed(client: DynamoDBClient, outputs: StackOutputs, data: 
     }
     if (missingTables.length > 0) throw new Error(`Tables missing: ${missingTables.join(", ")}; deploy the stack first. Nothing was written`);
 
-    const report: SeedReport = { written: {}, requests: 0, retries: 0 };
+    const report: SeedReport = { written: {}, kept: {}, requests: 0 };
     const started = Date.now();
-    const tasks: Array<() => Promise<void>> = [];
-    for (const t of tables) {
-        let pendingBatches = Math.ceil(t.items.length / BATCH_SIZE);
-        for (let i = 0; i < t.items.length; i += BATCH_SIZE) {
-            const batch = t.items.slice(i, i + BATCH_SIZE);
-            tasks.push(async () => {
-                await writeBatch(t.name, batch.map((item) => ({ PutRequest: { Item: marshall(item) } })));
-                report.written[t.name] = (report.written[t.name] ?? 0) + batch.length;
-                if (--pendingBatches === 0) log(`  ${t.name}: ${count(t.items.length, "item")} (${Date.now() - started} ms)`);
+
+    /** The keys (`PK|SK`) of `items` that exist in `table` already: BatchGetItem, 100 keys a request, unprocessed keys asked again. */
+    const existingKeys = async (t: (typeof tables)[number]): Promise<Set<string>> => {
+        const names = [t.spec.partitionKey.name, t.spec.sortKey.name];
+        const key = (item: Record<string, unknown>) => names.map((n) => String(item[n])).join("|");
+        const found = new Set<string>();
+        const reads: Array<() => Promise<void>> = [];
+        for (let i = 0; i < t.items.length; i += BATCH_GET_SIZE) {
+            const keys = t.items.slice(i, i + BATCH_GET_SIZE).map((item) => marshall(Object.fromEntries(names.map((n) => [n, item[n]]))));
+            reads.push(async () => {
+                let request: KeysAndAttributes | undefined = { Keys: keys, ProjectionExpression: "#pk, #sk", ExpressionAttributeNames: { "#pk": names[0], "#sk": names[1] } };
+                for (let attempt = 1; request !== undefined; attempt++) {
+                    if (attempt > 8) throw new Error(`${t.name}: DynamoDB left keys unprocessed 8 times; nothing more was written`);
+                    if (attempt > 1) await new Promise((resolve) => setTimeout(resolve, 25 * 2 ** attempt));
+                    report.requests++;
+                    const result: BatchGetItemCommandOutput = await client.send(new BatchGetItemCommand({ RequestItems: { [t.name]: request } }));
+                    for (const item of result.Responses?.[t.name] ?? []) found.add(key(unmarshall(item)));
+                    request = result.UnprocessedKeys?.[t.name];
+                }
             });
         }
-    }
+        await pool(reads, concurrency);
+        return found;
+    };
 
-    async function writeBatch(table: string, requests: WriteRequest[]): Promise<void> {
-        for (let attempt = 1; ; attempt++) {
-            report.requests++;
-            const result = await client.send(new BatchWriteItemCommand({ RequestItems: { [table]: requests } }));
-            const unprocessed = result.UnprocessedItems?.[table] ?? [];
-            if (unprocessed.length === 0) return;
-            if (attempt >= maxAttempts) throw new Error(`${table}: ${unprocessed.length} items still unprocessed after ${attempt} attempts`);
-            report.retries++;
-            await sleep(baseDelayMs * 2 ** (attempt - 1) * (0.5 + Math.random() / 2));
-            requests = unprocessed;
+    const tasks: Array<() => Promise<void>> = [];
+    for (const t of tables) {
+        const existing = await existingKeys(t);
+        const keyOf = (item: SeedItem) => `${String(item[t.spec.partitionKey.name])}|${String(item[t.spec.sortKey.name])}`;
+        const missing = t.items.filter((item) => !existing.has(keyOf(item)));
+        report.written[t.name] = 0;
+        report.kept[t.name] = t.items.length - missing.length;
+        const done = () =>
+            log(`  ${t.name}: ${count(report.written[t.name], "item")} written, ${count(report.kept[t.name], "item")} already there and kept (${Date.now() - started} ms)`);
+        if (missing.length === 0) done();
+        let pending = missing.length;
+        for (const item of missing) {
+            tasks.push(async () => {
+                report.requests++;
+                // Written only if the key is still new: an item created since the read above is kept too
+                // (an item is identified by its key, so checking the partition key attribute checks the whole key).
+                const written = await client
+                    .send(
+                        new PutItemCommand({
+                            TableName: t.name,
+                            Item: marshall(item),
+                            ConditionExpression: "attribute_not_exists(#pk)",
+                            ExpressionAttributeNames: { "#pk": t.spec.partitionKey.name },
+                        }),
+                    )
+                    .then(
+                        () => true,
+                        (error: Error) => {
+                            if (error instanceof ConditionalCheckFailedException || error.name === "ConditionalCheckFailedException") return false;
+                            throw error;
+                        },
+                    );
+                report[written ? "written" : "kept"][t.name]++;
+                if (--pending === 0) done();
+            });
         }
     }
 
@@ -159,17 +209,22 @@ async function main(): Promise<void> {
     if (notice !== undefined) console.error(notice);
     const args = parseCommandLine(process.argv.slice(2), { "dry-run": { type: "boolean" }, concurrency: { type: "string" } });
     const outputs = outputsFromCommandLine(args);
-    const concurrency = Number(args.concurrency ?? 4);
+    const concurrency = Number(args.concurrency ?? 16);
     if (!Number.isInteger(concurrency) || concurrency < 1) throw new Error(`--concurrency must be a positive integer; got ${args.concurrency}`);
     const client = dynamoDbClient({ region: requireOutput(outputs, "region"), limits: limitsFromCommandLine(args) });
     const log = (line: string) => console.log(line);
     log(`Seeding ${requireOutput(outputs, "environment")}${args["dry-run"] ? " (dry run)" : ""}`);
-    const report = await seed(client, outputs, loadSeedData(), { dryRun: args["dry-run"] === true, concurrency, log });
+    const data = seedDataFor(outputs);
+    if (data.size === 0) {
+        log("Nothing to seed: this stack's demoData is false (the product starts with empty tables)");
+        return;
+    }
+    const report = await seed(client, outputs, data, { dryRun: args["dry-run"] === true, concurrency, log });
     if (!args["dry-run"]) {
-        const items = Object.values(report.written).reduce((a, b) => a + b, 0);
+        const sum = (counts: Record<string, number>) => Object.values(counts).reduce((a, b) => a + b, 0);
         log(
-            `Seeded ${count(items, "item")} in ${count(Object.keys(report.written).length, "table")} ` +
-                `(${count(report.requests, "request")}, ${count(report.retries, "retry", "retries")})`,
+            `Seeded ${count(Object.keys(report.written).length, "table")}: ${count(sum(report.written), "item")} written, ` +
+                `${count(sum(report.kept), "item")} already there and kept (${count(report.requests, "request")})`,
         );
     }
 }

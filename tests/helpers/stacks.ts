@@ -2,7 +2,7 @@
  * Evaluations of the real program for each stack, shared by every spec file: each stack is
  * evaluated once per test run, one after another (the SDK's runtime state is global).
  */
-import { EvaluateOptions, Evaluation, evaluateStack } from "../../harness/mock-engine";
+import { CallHandler, EvaluateOptions, Evaluation, OutputFaker, STANDARD_CALLS, STANDARD_OUTPUTS, evaluateStack } from "../../harness/mock-engine";
 import { listStacks } from "../../harness/stack-files";
 
 export { rawConfig } from "../../harness/stack-files";
@@ -32,4 +32,49 @@ export function stackEvaluation(stack: string): Promise<Evaluation> {
 /** A fresh evaluation with config or mock overrides (not memoized). */
 export function evaluateWith(stack: string, options: EvaluateOptions): Promise<Evaluation> {
     return serially(() => evaluateStack(stack, options));
+}
+
+/** The account and regions of `productionElsewhere`: none of them is written anywhere in the program. */
+export const ELSEWHERE = {
+    account: "210987654321",
+    region: "eu-central-1",
+    secondaryRegion: "eu-west-1",
+    /** The stack's `aws:*` provider settings, which every explicit provider must carry too. */
+    providerSettings: {
+        "aws:profile": "chat-production",
+        "aws:allowedAccountIds": JSON.stringify(["210987654321"]),
+        "aws:assumeRoles": JSON.stringify([{ roleArn: "arn:aws:iam::210987654321:role/deploy", sessionName: "deploy" }]),
+        "aws:ignoreTags": JSON.stringify({ keyPrefixes: ["kubernetes.io/"] }),
+    },
+} as const;
+
+let elsewhere: Promise<Evaluation> | undefined;
+
+/**
+ * Production deployed in another account and region than the mock engine's, with a custom domain
+ * (so the CDN's us-east-1 provider exists) and the stack's AWS provider settings set (memoized):
+ * one evaluation for the policy pack's region and account rules and the explicit providers' tests.
+ */
+export function productionElsewhere(): Promise<Evaluation> {
+    const { account } = ELSEWHERE;
+    const calls: Record<string, CallHandler> = {
+        ...STANDARD_CALLS,
+        "aws:index/getCallerIdentity:getCallerIdentity": (inputs, context) =>
+            STANDARD_CALLS["aws:index/getCallerIdentity:getCallerIdentity"](inputs, { ...context, accountId: account }),
+    };
+    const outputs = Object.fromEntries(
+        Object.entries(STANDARD_OUTPUTS).map(([type, fake]): [string, OutputFaker] => [type, (name, inputs, context) => fake(name, inputs, { ...context, accountId: account })]),
+    );
+    elsewhere ??= evaluateWith("production", {
+        calls,
+        outputs,
+        config: {
+            "aws:region": ELSEWHERE.region,
+            "slack-clone:secondaryRegion": ELSEWHERE.secondaryRegion,
+            "slack-clone:customDomain": "files.chat.example.com",
+            "slack-clone:customDomainZoneId": "Z0123456789ABCDEFGHIJ",
+            ...ELSEWHERE.providerSettings,
+        },
+    });
+    return elsewhere;
 }
