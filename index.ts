@@ -4,7 +4,7 @@
  * check needs is an output here (see README.md, "Stack outputs").
  */
 import * as pulumi from "@pulumi/pulumi";
-import { Api } from "./components/api";
+import { Api, WEB_ACL_MANAGED_RULE_GROUPS, WEB_ACL_RATE_RULE } from "./components/api";
 import { Audit } from "./components/audit";
 import { Backup } from "./components/backup";
 import { Cache } from "./components/cache";
@@ -36,6 +36,8 @@ const api = new Api("api", {
     dataTrace: config.dataTrace,
     manageAccount: config.apiGatewayAccount,
     logRetentionDays: config.logRetentionDays,
+    throttling: config.apiThrottling,
+    webAcl: config.webAcl ? { rateLimit: config.webAclRateLimit } : undefined,
 });
 
 const network = new Network("network", {
@@ -71,6 +73,7 @@ const storage = new Storage("storage", {
     secondaryRegion: config.secondaryRegion,
     providerSettings: config.awsProvider,
     mfaDelete: config.mfaDelete,
+    objectLockRetentionDays: config.objectLockRetentionDays,
     logRetentionDays: config.logRetentionDays,
     thumbnailMaxDimension: config.thumbnailMaxDimension,
 });
@@ -84,6 +87,8 @@ const cdn = new Cdn("cdn", {
     priceClass: config.cdnPriceClass,
     customDomain: config.customDomain,
     providerSettings: config.awsProvider,
+    publicKey: config.privateFiles ? config.cdnPublicKey : undefined,
+    signingKeyReplicaRegion: config.multiRegion ? config.secondaryRegion : undefined,
 });
 // The files bucket's one policy: TLS only, and reads by this distribution only.
 storage.attachFilesBucketPolicy([cdn.filesReadStatement]);
@@ -94,6 +99,7 @@ const observability = new Observability("observability", {
     alarmEmail: config.alarmEmail,
     tables: data.tableNames,
     api: { name: api.apiName, stage: api.stageName },
+    webAcl: api.webAclName ? { name: api.webAclName, region: config.region, rules: [WEB_ACL_RATE_RULE, ...WEB_ACL_MANAGED_RULE_GROUPS] } : undefined,
     thumbnailFunction: { name: storage.thumbnailFunctionName, failureQueueName: storage.thumbnailFailureQueue.name },
     buckets: { files: storage.filesBucketName, thumbnails: storage.thumbnailsBucketName },
     cache: { memberClusters: cache.replicationGroup.memberClusters },
@@ -125,13 +131,15 @@ const outputs: StackExports = {
     ...tableOutputs((spec) => data.tableNames[spec.name]),
     messagesStreamArn: data.messagesStreamArn,
     apiId: api.apiId,
+    ...(api.webAclName ? { apiWebAclName: api.webAclName } : {}),
     apiUrl: api.url,
     vpcId: network.vpcId,
     privateSubnetIds: network.privateSubnetIds,
     backendSecurityGroupId: network.backendSecurityGroup.id,
     redisPrimaryEndpoint: cache.primaryEndpoint,
     redisPort: cache.port,
-    redisAuthToken: cache.authToken,
+    redisUrl: cache.url,
+    redisAuthTokenSecretArn: cache.authTokenSecretArn,
     filesBucketName: storage.filesBucketName,
     filesBucketArn: storage.filesBucketArn,
     thumbnailsBucketName: storage.thumbnailsBucketName,
@@ -141,6 +149,7 @@ const outputs: StackExports = {
     cdnDistributionId: cdn.distributionId,
     cdnDomainName: cdn.domainName,
     filesBaseUrl: cdn.filesBaseUrl,
+    ...(cdn.keyPairId && cdn.signingKeySecretArn ? { cdnKeyPairId: cdn.keyPairId, cdnSigningKeySecretArn: cdn.signingKeySecretArn } : {}),
     ...(storage.filesReplicaBucket ? { filesReplicaBucketName: storage.filesReplicaBucket.bucket } : {}),
     alarmTopicArn: observability.alarmTopicArn,
     dashboardName: observability.dashboardName,

@@ -130,6 +130,38 @@ function pathSlug(path: string): string {
     return path.replace(/[{}+]/g, "").split("/").filter(Boolean).join("-") || "root";
 }
 
+/**
+ * The web ACL's rules, in evaluation order: the per-IP rate limit first (cheapest, and it stops a
+ * flood before the managed rules count it), then the AWS managed rule groups. `name` is also the
+ * rule's CloudWatch metric name (the `Rule` dimension).
+ */
+export const WEB_ACL_MANAGED_RULE_GROUPS = ["AWSManagedRulesCommonRuleSet", "AWSManagedRulesKnownBadInputsRuleSet"] as const;
+export const WEB_ACL_RATE_RULE = "rate-limit-per-ip";
+
+/** The web ACL's rules as WAFv2 takes them; each rule sends its metrics and sampled requests. */
+export function webAclRules(rateLimit: number): aws.types.input.wafv2.WebAclRule[] {
+    const visibility = (metricName: string) => ({ metricName, cloudwatchMetricsEnabled: true, sampledRequestsEnabled: true });
+    return [
+        {
+            name: WEB_ACL_RATE_RULE,
+            priority: 0,
+            action: { block: {} },
+            // Requests per client IP in the default five-minute window (AWS WAF developer guide,
+            // "Rate-based rule high-level settings": lowest limit 10).
+            statement: { rateBasedStatement: { limit: rateLimit, aggregateKeyType: "IP" } },
+            visibilityConfig: visibility(WEB_ACL_RATE_RULE),
+        },
+        ...WEB_ACL_MANAGED_RULE_GROUPS.map((group, i) => ({
+            name: group,
+            priority: i + 1,
+            // `none`: the group's own actions (block) apply.
+            overrideAction: { none: {} },
+            statement: { managedRuleGroupStatement: { vendorName: "AWS", name: group } },
+            visibilityConfig: visibility(group),
+        })),
+    ];
+}
+
 export interface ApiArgs {
     /** Environment name: the stage name and the last part of every name. */
     readonly environment: string;
@@ -137,7 +169,7 @@ export interface ApiArgs {
     readonly frontendUrl: string;
     /** Base URL of the backend (port 8000) behind `ANY /{proxy+}`; without it that route is left out. */
     readonly backendUrl?: string;
-    /** Log full request and response bodies (execution logs). They hold personal data: off in production. */
+    /** Log full request and response bodies (execution logs). They hold personal data (chat messages): off unless config says so. */
     readonly dataTrace: boolean;
     /**
      * Manage the region-wide API Gateway account setting (the CloudWatch role every REST API of the
@@ -146,6 +178,13 @@ export interface ApiArgs {
     readonly manageAccount: boolean;
     /** Retention of the access and execution log groups, in days. */
     readonly logRetentionDays: number;
+    /** Stage throttling of every method: steady requests per second and burst (token bucket size). */
+    readonly throttling: { readonly rateLimit: number; readonly burstLimit: number };
+    /**
+     * An AWS WAF web ACL on the stage (AWS managed common and known-bad-inputs rule groups, and a
+     * rate-based rule blocking a client IP above `rateLimit` requests per five minutes).
+     */
+    readonly webAcl?: { readonly rateLimit: number };
 }
 
 /** The product's REST API: one regional API per environment, deployed to a stage named after it. */
@@ -161,6 +200,8 @@ export class Api extends pulumi.ComponentResource {
     public readonly stageName: pulumi.Output<string>;
     /** Invoke URL of the stage, e.g. `https://{apiId}.execute-api.{region}.amazonaws.com/{environment}`. */
     public readonly url: pulumi.Output<string>;
+    /** The web ACL's name, also its CloudWatch metric name (the `WebACL` dimension), with `webAcl`. */
+    public readonly webAclName?: pulumi.Output<string>;
 
     constructor(name: string, args: ApiArgs, opts?: pulumi.ComponentResourceOptions) {
         super("slack-clone:api:Api", name, {}, opts);
@@ -181,12 +222,36 @@ export class Api extends pulumi.ComponentResource {
             args,
         );
         this.createMethodSettings(name, args, executionLogs, account);
+        if (args.webAcl) this.webAclName = this.createWebAcl(name, args.environment, args.webAcl.rateLimit).name;
 
         this.apiId = this.restApi.id;
         this.apiName = this.restApi.name;
         this.stageName = this.stage.stageName;
         this.url = this.stage.invokeUrl;
-        this.registerOutputs({ apiId: this.apiId, apiName: this.apiName, stageName: this.stageName, url: this.url });
+        this.registerOutputs({ apiId: this.apiId, apiName: this.apiName, stageName: this.stageName, url: this.url, webAclName: this.webAclName });
+    }
+
+    /**
+     * A regional web ACL associated with the stage by the stage's ARN,
+     * `arn:aws:apigateway:{region}::/restapis/{api-id}/stages/{stage-name}` (AWS WAF API reference,
+     * AssociateWebACL, https://docs.aws.amazon.com/waf/latest/APIReference/API_AssociateWebACL.html).
+     */
+    private createWebAcl(name: string, environment: string, rateLimit: number): aws.wafv2.WebAcl {
+        const aclName = physicalName("api", environment);
+        const acl = new aws.wafv2.WebAcl(
+            `${name}-web-acl`,
+            {
+                name: aclName,
+                description: `Slack clone API (${environment}): managed rules and a per-IP rate limit`,
+                scope: "REGIONAL",
+                defaultAction: { allow: {} },
+                rules: webAclRules(rateLimit),
+                visibilityConfig: { metricName: aclName, cloudwatchMetricsEnabled: true, sampledRequestsEnabled: true },
+            },
+            { parent: this },
+        );
+        new aws.wafv2.WebAclAssociation(`${name}-web-acl-association`, { webAclArn: acl.arn, resourceArn: this.stage.arn }, { parent: this });
+        return acl;
     }
 
     private createRestApi(name: string, args: ApiArgs): aws.apigateway.RestApi {
@@ -330,7 +395,13 @@ export class Api extends pulumi.ComponentResource {
                 restApi: this.restApi.id,
                 stageName: this.stage.stageName,
                 methodPath: "*/*",
-                settings: { loggingLevel: "INFO", metricsEnabled: true, dataTraceEnabled: args.dataTrace },
+                settings: {
+                    loggingLevel: "INFO",
+                    metricsEnabled: true,
+                    dataTraceEnabled: args.dataTrace,
+                    throttlingRateLimit: args.throttling.rateLimit,
+                    throttlingBurstLimit: args.throttling.burstLimit,
+                },
             },
             { parent: this, dependsOn: [executionLogs, ...(account ? [account] : [])] },
         );

@@ -55,23 +55,32 @@ export class Cache extends pulumi.ComponentResource {
     /** Primary endpoint (TLS): `rediss://` clients connect here with the AUTH token. */
     public readonly primaryEndpoint: pulumi.Output<string>;
     public readonly port: pulumi.Output<number | undefined>;
-    /** The AUTH token, a Pulumi secret. */
-    public readonly authToken: pulumi.Output<string>;
+    /** `rediss://{primary endpoint}:{port}`: TLS, and no credentials (the AUTH token is in `authTokenSecretArn`). */
+    public readonly url: pulumi.Output<string>;
+    /**
+     * ARN of the Secrets Manager secret holding the AUTH token (the secret string is the token). The
+     * backend gets the token from it (an ECS secret), the health check with GetSecretValue; the
+     * token itself is no output of the stack.
+     */
+    public readonly authTokenSecretArn: pulumi.Output<string>;
 
     constructor(name: string, args: CacheArgs, opts?: pulumi.ComponentResourceOptions) {
         super("slack-clone:cache:Cache", name, {}, opts);
 
         this.securityGroup = this.createSecurityGroup(name, args);
-        this.authToken = this.createAuthToken(name);
-        this.replicationGroup = this.createReplicationGroup(name, args, this.createSubnetGroup(name, args), this.securityGroup, this.authToken);
+        const authToken = this.createAuthToken(name);
+        this.authTokenSecretArn = this.storeAuthToken(name, args.environment, authToken);
+        this.replicationGroup = this.createReplicationGroup(name, args, this.createSubnetGroup(name, args), this.securityGroup, authToken);
         this.primaryEndpoint = this.replicationGroup.primaryEndpointAddress;
         this.port = this.replicationGroup.port;
+        this.url = pulumi.interpolate`rediss://${this.primaryEndpoint}:${REDIS_PORT}`;
 
         this.registerOutputs({
             replicationGroupId: this.replicationGroup.replicationGroupId,
             primaryEndpoint: this.primaryEndpoint,
             port: this.port,
-            authToken: this.authToken,
+            url: this.url,
+            authTokenSecretArn: this.authTokenSecretArn,
         });
     }
 
@@ -114,6 +123,27 @@ export class Cache extends pulumi.ComponentResource {
         // The provider declares `result` a secret output; marking it here keeps it secret wherever
         // it flows, whatever the engine (the mock engine does not apply provider-declared secrets).
         return pulumi.secret(token.result);
+    }
+
+    /**
+     * The token in a Secrets Manager secret of its own, the one place consumers read it from. It stays
+     * in the stack's state too, encrypted as a Pulumi secret (README, "Secrets": the provider's
+     * write-only `authTokenWo` does not keep it out of Pulumi state, pulumi/pulumi-terraform-bridge#3201).
+     */
+    private storeAuthToken(name: string, environment: string, token: pulumi.Output<string>): pulumi.Output<string> {
+        const secret = new aws.secretsmanager.Secret(
+            `${name}-auth-token-secret`,
+            {
+                name: physicalName("redis-auth-token", environment),
+                description: `AUTH token of Redis ${physicalName("redis", environment)}`,
+                // Deleted at once with the stack: a new stack generates a new token, and needs the name back
+                // (a secret pending deletion keeps its name for its recovery window, 30 days by default).
+                recoveryWindowInDays: 0,
+            },
+            { parent: this },
+        );
+        new aws.secretsmanager.SecretVersion(`${name}-auth-token-version`, { secretId: secret.id, secretString: token }, { parent: this });
+        return secret.arn;
     }
 
     private createSubnetGroup(name: string, args: CacheArgs): aws.elasticache.SubnetGroup {

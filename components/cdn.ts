@@ -35,6 +35,18 @@ export interface CdnArgs {
     readonly customDomain?: { readonly name: string; readonly zoneId: string };
     /** The stack's AWS provider settings, which the certificate's us-east-1 provider inherits. */
     readonly providerSettings: AwsProviderSettings;
+    /**
+     * PEM public key (RSA 2048 or ECDSA P-256) of the key group the distribution trusts: every request
+     * then needs a CloudFront signed URL or signed cookie made with its private key. The private key
+     * never enters the program: the operator stores it in the empty secret this component creates
+     * (`signingKeySecretArn`). Without it, the files are served to anyone with their URL.
+     */
+    readonly publicKey?: string;
+    /**
+     * A second region the signing-key secret is replicated to (Secrets Manager replica secrets), so
+     * the private key survives the loss of the stack's region (docs/disaster-recovery.md).
+     */
+    readonly signingKeyReplicaRegion?: string;
 }
 
 /**
@@ -52,13 +64,25 @@ export class Cdn extends pulumi.ComponentResource {
     public readonly filesBaseUrl: pulumi.Output<string>;
     /** Bucket policy statement: only this distribution may read objects. */
     public readonly filesReadStatement: pulumi.Output<aws.iam.PolicyStatement>;
+    /** The key group the distribution trusts (with `publicKey`). */
+    public readonly keyGroup?: aws.cloudfront.KeyGroup;
+    /** Id of the public key: the `Key-Pair-Id` of every signed URL or cookie (with `publicKey`). */
+    public readonly keyPairId?: pulumi.Output<string>;
+    /** ARN of the Secrets Manager secret, created empty, that holds the signing private key (with `publicKey`). */
+    public readonly signingKeySecretArn?: pulumi.Output<string>;
 
     constructor(name: string, args: CdnArgs, opts?: pulumi.ComponentResourceOptions) {
         super("slack-clone:cdn:Cdn", name, {}, opts);
 
         const oac = this.createOriginAccessControl(name, args);
         const certificateArn = args.customDomain ? this.createCertificate(name, args.customDomain, args.providerSettings) : undefined;
-        this.distribution = this.createDistribution(name, args, oac, certificateArn);
+        if (args.publicKey !== undefined) {
+            const signing = this.createSigning(name, args.environment, args.publicKey, args.signingKeyReplicaRegion);
+            this.keyGroup = signing.keyGroup;
+            this.keyPairId = signing.publicKey.id;
+            this.signingKeySecretArn = signing.secret.arn;
+        }
+        this.distribution = this.createDistribution(name, args, oac, certificateArn, this.keyGroup);
         if (args.customDomain) this.createAliasRecords(name, args.customDomain);
 
         this.distributionId = this.distribution.id;
@@ -81,7 +105,43 @@ export class Cdn extends pulumi.ComponentResource {
             distributionArn: this.distributionArn,
             domainName: this.domainName,
             filesBaseUrl: this.filesBaseUrl,
+            keyPairId: this.keyPairId,
+            signingKeySecretArn: this.signingKeySecretArn,
         });
+    }
+
+    /**
+     * The public key, a key group of it, and the empty secret the operator puts the private key in
+     * (README, "Security"). No secret version is declared: the private key never passes through the
+     * program or its state.
+     */
+    private createSigning(name: string, environment: string, publicKey: string, replicaRegion: string | undefined) {
+        const keyName = physicalName("files", environment);
+        // A prefix, not a name: CloudFront cannot change a key's encodedKey, so a new key replaces the
+        // old one, created first (and the provider's docs warn against a fixed name on a key a key
+        // group references). encodedKey ends with a newline, or every deploy would replace it.
+        const key = new aws.cloudfront.PublicKey(
+            `${name}-public-key`,
+            { namePrefix: `${keyName}-`, comment: "Verifies signed URLs and cookies of the files", encodedKey: publicKey },
+            { parent: this },
+        );
+        const keyGroup = new aws.cloudfront.KeyGroup(
+            `${name}-key-group`,
+            { name: keyName, comment: "Signers of the files' URLs and cookies", items: [key.id] },
+            { parent: this },
+        );
+        const secret = new aws.secretsmanager.Secret(
+            `${name}-signing-key`,
+            {
+                name: physicalName("cdn-signing-key", environment),
+                description: `Private key (PEM) of CloudFront public key ${keyName}: the backend signs file URLs and cookies with it. Put by the operator, never by the program.`,
+                // The same secret (value included) in the second region (Secrets Manager user guide,
+                // "Replicate secrets across Regions").
+                replicas: replicaRegion ? [{ region: replicaRegion }] : undefined,
+            },
+            { parent: this },
+        );
+        return { publicKey: key, keyGroup, secret };
     }
 
     private createOriginAccessControl(name: string, args: CdnArgs): aws.cloudfront.OriginAccessControl {
@@ -132,6 +192,7 @@ export class Cdn extends pulumi.ComponentResource {
         args: CdnArgs,
         oac: aws.cloudfront.OriginAccessControl,
         certificateArn: pulumi.Output<string> | undefined,
+        keyGroup: aws.cloudfront.KeyGroup | undefined,
     ): aws.cloudfront.Distribution {
         const cachePolicyId = aws.cloudfront.getCachePolicyOutput({ name: CACHE_POLICY_NAME }, { parent: this }).apply((p) => p.id!);
         return new aws.cloudfront.Distribution(
@@ -151,8 +212,12 @@ export class Cdn extends pulumi.ComponentResource {
                     cachedMethods: ["GET", "HEAD"],
                     cachePolicyId,
                     compress: true,
+                    // With a key group, CloudFront answers 403 to any request without a valid signature.
+                    trustedKeyGroups: keyGroup ? [keyGroup.id] : undefined,
                 },
                 restrictions: { geoRestriction: { restrictionType: "none" } },
+                // The default *.cloudfront.net certificate takes no minimum protocol of ours: CloudFront fixes
+                // its security policy at TLSv1 (README, "Security").
                 viewerCertificate: certificateArn
                     ? { acmCertificateArn: certificateArn, sslSupportMethod: "sni-only", minimumProtocolVersion: MINIMUM_PROTOCOL_VERSION }
                     : { cloudfrontDefaultCertificate: true },

@@ -6,6 +6,7 @@
  * environments are named capabilities (`pointInTimeRecovery`, `protectData`, ...), never
  * `if (environment === "production")` in a component.
  */
+import { createPublicKey } from "crypto";
 import * as pulumi from "@pulumi/pulumi";
 import { Region } from "@pulumi/aws/types/enums";
 import { closest, distance } from "fastest-levenshtein";
@@ -107,6 +108,10 @@ export interface StackConfig {
     readonly apiGatewayAccount: boolean;
     /** Key `demoData`: the seed writes the demo data set (users, channels, messages); off, it writes nothing. @default false */
     readonly demoData: boolean;
+    /** Key `privateFiles`: the CDN serves files only with CloudFront signed URLs or cookies; false only in development. @default true */
+    readonly privateFiles: boolean;
+    /** Key `webAcl`: an AWS WAF web ACL on the API stage (managed rule groups, a per-IP rate limit). @default false */
+    readonly webAcl: boolean;
 
     // Network and cache.
     /** Key `vpcCidr`: IPv4 CIDR of the VPC to create, /16 to /28, at least a /26 per zone. @default "10.0.0.0/16" */
@@ -158,6 +163,20 @@ export interface StackConfig {
     readonly secondaryRegion?: string;
     /** The stack's `aws:*` provider settings (parsed), for explicit providers; `defaultTags` holds REQUIRED_TAGS. */
     readonly awsProvider: Readonly<Partial<Record<AwsProviderKey, unknown>>>;
+    /** Key `objectLockRetentionDays`: S3 Object Lock default retention (governance mode) of the files bucket and its replica, in days, 0 to 36500; 0 is off. @default 0 */
+    readonly objectLockRetentionDays: number;
+    /**
+     * Key `cdnPublicKey`: PEM public key (RSA 2048 or ECDSA P-256) of the CDN's key group, with
+     * exactly one trailing newline; required with `privateFiles`, unset without it. @default undefined
+     */
+    readonly cdnPublicKey?: string;
+    /**
+     * Keys `apiThrottlingRateLimit` and `apiThrottlingBurstLimit`: stage throttling of every method,
+     * steady requests per second (1 to 10000, default 100) and burst (1 to 5000, default 200).
+     */
+    readonly apiThrottling: { readonly rateLimit: number; readonly burstLimit: number };
+    /** Key `webAclRateLimit`: requests one client IP may send in 5 minutes before the web ACL blocks it, at least 10. @default 2000 */
+    readonly webAclRateLimit: number;
 }
 
 /**
@@ -199,6 +218,13 @@ export const CONFIG_KEYS = [
     "alarmEmail",
     "backupRetentionDays",
     "secondaryRegion",
+    "objectLockRetentionDays",
+    "privateFiles",
+    "cdnPublicKey",
+    "apiThrottlingRateLimit",
+    "apiThrottlingBurstLimit",
+    "webAcl",
+    "webAclRateLimit",
 ] as const;
 
 export type ConfigKey = (typeof CONFIG_KEYS)[number];
@@ -330,6 +356,29 @@ function isHttpUrl(value: string): boolean {
     try {
         const url = new URL(value);
         return url.protocol === "https:" || url.protocol === "http:";
+    } catch {
+        return false;
+    }
+}
+
+/**
+ * Account-level API Gateway throttle quota per region (requests per second, burst): a stage cannot
+ * exceed it (API Gateway developer guide, "Amazon API Gateway quotas").
+ */
+export const API_ACCOUNT_THROTTLE = { rateLimit: 10000, burstLimit: 5000 } as const;
+/** The lowest rate limit AWS WAF accepts in a rate-based rule (AWS WAF developer guide, "Rate-based rule high-level settings"). */
+export const WAF_MIN_RATE_LIMIT = 10;
+
+/**
+ * A PEM public key CloudFront accepts for signed URLs and cookies: RSA 2048 or ECDSA 256
+ * (CloudFront API reference, "PublicKey", https://docs.aws.amazon.com/cloudfront/latest/APIReference/API_PublicKey.html).
+ */
+export function isCloudFrontPublicKey(pem: string): boolean {
+    if (!pem.includes("-----BEGIN PUBLIC KEY-----")) return false;
+    try {
+        const key = createPublicKey(pem);
+        const details = key.asymmetricKeyDetails;
+        return (key.asymmetricKeyType === "rsa" && details?.modulusLength === 2048) || (key.asymmetricKeyType === "ec" && details?.namedCurve === "prime256v1");
     } catch {
         return false;
     }
@@ -493,6 +542,20 @@ export function validateConfig(raw: RawConfig, stack?: string): StackConfig {
             );
         }
     }
+    const privateFiles = c.boolean("privateFiles");
+    if (!privateFiles && !development && environmentKnown) {
+        c.fail("privateFiles", false, "true outside development: staging and production serve files only with signed URLs or cookies");
+    }
+    const cdnPublicKey = c.optional(
+        "cdnPublicKey",
+        isCloudFrontPublicKey,
+        "a PEM public key (-----BEGIN PUBLIC KEY-----), RSA 2048 or ECDSA P-256: openssl rsa -pubout -in private_key.pem (README, \"Private files\")",
+    );
+    if (privateFiles && cdnPublicKey === undefined) {
+        c.fail("cdnPublicKey", "", "the public key of the CDN's key group when privateFiles is true (README, \"Private files\")");
+    }
+    const rateLimit = c.integer("apiThrottlingRateLimit", 1, API_ACCOUNT_THROTTLE.rateLimit);
+    const burstLimit = c.integer("apiThrottlingBurstLimit", 1, API_ACCOUNT_THROTTLE.burstLimit);
 
     const config: StackConfig = {
         environment,
@@ -510,6 +573,8 @@ export function validateConfig(raw: RawConfig, stack?: string): StackConfig {
         mfaDelete: c.boolean("mfaDelete"),
         apiGatewayAccount: c.boolean("apiGatewayAccount"),
         demoData: c.boolean("demoData"),
+        privateFiles,
+        webAcl: c.boolean("webAcl"),
         vpcCidr,
         availabilityZones,
         availabilityZoneCidrMask,
@@ -529,6 +594,12 @@ export function validateConfig(raw: RawConfig, stack?: string): StackConfig {
         backupRetentionDays: c.integer("backupRetentionDays", 1, 36500),
         secondaryRegion,
         awsProvider: Object.freeze(awsProviderSettings(c, raw, environment, stack)),
+        objectLockRetentionDays: c.integer("objectLockRetentionDays", 0, 36500),
+        // One trailing newline, whether the value came from a YAML block or `pulumi config set "$(cat key.pem)"`:
+        // the provider sees a key without it as changed on every deploy.
+        cdnPublicKey: privateFiles && cdnPublicKey !== undefined ? `${cdnPublicKey.trim()}\n` : undefined,
+        apiThrottling: { rateLimit, burstLimit },
+        webAclRateLimit: c.integer("webAclRateLimit", WAF_MIN_RATE_LIMIT, 2_000_000_000),
     };
 
     // The longest names this stack will create (an account id is 12 digits); an unknown environment is one problem already.

@@ -100,6 +100,37 @@ export function apiMonitor(api: { readonly name: pulumi.Input<string>; readonly 
     };
 }
 
+/** Blocked requests in five minutes above which the web ACL alarm fires: more than stray scanners. */
+export const WEB_ACL_BLOCKED_THRESHOLD = 100;
+
+/**
+ * The API's AWS WAF web ACL: allowed and blocked requests (AWS/WAFV2, dimensions WebACL, Region and
+ * Rule, `ALL` for the web ACL as a whole; AWS WAF developer guide, "AWS WAF metrics and dimensions"),
+ * and blocked requests per rule.
+ */
+export function webAclMonitor(acl: { readonly name: pulumi.Input<string>; readonly region: string; readonly rules: readonly string[] }): Monitor {
+    const dims = (rule: string) => ({ WebACL: acl.name, Region: acl.region, Rule: rule });
+    const blocked = metric("AWS/WAFV2", "BlockedRequests", dims("ALL"), "Sum", "blocked");
+    return {
+        panels: [
+            { title: "API web ACL: allowed and blocked requests", left: [metric("AWS/WAFV2", "AllowedRequests", dims("ALL"), "Sum", "allowed")], right: [blocked] },
+            { title: "API web ACL: blocked requests per rule", left: acl.rules.map((rule) => metric("AWS/WAFV2", "BlockedRequests", dims(rule), "Sum", rule)) },
+        ],
+        alarms: {
+            "api-waf-blocked": {
+                description: `API web ACL blocked more than ${WEB_ACL_BLOCKED_THRESHOLD} requests in 5 minutes`,
+                metrics: { blocked },
+                // WAF publishes a blocked count only when it blocks.
+                expression: "FILL(blocked, 0)",
+                threshold: WEB_ACL_BLOCKED_THRESHOLD,
+                evaluationPeriods: 1,
+                datapointsToAlarm: 1,
+                treatMissingData: "notBreaching",
+            },
+        },
+    };
+}
+
 /** Fires on the first period whose `expression` is above 0: for counts that should always be 0. A missing datapoint is none. */
 function anyAtAll(description: string, metrics: AlarmRule["metrics"], expression: string): AlarmRule {
     return { description, metrics, expression, threshold: 0, evaluationPeriods: 1, datapointsToAlarm: 1, treatMissingData: "notBreaching" };
@@ -229,6 +260,8 @@ export interface Monitored {
     readonly tables: Readonly<Record<string, pulumi.Input<string>>>;
     /** The REST API: its name and stage. */
     readonly api?: Parameters<typeof apiMonitor>[0];
+    /** The API's web ACL: its name (metric name), region and rule names. */
+    readonly webAcl?: Parameters<typeof webAclMonitor>[0];
     /** The thumbnail Lambda function. */
     readonly thumbnailFunction?: Parameters<typeof functionMonitor>[0];
     /** Names of the files and thumbnails buckets. */
@@ -241,6 +274,7 @@ export interface Monitored {
 export function monitorsOf(parts: Monitored): Monitor[] {
     return [
         ...(parts.api ? [apiMonitor(parts.api)] : []),
+        ...(parts.webAcl ? [webAclMonitor(parts.webAcl)] : []),
         ...Object.entries(parts.tables).map(([shortName, tableName]) =>
             tableMonitor(shortName, tableName, (TABLES.find((t) => t.name === shortName)?.indexes ?? []).map((i) => i.name)),
         ),

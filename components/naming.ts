@@ -112,6 +112,24 @@ export const NAME_RULES: Readonly<Record<string, NameRule>> = {
         inputs: { name: 255, namePrefix: 255 - PREFIX_SUFFIX },
         source: "https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_CreateSecurityGroup.html",
     },
+    "aws:secretsmanager/secret:Secret": {
+        inputs: { name: 512 },
+        source: "https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_CreateSecret.html",
+    },
+    "aws:wafv2/webAcl:WebAcl": {
+        inputs: { name: 128 },
+        source: "https://docs.aws.amazon.com/waf/latest/APIReference/API_CreateWebACL.html",
+    },
+    "aws:cloudfront/keyGroup:KeyGroup": {
+        inputs: { name: 128 },
+        // KeyGroupConfig states no limit for the name (128 for its comment): a bound our names never near.
+        source: "https://docs.aws.amazon.com/cloudfront/latest/APIReference/API_KeyGroupConfig.html",
+    },
+    "aws:cloudfront/publicKey:PublicKey": {
+        inputs: { name: 128, namePrefix: 128 - PREFIX_SUFFIX },
+        // PublicKeyConfig states no limit for the name (128 for its comment): a bound our names never near.
+        source: "https://docs.aws.amazon.com/cloudfront/latest/APIReference/API_PublicKeyConfig.html",
+    },
     "aws:route53/record:Record": {
         inputs: { name: 255 },
         source: "https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/DomainNameFormat.html",

@@ -21,6 +21,8 @@ export interface OutputValues extends Readonly<Record<TableOutputName, string>> 
     readonly messagesStreamArn: string;
     /** REST API id. */
     readonly apiId: string;
+    /** AWS WAF web ACL on the API stage, also its CloudWatch metric name (where webAcl is on). */
+    readonly apiWebAclName?: string;
     /** Invoke URL of the API's stage: `https://{apiId}.execute-api.{region}.amazonaws.com/{environment}`. */
     readonly apiUrl: string;
     /** The VPC the backend and Redis run in. */
@@ -33,8 +35,10 @@ export interface OutputValues extends Readonly<Record<TableOutputName, string>> 
     readonly redisPrimaryEndpoint: string;
     /** Redis port (6379). */
     readonly redisPort: number | undefined;
-    /** Redis AUTH token: a secret (`pulumi stack output --show-secrets redisAuthToken`). */
-    readonly redisAuthToken: string;
+    /** `rediss://{endpoint}:{port}`: the backend's REDIS_URL; never with credentials. */
+    readonly redisUrl: string;
+    /** ARN of the Secrets Manager secret holding the Redis AUTH token (the token is no output). */
+    readonly redisAuthTokenSecretArn: string;
     /** Uploaded files (uploads/ triggers the thumbnail function). */
     readonly filesBucketName: string;
     readonly filesBucketArn: string;
@@ -49,6 +53,10 @@ export interface OutputValues extends Readonly<Record<TableOutputName, string>> 
     readonly cdnDomainName: string;
     /** Public base URL of the files: `https://{custom domain or CloudFront domain}`. */
     readonly filesBaseUrl: string;
+    /** Id of the CDN's public key: the `Key-Pair-Id` of signed URLs and cookies (where privateFiles is on). */
+    readonly cdnKeyPairId?: string;
+    /** ARN of the secret, created empty, that holds the private key signing the files' URLs and cookies (where privateFiles is on). */
+    readonly cdnSigningKeySecretArn?: string;
     /** The files bucket's replica in the secondary region (multiRegion only). */
     readonly filesReplicaBucketName?: string;
     /** SNS topic every alarm notifies. */

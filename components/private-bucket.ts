@@ -3,6 +3,17 @@ import * as aws from "@pulumi/aws";
 
 export type LifecycleRule = aws.types.input.s3.BucketLifecycleConfigurationRule;
 
+/** Days after which S3 aborts a multipart upload never completed (its parts are billed until then). */
+export const ABORT_MULTIPART_DAYS = 7;
+
+/** The rule every bucket's lifecycle configuration ends with: incomplete multipart uploads are aborted. */
+export const ABORT_INCOMPLETE_MULTIPART_UPLOADS: LifecycleRule = {
+    id: "abort-incomplete-multipart-uploads",
+    status: "Enabled",
+    filter: {},
+    abortIncompleteMultipartUpload: { daysAfterInitiation: ABORT_MULTIPART_DAYS },
+};
+
 export interface PrivateBucketArgs {
     /** Physical bucket name (`slack-clone-{what}-{environment}-{accountId}`). */
     readonly bucketName: pulumi.Input<string>;
@@ -14,8 +25,26 @@ export interface PrivateBucketArgs {
     readonly protectData: boolean;
     /** Versioning enabled. @default false */
     readonly versioning?: boolean;
-    /** Lifecycle rules; none (and no lifecycle configuration) when empty or absent. Every rule needs a `filter`. */
+    /**
+     * Lifecycle rules, each with a `filter`. The configuration always ends with
+     * `ABORT_INCOMPLETE_MULTIPART_UPLOADS`, and comes after the versioning of a versioned bucket.
+     */
     readonly lifecycleRules?: readonly LifecycleRule[];
+    /**
+     * MFA delete is expected on the bucket (the root account switches it on; README, "MFA delete"):
+     * no lifecycle configuration at all, since S3 does not support lifecycle rules on an MFA-delete
+     * bucket (S3 user guide, "Lifecycle and other bucket configurations"). @default false
+     */
+    readonly mfaDelete?: boolean;
+    /**
+     * Days of S3 Object Lock default retention in governance mode (needs `versioning`): no version can
+     * be deleted or overwritten for this long after its upload, except by a principal with
+     * `s3:BypassGovernanceRetention`. Switched on by an `aws.s3.BucketObjectLockConfiguration` on the
+     * existing bucket: the bucket's own `objectLockEnabled` flag would replace it
+     * (hashicorp/terraform-provider-aws#36529). Once on, it cannot be switched off (S3 user guide,
+     * "Configuring S3 Object Lock"). 0 or absent: off.
+     */
+    readonly objectLockRetentionDays?: number;
     /** `BucketOwnerEnforced` object ownership (ACLs disabled), set explicitly. @default not managed */
     readonly ownerEnforced?: boolean;
     /** Provider of another region (a replica); the bucket and every child use it. */
@@ -45,6 +74,8 @@ export class PrivateBucket {
     public readonly bucket: aws.s3.Bucket;
     public readonly publicAccessBlock: aws.s3.BucketPublicAccessBlock;
     public readonly versioning?: aws.s3.BucketVersioning;
+    /** The Object Lock configuration (with `objectLockRetentionDays`). */
+    public readonly objectLock?: aws.s3.BucketObjectLockConfiguration;
     private policy?: aws.s3.BucketPolicy;
 
     /** `name` is the bucket's logical name; its children's names start with it. */
@@ -82,8 +113,22 @@ export class PrivateBucket {
                 this.childOptions(),
             );
         }
-        if (args.lifecycleRules !== undefined && args.lifecycleRules.length > 0) {
-            new aws.s3.BucketLifecycleConfiguration(`${name}-lifecycle`, { bucket, rules: [...args.lifecycleRules] }, this.childOptions());
+        const lockDays = args.objectLockRetentionDays ?? 0;
+        if (lockDays > 0) {
+            if (this.versioning === undefined) throw new Error(`bucket "${name}": Object Lock needs versioning (S3 accepts it only on a versioned bucket)`);
+            this.objectLock = new aws.s3.BucketObjectLockConfiguration(
+                `${name}-object-lock`,
+                { bucket, rule: { defaultRetention: { mode: "GOVERNANCE", days: lockDays } } },
+                { ...this.childOptions(), dependsOn: [this.versioning] },
+            );
+        }
+        if (!args.mfaDelete) {
+            new aws.s3.BucketLifecycleConfiguration(
+                `${name}-lifecycle`,
+                { bucket, rules: [...(args.lifecycleRules ?? []), ABORT_INCOMPLETE_MULTIPART_UPLOADS] },
+                // A versioned bucket's lifecycle comes after its versioning (the provider's documented dependsOn).
+                { ...this.childOptions(), dependsOn: this.versioning ? [this.versioning] : [] },
+            );
         }
     }
 

@@ -28,9 +28,15 @@ export interface StorageArgs {
     /**
      * MFA delete is expected on the files bucket. The root account switches it on once (README,
      * "MFA delete"); S3 does not support lifecycle rules on such a bucket, so the files bucket and
-     * its replica then get none: files and their versions are kept.
+     * its replica then get none: files and their versions are kept, and incomplete multipart
+     * uploads are not aborted.
      */
     readonly mfaDelete: boolean;
+    /**
+     * Days of S3 Object Lock default retention, in governance mode, on the files bucket and its
+     * replica (`PrivateBucketArgs.objectLockRetentionDays`); 0 leaves Object Lock off.
+     */
+    readonly objectLockRetentionDays: number;
     /** Days the access logs are kept. */
     readonly logRetentionDays: number;
     /** Thumbnails fit inside a square of this many pixels. */
@@ -42,6 +48,16 @@ const FILES_EXPIRE_DAYS = 365;
 const FILES_NONCURRENT_EXPIRE_DAYS = 30;
 const THUMBNAILS_EXPIRE_DAYS = 90;
 const CORS_MAX_AGE_SECONDS = 3000;
+/** Response headers the browser may read: a multipart upload needs each part's `ETag` to complete it. */
+export const CORS_EXPOSE_HEADERS = ["ETag"];
+
+/** What the replication role reads of each source version. */
+const REPLICATION_READ_ACTIONS = ["s3:GetObjectVersionForReplication", "s3:GetObjectVersionAcl", "s3:GetObjectVersionTagging"];
+/**
+ * What it also reads to carry each version's retention and legal hold to a locked replica (S3 user
+ * guide, "Object Lock considerations", https://docs.aws.amazon.com/AmazonS3/latest/userguide/object-lock-managing.html).
+ */
+const OBJECT_LOCK_REPLICATION_ACTIONS = ["s3:GetObjectRetention", "s3:GetObjectLegalHold"];
 
 /** Access logs of each bucket go under this prefix of the log bucket. */
 const LOG_PREFIXES = { files: "files/", thumbnails: "thumbnails/" } as const;
@@ -131,7 +147,7 @@ export class Storage extends pulumi.ComponentResource {
     }
 
     private createFilesBucket(name: string, args: StorageArgs): PrivateBucket {
-        const files = this.createPrivateBucket(name, args, "files", "files", { versioning: true, lifecycleRules: filesLifecycleRules(args) });
+        const files = this.createPrivateBucket(name, args, "files", "files", filesBucketOptions(args));
         new aws.s3.BucketCorsConfiguration(
             `${name}-files-cors`,
             {
@@ -141,6 +157,7 @@ export class Storage extends pulumi.ComponentResource {
                         allowedMethods: ["GET", "PUT", "POST"],
                         allowedOrigins: [args.frontendUrl],
                         allowedHeaders: ["*"],
+                        exposeHeaders: CORS_EXPOSE_HEADERS,
                         maxAgeSeconds: CORS_MAX_AGE_SECONDS,
                     },
                 ],
@@ -190,15 +207,15 @@ export class Storage extends pulumi.ComponentResource {
         return logs.bucket;
     }
 
-    /** The files bucket's copy: versioned, in the secondary region (a provider of its own). */
+    /**
+     * The files bucket's copy in the secondary region (a provider of its own), configured as the files
+     * bucket is: replicating locked objects needs Object Lock on the destination too (S3 replication
+     * failure reason DstBucketObjectLockConfigMissing).
+     */
     private createReplicaBucket(name: string, args: StorageArgs): PrivateBucket {
         if (args.secondaryRegion === undefined) throw new Error("Storage: multiRegion needs secondaryRegion");
         const provider = regionalProvider(`${name}-secondary`, args.secondaryRegion, args.providerSettings, { parent: this });
-        const replica = this.createPrivateBucket(name, args, "files-replica", "files-replica", {
-            versioning: true,
-            lifecycleRules: filesLifecycleRules(args),
-            provider,
-        });
+        const replica = this.createPrivateBucket(name, args, "files-replica", "files-replica", { ...filesBucketOptions(args), provider });
         replica.attachPolicy([]);
         return replica;
     }
@@ -224,7 +241,7 @@ export class Storage extends pulumi.ComponentResource {
                     { Effect: "Allow", Action: ["s3:GetReplicationConfiguration", "s3:ListBucket"], Resource: source },
                     {
                         Effect: "Allow",
-                        Action: ["s3:GetObjectVersionForReplication", "s3:GetObjectVersionAcl", "s3:GetObjectVersionTagging"],
+                        Action: [...REPLICATION_READ_ACTIONS, ...(args.objectLockRetentionDays > 0 ? OBJECT_LOCK_REPLICATION_ACTIONS : [])],
                         Resource: pulumi.interpolate`${source}/*`,
                     },
                     {
@@ -256,7 +273,10 @@ export class Storage extends pulumi.ComponentResource {
                     },
                 ],
             },
-            { ...this.files.childOptions(), dependsOn: [this.files.versioning!, replica.versioning!, role.policy] },
+            {
+                ...this.files.childOptions(),
+                dependsOn: [this.files.versioning!, replica.versioning!, role.policy, ...[this.files.objectLock, replica.objectLock].filter((r) => r !== undefined)],
+            },
         );
     }
 
@@ -273,16 +293,18 @@ export class Storage extends pulumi.ComponentResource {
     }
 }
 
-/** Files expire after a year, replaced versions after 30 days; none with MFA delete (S3 refuses lifecycle rules there). */
-function filesLifecycleRules(args: StorageArgs): LifecycleRule[] {
-    if (args.mfaDelete) return [];
-    return [
-        {
-            id: "expire-files",
-            status: "Enabled",
-            filter: {},
-            expiration: { days: FILES_EXPIRE_DAYS },
-            noncurrentVersionExpiration: { noncurrentDays: FILES_NONCURRENT_EXPIRE_DAYS },
-        },
-    ];
+/**
+ * The files bucket and its replica: versioned, locked per `objectLockRetentionDays`; files expire
+ * after a year, replaced versions after 30 days (a locked version once its retention has passed);
+ * no lifecycle at all with MFA delete.
+ */
+function filesBucketOptions(args: StorageArgs): Omit<PrivateBucketArgs, "bucketName" | "protectData"> {
+    const expireFiles: LifecycleRule = {
+        id: "expire-files",
+        status: "Enabled",
+        filter: {},
+        expiration: { days: FILES_EXPIRE_DAYS },
+        noncurrentVersionExpiration: { noncurrentDays: FILES_NONCURRENT_EXPIRE_DAYS },
+    };
+    return { versioning: true, lifecycleRules: [expireFiles], mfaDelete: args.mfaDelete, objectLockRetentionDays: args.objectLockRetentionDays };
 }

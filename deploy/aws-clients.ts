@@ -12,6 +12,7 @@
  */
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { S3Client } from "@aws-sdk/client-s3";
+import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 
 export interface CallLimits {
     /** Time to open a connection, per attempt, in ms. @default 3000 */
@@ -47,11 +48,11 @@ export interface ClientOptions {
     readonly limits?: Partial<CallLimits>;
 }
 
-type Client = DynamoDBClient | S3Client;
+type Client = DynamoDBClient | S3Client | SecretsManagerClient;
 
 /** What the input names: the table or bucket (and key) the call is about. */
 function target(input: Record<string, unknown>): string {
-    const parts = [input.TableName, input.Bucket, input.Key].filter((p): p is string => typeof p === "string");
+    const parts = [input.TableName, input.Bucket, input.Key, input.SecretId].filter((p): p is string => typeof p === "string");
     if (parts.length === 0 && typeof input.RequestItems === "object" && input.RequestItems !== null) parts.push(...Object.keys(input.RequestItems));
     return parts.length > 0 ? ` ${parts.join("/")}` : "";
 }
@@ -112,5 +113,13 @@ export function s3Client(options: ClientOptions & { readonly forcePathStyle?: bo
     const { limits, config: c } = config(options);
     const client = new S3Client({ ...c, forcePathStyle: options.forcePathStyle ?? process.env.S3_FORCE_PATH_STYLE === "true" });
     nameCallsInErrors(client, "S3", limits);
+    return client;
+}
+
+/** Secrets Manager: the health check reads the Redis AUTH token with GetSecretValue. */
+export function secretsManagerClient(options: ClientOptions): SecretsManagerClient {
+    const { limits, config: c } = config(options);
+    const client = new SecretsManagerClient(c);
+    nameCallsInErrors(client, "Secrets Manager", limits);
     return client;
 }

@@ -9,11 +9,12 @@
  */
 import { DescribeTableCommand, DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { HeadBucketCommand, S3Client } from "@aws-sdk/client-s3";
-import { CallLimits, dynamoDbClient, quietNodeVersionNotice, s3Client } from "./aws-clients";
+import { GetSecretValueCommand } from "@aws-sdk/client-secrets-manager";
+import { CallLimits, dynamoDbClient, quietNodeVersionNotice, s3Client, secretsManagerClient } from "./aws-clients";
 import { count } from "./format";
 import Redis from "ioredis";
 import { TABLES, TableSpec, keySchema, tableOutputName } from "../components/tables";
-import { redisUrl } from "./backend-env";
+import { secretsFromEnvironment } from "./backend-env";
 import { StackOutputs, limitsFromCommandLine, outputsFromCommandLine, parseCommandLine, requireOutput } from "./stack-outputs";
 
 export interface CheckResult {
@@ -22,9 +23,14 @@ export interface CheckResult {
     readonly detail: string;
 }
 
+/** Reads a secret's string by ARN (Secrets Manager GetSecretValue). */
+export type SecretReader = (secretArn: string) => Promise<string>;
+
 export interface HealthClients {
     readonly dynamodb: DynamoDBClient;
     readonly s3: S3Client;
+    /** Where the Redis AUTH token is read from: the stack's secret, not its outputs. */
+    readonly secrets: SecretReader;
 }
 
 /** Time Redis and the API's /health have to answer, in ms. */
@@ -54,10 +60,12 @@ async function checkTable(client: DynamoDBClient, spec: TableSpec, name: string)
     return `ACTIVE, ${count(spec.indexes.length, "index", "indexes")}`;
 }
 
-async function pingRedis(url: string): Promise<string> {
-    const redis = new Redis(url, { lazyConnect: true, connectTimeout: TIMEOUT_MS, maxRetriesPerRequest: 0, retryStrategy: () => null });
+/** PING with AUTH: the URL carries no credentials, the token comes from its secret. */
+async function pingRedis(url: string, password: string): Promise<string> {
+    const redis = new Redis(url, { password, lazyConnect: true, connectTimeout: TIMEOUT_MS, maxRetriesPerRequest: 0, retryStrategy: () => null });
     const address = `${redis.options.host}:${redis.options.port}`;
-    // The socket's error (ECONNREFUSED 127.0.0.1:6380, ...) says more than the rejected command's "Connection is closed."
+    // The socket's error (ECONNREFUSED 127.0.0.1:6380, ...) or the server's refusal (NOAUTH, WRONGPASS)
+    // says more than the rejected command's "Connection is closed."
     let socketError: Error | undefined;
     redis.on("error", (error: Error) => (socketError ??= error));
     try {
@@ -98,7 +106,9 @@ export async function checkHealth(outputs: StackOutputs, clients: HealthClients,
             }]);
         }
     }
-    if (outputs.redisPrimaryEndpoint !== undefined) checks.push(["redis", () => pingRedis(redisUrl(outputs))]);
+    if (outputs.redisUrl !== undefined) {
+        checks.push(["redis", async () => pingRedis(requireOutput(outputs, "redisUrl"), await clients.secrets(requireOutput(outputs, "redisAuthTokenSecretArn")))]);
+    }
     if (outputs.apiUrl !== undefined) checks.push(["api /health", () => getHealth(`${requireOutput(outputs, "apiUrl").replace(/\/$/, "")}/health`)]);
 
     const unknown = skip.filter((s) => !checks.some(([check]) => check === s));
@@ -122,7 +132,16 @@ export function formatHealth(results: readonly CheckResult[]): string {
 
 /** Clients for the stack's region; endpoints follow AWS_ENDPOINT_URL_* when set (local environment). */
 export function clientsFor(region: string, limits: Partial<CallLimits> = {}): HealthClients {
-    return { dynamodb: dynamoDbClient({ region, limits }), s3: s3Client({ region, limits }) };
+    const secretsManager = secretsManagerClient({ region, limits });
+    return {
+        dynamodb: dynamoDbClient({ region, limits }),
+        s3: s3Client({ region, limits }),
+        secrets: async (secretArn) => {
+            const { SecretString } = await secretsManager.send(new GetSecretValueCommand({ SecretId: secretArn }));
+            if (SecretString === undefined || SecretString === "") throw new Error(`secret ${secretArn} holds no value`);
+            return SecretString;
+        },
+    };
 }
 
 async function main(): Promise<void> {
@@ -131,7 +150,10 @@ async function main(): Promise<void> {
     const args = parseCommandLine(process.argv.slice(2), { skip: { type: "string", multiple: true } });
     const outputs = outputsFromCommandLine(args);
     const skip = (args.skip as string[] | undefined) ?? [];
-    const results = await checkHealth(outputs, clientsFor(requireOutput(outputs, "region"), limitsFromCommandLine(args)), skip);
+    const clients = clientsFor(requireOutput(outputs, "region"), limitsFromCommandLine(args));
+    // --local: the running npm start has no Secrets Manager; its secrets are the backend's variables (.env.local).
+    const secrets = args.local ? secretsFromEnvironment(outputs, process.env) : clients.secrets;
+    const results = await checkHealth(outputs, { ...clients, secrets }, skip);
     if (skip.length > 0) console.log(`Skipped: ${skip.join(", ")}`);
     console.log(formatHealth(results));
     const failed = results.filter((r) => !r.ok);

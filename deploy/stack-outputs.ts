@@ -1,8 +1,9 @@
 /**
  * Stack outputs for the commands that run after a deploy (seed, health check): read from
- * `pulumi stack output --json --show-secrets --stack <name>`, or from a JSON file (`-` for stdin),
- * so they also run where the Pulumi CLI is not installed, or from the running local environment
- * (`--local`: the outputs and endpoints `npm start` wrote).
+ * `pulumi stack output --json --stack <name>`, or from a JSON file (`-` for stdin), so they also
+ * run where the Pulumi CLI is not installed, or from the running local environment (`--local`: the
+ * outputs and endpoints `npm start` wrote). No output is a secret: what needs a secret reads it from
+ * Secrets Manager by the ARN an output gives (README, "Security").
  */
 import { spawnSync } from "child_process";
 import * as fs from "fs";
@@ -27,17 +28,17 @@ export interface OutputsSource {
 export function readStackOutputs(source: OutputsSource): StackOutputs {
     if (source.outputsFile !== undefined) {
         if (source.outputsFile !== "-" && !fs.existsSync(source.outputsFile)) {
-            throw new Error(`--outputs ${source.outputsFile}: no such file; write it with pulumi stack output --json --show-secrets --stack <name> > ${source.outputsFile}`);
+            throw new Error(`--outputs ${source.outputsFile}: no such file; write it with pulumi stack output --json --stack <name> > ${source.outputsFile}`);
         }
         const text = fs.readFileSync(source.outputsFile === "-" ? 0 : source.outputsFile, "utf8");
         return parseOutputs(text, source.outputsFile === "-" ? "stdin" : source.outputsFile);
     }
     if (source.stack === undefined) throw new Error("Say which outputs to use: --stack <name>, --outputs <file|-> or --local (the running npm start)");
-    const run = spawnSync("pulumi", ["stack", "output", "--json", "--show-secrets", "--stack", source.stack], { encoding: "utf8" });
+    const run = spawnSync("pulumi", ["stack", "output", "--json", "--stack", source.stack], { encoding: "utf8" });
     if (run.error !== undefined) {
         throw new Error(
             `Cannot run the Pulumi CLI (${run.error.message}). Without it, pass the outputs as a file: ` +
-                `pulumi stack output --json --show-secrets --stack ${source.stack} > outputs.json, then --outputs outputs.json`,
+                `pulumi stack output --json --stack ${source.stack} > outputs.json, then --outputs outputs.json`,
         );
     }
     if (run.status !== 0) throw new Error(`pulumi stack output --stack ${source.stack} failed: ${run.stderr.trim()}`);

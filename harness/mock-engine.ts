@@ -127,6 +127,7 @@ export const STANDARD_OUTPUTS: Readonly<Record<string, OutputFaker>> = {
         executionArn: `arn:aws:execute-api:${c.region}:${c.accountId}:${name}`,
     }),
     "aws:apigateway/stage:Stage": (_, inputs, c) => ({
+        arn: `arn:aws:apigateway:${c.region}::/restapis/${inputs.restApi}/stages/${inputs.stageName}`,
         invokeUrl: `https://${inputs.restApi}.execute-api.${c.region}.amazonaws.com/${inputs.stageName}`,
         executionArn: `arn:aws:execute-api:${c.region}:${c.accountId}:${inputs.restApi}/${inputs.stageName}`,
     }),
@@ -172,6 +173,11 @@ export const STANDARD_OUTPUTS: Readonly<Record<string, OutputFaker>> = {
         url: `https://sqs.${c.region}.amazonaws.com/${c.accountId}/${inputs.name}`,
     }),
     "aws:cloudtrail/trail:Trail": (_, inputs, c) => ({ arn: `arn:aws:cloudtrail:${c.region}:${c.accountId}:trail/${inputs.name}` }),
+    // Secrets Manager appends a 6-character suffix to the secret's name in its ARN.
+    "aws:secretsmanager/secret:Secret": (_, inputs, c) => ({ arn: `arn:aws:secretsmanager:${c.region}:${c.accountId}:secret:${inputs.name}-AbCdEf` }),
+    "aws:wafv2/webAcl:WebAcl": (name, inputs, c) => ({
+        arn: `arn:aws:wafv2:${c.region}:${c.accountId}:regional/webacl/${inputs.name}/${name}-id`,
+    }),
 };
 
 export interface EvaluateOptions {

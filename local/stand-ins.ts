@@ -100,12 +100,18 @@ function diesWithParent(command: string, args: string[]): [string, string[]] {
     return SETPRIV === undefined ? [command, args] : [SETPRIV, ["--pdeathsig", "SIGTERM", command, ...args]];
 }
 
-export async function startRedis(port: number): Promise<StandIn> {
+/**
+ * redis-server on `port`, requiring `password` (AUTH), as ElastiCache requires its AUTH token. The
+ * password is passed as a config line on stdin (`-`), not as an argument other users could read
+ * from the process list.
+ */
+export async function startRedis(port: number, password: string): Promise<StandIn> {
     const bound = port === 0 ? await freePort() : port;
     const child: ChildProcess = spawn(
-        ...diesWithParent("redis-server", ["--port", String(bound), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]),
-        { stdio: ["ignore", "pipe", "pipe"] },
+        ...diesWithParent("redis-server", ["-", "--port", String(bound), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]),
+        { stdio: ["pipe", "pipe", "pipe"] },
     );
+    child.stdin?.end(`requirepass "${password}"\n`);
     let output = "";
     child.stdout?.on("data", (chunk: Buffer) => (output += chunk.toString()));
     child.stderr?.on("data", (chunk: Buffer) => (output += chunk.toString()));

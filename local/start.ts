@@ -12,11 +12,11 @@
  *
  *   npm start -- [--dynamodb-port 4567] [--s3-port 4568] [--redis-port 6380]
  */
+import { randomBytes } from "crypto";
 import * as fs from "fs";
 import * as path from "path";
 import { parseArgs } from "util";
-import { CreateTableCommand, DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { S3Client } from "@aws-sdk/client-s3";
+import { CreateTableCommand } from "@aws-sdk/client-dynamodb";
 import { dynamoDbClient, quietNodeVersionNotice, s3Client } from "../deploy/aws-clients";
 import type { S3Event } from "aws-lambda";
 import { validateConfig } from "../components/config";
@@ -24,8 +24,8 @@ import { physicalName } from "../components/naming";
 import { OutputValues } from "../components/outputs";
 import { BILLING_MODE, TABLES, TableOutputName, TableSpec, keyAttributes, keySchema, tableName, tableOutputs } from "../components/tables";
 import { seed, seedDataFor } from "../deploy/seed/seed";
-import { backendEnvironment } from "../deploy/backend-env";
-import { CheckResult, checkHealth, formatHealth } from "../deploy/health";
+import { backendEnvironment, secretsFromEnvironment } from "../deploy/backend-env";
+import { CheckResult, HealthClients, checkHealth, formatHealth } from "../deploy/health";
 import { createHandler } from "../functions/thumbnail/handler";
 import { UPLOADS_PREFIX, UPLOAD_SUFFIX, encodeEventKey } from "../functions/thumbnail/keys";
 import { rawConfig } from "../harness/stack-files";
@@ -53,7 +53,8 @@ export interface LocalEnvironment {
     readonly env: Record<string, string>;
     readonly health: readonly CheckResult[];
     readonly s3: S3StandIn;
-    readonly clients: { readonly dynamodb: DynamoDBClient; readonly s3: S3Client };
+    /** Clients of the stand-ins, and the reader of the local stack's one secret. */
+    readonly clients: HealthClients;
     stop(): Promise<void>;
 }
 
@@ -73,8 +74,22 @@ export function createTableInput(spec: TableSpec, name: string) {
 /** The outputs of the stack the local environment stands in for (no API, CDN or network). */
 export type LocalOutputs = Pick<
     OutputValues,
-    "environment" | "region" | "demoData" | TableOutputName | "filesBucketName" | "thumbnailsBucketName" | "redisPrimaryEndpoint" | "redisPort"
+    | "environment"
+    | "region"
+    | "demoData"
+    | TableOutputName
+    | "filesBucketName"
+    | "thumbnailsBucketName"
+    | "redisPrimaryEndpoint"
+    | "redisPort"
+    | "redisUrl"
+    | "redisAuthTokenSecretArn"
 >;
+
+/** The local stand-in for the ARN of the stack's Redis AUTH token secret. */
+export function localRedisSecretArn(region: string): string {
+    return `arn:aws:secretsmanager:${region}:${LOCAL_ACCOUNT_ID}:secret:${physicalName("redis-auth-token", ENVIRONMENT)}-local`;
+}
 
 function localOutputs(region: string, demoData: boolean, redisPort: number): LocalOutputs {
     return {
@@ -86,6 +101,9 @@ function localOutputs(region: string, demoData: boolean, redisPort: number): Loc
         thumbnailsBucketName: physicalName("thumbnails", ENVIRONMENT, LOCAL_ACCOUNT_ID),
         redisPrimaryEndpoint: "127.0.0.1",
         redisPort,
+        // No TLS locally; AUTH as deployed.
+        redisUrl: `redis://127.0.0.1:${redisPort}`,
+        redisAuthTokenSecretArn: localRedisSecretArn(region),
     };
 }
 
@@ -135,7 +153,10 @@ export async function startLocal(ports: Ports, log: (line: string) => void = () 
     try {
         const dynamodb = await step(log, `DynamoDB (dynalite) on ${ports.dynamodb || "a free port"}`, () => startDynamoDb(ports.dynamodb));
         started.push(dynamodb);
-        const redis = await step(log, `Redis (redis-server) on ${ports.redis || "a free port"}`, () => startRedis(ports.redis));
+        // A fresh password per start: a backend that forgets AUTH fails here, not in staging.
+        const redisPassword = randomBytes(32).toString("hex");
+        const secretVariables = { REDIS_AUTH_TOKEN: redisPassword };
+        const redis = await step(log, `Redis (redis-server, AUTH required) on ${ports.redis || "a free port"}`, () => startRedis(ports.redis, redisPassword));
         started.push(redis);
         if (redis.pid !== undefined) options.onRedisStarted?.(redis.pid);
         const outputs = localOutputs(region, demoData, redis.port);
@@ -147,9 +168,11 @@ export async function startLocal(ports: Ports, log: (line: string) => void = () 
 
         // s3rver accepts its own well-known key; dynalite accepts any.
         const credentials = { accessKeyId: "S3RVER", secretAccessKey: "S3RVER" };
-        const clients = {
+        const clients: HealthClients = {
             dynamodb: dynamoDbClient({ region, endpoint: dynamodb.endpoint, credentials }),
             s3: s3Client({ region, endpoint: s3.endpoint, forcePathStyle: true, credentials }),
+            // The stack's secrets, by ARN, from the variables the backend gets (a deployed one, from Secrets Manager).
+            secrets: secretsFromEnvironment(outputs, secretVariables),
         };
         const handle = createHandler({
             s3: clients.s3,
@@ -173,6 +196,8 @@ export async function startLocal(ports: Ports, log: (line: string) => void = () 
 
         const env = {
             ...backendEnvironment(outputs),
+            // What a deployed backend's task gets from the secret (backendSecrets), given directly.
+            ...secretVariables,
             AWS_ENDPOINT_URL_DYNAMODB: dynamodb.endpoint,
             AWS_ENDPOINT_URL_S3: s3.endpoint,
             S3_FORCE_PATH_STYLE: "true",

@@ -31,6 +31,8 @@ export interface StackSettings {
     readonly pointInTimeRecovery: boolean;
     /** `protectData`: tables and buckets must be protected. */
     readonly protectData: boolean;
+    /** `privateFiles` (true unless set to false, as in Pulumi.yaml): the files' distribution needs trusted key groups. */
+    readonly privateFiles: boolean;
 }
 
 /** Settings from a stack's config as the CLI passes it (`namespace:key` -> string); unset booleans are false, as in Pulumi.yaml. */
@@ -42,6 +44,7 @@ export function stackSettings(config: Readonly<Record<string, string>>): StackSe
         secondaryRegion: value("secondaryRegion"),
         pointInTimeRecovery: value("pointInTimeRecovery") === "true",
         protectData: value("protectData") === "true",
+        privateFiles: value("privateFiles") !== "false",
     };
 }
 
@@ -62,6 +65,29 @@ export const WILDCARD_RESOURCE_ACTIONS: Readonly<Record<string, string>> = {
     "xray:PutTelemetryRecords": "X-Ray supports no resource-level permissions for it",
     "xray:PutTraceSegments": "X-Ray supports no resource-level permissions for it (active tracing)",
 };
+
+/**
+ * AWS managed policies a role may have attached, by name (the part after `policy/`), each with the
+ * reason. Any other AWS managed policy is refused: the product's roles carry inline least-privilege
+ * policies. None is attached today; these are the service-role policies AWS documents for services
+ * the product uses, should a role need one.
+ */
+export const MANAGED_POLICIES_ALLOWED: Readonly<Record<string, string>> = {
+    "service-role/AWSBackupServiceRolePolicyForBackup": "the policy AWS Backup documents for its service role's backup jobs",
+    "service-role/AWSBackupServiceRolePolicyForRestores": "the policy AWS Backup documents for its service role's restore jobs",
+};
+
+/** AWS managed policies never attached, whatever the list above says: full control of the account or of a service. */
+const FORBIDDEN_MANAGED_POLICIES = [/^AdministratorAccess$/, /FullAccess$/, /^PowerUser/];
+
+/**
+ * Condition keys a role's trust policy must test, per service principal, where AWS documents them
+ * against the confused deputy problem (IAM user guide, "The confused deputy problem"). None for the
+ * services the product's roles trust today: S3's guide gives live replication's trust policy without
+ * conditions (a condition on a key S3 does not send would stop replication silently; see
+ * components/storage.ts), and Lambda, API Gateway and AWS Backup document none for their roles.
+ */
+export const SERVICE_TRUST_CONDITIONS: Readonly<Record<string, readonly string[]>> = {};
 
 /** Regions AWS itself fixes for some resources, whatever the stack's region, with the types that may name them. */
 export const FIXED_REGIONS: Readonly<Record<string, { readonly types: readonly string[]; readonly reason: string }>> = {
@@ -86,6 +112,17 @@ const ROLE = "aws:iam/role:Role";
 /** IAM resources whose `policy` input is one policy document. */
 const POLICY_DOCUMENTS = ["aws:iam/rolePolicy:RolePolicy", "aws:iam/policy:Policy", "aws:iam/userPolicy:UserPolicy", "aws:iam/groupPolicy:GroupPolicy", BUCKET_POLICY];
 const LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup";
+/** Resources that attach a managed policy: `policyArn`, or a role's `managedPolicyArns`. */
+const POLICY_ATTACHMENTS = [
+    "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
+    "aws:iam/policyAttachment:PolicyAttachment",
+    "aws:iam/userPolicyAttachment:UserPolicyAttachment",
+    "aws:iam/groupPolicyAttachment:GroupPolicyAttachment",
+    "aws:iam/rolePolicyAttachmentsExclusive:RolePolicyAttachmentsExclusive",
+];
+const DISTRIBUTION = "aws:cloudfront/distribution:Distribution";
+/** The files bucket's name, `slack-clone-files-{environment}-{account}` (not its replica's). */
+const FILES_BUCKET = new RegExp(`^${PROJECT}-files-(?!replica-)`);
 const LAMBDA_FUNCTION = "aws:lambda/function:Function";
 
 const PUBLIC_CANNED_ACLS = ["public-read", "public-read-write", "authenticated-read"];
@@ -153,7 +190,7 @@ function stringsIn(value: unknown, path = ""): { path: string; value: string }[]
 // ---------------------------------------------------------------------------------------------
 // IAM policy documents
 
-interface Statement {
+export interface Statement {
     readonly Sid?: string;
     readonly Effect?: string;
     readonly Action?: string | string[];
@@ -425,6 +462,18 @@ function accountIdsIn(resource: PolicyResource): { path: string; account: string
     return stringsIn(resource.props).flatMap(({ path, value }) => (value.replace(UUID, "").match(ACCOUNT_ID) ?? []).map((account) => ({ path, account })));
 }
 
+/** The policy config of the rules that need the stack's account: `accountId`, 12 digits. */
+const ACCOUNT_ID_CONFIG = { properties: { accountId: { type: "string" as const, pattern: "^[0-9]{12}$" } } };
+
+/** The stack's account: the policy config's `accountId`, or else the account most resources name. */
+function stackAccount(args: StackValidationArgs): string | undefined {
+    const configured = args.getConfig<{ accountId?: string }>().accountId;
+    if (configured !== undefined) return configured;
+    const counts = new Map<string, number>();
+    for (const resource of args.resources) for (const account of new Set(accountIdsIn(resource).map((i) => i.account))) counts.set(account, (counts.get(account) ?? 0) + 1);
+    return [...counts].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))[0]?.[0];
+}
+
 /**
  * Every account id in the stack's inputs is the stack's own account: the policy config's
  * `accountId`, or else the account most resources name (the caller's identity, in bucket names
@@ -436,15 +485,10 @@ function noHardCodedAccountIds(): StackValidationPolicy {
         name: "no-hard-coded-account-ids",
         description: "No resource input names an AWS account other than the stack's own.",
         enforcementLevel: "mandatory",
-        configSchema: { properties: { accountId: { type: "string", pattern: "^[0-9]{12}$" } } },
+        configSchema: ACCOUNT_ID_CONFIG,
         validateStack: (args, report) => {
             const found = args.resources.map((resource) => ({ resource, ids: accountIdsIn(resource) }));
-            let own = args.getConfig<{ accountId?: string }>().accountId;
-            if (own === undefined) {
-                const counts = new Map<string, number>();
-                for (const { ids } of found) for (const account of new Set(ids.map((i) => i.account))) counts.set(account, (counts.get(account) ?? 0) + 1);
-                own = [...counts].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))[0]?.[0];
-            }
+            const own = stackAccount(args);
             for (const { resource, ids } of found) {
                 for (const { path, account } of ids.filter((i) => i.account !== own)) {
                     report(`${label(resource)}: ${path} names the account ${account}, not the stack's (${own}): derive it (aws.getCallerIdentityOutput) instead of writing it`, resource.urn);
@@ -501,6 +545,124 @@ function defaultTags(settings: StackSettings): ResourceValidationPolicy {
     };
 }
 
+function iamManagedPolicyAttachments(): ResourceValidationPolicy {
+    return resourcePolicy(
+        "iam-managed-policy-attachments",
+        "No AdministratorAccess, *FullAccess or PowerUser policy is attached; an AWS managed policy only from MANAGED_POLICIES_ALLOWED.",
+        [ROLE, ...POLICY_ATTACHMENTS],
+        (props, args, report) => {
+            const arns = args.type === ROLE ? asArray(props.managedPolicyArns as string[] | undefined) : [...asArray(props.policyArn as string | undefined), ...asArray(props.policyArns as string[] | undefined)];
+            for (const arn of arns) {
+                const awsManaged = /^arn:[^:]+:iam::aws:policy\/(.+)$/.exec(arn)?.[1];
+                const name = arn.split("/").pop() ?? arn;
+                if (FORBIDDEN_MANAGED_POLICIES.some((pattern) => pattern.test(name))) {
+                    report(`${label(args)} attaches ${arn}, which grants full control: give the role an inline policy of the exact actions on the exact resources instead`);
+                } else if (awsManaged !== undefined && MANAGED_POLICIES_ALLOWED[awsManaged] === undefined) {
+                    report(
+                        `${label(args)} attaches the AWS managed policy ${awsManaged}: use an inline least-privilege policy, ` +
+                            `or list "${awsManaged}" with its reason in MANAGED_POLICIES_ALLOWED (policy/rules.ts)`,
+                    );
+                }
+            }
+        },
+    );
+}
+
+/**
+ * What is wrong with a role's trust statements: anyone may assume it, another account's root may,
+ * or a service of `conditions` may without the condition keys listed for it. `own` is the stack's account.
+ */
+export function roleTrustProblems(
+    statements: readonly Statement[],
+    own: string | undefined,
+    conditions: Readonly<Record<string, readonly string[]>> = SERVICE_TRUST_CONDITIONS,
+): string[] {
+    const problems: string[] = [];
+    statements.forEach((statement, i) => {
+        if (statement.Effect === "Deny") return;
+        const at = `trust statement ${statement.Sid ?? i}`;
+        const principal = statement.Principal as string | { AWS?: string | string[]; Service?: string | string[] } | undefined;
+        const aws = typeof principal === "string" ? [principal] : asArray(principal?.AWS);
+        if (aws.includes("*")) problems.push(`${at} lets anyone assume the role (Principal "*"): name the service or role that needs it`);
+        for (const account of aws.map(accountPrincipal).filter((a): a is string => a !== undefined && a !== own)) {
+            problems.push(`${at} trusts the whole account ${account}, not the stack's (${own}): name the one role of that account that needs it`);
+        }
+        const services = typeof principal === "object" ? asArray(principal.Service) : [];
+        const keys = Object.values(statement.Condition ?? {}).flatMap((test) => Object.keys(test));
+        for (const service of services) {
+            const missing = (conditions[service] ?? []).filter((key) => !keys.includes(key));
+            if (missing.length > 0) problems.push(`${at} lets ${service} assume the role without ${missing.join(" and ")}: add them (the confused deputy conditions AWS documents for it)`);
+        }
+    });
+    return problems;
+}
+
+/** The account of an AWS principal that names a whole account (`123456789012` or `arn:aws:iam::123456789012:root`). */
+function accountPrincipal(principal: string): string | undefined {
+    return /^(\d{12})$/.exec(principal)?.[1] ?? /^arn:[^:]+:iam::(\d{12}):root$/.exec(principal)?.[1];
+}
+
+/**
+ * Who may assume each role: nobody anonymous (`Principal: "*"`), no other account's root, and a
+ * service principal of SERVICE_TRUST_CONDITIONS only with the conditions AWS documents for it. The
+ * stack's own account is the policy config's `accountId`, or else the account most resources name.
+ */
+function iamRoleTrust(): StackValidationPolicy {
+    return {
+        name: "iam-role-trust",
+        description: "No role trusts everyone or another account's root; service principals carry the conditions AWS documents (SERVICE_TRUST_CONDITIONS).",
+        enforcementLevel: "mandatory",
+        configSchema: ACCOUNT_ID_CONFIG,
+        validateStack: (args, report) => {
+            const own = stackAccount(args);
+            for (const role of args.resources.filter((r) => r.type === ROLE)) {
+                let statements: Statement[];
+                try {
+                    statements = statementsOf(role.props.assumeRolePolicy);
+                } catch {
+                    report(`${label(role)} has a trust policy that is not valid JSON: give it a policy document`, role.urn);
+                    continue;
+                }
+                for (const problem of roleTrustProblems(statements, own)) report(`${label(role)}: ${problem}`, role.urn);
+            }
+        },
+    };
+}
+
+/**
+ * Where files are private (`privateFiles`), every cache behavior of a distribution serving the
+ * files bucket trusts a key group: CloudFront then answers only signed URLs and cookies.
+ */
+function cloudfrontFilesSigned(settings: StackSettings): StackValidationPolicy {
+    return {
+        name: "cloudfront-files-signed",
+        description: "Where privateFiles is on, every cache behavior of a distribution serving the files bucket requires signed URLs or cookies (trusted key groups).",
+        enforcementLevel: "mandatory",
+        validateStack: (args, report) => {
+            if (!settings.privateFiles) return args.notApplicable("the stack's privateFiles is false");
+            const filesBuckets = args.resources
+                .filter((r) => r.type === BUCKET && typeof r.props.bucket === "string" && FILES_BUCKET.test(r.props.bucket))
+                .map((r) => r.props.bucket as string);
+            for (const distribution of args.resources.filter((r) => r.type === DISTRIBUTION)) {
+                const origins = asArray(distribution.props.origins as { originId?: string; domainName?: string }[] | undefined);
+                const filesOrigins = origins.filter((o) => filesBuckets.some((bucket) => o.domainName?.startsWith(`${bucket}.`))).map((o) => o.originId);
+                if (filesOrigins.length === 0) continue;
+                const behaviors = [
+                    { path: "default", behavior: distribution.props.defaultCacheBehavior },
+                    ...asArray(distribution.props.orderedCacheBehaviors as { pathPattern?: string }[] | undefined).map((b) => ({ path: b.pathPattern ?? "?", behavior: b })),
+                ] as { path: string; behavior?: { targetOriginId?: string; trustedKeyGroups?: string[] } }[];
+                for (const { path, behavior } of behaviors) {
+                    if (!filesOrigins.includes(behavior?.targetOriginId) || asArray(behavior?.trustedKeyGroups).length > 0) continue;
+                    report(
+                        `${label(distribution)} serves the files bucket (cache behavior ${path}) to anyone with a URL: set trustedKeyGroups to the key group of the stack's public key (cdnPublicKey)`,
+                        distribution.urn,
+                    );
+                }
+            }
+        },
+    };
+}
+
 /** The pack's policies for a stack. */
 export function policies(settings: StackSettings): (ResourceValidationPolicy | StackValidationPolicy)[] {
     return [
@@ -515,6 +677,9 @@ export function policies(settings: StackSettings): (ResourceValidationPolicy | S
         securityGroupNoWorldIngress(),
         redisTransitEncryption(),
         iamExplicitGrants(),
+        iamManagedPolicyAttachments(),
+        iamRoleTrust(),
+        cloudfrontFilesSigned(settings),
         logGroupRetention(),
         lambdaTimeoutAndMemory(),
         noHardCodedRegions(settings),

@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { CLOUDWATCH_ROLE_ACTIONS, apiMethods, deploymentHash } from "../components/api";
+import { CLOUDWATCH_ROLE_ACTIONS, apiMethods, deploymentHash, webAclRules } from "../components/api";
 import { validateConfig } from "../components/config";
 import { NAME_RULES } from "../components/naming";
 import { Evaluation, MOCK_ACCOUNT_ID, byName, mockId, ofType } from "../harness/mock-engine";
@@ -19,6 +19,15 @@ const T = {
     logGroup: "aws:cloudwatch/logGroup:LogGroup",
     role: "aws:iam/role:Role",
     rolePolicy: "aws:iam/rolePolicy:RolePolicy",
+    webAcl: "aws:wafv2/webAcl:WebAcl",
+    webAclAssociation: "aws:wafv2/webAclAssociation:WebAclAssociation",
+};
+
+/** Per stack: data trace (full bodies: personal data), stage throttling, web ACL. */
+const EXPECTED: Record<string, { dataTrace: boolean; rateLimit: number; burstLimit: number; webAcl: boolean }> = {
+    development: { dataTrace: true, rateLimit: 20, burstLimit: 40, webAcl: false },
+    staging: { dataTrace: false, rateLimit: 100, burstLimit: 200, webAcl: true },
+    production: { dataTrace: false, rateLimit: 1000, burstLimit: 2000, webAcl: true },
 };
 const BACKEND = { "slack-clone:backendUrl": "http://backend.example.com:8000/" };
 
@@ -32,6 +41,13 @@ function routes(evaluation: Evaluation): string[] {
 }
 
 const triggerOf = (evaluation: Evaluation) => byName(evaluation, T.deployment, "api-deployment").inputs.triggers.methods;
+
+describe("API web ACL rules as data", () => {
+    it("rate-limit with the configured limit, before the managed groups", () => {
+        expect(webAclRules(10)[0].statement).to.deep.equal({ rateBasedStatement: { limit: 10, aggregateKeyType: "IP" } });
+        expect(webAclRules(5000).map((r) => r.priority)).to.deep.equal([0, 1, 2]);
+    });
+});
 
 describe("API methods as data", () => {
     it("answer /health and preflights without a backend, and add the proxy route with one", () => {
@@ -142,12 +158,22 @@ for (const stack of STACKS) {
             expect(stage.options.dependsOn).to.deep.equal([`${T.account}::api-account`]);
         });
 
-        it(`logs every method at INFO with metrics, data trace ${config.dataTrace ? "on" : "off"}, to a log group with retention`, () => {
+        const expected = EXPECTED[stack];
+        it(
+            `logs every method at INFO with metrics, data trace ${expected.dataTrace ? "on" : "off (chat bodies are personal data)"}, ` +
+                `throttled at ${expected.rateLimit} requests/s (burst ${expected.burstLimit}), to a log group with retention`,
+            () => {
             const settings = get(T.methodSettings, "api-method-settings");
             expect(settings.inputs).to.deep.include({
                 methodPath: "*/*",
                 stageName: stack,
-                settings: { loggingLevel: "INFO", metricsEnabled: true, dataTraceEnabled: config.dataTrace },
+                settings: {
+                    loggingLevel: "INFO",
+                    metricsEnabled: true,
+                    dataTraceEnabled: expected.dataTrace,
+                    throttlingRateLimit: expected.rateLimit,
+                    throttlingBurstLimit: expected.burstLimit,
+                },
             });
             const executionLogs = get(T.logGroup, "api-execution-logs");
             expect(executionLogs.inputs).to.deep.equal({
@@ -155,7 +181,49 @@ for (const stack of STACKS) {
                 retentionInDays: config.logRetentionDays,
             });
             expect(settings.options.dependsOn).to.have.members([mockId(executionLogs), `${T.account}::api-account`]);
-        });
+            },
+        );
+
+        it(
+            expected.webAcl
+                ? "guards the stage with a regional web ACL: per-IP rate limit, then the AWS managed common and known-bad-inputs rule groups"
+                : "has no web ACL",
+            () => {
+                const acls = ofType(evaluation, T.webAcl);
+                if (!expected.webAcl) {
+                    expect([...acls, ...ofType(evaluation, T.webAclAssociation)]).to.deep.equal([]);
+                    expect(evaluation.outputs).to.not.have.property("apiWebAclName");
+                    return;
+                }
+                expect(acls).to.have.length(1);
+                const acl = acls[0];
+                expect(acl.inputs).to.deep.include({
+                    name: `slack-clone-api-${stack}`,
+                    scope: "REGIONAL",
+                    defaultAction: { allow: {} },
+                    visibilityConfig: { metricName: `slack-clone-api-${stack}`, cloudwatchMetricsEnabled: true, sampledRequestsEnabled: true },
+                });
+                const rules = acl.inputs.rules as Record<string, any>[];
+                expect(rules.map((r) => [r.priority, r.name])).to.deep.equal([
+                    [0, "rate-limit-per-ip"],
+                    [1, "AWSManagedRulesCommonRuleSet"],
+                    [2, "AWSManagedRulesKnownBadInputsRuleSet"],
+                ]);
+                expect(rules[0].statement).to.deep.equal({ rateBasedStatement: { limit: config.webAclRateLimit, aggregateKeyType: "IP" } });
+                expect(rules[0].action).to.deep.equal({ block: {} });
+                for (const rule of rules.slice(1)) {
+                    expect(rule.statement).to.deep.equal({ managedRuleGroupStatement: { vendorName: "AWS", name: rule.name } });
+                    expect(rule.overrideAction).to.deep.equal({ none: {} });
+                }
+                for (const rule of rules) expect(rule.visibilityConfig).to.deep.equal({ metricName: rule.name, cloudwatchMetricsEnabled: true, sampledRequestsEnabled: true });
+                // AssociateWebACL takes the stage's ARN: arn:aws:apigateway:{region}::/restapis/{api-id}/stages/{stage-name}.
+                const association = ofType(evaluation, T.webAclAssociation);
+                expect(association.map((a) => a.inputs)).to.deep.equal([
+                    { webAclArn: `arn:aws:wafv2:${config.region}:${MOCK_ACCOUNT_ID}:regional/webacl/slack-clone-api-${stack}/api-web-acl-id`, resourceArn: `arn:aws:apigateway:${config.region}::/restapis/${T.restApi}::api-rest-api/stages/${stack}` },
+                ]);
+                expect(evaluation.outputs.apiWebAclName).to.equal(`slack-clone-api-${stack}`);
+            },
+        );
 
         it("sets the account's CloudWatch role, retained on delete with its role and policy", () => {
             const account = get(T.account, "api-account");

@@ -62,6 +62,7 @@ for (const stack of STACKS) {
             expect(days).to.equal(stack === "production" ? 365 : 90);
             expect(child("bucketLifecycleConfiguration:BucketLifecycleConfiguration", "lifecycle").rules).to.deep.equal([
                 { id: "expire-logs", status: "Enabled", filter: {}, expiration: { days }, noncurrentVersionExpiration: { noncurrentDays: 30 } },
+                { id: "abort-incomplete-multipart-uploads", status: "Enabled", filter: {}, abortIncompleteMultipartUpload: { daysAfterInitiation: 7 } },
             ]);
         });
 

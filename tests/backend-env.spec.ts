@@ -1,14 +1,34 @@
 import { expect } from "chai";
-import { backendEnvironment, redisUrl } from "../deploy/backend-env";
+import { backendEnvironment, backendSecrets, secretsFromEnvironment } from "../deploy/backend-env";
+import { STACKS, stackEvaluation } from "./helpers/stacks";
 
 describe("backend environment (deploy/backend-env.ts)", () => {
-    it("uses TLS and the AUTH token for Redis when the stack has one", () => {
-        expect(redisUrl({ redisPrimaryEndpoint: "r.example", redisPort: 6379, redisAuthToken: "a&b" })).to.equal("rediss://:a%26b@r.example:6379");
-        expect(redisUrl({ redisPrimaryEndpoint: "127.0.0.1", redisPort: 6380 })).to.equal("redis://127.0.0.1:6380");
+    it("gives a deployed backend Redis over TLS with no credentials in any variable, the AUTH token as a secret by ARN", async () => {
+        for (const stack of STACKS) {
+            const { outputs } = await stackEvaluation(stack);
+            const env = backendEnvironment(outputs);
+            expect(env.REDIS_URL, stack).to.equal(`rediss://master.slack-clone-redis-${stack}.abc123.us-east-1.cache.amazonaws.com:6379`);
+            expect(Object.values(env).some((v) => v.includes("@")), `${stack}: no URL with credentials`).to.equal(false);
+            expect(backendSecrets(outputs).REDIS_AUTH_TOKEN, stack).to.equal(outputs.redisAuthTokenSecretArn).and.match(/^arn:aws:secretsmanager:/);
+        }
     });
 
-    it("takes the Redis port from the stack outputs only", () => {
-        expect(() => redisUrl({ redisPrimaryEndpoint: "r.example" })).to.throw(/Stack output "redisPort" is missing/);
+    it("gives the CDN's key pair id as a variable and its signing key as a secret, where files are private", async () => {
+        const { outputs } = await stackEvaluation("production");
+        expect(backendEnvironment(outputs).CDN_KEY_PAIR_ID).to.equal(outputs.cdnKeyPairId).and.not.equal(undefined);
+        expect(backendSecrets(outputs).CDN_SIGNING_KEY).to.equal(outputs.cdnSigningKeySecretArn).and.match(/^arn:aws:secretsmanager:/);
+        const development = (await stackEvaluation("development")).outputs;
+        expect(backendEnvironment(development)).to.not.have.property("CDN_KEY_PAIR_ID");
+        expect(Object.keys(backendSecrets(development))).to.deep.equal(["REDIS_AUTH_TOKEN"]);
+    });
+
+    it("reads a secret by ARN from the variable the backend gets, naming an ARN no variable holds", async () => {
+        const outputs = { redisAuthTokenSecretArn: "arn:aws:secretsmanager:us-east-1:000000000000:secret:token" };
+        const read = secretsFromEnvironment(outputs, { REDIS_AUTH_TOKEN: "pw" });
+        expect(await read(outputs.redisAuthTokenSecretArn)).to.equal("pw");
+        let error: Error | undefined;
+        await read("arn:aws:secretsmanager:us-east-1:000000000000:secret:other").catch((e: Error) => (error = e));
+        expect(error?.message).to.equal("secret arn:aws:secretsmanager:us-east-1:000000000000:secret:other: no variable of the local environment holds it");
     });
 
     it("names the missing output", () => {

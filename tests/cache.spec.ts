@@ -145,14 +145,31 @@ for (const stack of STACKS) {
             expect(token.value).to.match(/^[A-Za-z0-9!&#$^<>-]{16,128}$/);
         });
 
-        it("exports the primary endpoint and port, and the token only as a secret", async () => {
-            expect(evaluation.outputs.redisPrimaryEndpoint).to.equal(`master.slack-clone-redis-${stack}.abc123.${evaluation.config["aws:region"]}.cache.amazonaws.com`);
+        it("keeps the token in a Secrets Manager secret slack-clone-redis-auth-token-{environment}, sent as a Pulumi secret", () => {
+            const secret = byName(evaluation, "aws:secretsmanager/secret:Secret", "cache-auth-token-secret");
+            expect(secret.inputs.name).to.equal(`slack-clone-redis-auth-token-${stack}`);
+            expect(secret.inputs.recoveryWindowInDays, "a re-created stack gets the name back at once").to.equal(0);
+            expect(secret.options.parent).to.equal(CACHE);
+            const version = byName(evaluation, "aws:secretsmanager/secretVersion:SecretVersion", "cache-auth-token-version");
+            expect(version.inputs.secretId).to.equal(`aws:secretsmanager/secret:Secret::cache-auth-token-secret`);
+            expect(version.inputs.secretString[pulumi.runtime.specialSigKey]).to.equal(pulumi.runtime.specialSecretSig);
+            expect(version.inputs.secretString.value).to.equal(group.inputs.authToken.value);
+            // authTokenWo would still reach the state's inputs (pulumi/pulumi-terraform-bridge#3201): not used.
+            expect(group.inputs).to.not.have.property("authTokenWo");
+        });
+
+        it("exports the endpoint, port, a rediss:// URL without credentials and the secret's ARN; no output carries the token", async () => {
+            const endpoint = `master.slack-clone-redis-${stack}.abc123.${evaluation.config["aws:region"]}.cache.amazonaws.com`;
+            expect(evaluation.outputs.redisPrimaryEndpoint).to.equal(endpoint);
             expect(evaluation.outputs.redisPort).to.equal(6379);
-            expect(await pulumi.isSecret(evaluation.exports.redisAuthToken)).to.equal(true);
+            expect(evaluation.outputs.redisUrl).to.equal(`rediss://${endpoint}:6379`);
+            expect(evaluation.outputs.redisAuthTokenSecretArn).to.equal(
+                `arn:aws:secretsmanager:${evaluation.config["aws:region"]}:123456789012:secret:slack-clone-redis-auth-token-${stack}-AbCdEf`,
+            );
+            expect(evaluation.outputs).to.not.have.property("redisAuthToken");
             const token = group.inputs.authToken.value as string;
-            const { redisAuthToken, ...plain } = evaluation.outputs;
-            expect(redisAuthToken).to.equal(token);
-            expect(JSON.stringify(plain)).to.not.include(token);
+            expect(JSON.stringify(evaluation.outputs)).to.not.include(token);
+            for (const [name, value] of Object.entries(evaluation.exports)) expect(await pulumi.isSecret(pulumi.output(value)), name).to.equal(false);
         });
     });
 }

@@ -15,7 +15,14 @@ const T = {
     certificate: "aws:acm/certificate:Certificate",
     validation: "aws:acm/certificateValidation:CertificateValidation",
     record: "aws:route53/record:Record",
+    publicKey: "aws:cloudfront/publicKey:PublicKey",
+    keyGroup: "aws:cloudfront/keyGroup:KeyGroup",
+    secret: "aws:secretsmanager/secret:Secret",
+    secretVersion: "aws:secretsmanager/secretVersion:SecretVersion",
 };
+
+/** Files are private (signed URLs or cookies) on staging and production; development opts out. */
+const PRIVATE_FILES: Record<string, boolean> = { development: false, staging: true, production: true };
 const CDN = "slack-clone:cdn:Cdn::cdn";
 const CACHING_OPTIMIZED = "658327ea-f89d-4fab-a63d-7e88639e58f6";
 const CUSTOM_DOMAIN = {
@@ -39,8 +46,12 @@ function evaluateCdn(stack: string, overrides: Record<string, string>): Promise<
                     priceClass: config.cdnPriceClass,
                     customDomain: config.customDomain,
                     providerSettings: config.awsProvider,
+                    publicKey: config.privateFiles ? config.cdnPublicKey : undefined,
+                    signingKeyReplicaRegion: config.multiRegion ? config.secondaryRegion : undefined,
                 });
                 return {
+                    keyPairId: cdn.keyPairId,
+                    signingKeySecretArn: cdn.signingKeySecretArn,
                     distributionId: cdn.distributionId,
                     distributionArn: cdn.distributionArn,
                     domainName: cdn.domainName,
@@ -94,8 +105,36 @@ for (const stack of STACKS) {
                     cachedMethods: ["GET", "HEAD"],
                     cachePolicyId: CACHING_OPTIMIZED,
                     compress: true,
+                    ...(PRIVATE_FILES[stack] ? { trustedKeyGroups: [`${T.keyGroup}::cdn-key-group`] } : {}),
                 });
             });
+
+            it(
+                PRIVATE_FILES[stack]
+                    ? "serves files only with signed URLs or cookies: a key group of the config's public key, and an empty secret for the private key"
+                    : "serves files without signatures (development opts out): no key group, no signing-key secret",
+                () => {
+                    const [keys, groups, secrets] = [T.publicKey, T.keyGroup, T.secret].map((t) => ofType(evaluation, t));
+                    if (!PRIVATE_FILES[stack]) {
+                        expect([...keys, ...groups, ...secrets]).to.deep.equal([]);
+                        expect(evaluation.outputs.keyPairId).to.equal(undefined);
+                        return;
+                    }
+                    const publicKeyPem = readStackConfig(stack)["slack-clone:cdnPublicKey"];
+                    expect(publicKeyPem).to.match(/^-----BEGIN PUBLIC KEY-----\n/);
+                    expect(keys.map((k) => k.inputs)).to.deep.equal([
+                        { namePrefix: `slack-clone-files-${stack}-`, comment: "Verifies signed URLs and cookies of the files", encodedKey: publicKeyPem },
+                    ]);
+                    expect(groups.map((g) => g.inputs.items)).to.deep.equal([[`${T.publicKey}::cdn-public-key`]]);
+                    // The private key never passes through the program: the secret has no version.
+                    expect(secrets.map((x) => x.inputs.name)).to.deep.equal([`slack-clone-cdn-signing-key-${stack}`]);
+                    // Production (multiRegion) keeps a replica of the private key in its second region.
+                    expect(secrets[0].inputs.replicas).to.deep.equal(stack === "production" ? [{ region: "us-west-2" }] : undefined);
+                    expect(ofType(evaluation, T.secretVersion)).to.deep.equal([]);
+                    expect(evaluation.outputs.keyPairId).to.equal(`${T.publicKey}::cdn-public-key`);
+                    expect(evaluation.outputs.signingKeySecretArn).to.equal(`arn:aws:secretsmanager:us-east-1:${MOCK_ACCOUNT_ID}:secret:slack-clone-cdn-signing-key-${stack}-AbCdEf`);
+                },
+            );
 
             it("gives the bucket owner a statement letting only this distribution read objects, and no bucket policy", () => {
                 expect(evaluation.outputs.filesReadStatement).to.deep.equal({

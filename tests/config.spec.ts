@@ -2,7 +2,8 @@ import { expect } from "chai";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { AWS_PROVIDER_KEYS, CONFIG_KEYS, RawConfig, redisParameterGroupFamily, validateConfig } from "../components/config";
+import { generateKeyPairSync } from "crypto";
+import { AWS_PROVIDER_KEYS, CONFIG_KEYS, RawConfig, isCloudFrontPublicKey, redisParameterGroupFamily, validateConfig } from "../components/config";
 import { nameProblem } from "../components/naming";
 import { readProject, readStackConfig } from "../harness/stack-files";
 import { STACKS, rawConfig } from "./helpers/stacks";
@@ -65,6 +66,49 @@ describe("stack config", () => {
         expect([dev.alarms, staging.alarms, prod.alarms]).to.deep.equal([false, true, true]);
         expect([dev.backups, staging.backups, prod.backups]).to.deep.equal([false, true, true]);
         expect(prod.dataTrace, "production must not log request bodies").to.equal(false);
+        expect(staging.dataTrace, "staging must not log request bodies either").to.equal(false);
+        expect([dev.privateFiles, staging.privateFiles, prod.privateFiles]).to.deep.equal([false, true, true]);
+        expect([dev.webAcl, staging.webAcl, prod.webAcl]).to.deep.equal([false, true, true]);
+        expect([dev.objectLockRetentionDays, staging.objectLockRetentionDays, prod.objectLockRetentionDays]).to.deep.equal([0, 0, 30]);
+        expect(prod.mfaDelete, "MFA delete is an option, off in the committed production stack").to.equal(false);
+        expect([dev, staging, prod].map((c) => c.apiThrottling)).to.deep.equal([
+            { rateLimit: 20, burstLimit: 40 },
+            { rateLimit: 100, burstLimit: 200 },
+            { rateLimit: 1000, burstLimit: 2000 },
+        ]);
+    });
+
+    it("keeps files private outside development, with a public key CloudFront accepts", () => {
+        expectInvalid({ ...rawConfig("staging"), privateFiles: "false" }, "privateFiles", "true outside development");
+        expectInvalid({ ...rawConfig("production"), cdnPublicKey: "" }, "cdnPublicKey", "the public key of the CDN's key group");
+        expectInvalid({ ...rawConfig("production"), cdnPublicKey: "ssh-rsa AAAA" }, "cdnPublicKey", "RSA 2048 or ECDSA P-256");
+        expect(validateConfig({ ...rawConfig("development"), privateFiles: "true", cdnPublicKey: rawConfig("staging").cdnPublicKey }).cdnPublicKey).to.include(
+            "BEGIN PUBLIC KEY",
+        );
+        // `pulumi config set cdnPublicKey -- "$(cat public_key.pem)"` drops the final newline; the provider needs it.
+        const pem = rawConfig("staging").cdnPublicKey!;
+        expect(validateConfig({ ...rawConfig("staging"), cdnPublicKey: pem.trimEnd() }).cdnPublicKey).to.equal(pem).and.match(/-----END PUBLIC KEY-----\n$/);
+        // Development opts out: a key there is not used.
+        expect(validateConfig(rawConfig("development")).cdnPublicKey).to.equal(undefined);
+    });
+
+    it("accepts RSA 2048 and ECDSA P-256 public keys only (CloudFront API reference, PublicKey)", () => {
+        const pem = (type: "rsa" | "ec", options: object) =>
+            generateKeyPairSync(type as "rsa", { ...options, publicKeyEncoding: { type: "spki", format: "pem" }, privateKeyEncoding: { type: "pkcs8", format: "pem" } } as never).publicKey as unknown as string;
+        expect(isCloudFrontPublicKey(pem("rsa", { modulusLength: 2048 }))).to.equal(true);
+        expect(isCloudFrontPublicKey(pem("ec", { namedCurve: "prime256v1" }))).to.equal(true);
+        expect(isCloudFrontPublicKey(pem("rsa", { modulusLength: 1024 }))).to.equal(false);
+        expect(isCloudFrontPublicKey(pem("ec", { namedCurve: "secp384r1" }))).to.equal(false);
+        expect(isCloudFrontPublicKey("-----BEGIN PUBLIC KEY-----\nnot base64\n-----END PUBLIC KEY-----\n")).to.equal(false);
+    });
+
+    it("bounds API throttling by the account's quota, the web ACL's rate by WAF's minimum, Object Lock days", () => {
+        const staging = rawConfig("staging");
+        expectInvalid({ ...staging, apiThrottlingRateLimit: "10001" }, "apiThrottlingRateLimit", "from 1 to 10000");
+        expectInvalid({ ...staging, apiThrottlingBurstLimit: "5001" }, "apiThrottlingBurstLimit", "from 1 to 5000");
+        expectInvalid({ ...staging, webAclRateLimit: "9" }, "webAclRateLimit", "from 10 to");
+        expectInvalid({ ...staging, objectLockRetentionDays: "-1" }, "objectLockRetentionDays");
+        expect(validateConfig({ ...staging, objectLockRetentionDays: "7" }).objectLockRetentionDays).to.equal(7);
     });
 
     it("rejects an unknown environment name", () => {

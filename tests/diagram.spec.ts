@@ -51,7 +51,7 @@ describe("architecture diagrams", () => {
     it("production: configuration is drawn inside what it configures, and the 12 tables are one node", async () => {
         const { nodes, components } = architectureGraph(await stackEvaluation("production"));
         expect(nodes.get("Bucket_storage_files")).to.equal(
-            "s3 Bucket<br/>slack-clone-files-production-{accountId}<br/>+ Cors, Logging, Notification, Policy<br/>PublicAccessBlock, Replication, ServerSideEncryption, Versioning",
+            "s3 Bucket<br/>slack-clone-files-production-{accountId}<br/>+ Cors, Lifecycle, Logging, Notification<br/>ObjectLock, Policy, PublicAccessBlock, Replication<br/>ServerSideEncryption, Versioning",
         );
         expect(nodes.get("Bucket_storage_files_replica")).to.match(/^s3 Bucket · us-west-2<br\/>/);
         expect(nodes.get("Table_data")).to.equal("dynamodb Table ×12<br/>slack-clone-*-production");

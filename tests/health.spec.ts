@@ -15,7 +15,7 @@ describe("health check, on the local environment", function () {
 
     it("names what is missing or down", async () => {
         const apiPort = await freePort();
-        const outputs = { ...local.outputs, presenceTableName: "slack-clone-presence-gone", redisPort: 1, apiUrl: `http://127.0.0.1:${apiPort}/v1` };
+        const outputs = { ...local.outputs, presenceTableName: "slack-clone-presence-gone", redisUrl: "redis://127.0.0.1:1", apiUrl: `http://127.0.0.1:${apiPort}/v1` };
         const failed = (await checkHealth(outputs, local.clients)).filter((r) => !r.ok);
         expect(failed.map((r) => r.check)).to.deep.equal(["table presence", "redis", "api /health"]);
         expect(failed[0].detail).to.include("missing").and.include("DynamoDB DescribeTable slack-clone-presence-gone at http://127.0.0.1:");
@@ -23,8 +23,17 @@ describe("health check, on the local environment", function () {
         expect(failed[2].detail).to.equal(`http://127.0.0.1:${apiPort}/v1/health: connect ECONNREFUSED 127.0.0.1:${apiPort}`);
     });
 
+    it("reads the Redis AUTH token from the stack's secret, and says when Redis refuses it", async () => {
+        const asked: string[] = [];
+        const wrongToken = { ...local.clients, secrets: async (arn: string) => (asked.push(arn), "not-the-token") };
+        const [redis] = (await checkHealth(local.outputs, wrongToken)).filter((r) => r.check === "redis");
+        expect(asked).to.deep.equal([local.outputs.redisAuthTokenSecretArn]);
+        expect(redis.ok).to.equal(false);
+        expect(redis.detail).to.match(/^Redis at 127\.0\.0\.1:\d+: WRONGPASS /);
+    });
+
     it("leaves out what it is told to skip, and refuses an unknown check", async () => {
-        const results = await checkHealth({ ...local.outputs, redisPort: 1 }, local.clients, ["redis"]);
+        const results = await checkHealth({ ...local.outputs, redisUrl: "redis://127.0.0.1:1" }, local.clients, ["redis"]);
         expect(results.map((r) => r.check)).to.not.include("redis");
         expect(results.every((r) => r.ok)).to.equal(true);
         let error: Error | undefined;

@@ -62,6 +62,8 @@ for (const stack of STACKS) {
     describe(`Observability in ${stack}`, () => {
         let evaluation: Evaluation;
         const alarmsOn = stack !== "development";
+        // The web ACL guards the API on staging and production (webAcl).
+        const webAcl = stack !== "development";
         const members = Array.from({ length: MEMBERS[stack] }, (_, i) => `slack-clone-redis-${stack}-00${i + 1}`);
 
         before(async () => {
@@ -81,6 +83,7 @@ for (const stack of STACKS) {
             expect(all.map((w) => w.title)).to.deep.equal([
                 "API requests and errors",
                 "API latency (ms)",
+                ...(webAcl ? ["API web ACL: allowed and blocked requests", "API web ACL: blocked requests per rule"] : []),
                 ...TABLES.map((t) => `DynamoDB ${t.name}: consumed capacity and throttles`),
                 "Thumbnail function invocations and errors",
                 "Thumbnail failures (on-failure queue)",
@@ -122,6 +125,7 @@ for (const stack of STACKS) {
             }
             expect(alarms.map((a) => a.inputs.name)).to.deep.equal([
                 `slack-clone-api-5xx-rate-${stack}`,
+                ...(webAcl ? [`slack-clone-api-waf-blocked-${stack}`] : []),
                 ...TABLES.flatMap((t) => [`slack-clone-${t.name}-throttles-${stack}`, ...t.indexes.map((i) => `slack-clone-${t.name}-${i.name}-throttles-${stack}`)]),
                 `slack-clone-thumbnail-error-rate-${stack}`,
                 `slack-clone-thumbnail-failures-${stack}`,
@@ -134,6 +138,38 @@ for (const stack of STACKS) {
             }
             expectAlarmsOnDashboard(evaluation);
         });
+
+        if (webAcl) {
+            it("plots the web ACL's allowed and blocked requests, per rule too (AWS/WAFV2: WebACL, Region, Rule)", () => {
+                const [total, perRule] = widgets(evaluation).filter((w) => w.title.startsWith("API web ACL"));
+                const dims = (rule: string) => ({ WebACL: `slack-clone-api-${stack}`, Region: "us-east-1", Rule: rule });
+                expect(total.lines.map((l) => [l.namespace, l.metricName, l.dimensions, l.stat, l.yAxis ?? "left"])).to.deep.equal([
+                    ["AWS/WAFV2", "AllowedRequests", dims("ALL"), "Sum", "left"],
+                    ["AWS/WAFV2", "BlockedRequests", dims("ALL"), "Sum", "right"],
+                ]);
+                expect(perRule.lines.map((l) => l.dimensions.Rule)).to.deep.equal(["rate-limit-per-ip", "AWSManagedRulesCommonRuleSet", "AWSManagedRulesKnownBadInputsRuleSet"]);
+                // The rule names plotted are the rules' metric names in the web ACL.
+                const acl = ofType(evaluation, "aws:wafv2/webAcl:WebAcl")[0];
+                expect(perRule.lines.map((l) => l.dimensions.Rule)).to.deep.equal(acl.inputs.rules.map((r: { visibilityConfig: { metricName: string } }) => r.visibilityConfig.metricName));
+                expect(total.lines[0].dimensions.WebACL).to.equal(acl.inputs.visibilityConfig.metricName);
+            });
+        }
+
+        if (alarmsOn && webAcl) {
+            it("alarms when the web ACL blocks more than 100 requests in five minutes", () => {
+                const alarm = byName(evaluation, ALARM, "observability-api-waf-blocked");
+                const { metrics, expression } = alarmParts(alarm);
+                expect(expression).to.equal("FILL(blocked, 0)");
+                expect(metrics.blocked).to.deep.equal({
+                    namespace: "AWS/WAFV2",
+                    metricName: "BlockedRequests",
+                    dimensions: { WebACL: `slack-clone-api-${stack}`, Region: "us-east-1", Rule: "ALL" },
+                    stat: "Sum",
+                    period: 300,
+                });
+                expect(alarm.inputs).to.include({ comparisonOperator: "GreaterThanThreshold", threshold: 100, evaluationPeriods: 1, treatMissingData: "notBreaching" });
+            });
+        }
 
         if (alarmsOn) {
             it("alarms on any throttle event of each table in five minutes", () => {

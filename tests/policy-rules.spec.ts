@@ -10,7 +10,7 @@ import type {
 } from "@pulumi/policy";
 import { unknownCheckingProxy } from "@pulumi/policy";
 import { expect } from "chai";
-import { StackSettings, WILDCARD_RESOURCE_ACTIONS, policies, stackSettings } from "../policy/rules";
+import { SERVICE_TRUST_CONDITIONS, StackSettings, WILDCARD_RESOURCE_ACTIONS, policies, roleTrustProblems, stackSettings } from "../policy/rules";
 import { Evaluation, MOCK_ACCOUNT_ID, RecordedResource, evaluate, mockId } from "../harness/mock-engine";
 import { ELSEWHERE, STACKS, productionElsewhere, serially, stackEvaluation } from "./helpers/stacks";
 
@@ -177,6 +177,18 @@ describe("policy pack", () => {
                     handler: "index.handler",
                     code: new pulumi.asset.AssetArchive({ "index.js": new pulumi.asset.StringAsset("exports.handler = async () => {};") }),
                 });
+                new aws.iam.RolePolicyAttachment("admin", { role: "r", policyArn: "arn:aws:iam::aws:policy/AdministratorAccess" });
+                new aws.iam.Role("anyone", {
+                    assumeRolePolicy: JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Principal: { AWS: "*" }, Action: "sts:AssumeRole" }] }),
+                });
+                new aws.cloudfront.Distribution("open-files", {
+                    enabled: true,
+                    origins: [{ originId: "files", domainName: `slack-clone-files-production-${MOCK_ACCOUNT_ID}.s3.us-east-1.amazonaws.com` }],
+                    defaultCacheBehavior: { targetOriginId: "files", viewerProtocolPolicy: "https-only", allowedMethods: ["GET", "HEAD"], cachedMethods: ["GET", "HEAD"] },
+                    restrictions: { geoRestriction: { restrictionType: "none" } },
+                    viewerCertificate: { cloudfrontDefaultCertificate: true },
+                });
+                new aws.s3.Bucket("files", { bucket: `slack-clone-files-production-${MOCK_ACCOUNT_ID}` });
                 new aws.cloudwatch.MetricAlarm("elsewhere", {
                     comparisonOperator: "GreaterThanThreshold",
                     evaluationPeriods: 1,
@@ -239,6 +251,23 @@ describe("policy pack", () => {
                 policy: "iam-explicit-grants",
                 resource: "aws:iam/policy:Policy::broad",
                 message: 'aws.iam.Policy "broad": statement 0 allows the wildcard action "dynamodb:*": name each action (e.g. s3:GetObject)',
+            },
+            {
+                policy: "iam-managed-policy-attachments",
+                resource: "aws:iam/rolePolicyAttachment:RolePolicyAttachment::admin",
+                message:
+                    'aws.iam.RolePolicyAttachment "admin" attaches arn:aws:iam::aws:policy/AdministratorAccess, which grants full control: give the role an inline policy of the exact actions on the exact resources instead',
+            },
+            {
+                policy: "iam-role-trust",
+                resource: "aws:iam/role:Role::anyone",
+                message: 'aws.iam.Role "anyone": trust statement 0 lets anyone assume the role (Principal "*"): name the service or role that needs it',
+            },
+            {
+                policy: "cloudfront-files-signed",
+                resource: "aws:cloudfront/distribution:Distribution::open-files",
+                message:
+                    'aws.cloudfront.Distribution "open-files" serves the files bucket (cache behavior default) to anyone with a URL: set trustedKeyGroups to the key group of the stack\'s public key (cdnPublicKey)',
             },
             {
                 policy: "log-group-retention",
@@ -431,6 +460,84 @@ describe("policy pack", () => {
         });
     });
 
+    describe("role policy attachments and trust", () => {
+        const attach = (name: string, policyArn: string) => resource("aws:iam/rolePolicyAttachment:RolePolicyAttachment", name, { role: "r", policyArn });
+        const role = (name: string, statement: object) => resource("aws:iam/role:Role", name, { assumeRolePolicy: JSON.stringify({ Version: "2012-10-17", Statement: [statement] }) });
+        const messages = async (resources: RecordedResource[], policy: string) =>
+            (await check(resources, { "aws:region": "us-east-1" }, { "iam-role-trust": { accountId: MOCK_ACCOUNT_ID } })).filter((v) => v.policy === policy).map((v) => v.resource);
+
+        it("refuses AdministratorAccess, *FullAccess, PowerUser and unlisted AWS managed policies; allows the listed service-role ones", async () => {
+            const attachments = [
+                attach("admin", "arn:aws:iam::aws:policy/AdministratorAccess"),
+                attach("s3-full", "arn:aws:iam::aws:policy/AmazonS3FullAccess"),
+                attach("power", "arn:aws:iam::aws:policy/PowerUserAccess"),
+                attach("unlisted", "arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess"),
+                attach("backup", "arn:aws:iam::aws:policy/service-role/AWSBackupServiceRolePolicyForBackup"),
+                attach("own", `arn:aws:iam::${MOCK_ACCOUNT_ID}:policy/slack-clone-reader`),
+                resource("aws:iam/role:Role", "inline-admin", { assumeRolePolicy: "{}", managedPolicyArns: ["arn:aws:iam::aws:policy/AdministratorAccess"] }),
+            ];
+            expect(await messages(attachments, "iam-managed-policy-attachments")).to.deep.equal([
+                "aws:iam/rolePolicyAttachment:RolePolicyAttachment::admin",
+                "aws:iam/rolePolicyAttachment:RolePolicyAttachment::s3-full",
+                "aws:iam/rolePolicyAttachment:RolePolicyAttachment::power",
+                "aws:iam/rolePolicyAttachment:RolePolicyAttachment::unlisted",
+                "aws:iam/role:Role::inline-admin",
+            ]);
+        });
+
+        it("refuses a trust in everyone or another account's root; a service principal trusted as AWS documents it passes", async () => {
+            const assume = { Effect: "Allow", Action: "sts:AssumeRole" };
+            const roles = [
+                role("star", { ...assume, Principal: "*" }),
+                role("other-root", { ...assume, Principal: { AWS: "arn:aws:iam::210987654321:root" } }),
+                role("other-id", { ...assume, Principal: { AWS: ["210987654321"] } }),
+                role("own-root", { ...assume, Principal: { AWS: `arn:aws:iam::${MOCK_ACCOUNT_ID}:root` } }),
+                role("other-role", { ...assume, Principal: { AWS: "arn:aws:iam::210987654321:role/deployer" } }),
+                // Live replication's trust policy as the S3 guide gives it: no condition keys.
+                role("s3-replication", { ...assume, Principal: { Service: "s3.amazonaws.com" } }),
+                role("lambda", { ...assume, Principal: { Service: "lambda.amazonaws.com" } }),
+            ];
+            expect(await messages(roles, "iam-role-trust")).to.deep.equal(["star", "other-root", "other-id"].map((n) => `aws:iam/role:Role::${n}`));
+        });
+
+        it("asks a service principal for the condition keys its table lists (none documented for the product's services today)", () => {
+            expect(SERVICE_TRUST_CONDITIONS).to.deep.equal({});
+            const conditions = { "example.amazonaws.com": ["aws:SourceAccount", "aws:SourceArn"] };
+            const trust = (Condition?: Record<string, Record<string, string>>) => [{ Effect: "Allow", Action: "sts:AssumeRole", Principal: { Service: "example.amazonaws.com" }, Condition }];
+            expect(roleTrustProblems(trust(), MOCK_ACCOUNT_ID, conditions)).to.deep.equal([
+                "trust statement 0 lets example.amazonaws.com assume the role without aws:SourceAccount and aws:SourceArn: add them (the confused deputy conditions AWS documents for it)",
+            ]);
+            expect(roleTrustProblems(trust({ StringEquals: { "aws:SourceAccount": MOCK_ACCOUNT_ID } }), MOCK_ACCOUNT_ID, conditions)).to.have.length(1);
+            expect(roleTrustProblems(trust({ StringEquals: { "aws:SourceAccount": MOCK_ACCOUNT_ID }, ArnLike: { "aws:SourceArn": "arn:aws:example:::x" } }), MOCK_ACCOUNT_ID, conditions)).to.deep.equal([]);
+        });
+    });
+
+    describe("signed files on the CDN", () => {
+        const bucket = resource("aws:s3/bucket:Bucket", "files", { bucket: `slack-clone-files-staging-${MOCK_ACCOUNT_ID}` });
+        const distribution = (name: string, trustedKeyGroups?: string[], ordered: object[] = []) =>
+            resource("aws:cloudfront/distribution:Distribution", name, {
+                origins: [
+                    { originId: "files", domainName: `slack-clone-files-staging-${MOCK_ACCOUNT_ID}.s3.us-east-1.amazonaws.com` },
+                    { originId: "site", domainName: "site.example.com" },
+                ],
+                defaultCacheBehavior: { targetOriginId: "files", trustedKeyGroups },
+                orderedCacheBehaviors: ordered,
+            });
+        const flagged = async (config: Record<string, string>, ...resources: RecordedResource[]) =>
+            (await check([bucket, ...resources], { "aws:region": "us-east-1", ...config })).filter((v) => v.policy === "cloudfront-files-signed").map((v) => v.message);
+
+        it("needs trusted key groups on every behavior serving the files bucket, where files are private", async () => {
+            expect(await flagged({}, distribution("signed", ["kg-1"]), distribution("open"))).to.have.length(1);
+            expect((await flagged({}, distribution("open-path", ["kg-1"], [{ pathPattern: "avatars/*", targetOriginId: "files" }])))[0]).to.include("cache behavior avatars/*");
+            // Another origin's behaviors are not the files'.
+            expect(await flagged({}, distribution("site", ["kg-1"], [{ pathPattern: "app/*", targetOriginId: "site" }]))).to.deep.equal([]);
+        });
+
+        it("does not apply where privateFiles is false (development's opt-out)", async () => {
+            expect(await flagged({ "slack-clone:privateFiles": "false" }, distribution("open"))).to.deep.equal([]);
+        });
+    });
+
     describe("hard-coded regions and account ids", () => {
         const topic = (name: string, value: string, options = {}) => resource("aws:sns/topic:Topic", name, { name, displayName: value }, options);
 
@@ -497,7 +604,16 @@ describe("policy pack", () => {
             "slack-clone:protectData": "false",
             "slack-clone:secondaryRegion": "",
         });
-        expect(settings).to.deep.equal({ environment: "production", region: "eu-west-1", secondaryRegion: undefined, pointInTimeRecovery: true, protectData: false });
+        expect(settings).to.deep.equal({
+            environment: "production",
+            region: "eu-west-1",
+            secondaryRegion: undefined,
+            pointInTimeRecovery: true,
+            protectData: false,
+            // Unset: true, as Pulumi.yaml's default.
+            privateFiles: true,
+        });
+        expect(stackSettings({ "slack-clone:privateFiles": "false" }).privateFiles).to.equal(false);
     });
 });
 

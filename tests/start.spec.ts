@@ -7,10 +7,29 @@ import sharp from "sharp";
 import { TABLES } from "../components/tables";
 import { LocalEnvironment } from "../local/start";
 import { freePort } from "../local/stand-ins";
-import { backendEnvironment } from "../deploy/backend-env";
+import Redis from "ioredis";
+import { backendEnvironment, backendSecrets } from "../deploy/backend-env";
 import { localEnvironment, localLog as lines } from "./helpers/local";
 import { listening, run, tsx } from "./helpers/process";
 import { stackEvaluation } from "./helpers/stacks";
+
+/** The AUTH password of the shared in-process local environment, to compare with a later start's. */
+let firstStartPassword: string | undefined;
+
+/** PING as a client with `password` (or none): PONG, or the server's refusal (ioredis reports it as an `error` event). */
+async function ping(url: string, password?: string): Promise<string> {
+    const redis = new Redis(url, { password, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+    const refusals: string[] = [];
+    redis.on("error", (error: Error) => refusals.push(error.message));
+    try {
+        await redis.connect();
+        return await redis.ping();
+    } catch (error) {
+        return refusals[0] ?? (error as Error).message;
+    } finally {
+        redis.disconnect();
+    }
+}
 
 describe("local environment (dynalite, s3rver, redis-server)", function () {
     this.timeout(60000);
@@ -35,6 +54,14 @@ describe("local environment (dynalite, s3rver, redis-server)", function () {
         expect(local.health.map((r) => r.check)).to.include.members(["bucket filesBucketName", "bucket thumbnailsBucketName", "redis"]);
     });
 
+    it("runs redis-server with a password: a client without it is refused, the backend's REDIS_AUTH_TOKEN is let in", async () => {
+        firstStartPassword = local.env.REDIS_AUTH_TOKEN;
+        expect(local.env.REDIS_AUTH_TOKEN).to.match(/^[0-9a-f]{64}$/);
+        expect(await ping(local.env.REDIS_URL)).to.match(/^NOAUTH /);
+        expect(await ping(local.env.REDIS_URL, "wrong-password")).to.match(/^WRONGPASS /);
+        expect(await ping(local.env.REDIS_URL, local.env.REDIS_AUTH_TOKEN)).to.equal("PONG");
+    });
+
     it("gives the backend every table name and the local endpoints", () => {
         for (const table of TABLES) expect(local.env[`${table.name.replace(/-/g, "_").toUpperCase()}_TABLE`]).to.equal(`slack-clone-${table.name}-development`);
         expect(local.env.AWS_ENDPOINT_URL_DYNAMODB).to.match(/^http:\/\/127\.0\.0\.1:\d+$/);
@@ -42,13 +69,14 @@ describe("local environment (dynalite, s3rver, redis-server)", function () {
     });
 
     it("uses the variable names the deployed development stack gives (only the API and CDN have no stand-in)", async () => {
-        const deployed = Object.keys(backendEnvironment((await stackEvaluation("development")).outputs)).sort();
+        const { outputs } = await stackEvaluation("development");
+        const deployed = [...Object.keys(backendEnvironment(outputs)), ...Object.keys(backendSecrets(outputs))].sort();
         const localOnly = ["AWS_ENDPOINT_URL_DYNAMODB", "AWS_ENDPOINT_URL_S3", "S3_FORCE_PATH_STYLE", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"];
         const shared = Object.keys(local.env).filter((k) => !localOnly.includes(k)).sort();
         expect(deployed.filter((k) => !shared.includes(k))).to.deep.equal(["API_URL", "FILES_BASE_URL"]);
         expect(shared.filter((k) => !deployed.includes(k))).to.deep.equal([]);
-        expect(local.env.REDIS_URL).to.match(/^redis:/);
-        expect(backendEnvironment((await stackEvaluation("development")).outputs).REDIS_URL).to.match(/^rediss:\/\/:.+@/);
+        expect(local.env.REDIS_URL).to.match(/^redis:\/\/127\.0\.0\.1:\d+$/);
+        expect(backendEnvironment(outputs).REDIS_URL).to.match(/^rediss:\/\/[^@]+$/);
     });
 
     it("runs the thumbnail handler for an upload under uploads/ ending .jpg, as the bucket notification does", async () => {
@@ -100,6 +128,11 @@ describe("npm start (local/start.ts as a process)", function () {
         const until = async (text: string) => {
             while (!output.includes(text) && first.exitCode === null) await new Promise((resolve) => setTimeout(resolve, 10));
         };
+        const dotenv = Object.fromEntries(fs.readFileSync(".env.local", "utf8").trim().split("\n").map((line) => line.split(/=(.*)/s).slice(0, 2)));
+        expect(dotenv.REDIS_AUTH_TOKEN, "a fresh Redis password per start").to.match(/^[0-9a-f]{64}$/).and.not.equal(firstStartPassword);
+        expect(await ping(dotenv.REDIS_URL)).to.match(/^NOAUTH/);
+        expect(await ping(dotenv.REDIS_URL, dotenv.REDIS_AUTH_TOKEN)).to.equal("PONG");
+
         first.kill("SIGINT");
         await until("Stopping");
         first.kill("SIGINT"); // impatient: Ctrl-C again while it stops

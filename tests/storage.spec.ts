@@ -2,7 +2,7 @@ import { expect } from "chai";
 import { Storage, StorageArgs } from "../components/storage";
 import { thumbnailCode } from "../components/thumbnail";
 import { Evaluation, MOCK_ACCOUNT_ID, RecordedResource, byName, evaluate, mockId } from "../harness/mock-engine";
-import { STACKS, serially, stackEvaluation } from "./helpers/stacks";
+import { STACKS, evaluateWith, serially, stackEvaluation } from "./helpers/stacks";
 
 const T = {
     bucket: "aws:s3/bucket:Bucket",
@@ -22,15 +22,21 @@ const T = {
     function: "aws:lambda/function:Function",
     permission: "aws:lambda/permission:Permission",
     invokeConfig: "aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig",
+    objectLock: "aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration",
 } as const;
 
+/** Every lifecycle configuration ends with this rule. */
+const ABORT_MULTIPART = { id: "abort-incomplete-multipart-uploads", status: "Enabled", filter: {}, abortIncompleteMultipartUpload: { daysAfterInitiation: 7 } };
+
 /** What each stack's config should produce. */
-const EXPECTED: Record<string, { origin: string; accessLogs: boolean; replicaRegion?: string; protect: boolean; logDays: number }> = {
-    development: { origin: "http://localhost:3000", accessLogs: false, protect: false, logDays: 30 },
-    staging: { origin: "https://staging.chat.example.com", accessLogs: true, protect: false, logDays: 90 },
-    production: { origin: "https://chat.example.com", accessLogs: true, replicaRegion: "us-west-2", protect: true, logDays: 365 },
+const EXPECTED: Record<string, { origin: string; accessLogs: boolean; replicaRegion?: string; protect: boolean; logDays: number; lockDays: number }> = {
+    development: { origin: "http://localhost:3000", accessLogs: false, protect: false, logDays: 30, lockDays: 0 },
+    staging: { origin: "https://staging.chat.example.com", accessLogs: true, protect: false, logDays: 90, lockDays: 0 },
+    production: { origin: "https://chat.example.com", accessLogs: true, replicaRegion: "us-west-2", protect: true, logDays: 365, lockDays: 30 },
 };
 
+/** Every resource of `type` in the stack, inside Storage or not (the audit bucket too). */
+const ofTypeIn = (evaluation: Evaluation, type: string) => evaluation.resources.filter((r) => r.type === type);
 const arn = (bucket: string) => `arn:aws:s3:::${bucket}`;
 const bucketName = (what: string, stack: string) => `slack-clone-${what}-${stack}-${MOCK_ACCOUNT_ID}`;
 const tlsOnly = (bucket: string) => ({
@@ -134,33 +140,61 @@ for (const stack of STACKS) {
         it(`versions the files bucket and allows GET/PUT/POST from ${expected.origin} only`, () => {
             expect(one(T.versioning, files).inputs).to.deep.equal({ bucket: files, versioningConfiguration: { status: "Enabled" } });
             expect(one(T.cors, files).inputs.corsRules).to.deep.equal([
-                { allowedMethods: ["GET", "PUT", "POST"], allowedOrigins: [expected.origin], allowedHeaders: ["*"], maxAgeSeconds: 3000 },
+                // The browser reads each part's ETag to complete a multipart upload.
+                { allowedMethods: ["GET", "PUT", "POST"], allowedOrigins: [expected.origin], allowedHeaders: ["*"], exposeHeaders: ["ETag"], maxAgeSeconds: 3000 },
             ]);
             expect(forBucket(resources, T.cors, thumbnails)).to.deep.equal([]);
         });
 
-        const mfaDelete = stack === "production";
+        it("expires files after 365 days and replaced versions after 30 (MFA delete is off in every committed stack)", () => {
+            expect(evaluation.config["slack-clone:mfaDelete"]).to.equal("false");
+            for (const bucket of [files, ...(expected.replicaRegion ? [replica] : [])]) {
+                expect(one(T.lifecycle, bucket).inputs.rules, bucket).to.deep.equal([
+                    { id: "expire-files", status: "Enabled", filter: {}, expiration: { days: 365 }, noncurrentVersionExpiration: { noncurrentDays: 30 } },
+                    ABORT_MULTIPART,
+                ]);
+            }
+        });
+
+        it("puts every versioned bucket's lifecycle after its versioning, and aborts incomplete multipart uploads on every bucket", () => {
+            const everyBucket = ofTypeIn(evaluation, T.bucket);
+            const lifecycles = ofTypeIn(evaluation, T.lifecycle);
+            for (const bucket of everyBucket) {
+                const name = bucket.inputs.bucket;
+                const lifecycle = lifecycles.filter((l) => [name, mockId(bucket)].includes(l.inputs.bucket));
+                expect(lifecycle, name).to.have.length(1);
+                expect(lifecycle[0].inputs.rules.at(-1), name).to.deep.equal(ABORT_MULTIPART);
+                const versioning = ofTypeIn(evaluation, T.versioning).filter((v) => [name, mockId(bucket)].includes(v.inputs.bucket));
+                expect(lifecycle[0].options.dependsOn, name).to.deep.equal(versioning.map(mockId));
+            }
+        });
+
         it(
-            mfaDelete
-                ? "expects MFA delete on the files bucket, so gives it and its replica no lifecycle rules (S3 refuses them there)"
-                : "expires files after 365 days and replaced versions after 30",
+            expected.lockDays > 0
+                ? `locks every version of the files bucket and its replica for ${expected.lockDays} days in governance mode, without replacing the buckets`
+                : "leaves Object Lock off",
             () => {
-                expect(evaluation.config["slack-clone:mfaDelete"]).to.equal(String(mfaDelete));
-                const rules = forBucket(resources, T.lifecycle, files).map((r) => r.inputs.rules);
-                if (mfaDelete) {
-                    expect(rules).to.deep.equal([]);
-                    expect(forBucket(resources, T.lifecycle, replica)).to.deep.equal([]);
-                } else {
-                    expect(rules).to.deep.equal([
-                        [{ id: "expire-files", status: "Enabled", filter: {}, expiration: { days: 365 }, noncurrentVersionExpiration: { noncurrentDays: 30 } }],
-                    ]);
+                const locks = of(T.objectLock);
+                if (expected.lockDays === 0) {
+                    expect(locks).to.deep.equal([]);
+                    return;
                 }
+                for (const bucket of [files, ...(expected.replicaRegion ? [replica] : [])]) {
+                    const lock = one(T.objectLock, bucket);
+                    expect(lock.inputs.rule, bucket).to.deep.equal({ defaultRetention: { mode: "GOVERNANCE", days: expected.lockDays } });
+                    // S3 accepts Object Lock only on a versioned bucket.
+                    expect(lock.options.dependsOn).to.deep.equal([mockId(one(T.versioning, bucket))]);
+                    // The bucket's own objectLockEnabled would replace it (hashicorp/terraform-provider-aws#36529): never set.
+                    expect(one(T.bucket, bucket).inputs).to.not.have.property("objectLockEnabled");
+                }
+                expect(locks).to.have.length(expected.replicaRegion ? 2 : 1);
             },
         );
 
         it("expires thumbnails after 90 days; every lifecycle rule has a filter", () => {
             expect(one(T.lifecycle, thumbnails).inputs.rules).to.deep.equal([
                 { id: "expire-thumbnails", status: "Enabled", filter: {}, expiration: { days: 90 } },
+                ABORT_MULTIPART,
             ]);
             for (const lifecycle of of(T.lifecycle)) {
                 for (const rule of lifecycle.inputs.rules) expect(rule.filter, lifecycle.name).to.deep.equal({});
@@ -191,6 +225,7 @@ for (const stack of STACKS) {
                 ]);
                 expect(one(T.lifecycle, logs).inputs.rules).to.deep.equal([
                     { id: "expire-access-logs", status: "Enabled", filter: {}, expiration: { days: expected.logDays } },
+                    ABORT_MULTIPART,
                 ]);
             });
         } else {
@@ -204,7 +239,9 @@ for (const stack of STACKS) {
                 const provider = byName(evaluation, T.provider, "storage-secondary");
                 expect(provider.inputs.region).to.equal(expected.replicaRegion);
                 const replicaResources = resources.filter((r) => r.inputs.bucket === replica);
-                expect(replicaResources.map((r) => r.type).sort()).to.deep.equal([T.bucket, T.policy, T.publicAccess, T.encryption, T.versioning].sort());
+                expect(replicaResources.map((r) => r.type).sort()).to.deep.equal(
+                    [T.bucket, T.policy, T.publicAccess, T.encryption, T.versioning, T.lifecycle, ...(expected.lockDays > 0 ? [T.objectLock] : [])].sort(),
+                );
                 for (const r of replicaResources) expect(r.options.provider, r.name).to.equal(mockId(provider));
                 expect(one(T.versioning, replica).inputs.versioningConfiguration).to.deep.equal({ status: "Enabled" });
 
@@ -226,6 +263,7 @@ for (const stack of STACKS) {
                     mockId(one(T.versioning, files)),
                     mockId(one(T.versioning, replica)),
                     mockId(byName(evaluation, T.rolePolicy, "storage-replication-policy")),
+                    ...of(T.objectLock).map(mockId),
                 ]);
             });
 
@@ -237,7 +275,13 @@ for (const stack of STACKS) {
                     { Effect: "Allow", Action: ["s3:GetReplicationConfiguration", "s3:ListBucket"], Resource: arn(files) },
                     {
                         Effect: "Allow",
-                        Action: ["s3:GetObjectVersionForReplication", "s3:GetObjectVersionAcl", "s3:GetObjectVersionTagging"],
+                        Action: [
+                            "s3:GetObjectVersionForReplication",
+                            "s3:GetObjectVersionAcl",
+                            "s3:GetObjectVersionTagging",
+                            // Each version's retention and legal hold travel to the locked replica.
+                            ...(expected.lockDays > 0 ? ["s3:GetObjectRetention", "s3:GetObjectLegalHold"] : []),
+                        ],
                         Resource: `${arn(files)}/*`,
                     },
                     { Effect: "Allow", Action: ["s3:ReplicateObject", "s3:ReplicateTags"], Resource: `${arn(replica)}/*` },
@@ -371,6 +415,27 @@ for (const stack of STACKS) {
     });
 }
 
+describe("Object Lock switched on in production", () => {
+    it("changes no input of any bucket, so no bucket is replaced (the preview data guard stays green)", async () => {
+        const buckets = (evaluation: Evaluation) => evaluation.resources.filter((r) => r.type === T.bucket).map((r) => [r.name, r.inputs]);
+        const before = await evaluateWith("production", { config: { "slack-clone:objectLockRetentionDays": "0" } });
+        const after = await stackEvaluation("production");
+        expect(before.resources.filter((r) => r.type === T.objectLock)).to.deep.equal([]);
+        expect(after.resources.filter((r) => r.type === T.objectLock)).to.have.length(2);
+        expect(buckets(after)).to.deep.equal(buckets(before));
+    });
+});
+
+describe("Storage with mfaDelete (an option, off in every committed stack)", () => {
+    it("gives the files bucket and its replica no lifecycle configuration (S3 refuses lifecycle rules on an MFA-delete bucket)", async () => {
+        const evaluation = await evaluateWith("production", { config: { "slack-clone:mfaDelete": "true" } });
+        const lifecycles = storageResources(evaluation).filter((r) => r.type === T.lifecycle).map((r) => r.inputs.bucket);
+        expect(lifecycles).to.not.include(bucketName("files", "production"));
+        expect(lifecycles).to.not.include(bucketName("files-replica", "production"));
+        expect(lifecycles).to.include(bucketName("thumbnails", "production"));
+    });
+});
+
 describe("Storage.attachFilesBucketPolicy", () => {
     const args: StorageArgs = {
         environment: "staging",
@@ -379,6 +444,7 @@ describe("Storage.attachFilesBucketPolicy", () => {
         protectData: false,
         multiRegion: false,
         mfaDelete: false,
+        objectLockRetentionDays: 0,
         logRetentionDays: 30,
         thumbnailMaxDimension: 256,
         providerSettings: {},
