@@ -5,6 +5,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { Api, WEB_ACL_MANAGED_RULE_GROUPS, WEB_ACL_RATE_RULE } from "./components/api";
+import { Backend } from "./components/backend";
 import { Audit } from "./components/audit";
 import { Backup } from "./components/backup";
 import { Cache } from "./components/cache";
@@ -17,6 +18,7 @@ import { Observability } from "./components/observability";
 import { Storage } from "./components/storage";
 import { StackExports } from "./components/outputs";
 import { TABLES, tableName, tableOutputs } from "./components/tables";
+import { backendSecrets, backendVariables } from "./deploy/backend-env";
 
 // Every physical name of every resource below is checked against AWS's limit for its type.
 pulumi.runtime.registerStackTransformation(checkPhysicalNames);
@@ -27,17 +29,6 @@ const data = new DataLayer("data", {
     environment: config.environment,
     pointInTimeRecovery: config.pointInTimeRecovery,
     protectData: config.protectData,
-});
-
-const api = new Api("api", {
-    environment: config.environment,
-    frontendUrl: config.frontendUrl,
-    backendUrl: config.backendUrl,
-    dataTrace: config.dataTrace,
-    manageAccount: config.apiGatewayAccount,
-    logRetentionDays: config.logRetentionDays,
-    throttling: config.apiThrottling,
-    webAcl: config.webAcl ? { rateLimit: config.webAclRateLimit } : undefined,
 });
 
 const network = new Network("network", {
@@ -93,6 +84,63 @@ const cdn = new Cdn("cdn", {
 // The files bucket's one policy: TLS only, and reads by this distribution only.
 storage.attachFilesBucketPolicy([cdn.filesReadStatement]);
 
+/** The outputs the backend's environment is made of (deploy/backend-env.ts); the rest follow below. */
+const dataOutputs = {
+    environment: config.environment,
+    region: config.region,
+    demoData: config.demoData,
+    ...tableOutputs((spec) => data.tableNames[spec.name]),
+    messagesStreamArn: data.messagesStreamArn,
+    redisPrimaryEndpoint: cache.primaryEndpoint,
+    redisPort: cache.port,
+    redisUrl: cache.url,
+    redisTls: true,
+    redisAuthTokenSecretArn: cache.authTokenSecretArn,
+    filesBucketName: storage.filesBucketName,
+    filesBucketArn: storage.filesBucketArn,
+    thumbnailsBucketName: storage.thumbnailsBucketName,
+    thumbnailsBucketArn: storage.thumbnailsBucketArn,
+    filesBaseUrl: cdn.filesBaseUrl,
+    ...(cdn.keyPairId && cdn.signingKeySecretArn ? { cdnKeyPairId: cdn.keyPairId, cdnSigningKeySecretArn: cdn.signingKeySecretArn } : {}),
+} satisfies Partial<StackExports>;
+
+const backend = new Backend("backend", {
+    environment: config.environment,
+    vpcId: network.vpcId,
+    subnetIds: network.privateSubnetIds,
+    taskSecurityGroupId: network.backendSecurityGroup.id,
+    ...config.backend,
+    containerInsights: config.alarms,
+    logRetentionDays: config.logRetentionDays,
+    // The API's stage is named after the environment.
+    stageName: config.environment,
+    // The same definition as the local environment's .env.local: every value as a string.
+    variables: Object.fromEntries(Object.entries(backendVariables<unknown>(dataOutputs)).map(([name, value]) => [name, pulumi.interpolate`${value}`])),
+    secrets: Object.fromEntries(Object.entries(backendSecrets<unknown>(dataOutputs)).map(([name, arn]) => [name, pulumi.interpolate`${arn}`])),
+    grants: {
+        tableArns: TABLES.map((spec) => data.tableArns[spec.name]),
+        messagesStreamArn: data.messagesStreamArn,
+        filesBucketArn: storage.filesBucketArn,
+        thumbnailsBucketArn: storage.thumbnailsBucketArn,
+    },
+});
+
+const api = new Api("api", {
+    environment: config.environment,
+    frontendUrl: config.frontendUrl,
+    backend: {
+        vpcLinkId: backend.vpcLink.id,
+        loadBalancerArn: backend.loadBalancer.arn,
+        loadBalancerDnsName: backend.loadBalancer.dnsName,
+        serving: backend.service !== undefined,
+    },
+    dataTrace: config.dataTrace,
+    manageAccount: config.apiGatewayAccount,
+    logRetentionDays: config.logRetentionDays,
+    throttling: config.apiThrottling,
+    webAcl: config.webAcl ? { rateLimit: config.webAclRateLimit } : undefined,
+});
+
 const observability = new Observability("observability", {
     environment: config.environment,
     alarms: config.alarms,
@@ -103,6 +151,13 @@ const observability = new Observability("observability", {
     thumbnailFunction: { name: storage.thumbnailFunctionName, failureQueueName: storage.thumbnailFailureQueue.name },
     buckets: { files: storage.filesBucketName, thumbnails: storage.thumbnailsBucketName },
     cache: { memberClusters: cache.replicationGroup.memberClusters },
+    backend: backend.service && {
+        loadBalancer: backend.loadBalancer.arnSuffix,
+        targetGroup: backend.targetGroup.arnSuffix,
+        cluster: backend.cluster.name,
+        service: backend.service.name,
+        maxTasks: config.backend.maxCount,
+    },
 });
 
 const backup = config.backups
@@ -125,31 +180,24 @@ const audit = config.auditTrail
     : undefined;
 
 const outputs: StackExports = {
-    environment: config.environment,
-    region: config.region,
-    demoData: config.demoData,
-    ...tableOutputs((spec) => data.tableNames[spec.name]),
-    messagesStreamArn: data.messagesStreamArn,
+    ...dataOutputs,
     apiId: api.apiId,
     ...(api.webAclName ? { apiWebAclName: api.webAclName } : {}),
     apiUrl: api.url,
     vpcId: network.vpcId,
     privateSubnetIds: network.privateSubnetIds,
     backendSecurityGroupId: network.backendSecurityGroup.id,
-    redisPrimaryEndpoint: cache.primaryEndpoint,
-    redisPort: cache.port,
     redisUrl: cache.url,
-    redisAuthTokenSecretArn: cache.authTokenSecretArn,
-    filesBucketName: storage.filesBucketName,
-    filesBucketArn: storage.filesBucketArn,
-    thumbnailsBucketName: storage.thumbnailsBucketName,
-    thumbnailsBucketArn: storage.thumbnailsBucketArn,
     thumbnailFunctionName: storage.thumbnailFunctionName,
     thumbnailFailureQueueUrl: storage.thumbnailFailureQueue.url,
     cdnDistributionId: cdn.distributionId,
     cdnDomainName: cdn.domainName,
-    filesBaseUrl: cdn.filesBaseUrl,
     ...(cdn.keyPairId && cdn.signingKeySecretArn ? { cdnKeyPairId: cdn.keyPairId, cdnSigningKeySecretArn: cdn.signingKeySecretArn } : {}),
+    backendRepositoryUrl: backend.repository.repositoryUrl,
+    backendClusterName: backend.cluster.name,
+    backendLoadBalancerDnsName: backend.loadBalancer.dnsName,
+    ...(backend.service && config.backend.image ? { backendImage: config.backend.image, backendServiceName: backend.service.name } : {}),
+    backendRequired: config.backend.required,
     ...(storage.filesReplicaBucket ? { filesReplicaBucketName: storage.filesReplicaBucket.bucket } : {}),
     alarmTopicArn: observability.alarmTopicArn,
     dashboardName: observability.dashboardName,

@@ -1,6 +1,7 @@
 import { createHash } from "crypto";
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
+import { API_ONLY_HEALTH } from "../deploy/backend-env";
 import { physicalName } from "./naming";
 import { ServiceRole, createServiceRole } from "./service-role";
 
@@ -52,14 +53,22 @@ export interface MethodSpec {
     readonly requestParameters?: Readonly<Record<string, boolean>>;
     readonly integration:
         | { readonly type: "MOCK"; readonly response: MockResponse }
-        | { readonly type: "HTTP_PROXY"; readonly uri: string; readonly requestParameters: Readonly<Record<string, string>> };
+        | {
+              /** HTTP_PROXY through the VPC link to the backend's load balancer, at this path of it. */
+              readonly type: "VPC_LINK_PROXY";
+              readonly path: string;
+              readonly requestParameters?: Readonly<Record<string, string>>;
+          };
 }
 
 export interface RouteOptions {
     /** Origin allowed by CORS (the web front end). */
     readonly frontendUrl: string;
-    /** Backend base URL; without it the proxy route is left out. */
-    readonly backendUrl?: string;
+    /**
+     * A backend service runs: `/health` is its own. Without one the API answers `GET /health` itself
+     * (API_ONLY_HEALTH), so the health check can tell "backend not deployed" from "backend down".
+     */
+    readonly backendServing: boolean;
 }
 
 const header = (name: string) => `method.response.header.${name}`;
@@ -86,12 +95,26 @@ function preflight(path: string, frontendUrl: string): MethodSpec {
 }
 
 /**
- * Every method of the API: `GET /health` (MOCK), `ANY /{proxy+}` to the backend when there is one,
- * and a CORS preflight `OPTIONS` on every resource, the root included.
+ * Every method of the API: `ANY /` and `ANY /{proxy+}` to the backend (through the VPC link), the
+ * API's own `GET /health` while no backend serves, and a CORS preflight `OPTIONS` on every
+ * resource, the root included.
  */
 export function apiMethods(options: RouteOptions): MethodSpec[] {
     const routes: MethodSpec[] = [
+        { path: "/", httpMethod: "ANY", integration: { type: "VPC_LINK_PROXY", path: "/" } },
         {
+            path: "/{proxy+}",
+            httpMethod: "ANY",
+            requestParameters: { "method.request.path.proxy": true },
+            integration: {
+                type: "VPC_LINK_PROXY",
+                path: "/{proxy}",
+                requestParameters: { "integration.request.path.proxy": "method.request.path.proxy" },
+            },
+        },
+    ];
+    if (!options.backendServing) {
+        routes.unshift({
             path: "/health",
             httpMethod: "GET",
             integration: {
@@ -99,24 +122,12 @@ export function apiMethods(options: RouteOptions): MethodSpec[] {
                 response: {
                     statusCode: "200",
                     headers: { [header("Access-Control-Allow-Origin")]: quoted(options.frontendUrl) },
-                    body: JSON.stringify({ status: "ok" }),
+                    body: JSON.stringify(API_ONLY_HEALTH),
                 },
-            },
-        },
-    ];
-    if (options.backendUrl !== undefined) {
-        routes.push({
-            path: "/{proxy+}",
-            httpMethod: "ANY",
-            requestParameters: { "method.request.path.proxy": true },
-            integration: {
-                type: "HTTP_PROXY",
-                uri: `${options.backendUrl.replace(/\/+$/, "")}/{proxy}`,
-                requestParameters: { "integration.request.path.proxy": "method.request.path.proxy" },
             },
         });
     }
-    const paths = ["/", ...new Set(routes.map((r) => r.path))];
+    const paths = [...new Set(["/", ...routes.map((r) => r.path)])];
     return [...routes, ...paths.map((path) => preflight(path, options.frontendUrl))];
 }
 
@@ -167,8 +178,14 @@ export interface ApiArgs {
     readonly environment: string;
     /** Origin of the web front end, allowed by CORS. */
     readonly frontendUrl: string;
-    /** Base URL of the backend (port 8000) behind `ANY /{proxy+}`; without it that route is left out. */
-    readonly backendUrl?: string;
+    /** The backend behind `ANY /` and `ANY /{proxy+}`: its load balancer, reached through a VPC link (V2). */
+    readonly backend: {
+        readonly vpcLinkId: pulumi.Input<string>;
+        readonly loadBalancerArn: pulumi.Input<string>;
+        readonly loadBalancerDnsName: pulumi.Input<string>;
+        /** A service runs behind the load balancer (see RouteOptions.backendServing). */
+        readonly serving: boolean;
+    };
     /** Log full request and response bodies (execution logs). They hold personal data (chat messages): off unless config says so. */
     readonly dataTrace: boolean;
     /**
@@ -206,11 +223,11 @@ export class Api extends pulumi.ComponentResource {
     constructor(name: string, args: ApiArgs, opts?: pulumi.ComponentResourceOptions) {
         super("slack-clone:api:Api", name, {}, opts);
 
-        const methods = apiMethods(args);
+        const methods = apiMethods({ frontendUrl: args.frontendUrl, backendServing: args.backend.serving });
         this.restApi = this.createRestApi(name, args);
         const resourceIds = this.createResources(name, methods);
-        const routeResources = methods.flatMap((spec) => this.createMethod(name, spec, resourceIds[spec.path]));
-        const deployment = this.createDeployment(name, methods, routeResources);
+        const routeResources = methods.flatMap((spec) => this.createMethod(name, spec, resourceIds[spec.path], args.backend));
+        const deployment = this.createDeployment(name, methods, routeResources, args.backend);
         const account = args.manageAccount ? this.createAccount(name, this.createCloudWatchRole(name, args)) : undefined;
         this.accessLogGroup = this.createLogGroup(`${name}-access-logs`, physicalName("api-access", args.environment), args);
         this.stage = this.createStage(name, deployment, args, account);
@@ -282,7 +299,7 @@ export class Api extends pulumi.ComponentResource {
     }
 
     /** A method, its integration and, for MOCK, its method response then its integration response. */
-    private createMethod(name: string, spec: MethodSpec, resourceId: pulumi.Output<string>): pulumi.Resource[] {
+    private createMethod(name: string, spec: MethodSpec, resourceId: pulumi.Output<string>, backend: ApiArgs["backend"]): pulumi.Resource[] {
         const prefix = `${name}-${pathSlug(spec.path)}-${spec.httpMethod.toLowerCase()}`;
         const target = { restApi: this.restApi.id, resourceId };
         const method = new aws.apigateway.Method(
@@ -292,10 +309,22 @@ export class Api extends pulumi.ComponentResource {
         );
         const on = { ...target, httpMethod: method.httpMethod };
         const integration = spec.integration;
-        if (integration.type === "HTTP_PROXY") {
+        if (integration.type === "VPC_LINK_PROXY") {
+            // A private integration: VPC link V2 plus the load balancer's ARN as integrationTarget; the
+            // URI's host is the Host header the load balancer sees (HTTP: API Gateway ends TLS).
+            // https://docs.aws.amazon.com/apigateway/latest/developerguide/set-up-private-integration.html
             const proxy = new aws.apigateway.Integration(
                 `${prefix}-integration`,
-                { ...on, type: "HTTP_PROXY", integrationHttpMethod: "ANY", uri: integration.uri, requestParameters: integration.requestParameters },
+                {
+                    ...on,
+                    type: "HTTP_PROXY",
+                    integrationHttpMethod: "ANY",
+                    connectionType: "VPC_LINK",
+                    connectionId: backend.vpcLinkId,
+                    integrationTarget: backend.loadBalancerArn,
+                    uri: pulumi.interpolate`http://${backend.loadBalancerDnsName}${integration.path}`,
+                    requestParameters: integration.requestParameters,
+                },
                 { parent: this },
             );
             return [method, proxy];
@@ -324,11 +353,14 @@ export class Api extends pulumi.ComponentResource {
         return [method, mock, methodResponse, integrationResponse];
     }
 
-    /** Re-created whenever what the methods serve changes; waits for every method to exist. */
-    private createDeployment(name: string, methods: readonly MethodSpec[], routeResources: pulumi.Resource[]): aws.apigateway.Deployment {
+    /** Re-created whenever what the methods serve, or where they send it, changes; waits for every method to exist. */
+    private createDeployment(name: string, methods: readonly MethodSpec[], routeResources: pulumi.Resource[], backend: ApiArgs["backend"]): aws.apigateway.Deployment {
         return new aws.apigateway.Deployment(
             `${name}-deployment`,
-            { restApi: this.restApi.id, triggers: { methods: deploymentHash(methods) } },
+            {
+                restApi: this.restApi.id,
+                triggers: { methods: deploymentHash(methods), backend: pulumi.interpolate`${backend.vpcLinkId} ${backend.loadBalancerArn} ${backend.loadBalancerDnsName}` },
+            },
             { parent: this, dependsOn: routeResources },
         );
     }

@@ -68,6 +68,27 @@ export type AwsProviderKey = (typeof AWS_PROVIDER_KEYS)[number];
 export const PRICE_CLASSES = ["PriceClass_100", "PriceClass_200", "PriceClass_All"] as const;
 
 /**
+ * Fargate's task sizes: CPU units -> the memory sizes (MiB) allowed with them.
+ * https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task-cpu-memory-error.html
+ */
+export const FARGATE_TASK_SIZES: Readonly<Record<number, readonly number[]>> = {
+    256: [512, 1024, 2048],
+    512: [1024, 2048, 3072, 4096],
+    1024: range(2048, 8192, 1024),
+    2048: range(4096, 16384, 1024),
+    4096: range(8192, 30720, 1024),
+    8192: range(16384, 61440, 4096),
+    16384: range(32768, 122880, 8192),
+};
+
+function range(from: number, to: number, step: number): number[] {
+    return Array.from({ length: (to - from) / step + 1 }, (_, i) => from + i * step);
+}
+
+/** The backend service's settings (StackConfig.backend, each field documented there). */
+export type BackendConfig = StackConfig["backend"];
+
+/**
  * The validated config of a stack. Each field names its key (declared in Pulumi.yaml's `config:`
  * block with type, description and default; set per stack in Pulumi.<stack>.yaml) and its default.
  */
@@ -146,8 +167,27 @@ export interface StackConfig {
     readonly logRetentionDays: number;
     /** Key `thumbnailMaxDimension`: thumbnails fit inside a square of this many pixels, 16 to 2048. @default 256 */
     readonly thumbnailMaxDimension: number;
-    /** Key `backendUrl`: base URL of the backend (port 8000) the API proxies to; unset (empty) leaves the proxy route out. @default undefined */
-    readonly backendUrl?: string;
+    /** The backend service (components/backend.ts). */
+    readonly backend: {
+        /** Key `backendImage`: image URI; unset until the first application deploy (everything but the task definition and the ECS service then). @default undefined */
+        readonly image?: string;
+        /** Key `backendRequired`: the health check fails when no backend answers /health. @default true */
+        readonly required: boolean;
+        /** Key `backendCpu`: CPU units per task (1024 = 1 vCPU), a size Fargate offers. @default 256 */
+        readonly cpu: number;
+        /** Key `backendMemory`: MiB per task, a size Fargate allows with `cpu`. @default 512 */
+        readonly memory: number;
+        /** Key `backendDesiredCount`: tasks to run (the starting count with autoscaling), from minCount to maxCount. @default 1 */
+        readonly desiredCount: number;
+        /** Key `backendMinCount`: fewest tasks autoscaling leaves; at least 2 with `multiAz`. @default 1 */
+        readonly minCount: number;
+        /** Key `backendMaxCount`: most tasks autoscaling starts. @default 1 */
+        readonly maxCount: number;
+        /** Key `backendAutoscaling`: target tracking on CPU and on requests per task. @default false */
+        readonly autoscaling: boolean;
+        /** Key `backendReadOnlyRootFilesystem`: the container's root filesystem is read-only, a writable /tmp mounted. @default true */
+        readonly readOnlyRootFilesystem: boolean;
+    };
     /** Key `cdnPriceClass`: CloudFront price class. @default "PriceClass_100" */
     readonly cdnPriceClass: (typeof PRICE_CLASSES)[number];
     /**
@@ -211,7 +251,15 @@ export const CONFIG_KEYS = [
     "redisSnapshotRetentionDays",
     "logRetentionDays",
     "thumbnailMaxDimension",
-    "backendUrl",
+    "backendImage",
+    "backendRequired",
+    "backendCpu",
+    "backendMemory",
+    "backendDesiredCount",
+    "backendMinCount",
+    "backendMaxCount",
+    "backendAutoscaling",
+    "backendReadOnlyRootFilesystem",
     "cdnPriceClass",
     "customDomain",
     "customDomainZoneId",
@@ -352,13 +400,43 @@ function isOrigin(value: string, allowLocalHttp: boolean): boolean {
     return schemeOk && url.origin === value;
 }
 
-function isHttpUrl(value: string): boolean {
-    try {
-        const url = new URL(value);
-        return url.protocol === "https:" || url.protocol === "http:";
-    } catch {
-        return false;
+/**
+ * A container image reference: `[registry/]repository[:tag][@sha256:digest]`, lower-case repository
+ * path, no whitespace (the Docker reference grammar, simplified).
+ */
+export function isImageUri(value: string): boolean {
+    return /^([a-z0-9.-]+(:\d+)?\/)?[a-z0-9]+([._\/-][a-z0-9]+)*(:[\w][\w.-]{0,127})?(@sha256:[0-9a-f]{64})?$/.test(value) && /[:@]/.test(value);
+}
+
+function backendConfig(c: Checker, multiAz: boolean): BackendConfig {
+    const cpu = c.integer("backendCpu", 256, 16384, Object.keys(FARGATE_TASK_SIZES).map(Number));
+    const memory = c.integer("backendMemory", 512, 122880);
+    const sizes = FARGATE_TASK_SIZES[cpu];
+    if (sizes !== undefined && !sizes.includes(memory)) {
+        c.fail("backendMemory", memory, `a memory size Fargate allows with backendCpu ${cpu}: ${sizes.length > 4 ? `${sizes[0]} to ${sizes[sizes.length - 1]} in steps of ${sizes[1] - sizes[0]}` : sizes.join(", ")} (MiB)`);
     }
+    const desiredCount = c.integer("backendDesiredCount", 0, 100);
+    const minCount = c.integer("backendMinCount", 0, 100);
+    const maxCount = c.integer("backendMaxCount", 1, 100);
+    if (minCount > desiredCount || desiredCount > maxCount) {
+        c.fail("backendDesiredCount", desiredCount, `a count from backendMinCount (${minCount}) to backendMaxCount (${maxCount})`);
+    }
+    if (multiAz && minCount < 2) c.fail("backendMinCount", minCount, "at least 2 when multiAz is true (a task in a second zone survives the loss of one)");
+    const autoscaling = c.boolean("backendAutoscaling");
+    if (autoscaling && maxCount <= minCount) {
+        c.fail("backendMaxCount", maxCount, `more than backendMinCount (${minCount}) when backendAutoscaling is true (room to scale)`);
+    }
+    return {
+        image: c.optional("backendImage", isImageUri, "an image URI with a tag or digest, such as 123456789012.dkr.ecr.us-east-1.amazonaws.com/slack-clone-backend-staging:1.4.2"),
+        required: c.boolean("backendRequired"),
+        cpu,
+        memory,
+        desiredCount,
+        minCount,
+        maxCount,
+        autoscaling,
+        readOnlyRootFilesystem: c.boolean("backendReadOnlyRootFilesystem"),
+    };
 }
 
 /**
@@ -587,7 +665,7 @@ export function validateConfig(raw: RawConfig, stack?: string): StackConfig {
         redisSnapshotRetentionDays: c.integer("redisSnapshotRetentionDays", 0, 35),
         logRetentionDays: c.integer("logRetentionDays", 1, 3653, LOG_RETENTION_DAYS),
         thumbnailMaxDimension: c.integer("thumbnailMaxDimension", 16, 2048),
-        backendUrl: c.optional("backendUrl", isHttpUrl, "an absolute http(s) URL of the backend, such as http://backend.internal:8000"),
+        backend: backendConfig(c, multiAz),
         cdnPriceClass: c.oneOf("cdnPriceClass", PRICE_CLASSES),
         customDomain: customDomainName === undefined ? undefined : { name: customDomainName, zoneId: customDomainZoneId ?? "" },
         alarmEmail: alarmEmail(c, alarms),
@@ -607,6 +685,9 @@ export function validateConfig(raw: RawConfig, stack?: string): StackConfig {
         c.name("aws:s3/bucket:Bucket", "bucket", physicalName("files-replica", environment, "123456789012"));
         c.name("aws:elasticache/replicationGroup:ReplicationGroup", "replicationGroupId", physicalName("redis", environment));
         c.name("aws:lambda/function:Function", "name", physicalName("thumbnail", environment));
+        c.name("aws:lb/loadBalancer:LoadBalancer", "name", physicalName("alb", environment));
+        c.name("aws:lb/targetGroup:TargetGroup", "name", physicalName("tg", environment));
+        c.name("aws:iam/role:Role", "name", physicalName("backend-execution", environment));
     }
 
     if (c.problems.length > 0) {

@@ -254,6 +254,78 @@ export function cacheMonitor(cache: { readonly memberClusters: pulumi.Input<read
     };
 }
 
+/** The backend service: its load balancer and target group (ARN suffixes), cluster and service names. */
+export interface BackendMonitored {
+    readonly loadBalancer: pulumi.Input<string>;
+    readonly targetGroup: pulumi.Input<string>;
+    readonly cluster: pulumi.Input<string>;
+    readonly service: pulumi.Input<string>;
+    /** The most tasks the service may run (`backendMaxCount`): CPU is alarming only there. */
+    readonly maxTasks: number;
+}
+
+/** Minutes of unhealthy targets before the alarm fires (a deploy's task replacement takes less). */
+export const UNHEALTHY_MINUTES = 5;
+/** Average CPU (%) of the service that is alarming once it cannot scale further. */
+export const CPU_AT_MAX_PERCENT = 80;
+
+/**
+ * The backend: load balancer traffic, 5xx and response time, target health, service CPU and
+ * memory. Alarms: 5xx above 1% of requests, an unhealthy target for UNHEALTHY_MINUTES, and CPU
+ * high while running the most tasks allowed (Container Insights' RunningTaskCount).
+ */
+export function backendMonitor(backend: BackendMonitored): Monitor {
+    const lb = { LoadBalancer: backend.loadBalancer };
+    const lbTarget = { LoadBalancer: backend.loadBalancer, TargetGroup: backend.targetGroup };
+    const svc = { ClusterName: backend.cluster, ServiceName: backend.service };
+    const requests = metric("AWS/ApplicationELB", "RequestCount", lb, "Sum", "requests");
+    const target5xx = metric("AWS/ApplicationELB", "HTTPCode_Target_5XX_Count", lb, "Sum", "backend 5xx");
+    const elb5xx = metric("AWS/ApplicationELB", "HTTPCode_ELB_5XX_Count", lb, "Sum", "load balancer 5xx");
+    const unhealthy = metric("AWS/ApplicationELB", "UnHealthyHostCount", lbTarget, "Maximum", "unhealthy", 60);
+    const cpu = metric("AWS/ECS", "CPUUtilization", svc, "Average", "CPU %");
+    const tasks = metric("ECS/ContainerInsights", "RunningTaskCount", svc, "Maximum", "running tasks");
+    return {
+        panels: [
+            { title: "Backend requests and 5xx", left: [requests], right: [target5xx, elb5xx] },
+            {
+                title: "Backend response time (s)",
+                left: [
+                    metric("AWS/ApplicationELB", "TargetResponseTime", lb, "Average", "average"),
+                    metric("AWS/ApplicationELB", "TargetResponseTime", lb, "p99", "p99"),
+                ],
+            },
+            { title: "Backend targets", left: [metric("AWS/ApplicationELB", "HealthyHostCount", lbTarget, "Minimum", "healthy", 60), unhealthy] },
+            { title: "Backend CPU and memory (%)", left: [cpu, metric("AWS/ECS", "MemoryUtilization", svc, "Average", "memory %")], right: [tasks] },
+        ],
+        alarms: {
+            "backend-5xx-rate": {
+                ...errorRate("Backend 5xx responses (load balancer and tasks) above 1% of requests", target5xx, requests),
+                metrics: { target: target5xx, elb: elb5xx, total: requests },
+                // The ALB publishes 5xx counts only when there are some.
+                expression: "IF(total > 0, 100 * (FILL(target, 0) + FILL(elb, 0)) / total, 0)",
+            },
+            "backend-unhealthy-hosts": {
+                description: `A backend target unhealthy for ${UNHEALTHY_MINUTES} minutes`,
+                metrics: { unhealthy },
+                expression: "unhealthy",
+                threshold: 0,
+                evaluationPeriods: UNHEALTHY_MINUTES,
+                datapointsToAlarm: UNHEALTHY_MINUTES,
+                treatMissingData: "notBreaching",
+            },
+            "backend-cpu-at-max": {
+                description: `Backend CPU above ${CPU_AT_MAX_PERCENT}% while running its maximum of ${backend.maxTasks} tasks`,
+                metrics: { cpu, tasks },
+                expression: `IF(tasks >= ${backend.maxTasks}, cpu, 0)`,
+                threshold: CPU_AT_MAX_PERCENT,
+                evaluationPeriods: 3,
+                datapointsToAlarm: 3,
+                treatMissingData: "missing",
+            },
+        },
+    };
+}
+
 /** The parts of the product to watch; each optional part adds its panels and alarms when given. */
 export interface Monitored {
     /** Physical table names, keyed by the table's short name (`users`, `workspace-memberships`, ...). */
@@ -268,6 +340,8 @@ export interface Monitored {
     readonly buckets?: Parameters<typeof bucketsMonitor>[0];
     /** The Redis replication group's member cluster ids (`memberClusters` output). */
     readonly cache?: Parameters<typeof cacheMonitor>[0];
+    /** The backend service, once it runs. */
+    readonly backend?: BackendMonitored;
 }
 
 /** Monitors of every part given, in dashboard order. */
@@ -281,5 +355,6 @@ export function monitorsOf(parts: Monitored): Monitor[] {
         ...(parts.thumbnailFunction ? [functionMonitor(parts.thumbnailFunction)] : []),
         ...(parts.buckets ? [bucketsMonitor(parts.buckets)] : []),
         ...(parts.cache ? [cacheMonitor(parts.cache)] : []),
+        ...(parts.backend ? [backendMonitor(parts.backend)] : []),
     ];
 }

@@ -134,6 +134,38 @@ export const NAME_RULES: Readonly<Record<string, NameRule>> = {
         inputs: { name: 255 },
         source: "https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/DomainNameFormat.html",
     },
+    "aws:ecr/repository:Repository": {
+        inputs: { name: 256 },
+        source: "https://docs.aws.amazon.com/AmazonECR/latest/APIReference/API_CreateRepository.html",
+    },
+    "aws:ecs/cluster:Cluster": {
+        inputs: { name: 255 },
+        source: "https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_CreateCluster.html",
+    },
+    "aws:ecs/service:Service": {
+        inputs: { name: 255 },
+        source: "https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_CreateService.html",
+    },
+    "aws:ecs/taskDefinition:TaskDefinition": {
+        inputs: { family: 255 },
+        source: "https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_RegisterTaskDefinition.html",
+    },
+    "aws:lb/loadBalancer:LoadBalancer": {
+        inputs: { name: 32, namePrefix: 6 },
+        source: "https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_CreateLoadBalancer.html",
+    },
+    "aws:lb/targetGroup:TargetGroup": {
+        inputs: { name: 32, namePrefix: 6 },
+        source: "https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_CreateTargetGroup.html",
+    },
+    "aws:apigatewayv2/vpcLink:VpcLink": {
+        inputs: { name: 128 },
+        source: "https://docs.aws.amazon.com/apigatewayv2/latest/api-reference/vpclinks.html",
+    },
+    "aws:appautoscaling/policy:Policy": {
+        inputs: { name: 256 },
+        source: "https://docs.aws.amazon.com/autoscaling/application/APIReference/API_PutScalingPolicy.html",
+    },
 };
 
 /** Inputs that set a physical name on any type: a type that sets one needs a rule. */

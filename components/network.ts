@@ -3,11 +3,12 @@ import * as aws from "@pulumi/aws";
 // Only the ec2 module of awsx: the package index also loads ECS, load balancers and the classic API.
 import * as awsx from "@pulumi/awsx/ec2";
 import type { ec2 as awsxInput } from "@pulumi/awsx/types/input";
+import { BACKEND_PORT } from "../deploy/backend-env";
 import { NAT_STRATEGIES } from "./config";
 import { physicalName } from "./naming";
 
 /** The port the backend listens on, admitted from inside the VPC. */
-export const BACKEND_PORT = 8000;
+export { BACKEND_PORT };
 
 /** AWS services reached through gateway endpoints instead of the NAT gateways. */
 export const GATEWAY_ENDPOINT_SERVICES = ["dynamodb", "s3"] as const;

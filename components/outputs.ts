@@ -37,7 +37,9 @@ export interface OutputValues extends Readonly<Record<TableOutputName, string>> 
     readonly redisPort: number | undefined;
     /** `rediss://{endpoint}:{port}`: the backend's REDIS_URL; never with credentials. */
     readonly redisUrl: string;
-    /** ARN of the Secrets Manager secret holding the Redis AUTH token (the token is no output). */
+    /** Redis requires TLS (transit encryption): clients connect with `rediss://` (false only for the local redis-server). */
+    readonly redisTls: boolean;
+    /** ARN of the Secrets Manager secret holding the Redis AUTH token (the token is no output); the backend's tasks get it as REDIS_AUTH_TOKEN. */
     readonly redisAuthTokenSecretArn: string;
     /** Uploaded files (uploads/ triggers the thumbnail function). */
     readonly filesBucketName: string;
@@ -57,6 +59,18 @@ export interface OutputValues extends Readonly<Record<TableOutputName, string>> 
     readonly cdnKeyPairId?: string;
     /** ARN of the secret, created empty, that holds the private key signing the files' URLs and cookies (where privateFiles is on). */
     readonly cdnSigningKeySecretArn?: string;
+    /** ECR repository of the backend's images: push `{backendRepositoryUrl}:{tag}`, then deploy that as `backendImage`. */
+    readonly backendRepositoryUrl: string;
+    /** ECS cluster `slack-clone-{environment}`. */
+    readonly backendClusterName: string;
+    /** DNS name of the backend's internal load balancer (reachable only inside the VPC). */
+    readonly backendLoadBalancerDnsName: string;
+    /** The image the backend service runs (once an application deploy has set `backendImage`). */
+    readonly backendImage?: string;
+    /** ECS service `slack-clone-backend-{environment}` (once an image is deployed). */
+    readonly backendServiceName?: string;
+    /** `backendRequired`: the health check fails when no backend answers the API's /health (false: a note instead). */
+    readonly backendRequired: boolean;
     /** The files bucket's replica in the secondary region (multiRegion only). */
     readonly filesReplicaBucketName?: string;
     /** SNS topic every alarm notifies. */

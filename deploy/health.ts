@@ -2,8 +2,9 @@
  * Health check: `npm run health -- (--stack <name> | --outputs <file|-> | --local) [--skip redis] [--timeout <s>]`
  *
  * Verifies every component the stack outputs name: each table ACTIVE with the keys and indexes of
- * its spec, the buckets reachable, Redis answering PING, the API's /health. Prints one line per
- * check and exits non-zero naming what failed. `npm start` runs it against the local environment.
+ * its spec, the buckets reachable, Redis answering PING, the API's /health answered by the backend
+ * (through the VPC link and the load balancer). Prints one line per check and exits non-zero naming
+ * what failed. `npm start` runs it against the local environment.
  * Every check is bounded in time (AWS calls: deploy/aws-clients.ts; Redis and the API: TIMEOUT_MS)
  * and a failure names the endpoint.
  */
@@ -14,7 +15,7 @@ import { CallLimits, dynamoDbClient, quietNodeVersionNotice, s3Client, secretsMa
 import { count } from "./format";
 import Redis from "ioredis";
 import { TABLES, TableSpec, keySchema, tableOutputName } from "../components/tables";
-import { secretsFromEnvironment } from "./backend-env";
+import { API_ONLY_HEALTH, HEALTH_PATH, secretsFromEnvironment } from "./backend-env";
 import { StackOutputs, limitsFromCommandLine, outputsFromCommandLine, parseCommandLine, requireOutput } from "./stack-outputs";
 
 export interface CheckResult {
@@ -79,7 +80,13 @@ async function pingRedis(url: string, password: string): Promise<string> {
     }
 }
 
-async function getHealth(url: string): Promise<string> {
+/**
+ * `GET {apiUrl}/health` through the API to the backend. The API answers it itself (API_ONLY_HEALTH)
+ * while no backend service runs: that is "backend not deployed", a failure where `backendRequired`
+ * (staging, production), a note otherwise. Any other 2xx is the backend's own answer.
+ */
+export async function checkApiHealth(apiUrl: string, backendRequired: boolean): Promise<string> {
+    const url = `${apiUrl.replace(/\/$/, "")}${HEALTH_PATH}`;
     const response = await withTimeout(
         fetch(url, { signal: AbortSignal.timeout(TIMEOUT_MS) }).catch((error: Error & { cause?: Error }) => {
             // fetch says only "fetch failed"; its cause names the refused address.
@@ -87,8 +94,20 @@ async function getHealth(url: string): Promise<string> {
         }),
         url,
     );
-    if (!response.ok) throw new Error(`${url} answered ${response.status}`);
-    return `${response.status}`;
+    const body = await withTimeout(response.text(), url);
+    if (!response.ok) throw new Error(`${url} answered ${response.status}: ${body.slice(0, 200)}`);
+    let parsed: unknown;
+    try {
+        parsed = JSON.parse(body);
+    } catch {
+        parsed = undefined;
+    }
+    if ((parsed as { backend?: unknown } | undefined)?.backend === API_ONLY_HEALTH.backend) {
+        const what = "backend not deployed: the API answered /health itself (no backendImage yet; see README, Application deploy)";
+        if (backendRequired) throw new Error(what);
+        return `note: ${what}`;
+    }
+    return `backend answered ${response.status}`;
 }
 
 /** Runs every check the outputs allow, except `skip`ped ones; never throws, each failure is a result. */
@@ -109,7 +128,10 @@ export async function checkHealth(outputs: StackOutputs, clients: HealthClients,
     if (outputs.redisUrl !== undefined) {
         checks.push(["redis", async () => pingRedis(requireOutput(outputs, "redisUrl"), await clients.secrets(requireOutput(outputs, "redisAuthTokenSecretArn")))]);
     }
-    if (outputs.apiUrl !== undefined) checks.push(["api /health", () => getHealth(`${requireOutput(outputs, "apiUrl").replace(/\/$/, "")}/health`)]);
+    if (outputs.apiUrl !== undefined) {
+        // Outputs of a stack deployed before backendRequired existed: strict.
+        checks.push(["api /health", () => checkApiHealth(requireOutput(outputs, "apiUrl"), outputs.backendRequired !== false)]);
+    }
 
     const unknown = skip.filter((s) => !checks.some(([check]) => check === s));
     if (unknown.length > 0) throw new Error(`--skip ${unknown.join(", ")}: no such check; checks: ${checks.map(([c]) => c).join(", ")}`);

@@ -40,6 +40,9 @@ const ATTACHED: readonly { readonly type: RegExp; readonly input: string; readon
     { type: /^aws:lambda\/permission:/, input: "function", owner: "aws:lambda/function:Function" },
     { type: /^aws:lambda\/functionEventInvokeConfig:/, input: "functionName", owner: "aws:lambda/function:Function" },
     { type: /^aws:(vpc\/securityGroup(Ingress|Egress)Rule|ec2\/securityGroupRule):/, input: "securityGroupId", owner: "aws:ec2/securityGroup:SecurityGroup" },
+    { type: /^aws:ecr\/lifecyclePolicy:/, input: "repository", owner: "aws:ecr/repository:Repository" },
+    { type: /^aws:secretsmanager\/secretVersion:/, input: "secretId", owner: "aws:secretsmanager/secret:Secret" },
+    { type: /^aws:lb\/listener:/, input: "loadBalancerArn", owner: "aws:lb/loadBalancer:LoadBalancer" },
 ];
 
 /** Siblings of one type drawn as one node from this many on. */

@@ -178,6 +178,25 @@ export const STANDARD_OUTPUTS: Readonly<Record<string, OutputFaker>> = {
     "aws:wafv2/webAcl:WebAcl": (name, inputs, c) => ({
         arn: `arn:aws:wafv2:${c.region}:${c.accountId}:regional/webacl/${inputs.name}/${name}-id`,
     }),
+    "aws:ecr/repository:Repository": (_, inputs, c) => ({
+        arn: `arn:aws:ecr:${c.region}:${c.accountId}:repository/${inputs.name}`,
+        repositoryUrl: `${c.accountId}.dkr.ecr.${c.region}.amazonaws.com/${inputs.name}`,
+    }),
+    "aws:ecs/cluster:Cluster": (_, inputs, c) => ({ arn: `arn:aws:ecs:${c.region}:${c.accountId}:cluster/${inputs.name}` }),
+    "aws:ecs/taskDefinition:TaskDefinition": (_, inputs, c) => ({ arn: `arn:aws:ecs:${c.region}:${c.accountId}:task-definition/${inputs.family}:1` }),
+    "aws:lb/loadBalancer:LoadBalancer": (_, inputs, c) => {
+        const arnSuffix = `app/${inputs.name}/50dc6c495c0c9188`;
+        return {
+            arn: `arn:aws:elasticloadbalancing:${c.region}:${c.accountId}:loadbalancer/${arnSuffix}`,
+            arnSuffix,
+            dnsName: `internal-${inputs.name}-1234567890.${c.region}.elb.amazonaws.com`,
+        };
+    },
+    "aws:lb/targetGroup:TargetGroup": (_, inputs, c) => {
+        const arnSuffix = `targetgroup/${inputs.name}/73e2d6bc24d8a067`;
+        return { arn: `arn:aws:elasticloadbalancing:${c.region}:${c.accountId}:${arnSuffix}`, arnSuffix };
+    },
+    "aws:lb/listener:Listener": (name, _, c) => ({ arn: `arn:aws:elasticloadbalancing:${c.region}:${c.accountId}:listener/app/${name}` }),
 };
 
 export interface EvaluateOptions {

@@ -5,14 +5,18 @@
  * both buckets, where an upload under uploads/ ending .jpg runs the thumbnail handler the Lambda
  * ships (any other upload is logged as outside the trigger), and Redis (redis-server); runs the
  * seed and the health check; prints and writes to .env.local the variables a backend on port 8000
- * needs (the names a deployed stack gives) and to .local/outputs.json the stack outputs (for
+ * needs (the names a deployed stack gives; with `--backend "<command>"` it runs that command with
+ * them and PORT=8000 and waits for its /health) and to .local/outputs.json the stack outputs (for
  * `npm run seed -- --local`, `npm run health -- --local`); stays up until Ctrl-C or SIGTERM (or
- * until the process that started it is gone), then stops every stand-in and removes both files.
+ * until the process that started it is gone), then stops the backend and every stand-in and removes
+ * both files.
  * A start after one that was killed clears what it left (its redis-server, by recorded pid).
  *
- *   npm start -- [--dynamodb-port 4567] [--s3-port 4568] [--redis-port 6380]
+ *   npm start -- [--backend "<command>"] [--backend-port 8000] [--dynamodb-port 4567] [--s3-port 4568] [--redis-port 6380]
  */
 import { randomBytes } from "crypto";
+import { ChildProcess, spawn } from "child_process";
+import { once } from "events";
 import * as fs from "fs";
 import * as path from "path";
 import { parseArgs } from "util";
@@ -24,7 +28,7 @@ import { physicalName } from "../components/naming";
 import { OutputValues } from "../components/outputs";
 import { BILLING_MODE, TABLES, TableOutputName, TableSpec, keyAttributes, keySchema, tableName, tableOutputs } from "../components/tables";
 import { seed, seedDataFor } from "../deploy/seed/seed";
-import { backendEnvironment, secretsFromEnvironment } from "../deploy/backend-env";
+import { BACKEND_PORT, HEALTH_PATH, backendEnvironment, secretsFromEnvironment } from "../deploy/backend-env";
 import { CheckResult, HealthClients, checkHealth, formatHealth } from "../deploy/health";
 import { createHandler } from "../functions/thumbnail/handler";
 import { UPLOADS_PREFIX, UPLOAD_SUFFIX, encodeEventKey } from "../functions/thumbnail/keys";
@@ -35,7 +39,9 @@ import { ENV_FILE, LOCK_FILE, Lock, OUTPUTS_FILE, STATE_DIR, isRunning, readLock
 export const ENVIRONMENT = "development";
 /** Stands in for the 12-digit account id in local bucket names. */
 export const LOCAL_ACCOUNT_ID = "000000000000";
-export const DEFAULT_PORTS = { dynamodb: 4567, s3: 4568, redis: 6380 } as const;
+export const DEFAULT_PORTS = { dynamodb: 4567, s3: 4568, redis: 6380, backend: BACKEND_PORT } as const;
+/** How long a backend may take to answer its /health. */
+export const BACKEND_START_TIMEOUT_MS = 60000;
 export { ENV_FILE };
 /** How long a stop waits for the stand-ins to close their connections before exiting anyway. */
 const STOP_TIMEOUT_MS = 3000;
@@ -44,6 +50,8 @@ export interface Ports {
     readonly dynamodb: number;
     readonly s3: number;
     readonly redis: number;
+    /** Where `--backend` listens (PORT). @default 8000 */
+    readonly backend?: number;
 }
 
 export interface LocalEnvironment {
@@ -71,7 +79,7 @@ export function createTableInput(spec: TableSpec, name: string) {
     };
 }
 
-/** The outputs of the stack the local environment stands in for (no API, CDN or network). */
+/** The outputs of the stack the local environment stands in for (no API or network; the files bucket stands in for the CDN). */
 export type LocalOutputs = Pick<
     OutputValues,
     | "environment"
@@ -80,9 +88,11 @@ export type LocalOutputs = Pick<
     | TableOutputName
     | "filesBucketName"
     | "thumbnailsBucketName"
+    | "filesBaseUrl"
     | "redisPrimaryEndpoint"
     | "redisPort"
     | "redisUrl"
+    | "redisTls"
     | "redisAuthTokenSecretArn"
 >;
 
@@ -91,19 +101,25 @@ export function localRedisSecretArn(region: string): string {
     return `arn:aws:secretsmanager:${region}:${LOCAL_ACCOUNT_ID}:secret:${physicalName("redis-auth-token", ENVIRONMENT)}-local`;
 }
 
-function localOutputs(region: string, demoData: boolean, redisPort: number): LocalOutputs {
+const FILES_BUCKET = physicalName("files", ENVIRONMENT, LOCAL_ACCOUNT_ID);
+const THUMBNAILS_BUCKET = physicalName("thumbnails", ENVIRONMENT, LOCAL_ACCOUNT_ID);
+
+function localOutputs(region: string, demoData: boolean, redisPort: number, s3Endpoint: string): LocalOutputs {
     return {
         environment: ENVIRONMENT,
         region,
         demoData,
         ...tableOutputs((spec) => tableName(spec, ENVIRONMENT)),
-        filesBucketName: physicalName("files", ENVIRONMENT, LOCAL_ACCOUNT_ID),
-        thumbnailsBucketName: physicalName("thumbnails", ENVIRONMENT, LOCAL_ACCOUNT_ID),
+        filesBucketName: FILES_BUCKET,
+        thumbnailsBucketName: THUMBNAILS_BUCKET,
+        // The CDN's stand-in: the files bucket, path-style (a key appended after a slash).
+        filesBaseUrl: `${s3Endpoint}/${FILES_BUCKET}`,
         redisPrimaryEndpoint: "127.0.0.1",
         redisPort,
         // No TLS locally; AUTH as deployed.
         redisUrl: `redis://127.0.0.1:${redisPort}`,
         redisAuthTokenSecretArn: localRedisSecretArn(region),
+        redisTls: false,
     };
 }
 
@@ -141,15 +157,77 @@ export function isThumbnailUpload(key: string): boolean {
 export interface StartOptions {
     /** Called with redis-server's pid as soon as it runs, so a later start can clear it if this one is killed. */
     readonly onRedisStarted?: (pid: number) => void;
+    /** A backend developer's server, run by the shell with the backend's environment and PORT. */
+    readonly backend?: string;
+    /** Called with the backend command's process group id as soon as it runs. */
+    readonly onBackendStarted?: (pgid: number) => void;
 }
 
-/** Starts the stand-ins, tables, seed and health check. On any failure, stops what it started. */
+/**
+ * Runs `command` through the shell with `env` and PORT, and resolves once GET /health answers 2xx.
+ * Rejects, naming the command, when it exits first or stays unhealthy for BACKEND_START_TIMEOUT_MS.
+ * The command runs in a process group of its own; stop() ends the whole group (the shell and what
+ * it started).
+ */
+export async function startBackend(
+    command: string,
+    port: number,
+    env: Record<string, string>,
+    log: (line: string) => void,
+    onStarted: (pgid: number) => void = () => undefined,
+): Promise<StandIn> {
+    const child: ChildProcess = spawn(command, { shell: true, detached: true, env: { ...process.env, ...env, PORT: String(port) }, stdio: ["ignore", "pipe", "pipe"] });
+    if (child.pid !== undefined) onStarted(child.pid);
+    const prefix = (chunk: Buffer) => chunk.toString().trimEnd().split("\n").forEach((line) => log(`backend | ${line}`));
+    child.stdout?.on("data", prefix);
+    child.stderr?.on("data", prefix);
+    const exited = once(child, "exit").then(([code, signal]) => {
+        throw new Error(`backend command "${command}" exited (${signal ?? code}) before answering ${HEALTH_PATH} on port ${port}`);
+    });
+    exited.catch(() => undefined);
+    const stop = async () => {
+        if (child.exitCode !== null || child.signalCode !== null) return;
+        try {
+            process.kill(-child.pid!, "SIGTERM");
+        } catch {
+            return; // already gone
+        }
+        await once(child, "exit");
+    };
+    const url = `http://127.0.0.1:${port}${HEALTH_PATH}`;
+    const deadline = Date.now() + BACKEND_START_TIMEOUT_MS;
+    const healthy = (async () => {
+        for (;;) {
+            try {
+                if ((await fetch(url, { signal: AbortSignal.timeout(2000) })).ok) return;
+            } catch {
+                // not listening yet
+            }
+            if (Date.now() > deadline) throw new Error(`backend command "${command}" did not answer ${url} with 2xx within ${BACKEND_START_TIMEOUT_MS / 1000} s`);
+            await new Promise((resolve) => setTimeout(resolve, 200));
+        }
+    })();
+    try {
+        await Promise.race([healthy, exited]);
+    } catch (error) {
+        await stop();
+        throw error;
+    }
+    return { endpoint: `http://127.0.0.1:${port}`, port, pid: child.pid, stop };
+}
+
+/** Starts the stand-ins, tables, seed and health check, and the backend if given. On any failure, stops what it started. */
 export async function startLocal(ports: Ports, log: (line: string) => void = () => undefined, options: StartOptions = {}): Promise<LocalEnvironment> {
     const { region, thumbnailMaxDimension, demoData } = validateConfig(rawConfig(ENVIRONMENT));
     const started: StandIn[] = [];
+    let backend: StandIn | undefined;
     const stop = async () => {
+        // The backend first: it must not see its stand-ins vanish under it.
+        await backend?.stop();
+        backend = undefined;
         await Promise.all(started.splice(0).map((s) => s.stop()));
     };
+    const backendPort = ports.backend ?? DEFAULT_PORTS.backend;
     try {
         const dynamodb = await step(log, `DynamoDB (dynalite) on ${ports.dynamodb || "a free port"}`, () => startDynamoDb(ports.dynamodb));
         started.push(dynamodb);
@@ -159,12 +237,12 @@ export async function startLocal(ports: Ports, log: (line: string) => void = () 
         const redis = await step(log, `Redis (redis-server, AUTH required) on ${ports.redis || "a free port"}`, () => startRedis(ports.redis, redisPassword));
         started.push(redis);
         if (redis.pid !== undefined) options.onRedisStarted?.(redis.pid);
-        const outputs = localOutputs(region, demoData, redis.port);
-        const { filesBucketName: filesBucket, thumbnailsBucketName: thumbnailsBucket } = outputs;
+        const [filesBucket, thumbnailsBucket] = [FILES_BUCKET, THUMBNAILS_BUCKET];
         const s3 = await step(log, `S3 (s3rver) on ${ports.s3 || "a free port"} with ${filesBucket}, ${thumbnailsBucket}`, () =>
             startS3(ports.s3, [filesBucket, thumbnailsBucket]),
         );
         started.push(s3);
+        const outputs = localOutputs(region, demoData, redis.port, s3.endpoint);
 
         // s3rver accepts its own well-known key; dynalite accepts any.
         const credentials = { accessKeyId: "S3RVER", secretAccessKey: "S3RVER" };
@@ -204,6 +282,12 @@ export async function startLocal(ports: Ports, log: (line: string) => void = () 
             AWS_ACCESS_KEY_ID: credentials.accessKeyId,
             AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
         };
+        if (options.backend !== undefined) {
+            const command = options.backend;
+            backend = await step(log, `backend "${command}" on ${backendPort}, healthy at ${HEALTH_PATH}`, () =>
+                startBackend(command, backendPort, env, log, options.onBackendStarted),
+            );
+        }
         return { outputs, env, health, s3, clients, stop };
     } catch (error) {
         await stop();
@@ -259,10 +343,16 @@ function writeLock(lock: Lock): void {
     fs.writeFileSync(LOCK_FILE, JSON.stringify(lock));
 }
 
-function parsePorts(argv: string[]): Ports {
+function parseCommandLine(argv: string[]): { ports: Ports; backend?: string } {
     const { values } = parseArgs({
         args: argv,
-        options: { "dynamodb-port": { type: "string" }, "s3-port": { type: "string" }, "redis-port": { type: "string" } },
+        options: {
+            "dynamodb-port": { type: "string" },
+            "s3-port": { type: "string" },
+            "redis-port": { type: "string" },
+            "backend-port": { type: "string" },
+            backend: { type: "string" },
+        },
         strict: true,
     });
     const port = (flag: keyof typeof values, fallback: number) => {
@@ -271,11 +361,20 @@ function parsePorts(argv: string[]): Ports {
         if (!Number.isInteger(value) || value < 1 || value > 65535) throw new Error(`--${flag} must be a port from 1 to 65535; got ${raw}`);
         return value;
     };
-    return { dynamodb: port("dynamodb-port", DEFAULT_PORTS.dynamodb), s3: port("s3-port", DEFAULT_PORTS.s3), redis: port("redis-port", DEFAULT_PORTS.redis) };
+    if (values.backend !== undefined && values.backend.trim() === "") throw new Error('--backend needs the command that starts the backend, e.g. --backend "npm run dev"');
+    return {
+        ports: {
+            dynamodb: port("dynamodb-port", DEFAULT_PORTS.dynamodb),
+            s3: port("s3-port", DEFAULT_PORTS.s3),
+            redis: port("redis-port", DEFAULT_PORTS.redis),
+            backend: port("backend-port", DEFAULT_PORTS.backend),
+        },
+        backend: values.backend,
+    };
 }
 
 async function main(): Promise<void> {
-    const ports = parsePorts(process.argv.slice(2));
+    const { ports, backend } = parseCommandLine(process.argv.slice(2));
     const log = (line: string) => console.log(line);
     process.stdout.on("error", () => undefined); // a closed pipe (| head) must not cut the clean-up short
     const notice = quietNodeVersionNotice();
@@ -284,6 +383,7 @@ async function main(): Promise<void> {
     const started = Date.now();
     let local: LocalEnvironment | undefined;
     let redisPid: number | undefined;
+    let backendPgid: number | undefined;
 
     let stopping = false;
     const shutdown = async (why: string) => {
@@ -294,10 +394,14 @@ async function main(): Promise<void> {
             // A client holding a keep-alive connection (a running backend) must not keep the stop waiting.
             const stopped = await Promise.race([local.stop().then(() => true), new Promise<boolean>((resolve) => setTimeout(resolve, STOP_TIMEOUT_MS, false))]);
             if (!stopped) log(`Stand-ins still closing connections after ${STOP_TIMEOUT_MS} ms; exiting takes them down.`);
-        } else if (redisPid !== undefined && isRunning(redisPid)) process.kill(redisPid, "SIGTERM"); // stopped mid-start
+        } else {
+            // Stopped mid-start.
+            if (backendPgid !== undefined && isRunning(backendPgid)) process.kill(-backendPgid, "SIGTERM");
+            if (redisPid !== undefined && isRunning(redisPid)) process.kill(redisPid, "SIGTERM");
+        }
         removeEnvironmentFiles();
         fs.rmSync(LOCK_FILE, { force: true });
-        log(`Stopped DynamoDB, S3 and Redis; removed ${path.basename(ENV_FILE)} and .local/${path.basename(OUTPUTS_FILE)}.`);
+        log(`Stopped ${backend !== undefined ? "the backend, " : ""}DynamoDB, S3 and Redis; removed ${path.basename(ENV_FILE)} and .local/${path.basename(OUTPUTS_FILE)}.`);
         process.exit(0);
     };
     // Ctrl-C, an editor's stop button or a process manager (SIGTERM), a closed terminal (SIGHUP).
@@ -314,6 +418,8 @@ async function main(): Promise<void> {
                 redisPid = pid;
                 writeLock({ pid: process.pid, ports, redisPid: pid });
             },
+            backend,
+            onBackendStarted: (pgid) => (backendPgid = pgid),
         });
     } catch (error) {
         fs.rmSync(LOCK_FILE, { force: true });
@@ -325,7 +431,8 @@ async function main(): Promise<void> {
     fs.writeFileSync(OUTPUTS_FILE, `${JSON.stringify(local.outputs, null, 2)}\n`);
     log(`\nHealthy in ${Date.now() - started} ms. Backend environment (also in .env.local):\n\n${dotenv}\n`);
     log("Stack outputs in .local/outputs.json: `npm run seed -- --local` and `npm run health -- --local` use them.");
-    log("Running; Ctrl-C stops every stand-in.");
+    if (backend !== undefined) log(`Backend "${backend}" healthy on http://127.0.0.1:${ports.backend}${HEALTH_PATH}`);
+    log(`Running; Ctrl-C stops ${backend !== undefined ? "the backend and " : ""}every stand-in.`);
 }
 
 if (require.main === module) {

@@ -62,6 +62,8 @@ export const WORLD_INGRESS_ALLOWED: Readonly<Record<string, string>> = {};
 export const WILDCARD_RESOURCE_ACTIONS: Readonly<Record<string, string>> = {
     "cloudwatch:PutMetricData": "no resource-level permissions; narrow it with the cloudwatch:namespace condition key",
     "ec2:DescribeNetworkInterfaces": "EC2 Describe actions support no resource-level permissions (a Lambda function in a VPC needs it)",
+    "ecr:GetAuthorizationToken":
+        "the registry login token is account-wide, authorized only on \"*\" (https://docs.aws.amazon.com/AmazonECR/latest/userguide/registry_auth.html); an ECS execution role needs it to pull",
     "xray:PutTelemetryRecords": "X-Ray supports no resource-level permissions for it",
     "xray:PutTraceSegments": "X-Ray supports no resource-level permissions for it (active tracing)",
 };
@@ -124,6 +126,9 @@ const DISTRIBUTION = "aws:cloudfront/distribution:Distribution";
 /** The files bucket's name, `slack-clone-files-{environment}-{account}` (not its replica's). */
 const FILES_BUCKET = new RegExp(`^${PROJECT}-files-(?!replica-)`);
 const LAMBDA_FUNCTION = "aws:lambda/function:Function";
+const ECS_SERVICE = "aws:ecs/service:Service";
+const LOAD_BALANCERS = ["aws:lb/loadBalancer:LoadBalancer", "aws:alb/loadBalancer:LoadBalancer"];
+const ECR_REPOSITORY = "aws:ecr/repository:Repository";
 
 const PUBLIC_CANNED_ACLS = ["public-read", "public-read-write", "authenticated-read"];
 const PUBLIC_GRANTEES = ["http://acs.amazonaws.com/groups/global/AllUsers", "http://acs.amazonaws.com/groups/global/AuthenticatedUsers"];
@@ -425,6 +430,31 @@ function lambdaTimeoutAndMemory(): ResourceValidationPolicy {
     });
 }
 
+function ecsNoPublicIp(): ResourceValidationPolicy {
+    return resourcePolicy("ecs-no-public-ip", "No ECS service gives its tasks a public IP address.", [ECS_SERVICE], (props, args, report) => {
+        if (props.networkConfiguration?.assignPublicIp === true) {
+            report(`${label(args)} gives its tasks public IP addresses: run them in private subnets with assignPublicIp: false (outbound traffic goes through the NAT gateways)`);
+        }
+    });
+}
+
+function loadBalancerInternal(): ResourceValidationPolicy {
+    return resourcePolicy("load-balancer-internal", "No load balancer faces the internet (API Gateway and CloudFront are the product's front doors).", LOAD_BALANCERS, (props, args, report) => {
+        if (props.internal !== true) {
+            report(`${label(args)} is internet-facing: set internal: true and reach it through the API's VPC link`);
+        }
+    });
+}
+
+function ecrScanAndImmutableTags(): ResourceValidationPolicy {
+    return resourcePolicy("ecr-scan-and-immutable-tags", "Every ECR repository scans images on push and keeps tags immutable.", [ECR_REPOSITORY], (props, args, report) => {
+        if (props.imageScanningConfiguration?.scanOnPush !== true) report(`${label(args)} does not scan images on push: set imageScanningConfiguration: { scanOnPush: true }`);
+        if (props.imageTagMutability !== "IMMUTABLE") {
+            report(`${label(args)} lets a push overwrite a tag (imageTagMutability ${JSON.stringify(props.imageTagMutability ?? "MUTABLE")}): set imageTagMutability: "IMMUTABLE" so a deployed tag names one image`);
+        }
+    });
+}
+
 /**
  * A region in a resource's inputs is the stack's region, the resource's provider's, the stack's
  * secondary region, or one AWS fixes for that type (FIXED_REGIONS). Anything else was written into
@@ -682,6 +712,9 @@ export function policies(settings: StackSettings): (ResourceValidationPolicy | S
         cloudfrontFilesSigned(settings),
         logGroupRetention(),
         lambdaTimeoutAndMemory(),
+        ecsNoPublicIp(),
+        loadBalancerInternal(),
+        ecrScanAndImmutableTags(),
         noHardCodedRegions(settings),
         noHardCodedAccountIds(),
         defaultTags(settings),

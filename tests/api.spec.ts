@@ -3,7 +3,7 @@ import { CLOUDWATCH_ROLE_ACTIONS, apiMethods, deploymentHash, webAclRules } from
 import { validateConfig } from "../components/config";
 import { NAME_RULES } from "../components/naming";
 import { Evaluation, MOCK_ACCOUNT_ID, byName, mockId, ofType } from "../harness/mock-engine";
-import { STACKS, evaluateWith, rawConfig, stackEvaluation } from "./helpers/stacks";
+import { STACKS, deployedEvaluation, evaluateWith, rawConfig, stackEvaluation } from "./helpers/stacks";
 
 const T = {
     restApi: "aws:apigateway/restApi:RestApi",
@@ -29,7 +29,8 @@ const EXPECTED: Record<string, { dataTrace: boolean; rateLimit: number; burstLim
     staging: { dataTrace: false, rateLimit: 100, burstLimit: 200, webAcl: true },
     production: { dataTrace: false, rateLimit: 1000, burstLimit: 2000, webAcl: true },
 };
-const BACKEND = { "slack-clone:backendUrl": "http://backend.example.com:8000/" };
+const VPC_LINK = "aws:apigatewayv2/vpcLink:VpcLink::backend-vpc-link";
+const ALB = (e: Evaluation) => byName(e, "aws:lb/loadBalancer:LoadBalancer", "backend-alb");
 
 /** `GET /health`, ... for every method of the evaluated API. */
 function routes(evaluation: Evaluation): string[] {
@@ -50,25 +51,25 @@ describe("API web ACL rules as data", () => {
 });
 
 describe("API methods as data", () => {
-    it("answer /health and preflights without a backend, and add the proxy route with one", () => {
-        const summary = (backendUrl?: string) =>
-            apiMethods({ frontendUrl: "https://chat.example.com", backendUrl }).map((m) => `${m.httpMethod} ${m.path} ${m.integration.type}`);
-        expect(summary()).to.deep.equal(["GET /health MOCK", "OPTIONS / MOCK", "OPTIONS /health MOCK"]);
-        expect(summary("http://backend.example.com:8000")).to.deep.equal([
+    it("send / and /{proxy+} to the backend, answer /health themselves only while no backend serves, and preflight every resource", () => {
+        const summary = (backendServing: boolean) =>
+            apiMethods({ frontendUrl: "https://chat.example.com", backendServing }).map((m) => `${m.httpMethod} ${m.path} ${m.integration.type}`);
+        expect(summary(false)).to.deep.equal([
             "GET /health MOCK",
-            "ANY /{proxy+} HTTP_PROXY",
+            "ANY / VPC_LINK_PROXY",
+            "ANY /{proxy+} VPC_LINK_PROXY",
             "OPTIONS / MOCK",
             "OPTIONS /health MOCK",
             "OPTIONS /{proxy+} MOCK",
         ]);
+        expect(summary(true)).to.deep.equal(["ANY / VPC_LINK_PROXY", "ANY /{proxy+} VPC_LINK_PROXY", "OPTIONS / MOCK", "OPTIONS /{proxy+} MOCK"]);
     });
 
     it("hash to a trigger that changes with any route or CORS change and only then", () => {
-        const hash = (frontendUrl: string, backendUrl?: string) => deploymentHash(apiMethods({ frontendUrl, backendUrl }));
+        const hash = (frontendUrl: string, backendServing = false) => deploymentHash(apiMethods({ frontendUrl, backendServing }));
         const base = hash("https://chat.example.com");
         expect(hash("https://chat.example.com")).to.equal(base);
-        expect(hash("https://chat.example.com", "http://a.example.com:8000")).to.not.equal(base);
-        expect(hash("https://chat.example.com", "http://a.example.com:8000")).to.not.equal(hash("https://chat.example.com", "http://b.example.com:8000"));
+        expect(hash("https://chat.example.com", true)).to.not.equal(base);
         expect(hash("https://staging.chat.example.com")).to.not.equal(base);
     });
 });
@@ -94,23 +95,41 @@ for (const stack of STACKS) {
             for (const child of children) expect(child.options.parent, child.name).to.equal("slack-clone:api:Api::api");
         });
 
-        it("serves GET /health and a preflight on every resource; no proxy route without backendUrl", () => {
-            expect(config.backendUrl).to.equal(undefined);
-            expect(routes(evaluation)).to.deep.equal(["GET /health", "OPTIONS /", "OPTIONS /health"]);
+        it("proxies / and /{proxy+} to the backend, and (no backendImage yet) answers GET /health itself, a preflight on every resource", () => {
+            expect(config.backend.image).to.equal(undefined);
+            expect(routes(evaluation)).to.deep.equal(["ANY /", "ANY /{proxy+}", "GET /health", "OPTIONS /", "OPTIONS /health", "OPTIONS /{proxy+}"]);
             for (const m of ofType(evaluation, T.method)) expect(m.inputs.authorization, m.name).to.equal("NONE");
         });
 
-        it("answers GET /health from a MOCK integration with 200 {\"status\":\"ok\"}", () => {
+        it("reaches the backend's internal load balancer through the VPC link (V2), never over the internet", () => {
+            const alb = ALB(evaluation);
+            for (const [name, path] of [["api-root-any-integration", "/"], ["api-proxy-any-integration", "/{proxy}"]]) {
+                expect(get(T.integration, name).inputs, name).to.deep.include({
+                    type: "HTTP_PROXY",
+                    integrationHttpMethod: "ANY",
+                    connectionType: "VPC_LINK",
+                    connectionId: VPC_LINK,
+                    integrationTarget: `arn:aws:elasticloadbalancing:${config.region}:${MOCK_ACCOUNT_ID}:loadbalancer/app/${alb.inputs.name}/50dc6c495c0c9188`,
+                    uri: `http://internal-${alb.inputs.name}-1234567890.${config.region}.elb.amazonaws.com${path}`,
+                });
+            }
+            expect(get(T.integration, "api-proxy-any-integration").inputs.requestParameters).to.deep.equal({
+                "integration.request.path.proxy": "method.request.path.proxy",
+            });
+            expect(get(T.method, "api-proxy-any").inputs.requestParameters).to.deep.equal({ "method.request.path.proxy": true });
+        });
+
+        it("answers GET /health from a MOCK integration that says the backend is not deployed", () => {
             expect(get(T.integration, "api-health-get-integration").inputs).to.include({ type: "MOCK", httpMethod: "GET" });
             expect(get(T.integration, "api-health-get-integration").inputs.requestTemplates).to.deep.equal({ "application/json": '{"statusCode":200}' });
             const response = get(T.integrationResponse, "api-health-get-integration-response").inputs;
             expect(response.statusCode).to.equal("200");
-            expect(response.responseTemplates).to.deep.equal({ "application/json": '{"status":"ok"}' });
+            expect(JSON.parse(response.responseTemplates["application/json"])).to.deep.equal({ status: "ok", backend: "not deployed" });
             expect(response.responseParameters).to.deep.equal({ "method.response.header.Access-Control-Allow-Origin": `'${config.frontendUrl}'` });
         });
 
         it(`answers every preflight with 204 for ${config.frontendUrl}, all methods, Content-Type and Authorization`, () => {
-            for (const path of ["root", "health"]) {
+            for (const path of ["root", "health", "proxy"]) {
                 const integration = get(T.integration, `api-${path}-options-integration`);
                 expect(integration.inputs).to.include({ type: "MOCK", httpMethod: "OPTIONS" });
                 const methodResponse = get(T.methodResponse, `api-${path}-options-method-response`);
@@ -131,12 +150,17 @@ for (const stack of STACKS) {
             }
         });
 
-        it("deploys after every method, with the hash of the methods as trigger", () => {
+        it("deploys after every method, with the hash of the methods and of where they go as trigger", () => {
             const deployment = get(T.deployment, "api-deployment");
-            expect(deployment.inputs.triggers).to.deep.equal({ methods: deploymentHash(apiMethods({ frontendUrl: config.frontendUrl })) });
+            const alb = ALB(evaluation);
+            expect(deployment.inputs.triggers).to.deep.equal({
+                methods: deploymentHash(apiMethods({ frontendUrl: config.frontendUrl, backendServing: false })),
+                backend: `${VPC_LINK} arn:aws:elasticloadbalancing:${config.region}:${MOCK_ACCOUNT_ID}:loadbalancer/app/${alb.inputs.name}/50dc6c495c0c9188 internal-${alb.inputs.name}-1234567890.${config.region}.elb.amazonaws.com`,
+            });
             expect(deployment.inputs).to.not.have.property("stageName");
             const routeResources = [T.method, T.integration, T.methodResponse, T.integrationResponse].flatMap((t) => ofType(evaluation, t)).map(mockId);
-            expect(routeResources).to.have.length(12);
+            // 6 methods and their integrations; 4 MOCKs with a method and an integration response each.
+            expect(routeResources).to.have.length(20);
             expect(deployment.options.dependsOn).to.have.members(routeResources);
         });
 
@@ -257,23 +281,17 @@ describe("Api when the config changes (production)", () => {
 
     before(async () => {
         committed = await stackEvaluation("production");
-        withBackend = await evaluateWith("production", { config: BACKEND });
+        withBackend = await deployedEvaluation("production");
         otherFrontend = await evaluateWith("production", { config: { "slack-clone:frontendUrl": "https://app.example.com" } });
         unrelated = await evaluateWith("production", {
             config: { "slack-clone:apiGatewayAccount": "false", "slack-clone:dataTrace": "true", "slack-clone:logRetentionDays": "7" },
         });
     });
 
-    it("with backendUrl: ANY /{proxy+} proxies to the backend, with its own preflight", () => {
-        expect(routes(withBackend)).to.deep.equal(["ANY /{proxy+}", "GET /health", "OPTIONS /", "OPTIONS /health", "OPTIONS /{proxy+}"]);
+    it("with backendImage: /health is the backend's own (through ANY /{proxy+}); the API's MOCK answer is gone", () => {
+        expect(routes(withBackend)).to.deep.equal(["ANY /", "ANY /{proxy+}", "OPTIONS /", "OPTIONS /{proxy+}"]);
         expect(byName(withBackend, T.resource, "api-proxy").inputs).to.include({ pathPart: "{proxy+}", parentId: "api-rest-api-root" });
-        expect(byName(withBackend, T.method, "api-proxy-any").inputs.requestParameters).to.deep.equal({ "method.request.path.proxy": true });
-        expect(byName(withBackend, T.integration, "api-proxy-any-integration").inputs).to.deep.include({
-            type: "HTTP_PROXY",
-            integrationHttpMethod: "ANY",
-            uri: "http://backend.example.com:8000/{proxy}",
-            requestParameters: { "integration.request.path.proxy": "method.request.path.proxy" },
-        });
+        expect(ofType(withBackend, T.resource).map((r) => r.inputs.pathPart)).to.deep.equal(["{proxy+}"]);
         expect(byName(withBackend, T.integrationResponse, "api-proxy-options-integration-response").inputs.responseParameters).to.include({
             "method.response.header.Access-Control-Allow-Origin": "'https://chat.example.com'",
         });

@@ -31,7 +31,7 @@ describe("backend environment (deploy/backend-env.ts)", () => {
         expect(error?.message).to.equal("secret arn:aws:secretsmanager:us-east-1:000000000000:secret:other: no variable of the local environment holds it");
     });
 
-    it("names the missing output", () => {
-        expect(() => backendEnvironment({ environment: "staging", region: "us-east-1" })).to.throw(/Stack output "usersTableName" is missing/);
+    it("names every missing output with the variable it is for", () => {
+        expect(() => backendEnvironment({ environment: "staging", region: "us-east-1" })).to.throw(/usersTableName \(for USERS_TABLE\).*redisTls \(for REDIS_TLS\)/);
     });
 });

@@ -207,7 +207,46 @@ describe("stack config", () => {
         expectInvalid({ ...prod, secondaryRegion: "us-east-1" }, "secondaryRegion", "other than aws:region");
         expectInvalid({ ...prod, secondaryRegion: "" }, "secondaryRegion", "when multiRegion is true");
         expectInvalid({ ...prod, alarmEmail: "ops" }, "alarmEmail", '"ops"');
-        expectInvalid({ ...prod, backendUrl: "backend:8000" }, "backendUrl");
+        expectInvalid({ ...prod, backendImage: "not an image" }, "backendImage", '"not an image"', "with a tag or digest");
+        expectInvalid({ ...prod, backendImage: "slack-clone-backend" }, "backendImage", "with a tag or digest");
+    });
+
+    it("accepts backend images by tag or digest", () => {
+        const dev = rawConfig("development");
+        for (const image of [
+            "123456789012.dkr.ecr.us-east-1.amazonaws.com/slack-clone-backend-development:1.4.2",
+            `123456789012.dkr.ecr.us-east-1.amazonaws.com/slack-clone-backend-development@sha256:${"a".repeat(64)}`,
+            "ghcr.io/example/backend:main-3f2a1c",
+        ]) {
+            expect(validateConfig({ ...dev, backendImage: image }).backend.image, image).to.equal(image);
+        }
+        expect(validateConfig(dev).backend.image).to.equal(undefined);
+    });
+
+    it("allows only the task sizes Fargate runs (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task-cpu-memory-error.html)", () => {
+        const dev = rawConfig("development");
+        expectInvalid({ ...dev, backendCpu: "300" }, "backendCpu", '"300"', "one of 256, 512, 1024, 2048, 4096, 8192, 16384");
+        expectInvalid({ ...dev, backendCpu: "256", backendMemory: "4096" }, "backendMemory", "4096", "with backendCpu 256: 512, 1024, 2048");
+        expectInvalid({ ...dev, backendCpu: "2048", backendMemory: "4500" }, "backendMemory", "4096 to 16384 in steps of 1024");
+        expect(validateConfig({ ...dev, backendCpu: "1024", backendMemory: "3072" }).backend).to.include({ cpu: 1024, memory: 3072 });
+        expect(validateConfig({ ...dev, backendCpu: "16384", backendMemory: "122880" }).backend).to.include({ cpu: 16384, memory: 122880 });
+    });
+
+    it("keeps the task counts ordered, 2 tasks in two zones with multiAz, and room to scale with autoscaling", () => {
+        const dev = rawConfig("development");
+        const prod = rawConfig("production");
+        expectInvalid({ ...dev, backendDesiredCount: "3" }, "backendDesiredCount", "from backendMinCount (1) to backendMaxCount (1)");
+        expectInvalid({ ...prod, backendMinCount: "1", backendDesiredCount: "1" }, "backendMinCount", "at least 2 when multiAz");
+        expectInvalid({ ...prod, backendMaxCount: "2" }, "backendMaxCount", "more than backendMinCount (2) when backendAutoscaling");
+        expect(validateConfig(prod).backend).to.include({ desiredCount: 2, minCount: 2, maxCount: 6, autoscaling: true });
+    });
+
+    it("sets the backend per stack: autoscaled from 2 tasks in production, 1 task elsewhere; the health check lenient in development only", () => {
+        const [dev, staging, prod] = ["development", "staging", "production"].map((s) => validateConfig(rawConfig(s)).backend);
+        expect([dev.desiredCount, staging.desiredCount, prod.desiredCount]).to.deep.equal([1, 1, 2]);
+        expect([dev.autoscaling, staging.autoscaling, prod.autoscaling]).to.deep.equal([false, false, true]);
+        expect([dev.required, staging.required, prod.required]).to.deep.equal([false, true, true]);
+        for (const backend of [dev, staging, prod]) expect(backend.readOnlyRootFilesystem).to.equal(true);
     });
 
     it("requires an existing VPC and its subnets together", () => {

@@ -1,5 +1,8 @@
 import { expect } from "chai";
-import { checkHealth } from "../deploy/health";
+import * as http from "http";
+import { AddressInfo } from "net";
+import { API_ONLY_HEALTH } from "../deploy/backend-env";
+import { checkApiHealth, checkHealth } from "../deploy/health";
 import { LocalEnvironment } from "../local/start";
 import { freePort } from "../local/stand-ins";
 import { localEnvironment } from "./helpers/local";
@@ -66,5 +69,35 @@ describe("npm run health against a stalled or refused endpoint (as a process)", 
             `FAIL  table users                      DynamoDB DescribeTable slack-clone-users-qa at http://127.0.0.1:${refused}: connect ECONNREFUSED 127.0.0.1:${refused} (3 attempts)`,
         );
         expect(refusedRun.output(), "no stack trace").to.not.match(/^\s+at /m);
+    });
+});
+
+describe("health check: GET {apiUrl}/health tells the backend's answer from the API's own", () => {
+    let server: http.Server;
+    let url: string;
+    let answer: { status: number; body: string } = { status: 200, body: "" };
+
+    before(async () => {
+        server = http.createServer((_, response) => response.writeHead(answer.status, { "content-type": "application/json" }).end(answer.body));
+        await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+        url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/production/`;
+    });
+    after(() => server.close());
+
+    it("fails with 'backend not deployed' on the API-only answer where a backend is required, and notes it elsewhere", async () => {
+        answer = { status: 200, body: JSON.stringify(API_ONLY_HEALTH) };
+        let error: Error | undefined;
+        await checkApiHealth(url, true).catch((e: Error) => (error = e));
+        expect(error?.message).to.match(/^backend not deployed: the API answered \/health itself/);
+        expect(await checkApiHealth(url, false)).to.match(/^note: backend not deployed/);
+    });
+
+    it("passes on the backend's own answer and fails on an error, with its status", async () => {
+        answer = { status: 200, body: JSON.stringify({ status: "ok", version: "1.0.0" }) };
+        expect(await checkApiHealth(url, true)).to.equal("backend answered 200");
+        answer = { status: 503, body: '{"message":"Service Unavailable"}' };
+        let error: Error | undefined;
+        await checkApiHealth(url, false).catch((e: Error) => (error = e));
+        expect(error?.message).to.equal(`${url.replace(/\/$/, "")}/health answered 503: {"message":"Service Unavailable"}`);
     });
 });

@@ -4,7 +4,7 @@ import { expect } from "chai";
 import { ENVIRONMENTS } from "../components/config";
 import { NAME_RULES, checkPhysicalNames, nameProblem, physicalName } from "../components/naming";
 import { Evaluation, STANDARD_CALLS, evaluate } from "../harness/mock-engine";
-import { evaluateWith, serially } from "./helpers/stacks";
+import { BACKEND_IMAGE, evaluateWith, serially } from "./helpers/stacks";
 
 const LONGEST = [...ENVIRONMENTS].sort((a, b) => b.length - a.length)[0];
 
@@ -14,7 +14,7 @@ const EVERYTHING_ON = {
     "slack-clone:customDomain": "files.chat.example.com",
     "slack-clone:customDomainZoneId": "Z0123456789ABCDEFGHIJ",
     "slack-clone:alarmEmail": "oncall@example.com",
-    "slack-clone:backendUrl": "http://backend.internal:8000",
+    "slack-clone:backendImage": BACKEND_IMAGE,
     // A stack of that environment tags its resources with it.
     "aws:defaultTags": JSON.stringify({ tags: { project: "slack-clone", environment: LONGEST, stack: LONGEST, "managed-by": "pulumi" } }),
 };

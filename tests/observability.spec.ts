@@ -1,8 +1,9 @@
 import { expect } from "chai";
+import { validateConfig } from "../components/config";
 import { Observability } from "../components/observability";
 import { TABLES } from "../components/tables";
 import { Evaluation, RecordedResource, byName, evaluate, ofType } from "../harness/mock-engine";
-import { STACKS, serially, stackEvaluation } from "./helpers/stacks";
+import { STACKS, deployedEvaluation, rawConfig, serially, stackEvaluation } from "./helpers/stacks";
 
 const ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm";
 const DASHBOARD = "aws:cloudwatch/dashboard:Dashboard";
@@ -392,4 +393,49 @@ describe("Observability of every part (component alone, optional parts given)", 
         const subscriptions = ofType(evaluation, SUBSCRIPTION);
         expect(subscriptions.map((s) => s.inputs)).to.deep.equal([{ topic: TOPIC_ARN, protocol: "email", endpoint: "ops@example.com" }]);
     });
+});
+
+describe("Observability of the backend (stacks with backendImage)", () => {
+    for (const stack of STACKS) {
+        it(`${stack}: plots the backend's load balancer, targets, CPU and memory${stack === "development" ? "" : ", and alarms on 5xx, unhealthy targets and CPU at the most tasks"}`, async () => {
+            const evaluation = await deployedEvaluation(stack);
+            const lb = `app/slack-clone-alb-${stack}/50dc6c495c0c9188`;
+            const tg = `targetgroup/slack-clone-tg-${stack}/73e2d6bc24d8a067`;
+            const svc = `slack-clone-${stack}/slack-clone-backend-${stack}`;
+            const summary = widgets(evaluation)
+                .filter((w) => w.title.startsWith("Backend"))
+                .map((w) => [w.title, w.lines.map((l) => `${l.namespace} ${l.metricName}:${l.stat}:${l.period}:${Object.values(l.dimensions).join("/")}`)]);
+            expect(summary).to.deep.equal([
+                [
+                    "Backend requests and 5xx",
+                    [`AWS/ApplicationELB RequestCount:Sum:300:${lb}`, `AWS/ApplicationELB HTTPCode_Target_5XX_Count:Sum:300:${lb}`, `AWS/ApplicationELB HTTPCode_ELB_5XX_Count:Sum:300:${lb}`],
+                ],
+                ["Backend response time (s)", [`AWS/ApplicationELB TargetResponseTime:Average:300:${lb}`, `AWS/ApplicationELB TargetResponseTime:p99:300:${lb}`]],
+                ["Backend targets", [`AWS/ApplicationELB HealthyHostCount:Minimum:60:${lb}/${tg}`, `AWS/ApplicationELB UnHealthyHostCount:Maximum:60:${lb}/${tg}`]],
+                [
+                    "Backend CPU and memory (%)",
+                    [`AWS/ECS CPUUtilization:Average:300:${svc}`, `AWS/ECS MemoryUtilization:Average:300:${svc}`, `ECS/ContainerInsights RunningTaskCount:Maximum:300:${svc}`],
+                ],
+            ]);
+            const alarms = ofType(evaluation, ALARM).filter((a) => a.name.startsWith("observability-backend-"));
+            if (stack === "development") {
+                expect(alarms).to.deep.equal([]);
+                return;
+            }
+            expect(alarms.map((a) => a.inputs.name)).to.deep.equal([
+                `slack-clone-backend-5xx-rate-${stack}`,
+                `slack-clone-backend-unhealthy-hosts-${stack}`,
+                `slack-clone-backend-cpu-at-max-${stack}`,
+            ]);
+            const [rate, unhealthy, cpu] = alarms;
+            expect(alarmParts(rate).expression).to.equal("IF(total > 0, 100 * (FILL(target, 0) + FILL(elb, 0)) / total, 0)");
+            expect(rate.inputs).to.include({ threshold: 1, evaluationPeriods: 3, datapointsToAlarm: 2 });
+            expect(alarmParts(unhealthy).expression).to.equal("unhealthy");
+            expect(unhealthy.inputs).to.include({ threshold: 0, evaluationPeriods: 5, datapointsToAlarm: 5 });
+            const maxTasks = validateConfig(rawConfig(stack)).backend.maxCount;
+            expect(alarmParts(cpu).expression).to.equal(`IF(tasks >= ${maxTasks}, cpu, 0)`);
+            expect(cpu.inputs).to.include({ threshold: 80 });
+            expectAlarmsOnDashboard(evaluation);
+        });
+    }
 });

@@ -28,7 +28,7 @@ describe("Stack outputs: one typed definition", () => {
         it(`${stack}: index.ts exports what the backend environment reads`, async () => {
             const { outputs } = await stackEvaluation(stack);
             const env = backendEnvironment(outputs);
-            expect(env).to.include({ ENVIRONMENT: stack, AWS_REGION: "us-east-1", FILES_BUCKET: outputs.filesBucketName, API_URL: outputs.apiUrl });
+            expect(env).to.include({ ENVIRONMENT: stack, AWS_REGION: "us-east-1", FILES_BUCKET: outputs.filesBucketName, REDIS_HOST: outputs.redisPrimaryEndpoint, REDIS_TLS: "true" });
             for (const spec of TABLES) expect(outputs[tableOutputName(spec)], tableOutputName(spec)).to.be.a("string");
         });
     }

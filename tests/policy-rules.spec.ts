@@ -189,6 +189,9 @@ describe("policy pack", () => {
                     viewerCertificate: { cloudfrontDefaultCertificate: true },
                 });
                 new aws.s3.Bucket("files", { bucket: `slack-clone-files-production-${MOCK_ACCOUNT_ID}` });
+                new aws.ecs.Service("public-tasks", { networkConfiguration: { subnets: ["subnet-1"], assignPublicIp: true } });
+                new aws.lb.LoadBalancer("facing", { loadBalancerType: "application", internal: false });
+                new aws.ecr.Repository("mutable", { imageTagMutability: "MUTABLE" });
                 new aws.cloudwatch.MetricAlarm("elsewhere", {
                     comparisonOperator: "GreaterThanThreshold",
                     evaluationPeriods: 1,
@@ -278,6 +281,28 @@ describe("policy pack", () => {
                 policy: "lambda-timeout-and-memory",
                 resource: "aws:lambda/function:Function::defaults",
                 message: 'aws.lambda.Function "defaults" leaves timeout and memorySize to the defaults (3 s, 128 MB): set timeout and memorySize for its work',
+            },
+            {
+                policy: "ecs-no-public-ip",
+                resource: "aws:ecs/service:Service::public-tasks",
+                message:
+                    'aws.ecs.Service "public-tasks" gives its tasks public IP addresses: run them in private subnets with assignPublicIp: false (outbound traffic goes through the NAT gateways)',
+            },
+            {
+                policy: "load-balancer-internal",
+                resource: "aws:lb/loadBalancer:LoadBalancer::facing",
+                message: `aws.lb.LoadBalancer "facing" is internet-facing: set internal: true and reach it through the API's VPC link`,
+            },
+            {
+                policy: "ecr-scan-and-immutable-tags",
+                resource: "aws:ecr/repository:Repository::mutable",
+                message: 'aws.ecr.Repository "mutable" does not scan images on push: set imageScanningConfiguration: { scanOnPush: true }',
+            },
+            {
+                policy: "ecr-scan-and-immutable-tags",
+                resource: "aws:ecr/repository:Repository::mutable",
+                message:
+                    'aws.ecr.Repository "mutable" lets a push overwrite a tag (imageTagMutability "MUTABLE"): set imageTagMutability: "IMMUTABLE" so a deployed tag names one image',
             },
             {
                 policy: "no-hard-coded-regions",
@@ -398,6 +423,13 @@ describe("policy pack", () => {
                 ingress("vpc", { cidrIpv4: "10.0.0.0/16" }),
             ];
             expect(await check(fine)).to.deep.equal([]);
+        });
+
+        it("a load balancer left to its default (internet-facing) fails; an ECS service's default (no public IP) passes", async () => {
+            const lb = resource("aws:lb/loadBalancer:LoadBalancer", "default-lb", { loadBalancerType: "application" });
+            const classic = resource("aws:alb/loadBalancer:LoadBalancer", "alb", { internal: true });
+            const service = resource("aws:ecs/service:Service", "svc", { networkConfiguration: { subnets: ["subnet-1"] } });
+            expect((await check([lb, classic, service])).map((v) => [v.policy, v.resource])).to.deep.equal([["load-balancer-internal", mockId(lb)]]);
         });
 
         it("Redis runs only on a replication group with TLS", async () => {

@@ -5,13 +5,14 @@ import * as net from "net";
 import { GetObjectCommand, PutObjectCommand } from "@aws-sdk/client-s3";
 import sharp from "sharp";
 import { TABLES } from "../components/tables";
-import { LocalEnvironment } from "../local/start";
+import { LocalEnvironment, startLocal } from "../local/start";
 import { freePort } from "../local/stand-ins";
 import Redis from "ioredis";
-import { backendEnvironment, backendSecrets } from "../deploy/backend-env";
+import { BACKEND_VARIABLES, SECRET_VARIABLES, backendEnvironment, backendSecrets } from "../deploy/backend-env";
+import { byName } from "../harness/mock-engine";
 import { localEnvironment, localLog as lines } from "./helpers/local";
 import { listening, run, tsx } from "./helpers/process";
-import { stackEvaluation } from "./helpers/stacks";
+import { deployedEvaluation } from "./helpers/stacks";
 
 /** The AUTH password of the shared in-process local environment, to compare with a later start's. */
 let firstStartPassword: string | undefined;
@@ -65,18 +66,30 @@ describe("local environment (dynalite, s3rver, redis-server)", function () {
     it("gives the backend every table name and the local endpoints", () => {
         for (const table of TABLES) expect(local.env[`${table.name.replace(/-/g, "_").toUpperCase()}_TABLE`]).to.equal(`slack-clone-${table.name}-development`);
         expect(local.env.AWS_ENDPOINT_URL_DYNAMODB).to.match(/^http:\/\/127\.0\.0\.1:\d+$/);
-        expect(local.env.REDIS_URL).to.match(/^redis:\/\/127\.0\.0\.1:\d+$/);
+        expect(local.env).to.include({ REDIS_HOST: "127.0.0.1", REDIS_TLS: "false" });
+        expect(local.env.REDIS_PORT).to.match(/^\d+$/);
+        expect(local.env.FILES_BASE_URL).to.match(/^http:\/\/127\.0\.0\.1:\d+\/slack-clone-files-development-000000000000$/);
     });
 
-    it("uses the variable names the deployed development stack gives (only the API and CDN have no stand-in)", async () => {
-        const { outputs } = await stackEvaluation("development");
-        const deployed = [...Object.keys(backendEnvironment(outputs)), ...Object.keys(backendSecrets(outputs))].sort();
+    it("gives a local backend exactly the variables the deployed container gets (plus the local endpoints)", async () => {
+        const deployed = await deployedEvaluation("development");
+        const [container] = JSON.parse(byName(deployed, "aws:ecs/taskDefinition:TaskDefinition", "backend-task").inputs.containerDefinitions);
         const localOnly = ["AWS_ENDPOINT_URL_DYNAMODB", "AWS_ENDPOINT_URL_S3", "S3_FORCE_PATH_STYLE", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"];
-        const shared = Object.keys(local.env).filter((k) => !localOnly.includes(k)).sort();
-        expect(deployed.filter((k) => !shared.includes(k))).to.deep.equal(["API_URL", "FILES_BASE_URL"]);
-        expect(shared.filter((k) => !deployed.includes(k))).to.deep.equal([]);
+        const secretNames = SECRET_VARIABLES.map(([name]) => name);
+        const shared = Object.keys(local.env).filter((k) => !localOnly.includes(k) && !secretNames.includes(k));
+        expect(container.environment.map((v: { name: string }) => v.name)).to.deep.equal(shared);
+        expect(shared).to.deep.equal(BACKEND_VARIABLES.map(([name]) => name));
+        expect(Object.keys(backendEnvironment(deployed.outputs))).to.deep.equal(shared);
+        // Secrets: the same names, from Secrets Manager deployed, set directly locally.
+        const localSecrets = Object.keys(local.env).filter((k) => secretNames.includes(k)).sort();
+        expect(container.secrets.map((v: { name: string }) => v.name).sort()).to.deep.equal(localSecrets);
+        expect(Object.keys(backendSecrets(deployed.outputs)).sort()).to.deep.equal(localSecrets);
+        // Values differ only where the stand-ins do: endpoints, and no TLS on the local redis-server.
+        const value = (name: string) => container.environment.find((v: { name: string }) => v.name === name).value;
+        for (const name of shared.filter((n) => n.endsWith("_TABLE") || n === "ENVIRONMENT" || n === "AWS_REGION")) expect(local.env[name], name).to.equal(value(name));
+        expect([value("REDIS_TLS"), local.env.REDIS_TLS]).to.deep.equal(["true", "false"]);
+        expect(value("REDIS_URL")).to.match(/^rediss:\/\/[^@]+$/);
         expect(local.env.REDIS_URL).to.match(/^redis:\/\/127\.0\.0\.1:\d+$/);
-        expect(backendEnvironment(outputs).REDIS_URL).to.match(/^rediss:\/\/[^@]+$/);
     });
 
     it("runs the thumbnail handler for an upload under uploads/ ending .jpg, as the bucket notification does", async () => {
@@ -234,5 +247,38 @@ describe("npm start stopped any other way than Ctrl-C (as processes)", function 
             expect(await second.exited).to.equal(0);
             if (leftover.exitCode === null && leftover.signalCode === null) leftover.kill("SIGKILL");
         }
+    });
+});
+
+describe("npm start -- --backend", function () {
+    this.timeout(60000);
+    const fixture = `"${process.execPath}" tests/fixtures/backend.js`;
+
+    it("runs the backend with the local environment and PORT, waits for its /health, and stops it first", async () => {
+        const port = await freePort();
+        const lines: string[] = [];
+        const local = await startLocal({ dynamodb: 0, s3: 0, redis: 0, backend: port }, (l) => lines.push(l), { backend: fixture });
+        try {
+            const health = (await (await fetch(`http://127.0.0.1:${port}/health`)).json()) as { env: Record<string, string> };
+            expect(health.env).to.include(local.env);
+            expect(health.env.PORT).to.equal(String(port));
+            expect(lines).to.include(`backend | listening on ${port}`);
+        } finally {
+            await local.stop();
+        }
+        const answers = await fetch(`http://127.0.0.1:${port}/health`).then(() => true, () => false);
+        expect(answers, "backend stopped").to.equal(false);
+    });
+
+    it("fails naming a backend command that exits before it is healthy, and stops the stand-ins", async () => {
+        const redis = await freePort();
+        let error: Error | undefined;
+        await startLocal({ dynamodb: 0, s3: 0, redis, backend: await freePort() }, undefined, { backend: "exit 3" }).catch((e: Error) => (error = e));
+        expect(error?.message).to.match(/^backend command "exit 3" exited \(3\) before answering \/health on port \d+$/);
+        const redisAnswers = await new Promise<boolean>((resolve) => {
+            const socket = net.connect(redis, "127.0.0.1", () => resolve(true)).on("error", () => resolve(false));
+            socket.unref();
+        });
+        expect(redisAnswers, "redis-server stopped").to.equal(false);
     });
 });

@@ -8,6 +8,7 @@ import { PROJECT_ROOT, listStacks, readStackConfig } from "../harness/stack-file
 
 interface Step {
     readonly id?: string;
+    readonly env?: Readonly<Record<string, string>>;
     readonly name?: string;
     readonly if?: string;
     readonly uses?: string;
@@ -130,14 +131,22 @@ describe("pull-request previews (preview.yml)", () => {
         }
     });
 
+    it("previews with the backend image the stack runs (not committed), so the service is not shown deleted", () => {
+        const keep = indexOfStep(steps, (s) => s.run?.includes("pulumi stack output backendImage") === true);
+        const install = indexOfStep(steps, (s) => usesAction(s, "pulumi/actions") && s.with === undefined);
+        const previewIndex = indexOfStep(steps, (s) => usesAction(s, "pulumi/actions") && s.with?.command === "preview");
+        expect([install, keep]).to.deep.equal([previewIndex - 2, previewIndex - 1]);
+        expect(steps[keep].run).to.equal(workflow("deploy-stack.yml").jobs.deploy.steps!.find((s) => s.run?.includes("pulumi stack output backendImage"))!.run);
+    });
+
     it("posts `pulumi preview --diff` of the matrix stack on the pull request", () => {
-        const step = steps.find((s) => usesAction(s, "pulumi/actions"))!;
+        const step = steps.find((s) => usesAction(s, "pulumi/actions") && s.with?.command === "preview")!;
         expect(step.with).to.include({ command: "preview", "stack-name": "${{ matrix.stack }}", diff: true, "comment-on-pr": true, policyPacks: "policy" });
         expect(preview.permissions).to.deep.equal({ contents: "read", "id-token": "write", "pull-requests": "write" });
     });
 
     it("runs the data guard on `pulumi preview --json` after the preview, even a failed one, and fails with it", () => {
-        const previewIndex = indexOfStep(steps, (s) => usesAction(s, "pulumi/actions"));
+        const previewIndex = indexOfStep(steps, (s) => usesAction(s, "pulumi/actions") && s.with?.command === "preview");
         const guardIndex = indexOfStep(steps, (s) => s.run?.includes("deploy/check-preview.ts") === true);
         expect(guardIndex).to.be.greaterThan(previewIndex);
         const guard = steps[guardIndex];
@@ -162,7 +171,7 @@ describe("deploys on main (deploy.yml, deploy-stack.yml)", () => {
         expect([...DEPLOY_ORDER].sort()).to.deep.equal(listStacks());
         expect(callers.map(([name]) => name)).to.deep.equal(DEPLOY_ORDER);
         for (const [name, job] of callers) {
-            expect(job.with).to.deep.equal({ stack: name, region: readStackConfig(name)["aws:region"] });
+            expect(job.with).to.deep.equal({ stack: name, region: readStackConfig(name)["aws:region"], "backend-image": "${{ inputs.backend-image }}" });
             expect(job.secrets, name).to.equal("inherit");
         }
     });
@@ -185,20 +194,35 @@ describe("deploys on main (deploy.yml, deploy-stack.yml)", () => {
         expect(deployJob.concurrency!["cancel-in-progress"]).to.equal(false);
     });
 
-    it("runs pulumi up, then a preview that fails on any change left, then reads the stack outputs (no secrets among them), then the seed, then the health check", () => {
-        const up = indexOfStep(steps, (s) => usesAction(s, "pulumi/actions") && s.with?.command === "up");
+    it("keeps the running backend image, runs pulumi up, a preview that fails on any change left, reads the outputs (no secrets), seeds, deploys the application (given an image), reads the outputs again, checks health", () => {
+        const find = (match: (s: Step) => boolean) => steps.map((s, i) => (match(s) ? i : -1)).filter((i) => i >= 0);
+        const ups = find((s) => usesAction(s, "pulumi/actions") && s.with?.command === "up");
+        const install = indexOfStep(steps, (s) => usesAction(s, "pulumi/actions") && s.with === undefined);
+        const keep = indexOfStep(steps, (s) => s.run?.includes("pulumi stack output backendImage") === true);
         const drift = indexOfStep(steps, (s) => usesAction(s, "pulumi/actions") && s.with?.command === "preview");
-        const outputs = indexOfStep(steps, (s) => s.run?.startsWith("pulumi stack output --json") === true);
+        const outputs = find((s) => s.run === 'pulumi stack output --json --stack "$STACK" > "$RUNNER_TEMP/outputs.json"');
         const seed = indexOfStep(steps, (s) => s.run?.startsWith("npm run seed -- ") === true);
+        const image = indexOfStep(steps, (s) => s.run?.includes('pulumi config set backendImage "$image"') === true);
         const health = indexOfStep(steps, (s) => s.run?.startsWith("npm run health -- ") === true);
-        expect([up, drift, outputs, seed, health]).to.deep.equal([up, up + 1, up + 2, up + 3, up + 4]);
+        expect(ups).to.have.length(2);
+        const [up, appUp] = ups;
+        expect([install, keep, up, drift, outputs[0], seed, image, appUp, outputs[1], health]).to.deep.equal(Array.from({ length: 10 }, (_, i) => install + i));
         // The same stack and backend as the update; `expect-no-changes` is `pulumi preview --expect-no-changes`.
         expect(steps[drift].with).to.include({ "stack-name": steps[up].with?.["stack-name"], "cloud-url": steps[up].with?.["cloud-url"], "expect-no-changes": true });
         expect(steps[drift].if, "never skipped").to.equal(undefined);
-        expect(steps[up].with).to.include({ "stack-name": "${{ inputs.stack }}", policyPacks: "policy" });
-        expect(steps[outputs].run).to.equal('pulumi stack output --json --stack "$STACK" > "$RUNNER_TEMP/outputs.json"');
+        for (const i of ups) expect(steps[i].with, steps[i].name).to.include({ "stack-name": "${{ inputs.stack }}", policyPacks: "policy" });
         // The Redis AUTH token is read from Secrets Manager by the health check, never printed from the stack.
         for (const step of steps) expect(JSON.stringify(step), step.name ?? step.run).to.not.include("--show-secrets");
+        // The application deploy runs only with an image; the image reaches the shell as data, never as script text.
+        for (const i of [image, appUp]) expect(steps[i].if, steps[i].name).to.equal("${{ inputs.backend-image != '' }}");
+        expect(steps[image].env).to.deep.equal({ BACKEND_IMAGE: "${{ inputs.backend-image }}" });
+        expect(steps[image].run).to.not.include("${{");
+        expect(steps[keep].run).to.include('pulumi config set backendImage "$current"');
         for (const step of [steps[seed], steps[health]]) expect(step.run).to.include('--stack "$STACK" --outputs "$RUNNER_TEMP/outputs.json"');
+    });
+
+    it("takes the backend image as an input of a manual deploy, passed to every stack", () => {
+        const dispatch = (parse(SOURCES.get("deploy.yml")!) as { on: { workflow_dispatch: { inputs: Record<string, { type: string; required: boolean }> } } }).on.workflow_dispatch;
+        expect(dispatch.inputs["backend-image"]).to.include({ type: "string", required: false });
     });
 });

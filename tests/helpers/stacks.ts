@@ -29,6 +29,20 @@ export function stackEvaluation(stack: string): Promise<Evaluation> {
     return evaluation;
 }
 
+/** An image URI for `backendImage`: the stack as an application deploy leaves it. */
+export const BACKEND_IMAGE = "123456789012.dkr.ecr.us-east-1.amazonaws.com/slack-clone-backend-test:1.0.0";
+const deployedCache = new Map<string, Promise<Evaluation>>();
+
+/** The stack's evaluation with a backend image deployed (`backendImage` = BACKEND_IMAGE; memoized). */
+export function deployedEvaluation(stack: string): Promise<Evaluation> {
+    let evaluation = deployedCache.get(stack);
+    if (evaluation === undefined) {
+        evaluation = serially(() => evaluateStack(stack, { config: { "slack-clone:backendImage": BACKEND_IMAGE } }));
+        deployedCache.set(stack, evaluation);
+    }
+    return evaluation;
+}
+
 /** A fresh evaluation with config or mock overrides (not memoized). */
 export function evaluateWith(stack: string, options: EvaluateOptions): Promise<Evaluation> {
     return serially(() => evaluateStack(stack, options));
