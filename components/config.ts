@@ -65,6 +65,15 @@ export const AWS_PROVIDER_KEYS = [
     "ignoreTags",
 ] as const;
 export type AwsProviderKey = (typeof AWS_PROVIDER_KEYS)[number];
+
+/**
+ * Static credentials in the stack's config: the default provider would deploy with them, and the
+ * explicit providers (second region, us-east-1 certificate) with whatever credentials the
+ * environment holds, possibly another account's (pulumi/pulumi-aws#3259). Refused: credentials come
+ * from the environment (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN), `aws:profile`
+ * or `aws:assumeRoles`, which every provider of the stack reads alike.
+ */
+export const AWS_STATIC_CREDENTIAL_KEYS = ["accessKey", "secretKey", "token"] as const;
 export const PRICE_CLASSES = ["PriceClass_100", "PriceClass_200", "PriceClass_All"] as const;
 
 /**
@@ -277,7 +286,7 @@ export const CONFIG_KEYS = [
 
 export type ConfigKey = (typeof CONFIG_KEYS)[number];
 
-type AwsKey = "aws:region" | `aws:${AwsProviderKey}`;
+type AwsKey = "aws:region" | `aws:${AwsProviderKey}` | `aws:${(typeof AWS_STATIC_CREDENTIAL_KEYS)[number]}`;
 
 /** Raw config as Pulumi stores it: strings (arrays and maps as JSON), keyed by project key, plus `aws:region` and the AWS_PROVIDER_KEYS. */
 export type RawConfig = Readonly<Partial<Record<ConfigKey | AwsKey, string>>>;
@@ -512,6 +521,16 @@ function awsProviderSettings(c: Checker, raw: RawConfig, environment: string, st
         stack,
         "managed-by": MANAGED_BY,
     };
+    for (const key of AWS_STATIC_CREDENTIAL_KEYS) {
+        // Never the value: these are secrets.
+        if (raw[`aws:${key}`] !== undefined && raw[`aws:${key}`] !== "") {
+            c.problems.push(
+                `aws:${key}: set; expected unset: the explicit providers (second region, us-east-1) would not use it and could deploy ` +
+                    "into another account; give credentials through the environment (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, " +
+                    `AWS_SESSION_TOKEN), aws:profile or aws:assumeRoles, then: pulumi config rm aws:${key}`,
+            );
+        }
+    }
     const tags = (settings.defaultTags as { tags?: Record<string, unknown> } | undefined)?.tags ?? {};
     const wrong = REQUIRED_TAGS.filter((tag) => typeof tags[tag] !== "string" || tags[tag] === "" || (expected[tag] !== undefined && tags[tag] !== expected[tag]));
     if (wrong.length > 0) {
@@ -715,6 +734,9 @@ export function loadConfig(): StackConfig {
     const aws = new pulumi.Config("aws");
     const raw: Partial<Record<ConfigKey | AwsKey, string>> = { "aws:region": aws.get("region") };
     for (const key of AWS_PROVIDER_KEYS) raw[`aws:${key}`] = aws.get(key);
+    // Only whether they are set (they are secrets, and refused).
+    const all = pulumi.runtime.allConfig();
+    for (const key of AWS_STATIC_CREDENTIAL_KEYS) raw[`aws:${key}`] = `aws:${key}` in all ? "(set)" : undefined;
     for (const key of CONFIG_KEYS) raw[key] = project.get(key);
     return validateConfig(raw, pulumi.getStack());
 }

@@ -3,7 +3,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { generateKeyPairSync } from "crypto";
-import { AWS_PROVIDER_KEYS, CONFIG_KEYS, RawConfig, isCloudFrontPublicKey, redisParameterGroupFamily, validateConfig } from "../components/config";
+import { AWS_PROVIDER_KEYS, AWS_STATIC_CREDENTIAL_KEYS, CONFIG_KEYS, RawConfig, isCloudFrontPublicKey, redisParameterGroupFamily, validateConfig } from "../components/config";
 import { nameProblem } from "../components/naming";
 import { readProject, readStackConfig } from "../harness/stack-files";
 import { STACKS, rawConfig } from "./helpers/stacks";
@@ -37,7 +37,9 @@ describe("stack config", () => {
         const read = new Set<string>();
         const raw = rawConfig("production");
         validateConfig(new Proxy(raw, { get: (target, key: string) => (read.add(key), target[key]) }));
-        expect([...read].sort()).to.deep.equal([...CONFIG_KEYS, "aws:region", ...AWS_PROVIDER_KEYS.map((k) => `aws:${k}`)].sort());
+        expect([...read].sort()).to.deep.equal(
+            [...CONFIG_KEYS, "aws:region", ...[...AWS_PROVIDER_KEYS, ...AWS_STATIC_CREDENTIAL_KEYS].map((k) => `aws:${k}`)].sort(),
+        );
 
         const source = fs.readFileSync(path.join(__dirname, "..", "components", "config.ts"), "utf8");
         const body = source.slice(source.indexOf("export interface StackConfig {"), source.indexOf("\n}\n", source.indexOf("export interface StackConfig {")));
@@ -189,6 +191,16 @@ describe("stack config", () => {
         expectInvalid({ ...staging, "aws:defaultTags": tags({ environment: "production" }) }, "aws:defaultTags", "wrong or missing: environment");
         expect(() => validateConfig({ ...staging, "aws:defaultTags": tags({ stack: "qa" }) }, "staging")).to.throw(/wrong or missing: stack/);
         expectInvalid({ ...staging, "aws:allowedAccountIds": "123456789012" }, "aws:allowedAccountIds", "a list");
+    });
+
+    it("refuses static credentials in aws:* config, which explicit providers would not use (pulumi/pulumi-aws#3259), never echoing them", () => {
+        const staging = rawConfig("staging");
+        for (const key of ["aws:accessKey", "aws:secretKey", "aws:token"]) {
+            expect(() => validateConfig({ ...staging, [key]: "AKIAEXAMPLESECRET" }), key)
+                .to.throw(`${key}: set; expected unset`)
+                .that.satisfies((e: Error) => !e.message.includes("AKIAEXAMPLESECRET"));
+        }
+        expect(() => validateConfig({ ...staging, "aws:accessKey": "" })).not.to.throw();
     });
 
     it("rejects a capability of the wrong type", () => {

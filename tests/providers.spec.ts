@@ -5,7 +5,7 @@
  */
 import { expect } from "chai";
 import { Evaluation, ofType } from "../harness/mock-engine";
-import { ELSEWHERE, productionElsewhere, stackEvaluation } from "./helpers/stacks";
+import { ELSEWHERE, evaluateWith, productionElsewhere, stackEvaluation } from "./helpers/stacks";
 
 const PROVIDER = "pulumi:providers:aws";
 
@@ -44,5 +44,13 @@ describe("explicit AWS providers", () => {
                 });
             }
         }
+    });
+
+    it("are never left behind by static credentials in the stack's config: the program refuses aws:accessKey", async () => {
+        // The default provider would deploy with these keys and the explicit ones with the environment's credentials.
+        let error: Error | undefined;
+        await evaluateWith("staging", { config: { "aws:accessKey": "AKIAEXAMPLE", "aws:secretKey": "example-secret" } }).catch((e: Error) => (error = e));
+        expect(error?.message).to.include("aws:accessKey: set; expected unset").and.include("aws:secretKey: set");
+        expect(error?.message).not.to.include("example-secret");
     });
 });
