@@ -31,11 +31,12 @@ export const NAT_STRATEGIES = ["Single", "OnePerAz"] as const;
  * parameter group family of each. The Redis OSS line ends at 7.1; later versions are Valkey.
  * Source: ElastiCache user guide, "Supported engines and versions" and "Engine specific parameters"
  * (https://docs.aws.amazon.com/AmazonElastiCache/latest/dg/supported-engine-versions.html,
+ * https://docs.aws.amazon.com/AmazonElastiCache/latest/dg/engine-versions.html,
  * https://docs.aws.amazon.com/AmazonElastiCache/latest/dg/ParameterGroups.Engine.html).
  */
 export const REDIS_ENGINE_VERSIONS = {
     redis: { "6.2": "redis6.x", "7.0": "redis7", "7.1": "redis7" },
-    valkey: { "7.2": "valkey7", "8.0": "valkey8", "8.1": "valkey8", "8.2": "valkey8" },
+    valkey: { "7.2": "valkey7", "8.0": "valkey8", "8.1": "valkey8", "8.2": "valkey8", "9.0": "valkey9", "9.1": "valkey9" },
 } as const satisfies Record<string, Record<string, string>>;
 export type RedisEngine = keyof typeof REDIS_ENGINE_VERSIONS;
 export const REDIS_ENGINES = Object.keys(REDIS_ENGINE_VERSIONS) as RedisEngine[];

@@ -171,13 +171,23 @@ describe("stack config", () => {
     it("accepts only engine versions ElastiCache offers for redisEngine (Redis OSS ends at 7.1; later is Valkey)", () => {
         const prod = rawConfig("production");
         expectInvalid({ ...prod, redisEngineVersion: "7.2" }, "redisEngineVersion", '"7.2"', "redis: 6.2, 7.0, 7.1", "later versions are redisEngine valkey");
-        expectInvalid({ ...prod, redisEngine: "valkey", redisEngineVersion: "7.1" }, "redisEngineVersion", "valkey: 7.2, 8.0, 8.1, 8.2");
+        expectInvalid({ ...prod, redisEngine: "valkey", redisEngineVersion: "7.1" }, "redisEngineVersion", "valkey: 7.2, 8.0, 8.1, 8.2, 9.0, 9.1");
         expectInvalid({ ...prod, redisEngine: "memcached" }, "redisEngine", "one of redis, valkey");
         expect(validateConfig({ ...prod, redisEngine: "valkey", redisEngineVersion: "8.2" })).to.include({ redisEngine: "valkey", redisEngineVersion: "8.2" });
         expect(redisParameterGroupFamily("redis", "7.1")).to.equal("redis7");
         expect(redisParameterGroupFamily("redis", "6.2")).to.equal("redis6.x");
         expect(redisParameterGroupFamily("valkey", "7.2")).to.equal("valkey7");
         expect(redisParameterGroupFamily("valkey", "8.1")).to.equal("valkey8");
+    });
+
+    // https://docs.aws.amazon.com/AmazonElastiCache/latest/dg/engine-versions.html ("ElastiCache version 9.0/9.1 for Valkey"),
+    // https://docs.aws.amazon.com/AmazonElastiCache/latest/dg/ParameterGroups.Engine.html ("Valkey 9.1 and Valkey 9.0 parameter changes")
+    it("accepts Valkey 9.0 and 9.1, which ElastiCache offers, with the valkey9 parameter group family", () => {
+        const prod = rawConfig("production");
+        for (const version of ["9.0", "9.1"]) {
+            expect(validateConfig({ ...prod, redisEngine: "valkey", redisEngineVersion: version }), version).to.include({ redisEngineVersion: version });
+            expect(redisParameterGroupFamily("valkey", version)).to.equal("valkey9");
+        }
     });
 
     it("requires default tags project, environment, stack and managed-by in aws:defaultTags, with this stack's values", () => {
