@@ -141,7 +141,7 @@ export interface StackConfig {
     readonly demoData: boolean;
     /** Key `privateFiles`: the CDN serves files only with CloudFront signed URLs or cookies; false only in development. @default true */
     readonly privateFiles: boolean;
-    /** Key `webAcl`: an AWS WAF web ACL on the API stage (managed rule groups, a per-IP rate limit). @default false */
+    /** Key `webAcl`: an AWS WAF web ACL on the API stage (managed rule groups, a per-IP rate limit); false only in development. @default false */
     readonly webAcl: boolean;
 
     // Network and cache.
@@ -672,7 +672,7 @@ export function validateConfig(raw: RawConfig, stack?: string): StackConfig {
         apiGatewayAccount: c.boolean("apiGatewayAccount"),
         demoData: c.boolean("demoData"),
         privateFiles,
-        webAcl: c.boolean("webAcl"),
+        webAcl: webAcl(c, development, environmentKnown),
         vpcCidr,
         availabilityZones,
         availabilityZoneCidrMask,
@@ -727,6 +727,15 @@ function alarmEmail(c: Checker, alarms: boolean): string | undefined {
         c.fail("alarmEmail", "", "an address to notify when alarms is true (alarms that notify nobody are not monitoring)");
     }
     return email;
+}
+
+/** The API's web ACL: only development may go without it (staging and production face the internet's abuse). */
+function webAcl(c: Checker, development: boolean, environmentKnown: boolean): boolean {
+    const on = c.boolean("webAcl");
+    if (!on && !development && environmentKnown && c.problems.every((p) => !p.startsWith("webAcl:"))) {
+        c.fail("webAcl", false, "true outside development: staging and production keep the AWS WAF web ACL on the API stage");
+    }
+    return on;
 }
 
 /** Reads the current stack's config once. Components never read config themselves. */

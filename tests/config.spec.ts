@@ -80,6 +80,11 @@ describe("stack config", () => {
         ]);
     });
 
+    it("keeps the web ACL on the API outside development: staging and production cannot drop it by config", () => {
+        for (const stack of ["staging", "production"]) expectInvalid({ ...rawConfig(stack), webAcl: "false" }, "webAcl", "true outside development");
+        expect(validateConfig({ ...rawConfig("development"), webAcl: "false" }).webAcl).to.equal(false);
+    });
+
     it("keeps files private outside development, with a public key CloudFront accepts", () => {
         expectInvalid({ ...rawConfig("staging"), privateFiles: "false" }, "privateFiles", "true outside development");
         expectInvalid({ ...rawConfig("production"), cdnPublicKey: "" }, "cdnPublicKey", "the public key of the CDN's key group");
