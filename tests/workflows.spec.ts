@@ -209,6 +209,9 @@ describe("deploys on main (deploy.yml, deploy-stack.yml)", () => {
         expect([install, keep, up, drift, outputs[0], seed, image, appUp, outputs[1], health]).to.deep.equal(Array.from({ length: 10 }, (_, i) => install + i));
         // The same stack and backend as the update; `expect-no-changes` is `pulumi preview --expect-no-changes`.
         expect(steps[drift].with).to.include({ "stack-name": steps[up].with?.["stack-name"], "cloud-url": steps[up].with?.["cloud-url"], "expect-no-changes": true });
+        // Drift is a difference between AWS and the state: only a refresh reads AWS (pulumi/pulumi#12740:
+        // `pulumi preview --refresh` previews against what is in the cloud provider, without writing the state).
+        expect(steps[drift].with, "preview --refresh").to.include({ refresh: true });
         expect(steps[drift].if, "never skipped").to.equal(undefined);
         for (const i of ups) expect(steps[i].with, steps[i].name).to.include({ "stack-name": "${{ inputs.stack }}", policyPacks: "policy" });
         // The Redis AUTH token is read from Secrets Manager by the health check, never printed from the stack.
