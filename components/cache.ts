@@ -174,7 +174,7 @@ export class Cache extends pulumi.ComponentResource {
                 nodeType: args.nodeType,
                 // Version and node type changes are applied by the `pulumi up` that makes them, not at the
                 // next maintenance window: the stack's state then matches AWS when the deploy ends (the
-                // deploy's drift check, `pulumi preview --expect-no-changes`, passes) and an upgrade happens
+                // deploy's drift check, `pulumi preview --refresh --expect-no-changes`, passes) and an upgrade happens
                 // when someone is watching it. README, "Redis upgrades".
                 applyImmediately: true,
                 maintenanceWindow: MAINTENANCE_WINDOW,
