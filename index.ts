@@ -80,6 +80,7 @@ const cdn = new Cdn("cdn", {
     providerSettings: config.awsProvider,
     publicKey: config.privateFiles ? config.cdnPublicKey : undefined,
     signingKeyReplicaRegion: config.multiRegion ? config.secondaryRegion : undefined,
+    protectData: config.protectData,
 });
 // The files bucket's one policy: TLS only, and reads by this distribution only.
 storage.attachFilesBucketPolicy([cdn.filesReadStatement]);

@@ -47,6 +47,13 @@ export interface CdnArgs {
      * the private key survives the loss of the stack's region (docs/disaster-recovery.md).
      */
     readonly signingKeyReplicaRegion?: string;
+    /**
+     * The signing-key secret holds what the operator put there: `protect` it, and keep Secrets
+     * Manager's default 30-day recovery window. Without it, the secret is deleted at once with the
+     * stack, so a re-created stack can take its name back (a secret scheduled for deletion keeps its
+     * name for its recovery window: CreateSecret fails meanwhile).
+     */
+    readonly protectData: boolean;
 }
 
 /**
@@ -77,7 +84,7 @@ export class Cdn extends pulumi.ComponentResource {
         const oac = this.createOriginAccessControl(name, args);
         const certificateArn = args.customDomain ? this.createCertificate(name, args.customDomain, args.providerSettings) : undefined;
         if (args.publicKey !== undefined) {
-            const signing = this.createSigning(name, args.environment, args.publicKey, args.signingKeyReplicaRegion);
+            const signing = this.createSigning(name, args.environment, args.publicKey, args.signingKeyReplicaRegion, args.protectData);
             this.keyGroup = signing.keyGroup;
             this.keyPairId = signing.publicKey.id;
             this.signingKeySecretArn = signing.secret.arn;
@@ -115,7 +122,7 @@ export class Cdn extends pulumi.ComponentResource {
      * (README, "Security"). No secret version is declared: the private key never passes through the
      * program or its state.
      */
-    private createSigning(name: string, environment: string, publicKey: string, replicaRegion: string | undefined) {
+    private createSigning(name: string, environment: string, publicKey: string, replicaRegion: string | undefined, protectData: boolean) {
         const keyName = physicalName("files", environment);
         // A prefix, not a name: CloudFront cannot change a key's encodedKey, so a new key replaces the
         // old one, created first (and the provider's docs warn against a fixed name on a key a key
@@ -138,8 +145,11 @@ export class Cdn extends pulumi.ComponentResource {
                 // The same secret (value included) in the second region (Secrets Manager user guide,
                 // "Replicate secrets across Regions").
                 replicas: replicaRegion ? [{ region: replicaRegion }] : undefined,
+                // Secrets Manager API reference, DeleteSecret: RecoveryWindowInDays 7-30 (default 30), or
+                // ForceDeleteWithoutRecovery, which the provider sends for 0.
+                recoveryWindowInDays: protectData ? undefined : 0,
             },
-            { parent: this },
+            { parent: this, protect: protectData },
         );
         return { publicKey: key, keyGroup, secret };
     }

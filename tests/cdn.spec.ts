@@ -48,6 +48,7 @@ function evaluateCdn(stack: string, overrides: Record<string, string>): Promise<
                     providerSettings: config.awsProvider,
                     publicKey: config.privateFiles ? config.cdnPublicKey : undefined,
                     signingKeyReplicaRegion: config.multiRegion ? config.secondaryRegion : undefined,
+                    protectData: config.protectData,
                 });
                 return {
                     keyPairId: cdn.keyPairId,
@@ -130,6 +131,10 @@ for (const stack of STACKS) {
                     expect(secrets.map((x) => x.inputs.name)).to.deep.equal([`slack-clone-cdn-signing-key-${stack}`]);
                     // Production (multiRegion) keeps a replica of the private key in its second region.
                     expect(secrets[0].inputs.replicas).to.deep.equal(stack === "production" ? [{ region: "us-west-2" }] : undefined);
+                    // Unprotected (staging), the secret goes at once with the stack: a secret scheduled for deletion
+                    // keeps its name for its recovery window (30 days by default), and a re-created stack could not
+                    // create it (Secrets Manager API reference, CreateSecret/DeleteSecret).
+                    expect(secrets[0].inputs.recoveryWindowInDays, "recovery window").to.equal(stack === "production" ? undefined : 0);
                     expect(ofType(evaluation, T.secretVersion)).to.deep.equal([]);
                     expect(evaluation.outputs.keyPairId).to.equal(`${T.publicKey}::cdn-public-key`);
                     expect(evaluation.outputs.signingKeySecretArn).to.equal(`arn:aws:secretsmanager:us-east-1:${MOCK_ACCOUNT_ID}:secret:slack-clone-cdn-signing-key-${stack}-AbCdEf`);
