@@ -49,10 +49,11 @@ describe("npm run health against a stalled or refused endpoint (as a process)", 
     this.timeout(30000);
 
     it("reports every check within its bound, naming the endpoint; a refused port too", async () => {
-        const stalled = await stalledEndpoint();
-        const outputs = outputsFile();
+        const [stalled, refused, outputs] = [await stalledEndpoint(), await freePort(), outputsFile()];
+        // Both runs at once: the stalled one spends its time waiting.
+        const health = run(...tsx("deploy/health.ts", "--outputs", outputs, "--timeout", "0.4"), endpointEnv(stalled.endpoint));
+        const refusedRun = run(...tsx("deploy/health.ts", "--outputs", outputs), endpointEnv(`http://127.0.0.1:${refused}`));
         try {
-            const health = run(...tsx("deploy/health.ts", "--outputs", outputs, "--timeout", "0.4"), endpointEnv(stalled.endpoint));
             expect(await health.exited).to.equal(1);
             expect(health.output()).to.match(
                 new RegExp(`^FAIL  table users +DynamoDB DescribeTable slack-clone-users-qa at http://127\\.0\\.0\\.1:${stalled.port}: no answer in 400 ms \\(3 attempts\\)$`, "m"),
@@ -62,8 +63,6 @@ describe("npm run health against a stalled or refused endpoint (as a process)", 
             stalled.close();
         }
 
-        const refused = await freePort();
-        const refusedRun = run(...tsx("deploy/health.ts", "--outputs", outputs), endpointEnv(`http://127.0.0.1:${refused}`));
         expect(await refusedRun.exited).to.equal(1);
         expect(refusedRun.output()).to.include(
             `FAIL  table users                      DynamoDB DescribeTable slack-clone-users-qa at http://127.0.0.1:${refused}: connect ECONNREFUSED 127.0.0.1:${refused} (3 attempts)`,

@@ -1,6 +1,6 @@
 import { expect } from "chai";
-import { spawnSync } from "child_process";
 import { renderPlan, vpcLayout } from "../dev/preview";
+import { runToEnd } from "./helpers/process";
 import { evaluateWith, stackEvaluation } from "./helpers/stacks";
 
 describe("offline plan (npm run preview)", () => {
@@ -28,21 +28,21 @@ describe("offline plan (npm run preview)", () => {
         expect(plan, "no mock id anywhere").to.not.match(/::/);
     });
 
-    it("previews several stacks in one run, and refuses a flag instead of dropping it", () => {
-        const preview = (...args: string[]) => spawnSync(process.execPath, ["--require", "tsx/cjs", "dev/preview.ts", ...args], { encoding: "utf8" });
-        const both = preview("staging", "development");
+    const preview = (...args: string[]) => runToEnd(process.execPath, ["--require", "tsx/cjs", "dev/preview.ts", ...args]);
+
+    it("previews several stacks in one run, and refuses a flag instead of dropping it", async () => {
+        const [both, flagged] = await Promise.all([preview("staging", "development"), preview("staging", "--diff")]);
         expect(both.status, both.stderr).to.equal(0);
         expect(both.stdout.match(/^Stack [a-z]+: \d+ resources would be created$/gm)).to.deep.equal([
             both.stdout.match(/^Stack staging: \d+ resources would be created$/m)![0],
             both.stdout.match(/^Stack development: \d+ resources would be created$/m)![0],
         ]);
-        const flagged = preview("staging", "--diff");
         expect(flagged.status).to.equal(1);
         expect(flagged.stderr.trim()).to.equal("preview failed: --diff: preview takes stack names only. Usage: npm run preview -- <stack> [<stack>...]   (stacks: development, production, staging)");
     });
 
-    it("exits non-zero naming the problem for an unknown stack", () => {
-        const run = spawnSync(process.execPath, ["--require", "tsx/cjs", "dev/preview.ts", "prod"], { encoding: "utf8" });
+    it("exits non-zero naming the problem for an unknown stack", async () => {
+        const run = await preview("prod");
         expect(run.status).to.equal(1);
         expect(run.stderr).to.include('Unknown stack "prod"');
         expect(run.stderr).to.include("development, production, staging");

@@ -11,7 +11,7 @@ import Redis from "ioredis";
 import { BACKEND_VARIABLES, SECRET_VARIABLES, backendEnvironment, backendSecrets } from "../deploy/backend-env";
 import { byName } from "../harness/mock-engine";
 import { localEnvironment, localLog as lines } from "./helpers/local";
-import { listening, run, tsx } from "./helpers/process";
+import { listening, run, runToEnd, tsx } from "./helpers/process";
 import { deployedEvaluation } from "./helpers/stacks";
 
 /** The AUTH password of the shared in-process local environment, to compare with a later start's. */
@@ -172,10 +172,9 @@ describe("npm start stopped any other way than Ctrl-C (as processes)", function 
         const npm = run("npm", ["start", "--", ...portArgs(ports)]);
         await npm.until("Running;");
         expect(fs.existsSync(".env.local") && fs.existsSync(".local/outputs.json")).to.equal(true);
-        const health = spawnSync(...tsx("deploy/health.ts", "--local"), { encoding: "utf8" });
-        expect(health.stdout, health.stderr).to.include("All 15 checks passed");
         const { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: _, ...unquieted } = process.env;
-        const seeded = spawnSync(...tsx("deploy/seed/seed.ts", "--local"), { encoding: "utf8", env: unquieted });
+        const [health, seeded] = await Promise.all([runToEnd(...tsx("deploy/health.ts", "--local")), runToEnd(...tsx("deploy/seed/seed.ts", "--local"), unquieted)]);
+        expect(health.stdout, health.stderr).to.include("All 15 checks passed");
         expect(seeded.stdout, seeded.stderr).to.match(/^Seeded 7 tables: 0 items written, 23 items already there and kept/m);
         expect(seeded.stderr, "the SDK's 9-line notice is not printed").to.not.include("NodeVersionSupportWarning");
         if (Number(process.versions.node.split(".")[0]) < 22) expect(seeded.stderr).to.match(/^Note: Node \d+\.\d+\.\d+ works, but is past its end of life; use Node 22 or 24/m);
@@ -186,23 +185,6 @@ describe("npm start stopped any other way than Ctrl-C (as processes)", function 
         expect(fs.existsSync(".env.local"), ".env.local removed").to.equal(false);
         expect(fs.existsSync(".local/start.lock"), "lock released").to.equal(false);
         expect(npm.output().trim().split("\n").pop()).to.equal("Stopped DynamoDB, S3 and Redis; removed .env.local and .local/outputs.json.");
-    });
-
-    it("stops within its bound while a client holds connections open to the stand-ins (a running backend's keep-alive)", async () => {
-        const ports = await Promise.all([freePort(), freePort(), freePort()]);
-        const start = run(...tsx("local/start.ts", ...portArgs(ports)));
-        await start.until("Running;");
-        const held = ports.slice(0, 2).map((port) => net.connect(port, "127.0.0.1").on("error", () => undefined));
-        await Promise.all(held.map((socket) => new Promise((resolve) => socket.once("connect", resolve))));
-        const stopped = Date.now();
-        start.child.kill("SIGTERM");
-        try {
-            expect(await start.exited).to.equal(0);
-            expect(Date.now() - stopped).to.be.below(8000);
-            expect(start.output().trim().split("\n").pop()).to.equal("Stopped DynamoDB, S3 and Redis; removed .env.local and .local/outputs.json.");
-        } finally {
-            held.forEach((socket) => socket.destroy());
-        }
     });
 
     it("exits with every stand-in when npm itself is killed (kill -9: no signal reaches it)", async () => {
@@ -216,7 +198,7 @@ describe("npm start stopped any other way than Ctrl-C (as processes)", function 
         expect(fs.existsSync(".local/start.lock"), "lock released").to.equal(false);
     });
 
-    it("kill -9 takes redis-server down with it, and the next start clears a leftover redis-server by its recorded pid", async () => {
+    it("kill -9 takes redis-server down with it; the next start clears a leftover redis-server by its recorded pid, and stops within its bound while a client holds connections open to the stand-ins (a running backend's keep-alive)", async () => {
         const ports = await Promise.all([freePort(), freePort(), freePort()]);
         const first = run(...tsx("local/start.ts", ...portArgs(ports)));
         await first.until("Running;");
@@ -237,14 +219,23 @@ describe("npm start stopped any other way than Ctrl-C (as processes)", function 
         fs.writeFileSync(".local/start.lock", JSON.stringify({ ...lock, redisPid: leftover.pid }));
 
         const second = run(...tsx("local/start.ts", ...portArgs(ports)));
+        const held: net.Socket[] = [];
         try {
             await second.until("Running;");
             expect(second.output()).to.include(
                 `Stopped redis-server (pid ${leftover.pid}, port ${ports[2]}) left running by an earlier npm start (pid ${first.child.pid}) that did not stop cleanly`,
             );
-        } finally {
+            held.push(...ports.slice(0, 2).map((port) => net.connect(port, "127.0.0.1").on("error", () => undefined)));
+            await Promise.all(held.map((socket) => new Promise((resolve) => socket.once("connect", resolve))));
+            const stopped = Date.now();
             second.child.kill("SIGTERM");
             expect(await second.exited).to.equal(0);
+            expect(Date.now() - stopped).to.be.below(8000);
+            expect(second.output().trim().split("\n").pop()).to.equal("Stopped DynamoDB, S3 and Redis; removed .env.local and .local/outputs.json.");
+        } finally {
+            held.forEach((socket) => socket.destroy());
+            if (second.child.exitCode === null) second.child.kill("SIGTERM");
+            await second.exited;
             if (leftover.exitCode === null && leftover.signalCode === null) leftover.kill("SIGKILL");
         }
     });

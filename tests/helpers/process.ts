@@ -27,6 +27,15 @@ export function run(command: string, args: readonly string[], env: NodeJS.Proces
     };
 }
 
+/** spawnSync's result without blocking the test: several commands can run at once. */
+export function runToEnd(command: string, args: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<{ status: number | null; stdout: string; stderr: string }> {
+    const child = spawn(command, [...args], { stdio: ["ignore", "pipe", "pipe"], env });
+    const out = { stdout: "", stderr: "" };
+    child.stdout.on("data", (chunk: Buffer) => (out.stdout += chunk.toString()));
+    child.stderr.on("data", (chunk: Buffer) => (out.stderr += chunk.toString()));
+    return new Promise((resolve, reject) => child.once("error", reject).once("close", (status) => resolve({ status, ...out })));
+}
+
 /** `node --import tsx <script> <args>`, as npm's scripts run them. */
 export const tsx = (script: string, ...args: string[]) => [process.execPath, ["--import", "tsx", script, ...args]] as const;
 
