@@ -306,10 +306,14 @@ const HOSTNAME = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,6
 /** Collects every problem so one error lists them all. */
 class Checker {
     readonly problems: string[] = [];
+    /** Keys already reported as bad: a check that builds on a bad value adds no second line. */
+    private readonly failed = new Set<string>();
 
     constructor(private readonly raw: RawConfig) {}
 
     fail(key: string, value: unknown, allowed: string): void {
+        if (this.failed.has(key)) return;
+        this.failed.add(key);
         this.problems.push(`${key}: got ${JSON.stringify(value)}; expected ${allowed}`);
     }
 

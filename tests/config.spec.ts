@@ -369,6 +369,17 @@ describe("stack config: wrong but once accepted", () => {
         ]);
         expect(problems({ ...rawConfig("development"), environment: "a-very-long-environment-name" })).to.have.length(1);
     });
+
+    it("reports one problem on one line: a bad availabilityZones or subnet id is not also checked against the VPC", () => {
+        expect(problems({ ...rawConfig("development"), availabilityZones: "7" })).to.deep.equal([
+            'availabilityZones: got "7"; expected an integer from 2 to 6',
+        ]);
+        expect(problems({ ...rawConfig("development"), availabilityZones: "2.5" })).to.have.length(1);
+        const mixed = '["subnet-0123456789abcdef0","SUBNET-0123456789abcdef1"]';
+        expect(problems({ ...rawConfig("development"), existingVpcId: "vpc-0123456789abcdef0", existingPrivateSubnetIds: mixed })).to.deep.equal([
+            `existingPrivateSubnetIds: got ${JSON.stringify(mixed)}; expected a list of subnet ids such as subnet-0123456789abcdef0`,
+        ]);
+    });
 });
 
 describe("stack files", () => {
