@@ -54,6 +54,9 @@ function asConfigString(value: unknown): string {
 const PROVIDER_NAMESPACES = ["aws", "pulumi"] as const;
 const PULUMI_KEYS = ["disable-default-providers"];
 
+/** The top-level keys of a stack settings file: https://www.pulumi.com/docs/iac/concepts/projects/stack-settings-file/ */
+const STACK_FILE_KEYS = ["config", "environment", "secretsprovider", "encryptedkey", "encryptionsalt"];
+
 /** Keys of @pulumi/aws's provider config (its config/vars module); loaded only when a stack sets one besides region. */
 function awsConfigKeys(): string[] {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -89,6 +92,11 @@ export function readStackFile(stack: string, root = PROJECT_ROOT): StackFile {
     const top = document.contents;
     const entries = top === null ? undefined : isMap(top) ? top.get("config", true) : top;
     if (top !== null && !isMap(top)) throw new Error(`${fileName}: must be a map with a \`config:\` map of key: value; got ${describeNode(top)}`);
+    const unknownTop = isMap(top) ? (top.items as Pair[]).map((p) => String(isScalar(p.key) ? p.key.value : p.key)).filter((k) => !STACK_FILE_KEYS.includes(k)) : [];
+    if (unknownTop.length > 0) {
+        const [key] = unknownTop;
+        throw new Error(`${fileName}: "${key}" is not a key of a stack settings file (${STACK_FILE_KEYS.join(", ")})${suggestion(key, STACK_FILE_KEYS)}`);
+    }
     if (entries !== undefined && entries !== null && !isMap(entries)) {
         throw new Error(`${fileName}: \`config\` must be a map of key: value (such as \`${project.name}:multiAz: true\`); got ${describeNode(entries)}`);
     }
@@ -129,6 +137,10 @@ export function readStackFile(stack: string, root = PROJECT_ROOT): StackFile {
                         (fallback === undefined ? "no value for it" : `its default (${JSON.stringify(fallback)})`) + " instead",
                 );
             }
+            continue;
+        }
+        if (isScalar(value) ? value.value === null : value === null) {
+            problems.push(`"${key}" has no value; give it one (quote "" for an empty string) or remove the key`);
             continue;
         }
         const declared = namespace === project.name ? project.config[name].type : undefined;

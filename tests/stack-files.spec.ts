@@ -62,4 +62,18 @@ describe("stack files (harness/stack-files.ts)", () => {
         expect(errorOf("config:\n  - slack-clone:multiAz\n")).to.equal("Pulumi.qa.yaml: `config` must be a map of key: value (such as `slack-clone:multiAz: true`); got a list");
         expect(errorOf("- config\n")).to.equal("Pulumi.qa.yaml: must be a map with a `config:` map of key: value; got a list");
     });
+
+    it("refuse a top-level key other than the CLI's, suggesting the closest (a misspelt config: is not silently empty)", () => {
+        expect(errorOf("confg:\n  aws:region: us-east-1\n")).to.equal(
+            'Pulumi.qa.yaml: "confg" is not a key of a stack settings file (config, environment, secretsprovider, encryptedkey, encryptionsalt); did you mean "config"?',
+        );
+        expect(readStackConfig("qa", project("secretsprovider: passphrase\nencryptionsalt: v1:abc\nconfig:\n  aws:region: us-east-1\n"))["aws:region"]).to.equal("us-east-1");
+    });
+
+    it("say that a key without a value has none, not that it was read as an object", () => {
+        expect(errorOf("config:\n  slack-clone:alarmEmail:\n")).to.equal(
+            'Pulumi.qa.yaml:\n  - "slack-clone:alarmEmail" has no value; give it one (quote "" for an empty string) or remove the key',
+        );
+        expect(errorOf("config:\n  slack-clone:multiAz: null\n")).to.include('"slack-clone:multiAz" has no value');
+    });
 });
