@@ -34,13 +34,13 @@ export interface HealthClients {
     readonly secrets: SecretReader;
 }
 
-/** Time Redis and the API's /health have to answer, in ms. */
+/** Time Redis and the API's /health have to answer, in ms, unless `--timeout` says otherwise. */
 const TIMEOUT_MS = 5000;
 
-function withTimeout<T>(promise: Promise<T>, what: string): Promise<T> {
+function withTimeout<T>(promise: Promise<T>, what: string, ms: number): Promise<T> {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`${what}: no answer in ${TIMEOUT_MS} ms`)), TIMEOUT_MS);
+        timer = setTimeout(() => reject(new Error(`${what}: no answer in ${ms} ms`)), ms);
     });
     return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
@@ -62,19 +62,19 @@ async function checkTable(client: DynamoDBClient, spec: TableSpec, name: string)
 }
 
 /** PING with AUTH: the URL carries no credentials, the token comes from its secret. */
-async function pingRedis(url: string, password: string): Promise<string> {
-    const redis = new Redis(url, { password, lazyConnect: true, connectTimeout: TIMEOUT_MS, maxRetriesPerRequest: 0, retryStrategy: () => null });
+async function pingRedis(url: string, password: string, timeoutMs: number): Promise<string> {
+    const redis = new Redis(url, { password, lazyConnect: true, connectTimeout: timeoutMs, maxRetriesPerRequest: 0, retryStrategy: () => null });
     const address = `${redis.options.host}:${redis.options.port}`;
     // The socket's error (ECONNREFUSED 127.0.0.1:6380, ...) or the server's refusal (NOAUTH, WRONGPASS)
     // says more than the rejected command's "Connection is closed."
     let socketError: Error | undefined;
     redis.on("error", (error: Error) => (socketError ??= error));
     try {
-        await withTimeout(redis.connect(), `Redis at ${address}`);
-        return `PING ${await withTimeout(redis.ping(), `Redis at ${address}`)}`;
+        await withTimeout(redis.connect(), `Redis at ${address}`, timeoutMs);
+        return `PING ${await withTimeout(redis.ping(), `Redis at ${address}`, timeoutMs)}`;
     } catch (error) {
         const reason = socketError?.message ?? (error as Error).message;
-        throw new Error(reason.includes(address) ? `Redis: ${reason}` : `Redis at ${address}: ${reason}`);
+        throw new Error(reason.startsWith("Redis") ? reason : reason.includes(address) ? `Redis: ${reason}` : `Redis at ${address}: ${reason}`);
     } finally {
         redis.disconnect();
     }
@@ -85,16 +85,17 @@ async function pingRedis(url: string, password: string): Promise<string> {
  * while no backend service runs: that is "backend not deployed", a failure where `backendRequired`
  * (staging, production), a note otherwise. Any other 2xx is the backend's own answer.
  */
-export async function checkApiHealth(apiUrl: string, backendRequired: boolean): Promise<string> {
+export async function checkApiHealth(apiUrl: string, backendRequired: boolean, timeoutMs = TIMEOUT_MS): Promise<string> {
     const url = `${apiUrl.replace(/\/$/, "")}${HEALTH_PATH}`;
     const response = await withTimeout(
-        fetch(url, { signal: AbortSignal.timeout(TIMEOUT_MS) }).catch((error: Error & { cause?: Error }) => {
-            // fetch says only "fetch failed"; its cause names the refused address.
-            throw new Error(`${url}: ${error.cause?.message ?? error.message}`);
+        fetch(url, { signal: AbortSignal.timeout(timeoutMs) }).catch((error: Error & { cause?: Error }) => {
+            // fetch says only "fetch failed"; its cause names the refused address. The signal's abort says how long.
+            throw new Error(`${url}: ${error.name === "TimeoutError" ? `no answer in ${timeoutMs} ms` : error.cause?.message ?? error.message}`);
         }),
         url,
+        timeoutMs,
     );
-    const body = await withTimeout(response.text(), url);
+    const body = await withTimeout(response.text(), url, timeoutMs);
     if (!response.ok) throw new Error(`${url} answered ${response.status}: ${body.slice(0, 200)}`);
     let parsed: unknown;
     try {
@@ -110,8 +111,11 @@ export async function checkApiHealth(apiUrl: string, backendRequired: boolean): 
     return `backend answered ${response.status}`;
 }
 
-/** Runs every check the outputs allow, except `skip`ped ones; never throws, each failure is a result. */
-export async function checkHealth(outputs: StackOutputs, clients: HealthClients, skip: readonly string[] = []): Promise<CheckResult[]> {
+/**
+ * Runs every check the outputs allow, except `skip`ped ones; never throws, each failure is a result.
+ * Redis and the API's /health each have `timeoutMs` to answer (the AWS calls: their clients' limits).
+ */
+export async function checkHealth(outputs: StackOutputs, clients: HealthClients, skip: readonly string[] = [], timeoutMs = TIMEOUT_MS): Promise<CheckResult[]> {
     const checks: Array<[string, () => Promise<string>]> = TABLES.map((spec) => [
         `table ${spec.name}`,
         () => checkTable(clients.dynamodb, spec, requireOutput(outputs, tableOutputName(spec))),
@@ -126,11 +130,11 @@ export async function checkHealth(outputs: StackOutputs, clients: HealthClients,
         }
     }
     if (outputs.redisUrl !== undefined) {
-        checks.push(["redis", async () => pingRedis(requireOutput(outputs, "redisUrl"), await clients.secrets(requireOutput(outputs, "redisAuthTokenSecretArn")))]);
+        checks.push(["redis", async () => pingRedis(requireOutput(outputs, "redisUrl"), await clients.secrets(requireOutput(outputs, "redisAuthTokenSecretArn")), timeoutMs)]);
     }
     if (outputs.apiUrl !== undefined) {
         // Outputs of a stack deployed before backendRequired existed: strict.
-        checks.push(["api /health", () => checkApiHealth(requireOutput(outputs, "apiUrl"), outputs.backendRequired !== false)]);
+        checks.push(["api /health", () => checkApiHealth(requireOutput(outputs, "apiUrl"), outputs.backendRequired !== false, timeoutMs)]);
     }
 
     const unknown = skip.filter((s) => !checks.some(([check]) => check === s));
@@ -172,10 +176,11 @@ async function main(): Promise<void> {
     const args = parseCommandLine(process.argv.slice(2), { skip: { type: "string", multiple: true } });
     const outputs = outputsFromCommandLine(args);
     const skip = (args.skip as string[] | undefined) ?? [];
-    const clients = clientsFor(requireOutput(outputs, "region"), limitsFromCommandLine(args));
+    const limits = limitsFromCommandLine(args);
+    const clients = clientsFor(requireOutput(outputs, "region"), limits);
     // --local: the running npm start has no Secrets Manager; its secrets are the backend's variables (.env.local).
     const secrets = args.local ? secretsFromEnvironment(outputs, process.env) : clients.secrets;
-    const results = await checkHealth(outputs, { ...clients, secrets }, skip);
+    const results = await checkHealth(outputs, { ...clients, secrets }, skip, limits.requestTimeoutMs);
     if (skip.length > 0) console.log(`Skipped: ${skip.join(", ")}`);
     console.log(formatHealth(results));
     const failed = results.filter((r) => !r.ok);

@@ -35,6 +35,21 @@ describe("health check, on the local environment", function () {
         expect(redis.detail).to.match(/^Redis at 127\.0\.0\.1:\d+: WRONGPASS /);
     });
 
+    it("bounds Redis and the API by the same timeout as the AWS calls (--timeout), naming each address once", async () => {
+        const stalled = await stalledEndpoint();
+        try {
+            const outputs = { ...local.outputs, redisUrl: `redis://127.0.0.1:${stalled.port}`, apiUrl: `${stalled.endpoint}/v1` };
+            const started = Date.now();
+            const results = await checkHealth(outputs, local.clients, [], 300);
+            expect(Date.now() - started).to.be.below(2500);
+            const detail = (check: string) => results.find((r) => r.check === check)?.detail;
+            expect(detail("redis")).to.equal(`Redis at 127.0.0.1:${stalled.port}: no answer in 300 ms`);
+            expect(detail("api /health")).to.equal(`${stalled.endpoint}/v1/health: no answer in 300 ms`);
+        } finally {
+            stalled.close();
+        }
+    });
+
     it("leaves out what it is told to skip, and refuses an unknown check", async () => {
         const results = await checkHealth({ ...local.outputs, redisUrl: "redis://127.0.0.1:1" }, local.clients, ["redis"]);
         expect(results.map((r) => r.check)).to.not.include("redis");
