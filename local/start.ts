@@ -362,15 +362,21 @@ function parseCommandLine(argv: string[]): { ports: Ports; backend?: string } {
         return value;
     };
     if (values.backend !== undefined && values.backend.trim() === "") throw new Error('--backend needs the command that starts the backend, e.g. --backend "npm run dev"');
-    return {
-        ports: {
-            dynamodb: port("dynamodb-port", DEFAULT_PORTS.dynamodb),
-            s3: port("s3-port", DEFAULT_PORTS.s3),
-            redis: port("redis-port", DEFAULT_PORTS.redis),
-            backend: port("backend-port", DEFAULT_PORTS.backend),
-        },
-        backend: values.backend,
+    const ports = {
+        dynamodb: port("dynamodb-port", DEFAULT_PORTS.dynamodb),
+        s3: port("s3-port", DEFAULT_PORTS.s3),
+        redis: port("redis-port", DEFAULT_PORTS.redis),
+        backend: port("backend-port", DEFAULT_PORTS.backend),
     };
+    // One port per process that listens (the backend's only where --backend runs one).
+    const listeners = Object.entries(ports).filter(([name]) => name !== "backend" || values.backend !== undefined);
+    const chosen = listeners.map(([, p]) => p);
+    const twice = chosen.findIndex((p, i) => chosen.indexOf(p) !== i);
+    if (twice !== -1) {
+        const flag = (i: number) => `--${listeners[i][0]}-port`;
+        throw new Error(`${flag(twice)} ${chosen[twice]} is also ${flag(chosen.indexOf(chosen[twice]))}; give each a port of its own`);
+    }
+    return { ports, backend: values.backend };
 }
 
 async function main(): Promise<void> {

@@ -157,6 +157,14 @@ describe("npm start (local/start.ts as a process)", function () {
         expect(redisAnswers, "redis-server stopped").to.equal(false);
         expect(fs.existsSync(".local/start.lock"), "lock released").to.equal(false);
     });
+
+    it("refuses one port given to two stand-ins before starting any, rather than calling it in use", async () => {
+        const [port, redisPort] = await Promise.all([freePort(), freePort()]);
+        const start = run(...tsx("local/start.ts", "--dynamodb-port", String(port), "--s3-port", String(port), "--redis-port", String(redisPort)));
+        expect(await start.exited).to.equal(1);
+        expect(start.output()).to.include(`npm start failed: --s3-port ${port} is also --dynamodb-port; give each a port of its own`);
+        expect(start.output(), "nothing started").to.not.include("DynamoDB (dynalite)");
+    });
 });
 
 describe("npm start stopped any other way than Ctrl-C (as processes)", function () {
