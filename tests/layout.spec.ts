@@ -41,4 +41,18 @@ describe("tests layout", () => {
         });
         expect(missing, "add tests/<name>.spec.ts (or list the file in SPEC_OF)").to.deep.equal([]);
     });
+
+    it("the README's layout names every folder of the tree, two levels deep", () => {
+        const readme = fs.readFileSync(path.join(PROJECT_ROOT, "README.md"), "utf8");
+        const layout = /## Layout\n+```\n([\s\S]*?)```/.exec(readme)?.[1] ?? "";
+        const ignored = new Set(["node_modules", ".git", ".local", ".scratch"]);
+        const folders = (dir: string, depth: number): string[] =>
+            fs.readdirSync(path.join(PROJECT_ROOT, dir), { withFileTypes: true })
+                .filter((entry) => entry.isDirectory() && !ignored.has(entry.name))
+                .flatMap((entry) => {
+                    const folder = path.posix.join(dir, entry.name);
+                    return depth > 1 ? [folder, ...folders(folder, depth - 1)] : [folder];
+                });
+        expect(folders("", 2).filter((folder) => !layout.includes(`${folder}/`)), "README.md, ## Layout").to.deep.equal([]);
+    });
 });
