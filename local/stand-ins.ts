@@ -111,7 +111,8 @@ export async function startRedis(port: number, password: string): Promise<StandI
         ...diesWithParent("redis-server", ["-", "--port", String(bound), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]),
         { stdio: ["pipe", "pipe", "pipe"] },
     );
-    child.stdin?.end(`requirepass "${password}"\n`);
+    // A redis-server that exits at once (not installed, port taken) closes stdin first: its exit says why, not EPIPE.
+    child.stdin?.on("error", () => undefined).end(`requirepass "${password}"\n`);
     let output = "";
     child.stdout?.on("data", (chunk: Buffer) => (output += chunk.toString()));
     child.stderr?.on("data", (chunk: Buffer) => (output += chunk.toString()));

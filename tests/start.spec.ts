@@ -2,6 +2,8 @@ import { expect } from "chai";
 import { spawn, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as net from "net";
+import * as os from "os";
+import * as path from "path";
 import { GetObjectCommand, PutObjectCommand } from "@aws-sdk/client-s3";
 import sharp from "sharp";
 import { TABLES } from "../components/tables";
@@ -155,6 +157,16 @@ describe("npm start (local/start.ts as a process)", function () {
             socket.unref();
         });
         expect(redisAnswers, "redis-server stopped").to.equal(false);
+        expect(fs.existsSync(".local/start.lock"), "lock released").to.equal(false);
+    });
+
+    it("says redis-server is missing and how to install it, with no stack trace, and releases its lock", async () => {
+        const bin = fs.mkdtempSync(path.join(os.tmpdir(), "no-redis-"));
+        const ports = await Promise.all([freePort(), freePort(), freePort()]);
+        const start = run(...tsx("local/start.ts", "--dynamodb-port", String(ports[0]), "--s3-port", String(ports[1]), "--redis-port", String(ports[2])), { PATH: bin });
+        expect(await start.exited).to.equal(1);
+        expect(start.output()).to.include("npm start failed: redis-server is not installed. Install it with: sudo apt-get install -y redis-server");
+        expect(start.output(), "no stack trace").to.not.match(/^\s+at /m);
         expect(fs.existsSync(".local/start.lock"), "lock released").to.equal(false);
     });
 
