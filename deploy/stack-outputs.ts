@@ -63,10 +63,17 @@ export function requireOutput(outputs: StackOutputs, name: OutputName): string;
 export function requireOutput(outputs: StackOutputs, name: OutputName, type: "number"): number;
 export function requireOutput(outputs: StackOutputs, name: OutputName, type: "string" | "number" = "string"): string | number {
     const value = outputs[name];
-    if (typeof value !== type || value === "") {
+    if (value === undefined || value === null || value === "") {
         throw new Error(`Stack output "${name}" is missing; is the stack deployed with this version of the program?`);
     }
+    if (typeof value !== type) throw mistyped(name, value, type === "string" ? "a non-empty string" : "a number");
     return value as string | number;
+}
+
+/** An output that is there but of the wrong JSON type: a hand-written outputs file, not an old stack. */
+export function mistyped(name: OutputName, value: unknown, expected: string): Error {
+    const kind = Array.isArray(value) ? "list" : typeof value;
+    return new Error(`Stack output "${name}" is ${JSON.stringify(value)} (a${kind === "object" ? "n" : ""} ${kind}); expected ${expected}`);
 }
 
 export interface CommonArgs {

@@ -60,6 +60,7 @@ describe("seed data", () => {
         expect(outputs.map((o) => o.demoData)).to.deep.equal([true, true, false]);
         expect([...seedDataFor(outputs[0]).keys()]).to.deep.equal([...loadSeedData().keys()]);
         expect(seedDataFor(outputs[2]).size).to.equal(0);
+        expect(() => seedDataFor({ ...outputs[0], demoData: "yes" }), "not read as false").to.throw('Stack output "demoData" is "yes" (a string); expected true or false');
     });
 });
 

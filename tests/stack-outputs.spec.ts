@@ -23,7 +23,9 @@ describe("stack outputs (deploy/stack-outputs.ts)", () => {
 
     it("names a missing or mistyped output", () => {
         expect(() => requireOutput({ region: "" }, "region")).to.throw(/Stack output "region" is missing/);
-        expect(() => requireOutput({ redisPort: "6379" }, "redisPort", "number")).to.throw(/Stack output "redisPort" is missing/);
+        expect(() => requireOutput({}, "region")).to.throw(/Stack output "region" is missing/);
+        expect(() => requireOutput({ redisPort: "6379" }, "redisPort", "number")).to.throw('Stack output "redisPort" is "6379" (a string); expected a number');
+        expect(() => requireOutput({ region: 5 }, "region")).to.throw('Stack output "region" is 5 (a number); expected a non-empty string');
         expect(requireOutput({ redisPort: 6379 }, "redisPort", "number")).to.equal(6379);
     });
 });

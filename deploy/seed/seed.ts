@@ -26,7 +26,7 @@ import { dynamoDbClient, quietNodeVersionNotice } from "../aws-clients";
 import { count } from "../format";
 import { marshall, unmarshall } from "@aws-sdk/util-dynamodb";
 import { TABLES, TableSpec, keyAttributes, tableOutputName } from "../../components/tables";
-import { StackOutputs, limitsFromCommandLine, outputsFromCommandLine, parseCommandLine, requireOutput } from "../stack-outputs";
+import { StackOutputs, limitsFromCommandLine, mistyped, outputsFromCommandLine, parseCommandLine, requireOutput } from "../stack-outputs";
 
 /** BatchGetItem reads at most 100 keys a request (DynamoDB API reference, BatchGetItem). */
 export const BATCH_GET_SIZE = 100;
@@ -50,6 +50,7 @@ export function loadSeedData(dir = DEMO_DATA_DIR): SeedData {
 
 /** The data set a stack gets: the demo data where its `demoData` output is true, none otherwise. */
 export function seedDataFor(outputs: StackOutputs): SeedData {
+    if (outputs.demoData !== undefined && typeof outputs.demoData !== "boolean") throw mistyped("demoData", outputs.demoData, "true or false");
     return outputs.demoData === true ? loadSeedData() : new Map();
 }
 
