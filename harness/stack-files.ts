@@ -129,7 +129,7 @@ export function readStackFile(stack: string, root = PROJECT_ROOT): StackFile {
         const plain = isScalar(value) ? value.value : (value as { toJSON?: () => unknown })?.toJSON?.() ?? value;
         if (isMap(value) && value.has("secure")) {
             const fallback = config[full];
-            if (namespace === project.name && fallback === undefined) {
+            if ((namespace === project.name || full === "aws:region") && fallback === undefined) { // a required key
                 problems.push(`"${key}" is a secret (secure: ...), which only the Pulumi CLI can decrypt, and has no default to stand in for it offline`);
             } else {
                 notes.push(

@@ -55,6 +55,9 @@ describe("stack files (harness/stack-files.ts)", () => {
         expect(errorOf("config:\n  slack-clone:frontendUrl:\n    secure: AAABAHk8c2VjcmV0\n")).to.equal(
             'Pulumi.qa.yaml:\n  - "slack-clone:frontendUrl" is a secret (secure: ...), which only the Pulumi CLI can decrypt, and has no default to stand in for it offline',
         );
+        expect(errorOf("config:\n  aws:region:\n    secure: AAABAHk8c2VjcmV0\n"), "not 'missing' later").to.equal(
+            'Pulumi.qa.yaml:\n  - "aws:region" is a secret (secure: ...), which only the Pulumi CLI can decrypt, and has no default to stand in for it offline',
+        );
     });
 
     it("say that config must be a map", () => {
