@@ -81,6 +81,10 @@ export function readStackFile(stack: string, root = PROJECT_ROOT): StackFile {
     const project = readProject(root);
     const fileName = `Pulumi.${stack}.yaml`;
     const file = path.join(root, fileName);
+    // The CLI's rule for a stack name (pulumi/pulumi#1381; a longer or other name is never a stack).
+    if (!/^[A-Za-z0-9_.-]{1,100}$/.test(stack)) {
+        throw new Error(`${JSON.stringify(stack)} is not a stack name: 1 to 100 letters, digits, hyphens, underscores or periods. Stacks: ${listStacks(root).join(", ")}`);
+    }
     if (!fs.existsSync(file)) {
         throw new Error(`Unknown stack "${stack}": no ${fileName}. Stacks: ${listStacks(root).join(", ")}`);
     }

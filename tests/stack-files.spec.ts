@@ -79,4 +79,12 @@ describe("stack files (harness/stack-files.ts)", () => {
         );
         expect(errorOf("config:\n  slack-clone:multiAz: null\n")).to.include('"slack-clone:multiAz" has no value');
     });
+
+    it("refuse what is not a stack name before looking for its file", () => {
+        for (const name of ["", "../qa", "qa staging"]) {
+            expect(() => readStackConfig(name, project("config: {}\n"))).to.throw(
+                `${JSON.stringify(name)} is not a stack name: 1 to 100 letters, digits, hyphens, underscores or periods. Stacks: qa`,
+            );
+        }
+    });
 });
