@@ -113,6 +113,7 @@ const backend = new Backend("backend", {
     ...config.backend,
     containerInsights: config.alarms,
     logRetentionDays: config.logRetentionDays,
+    protectData: config.protectData,
     // The API's stage is named after the environment.
     stageName: config.environment,
     // The same definition as the local environment's .env.local: every value as a string.

@@ -47,6 +47,8 @@ export interface BackendArgs extends Omit<BackendConfig, "required"> {
     readonly containerInsights: boolean;
     /** Retention of the container log group, in days. */
     readonly logRetentionDays: number;
+    /** Without it the repository has `forceDelete`: a destroy deletes it with its images (as buckets get `forceDestroy`). */
+    readonly protectData: boolean;
     /**
      * The API's stage name. API Gateway forwards a private integration's requests with the stage as
      * the first path segment; the load balancer strips it, so the backend sees `/health`, not
@@ -131,6 +133,9 @@ export class Backend extends pulumi.ComponentResource {
                 imageTagMutability: "IMMUTABLE",
                 imageScanningConfiguration: { scanOnPush: true },
                 encryptionConfigurations: [{ encryptionType: "AES256" }],
+                // ECR refuses to delete a repository that holds images (RepositoryNotEmptyException) unless
+                // forced: https://docs.aws.amazon.com/AmazonECR/latest/APIReference/API_DeleteRepository.html
+                forceDelete: !args.protectData,
             },
             { parent: this },
         );

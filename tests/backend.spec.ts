@@ -73,6 +73,7 @@ for (const stack of STACKS) {
                 imageTagMutability: "IMMUTABLE",
                 imageScanningConfiguration: { scanOnPush: true },
                 encryptionConfigurations: [{ encryptionType: "AES256" }],
+                forceDelete: !config.protectData,
             });
             // https://docs.aws.amazon.com/AmazonECR/latest/userguide/lifecycle_policy_examples.html
             const lifecycle = get(T.lifecycle, "backend-lifecycle");
@@ -86,6 +87,12 @@ for (const stack of STACKS) {
                 },
             ]);
             expect(deployed.outputs.backendRepositoryUrl).to.equal(`${MOCK_ACCOUNT_ID}.dkr.ecr.us-east-1.amazonaws.com/slack-clone-backend-${stack}`);
+        });
+
+        // https://docs.aws.amazon.com/AmazonECR/latest/APIReference/API_DeleteRepository.html: a repository with images is deleted only with force.
+        it(`lets pulumi destroy delete the repository with its images ${config.protectData ? "nowhere: protectData keeps production's" : "(forceDelete, as the README's teardown promises)"}`, () => {
+            expect(get(T.repository, "backend-repository").inputs.forceDelete).to.equal(!config.protectData);
+            expect(byName(committed, T.repository, "backend-repository").inputs.forceDelete).to.equal(!config.protectData);
         });
 
         it(`has the cluster slack-clone-${stack}, Container Insights ${config.alarms ? "on (alarms are)" : "off (no alarms)"}`, () => {
