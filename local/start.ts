@@ -18,6 +18,7 @@ import { randomBytes } from "crypto";
 import { ChildProcess, spawn } from "child_process";
 import { once } from "events";
 import * as fs from "fs";
+import * as net from "net";
 import * as path from "path";
 import { parseArgs } from "util";
 import { CreateTableCommand } from "@aws-sdk/client-dynamodb";
@@ -176,6 +177,8 @@ export async function startBackend(
     log: (line: string) => void,
     onStarted: (pgid: number) => void = () => undefined,
 ): Promise<StandIn> {
+    // Whatever already answers there would pass the /health wait for a command that then fails to bind.
+    if (await answers(port)) throw new Error(`port ${port} is already in use by another process: stop it, or give the backend another port with --backend-port`);
     const child: ChildProcess = spawn(command, { shell: true, detached: true, env: { ...process.env, ...env, PORT: String(port) }, stdio: ["ignore", "pipe", "pipe"] });
     if (child.pid !== undefined) onStarted(child.pid);
     const prefix = (chunk: Buffer) => chunk.toString().trimEnd().split("\n").forEach((line) => log(`backend | ${line}`));
@@ -214,6 +217,17 @@ export async function startBackend(
         throw error;
     }
     return { endpoint: `http://127.0.0.1:${port}`, port, pid: child.pid, stop };
+}
+
+/** Whether something accepts TCP connections on 127.0.0.1:`port` (where the /health wait looks). */
+function answers(port: number): Promise<boolean> {
+    return new Promise((resolve) => {
+        const socket = net.connect(port, "127.0.0.1", () => {
+            socket.destroy();
+            resolve(true);
+        });
+        socket.on("error", () => resolve(false));
+    });
 }
 
 /** Starts the stand-ins, tables, seed and health check, and the backend if given. On any failure, stops what it started. */

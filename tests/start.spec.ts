@@ -1,13 +1,15 @@
 import { expect } from "chai";
 import { spawn, spawnSync } from "child_process";
 import * as fs from "fs";
+import * as http from "http";
 import * as net from "net";
 import * as os from "os";
 import * as path from "path";
+import { once } from "events";
 import { GetObjectCommand, PutObjectCommand } from "@aws-sdk/client-s3";
 import sharp from "sharp";
 import { TABLES } from "../components/tables";
-import { LocalEnvironment, startLocal } from "../local/start";
+import { LocalEnvironment, startBackend, startLocal } from "../local/start";
 import { freePort } from "../local/stand-ins";
 import Redis from "ioredis";
 import { BACKEND_VARIABLES, SECRET_VARIABLES, backendEnvironment, backendSecrets } from "../deploy/backend-env";
@@ -279,6 +281,21 @@ describe("npm start -- --backend", function () {
         }
         const answers = await fetch(`http://127.0.0.1:${port}/health`).then(() => true, () => false);
         expect(answers, "backend stopped").to.equal(false);
+    });
+
+    it("refuses a backend port another process already answers on, instead of passing the /health wait on that process's answer", async () => {
+        const squatter = http.createServer((_, response) => response.writeHead(200).end("someone else")).listen(0, "127.0.0.1");
+        await once(squatter, "listening");
+        const port = (squatter.address() as net.AddressInfo).port;
+        try {
+            let error: Error | undefined;
+            const started = await startBackend(`"${process.execPath}" tests/fixtures/backend.js`, port, {}, () => undefined).catch((e: Error) => (error = e));
+            if (!(started instanceof Error)) await started.stop();
+            expect(error?.message).to.equal(`port ${port} is already in use by another process: stop it, or give the backend another port with --backend-port`);
+        } finally {
+            squatter.closeAllConnections();
+            squatter.close();
+        }
     });
 
     it("fails naming a backend command that exits before it is healthy, and stops the stand-ins", async () => {
