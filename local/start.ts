@@ -199,10 +199,12 @@ export async function startBackend(
     };
     const url = `http://127.0.0.1:${port}${HEALTH_PATH}`;
     const deadline = Date.now() + BACKEND_START_TIMEOUT_MS;
+    // Ends the polling when the backend exits first: it would otherwise poll on until the deadline.
+    const settled = new AbortController();
     const healthy = (async () => {
-        for (;;) {
+        while (!settled.signal.aborted) {
             try {
-                if ((await fetch(url, { signal: AbortSignal.timeout(2000) })).ok) return;
+                if ((await fetch(url, { signal: AbortSignal.any([settled.signal, AbortSignal.timeout(2000)]) })).ok) return;
             } catch {
                 // not listening yet
             }
@@ -215,6 +217,8 @@ export async function startBackend(
     } catch (error) {
         await stop();
         throw error;
+    } finally {
+        settled.abort();
     }
     return { endpoint: `http://127.0.0.1:${port}`, port, pid: child.pid, stop };
 }

@@ -14,6 +14,7 @@ import { AnalyzeRequest, AnalyzeResponse, AnalyzerInfo, AnalyzerResourceOptions 
 import { expect } from "chai";
 import { policies, stackSettings } from "../policy/rules";
 import { PROJECT_ROOT, readStackConfig } from "../harness/stack-files";
+import { runToEnd } from "./helpers/process";
 
 // The gRPC and protobuf runtime of @pulumi/pulumi itself (the client classes above are built on them).
 const fromPulumi = <T>(id: string): T => require(require.resolve(id, { paths: [path.dirname(require.resolve("@pulumi/pulumi"))] })) as T;
@@ -30,8 +31,11 @@ function startPack(): { process: ChildProcess; client: Promise<AnalyzerClient> }
         cwd: PACK,
         env: { ...process.env, PULUMI_CONFIG: JSON.stringify(readStackConfig("production")) },
     });
-    // Also when a filtered run never reaches the suite's `after`.
+    // Also when a filtered run never reaches the suite's `after` (a --grep that matches no test runs
+    // no hook at all): the pack and its pipes do not keep mocha from exiting, and go with it.
     process.once("exit", () => child.kill());
+    child.unref();
+    for (const stream of [child.stdout, child.stderr]) (stream as unknown as { unref(): void }).unref();
     const client = new Promise<AnalyzerClient>((resolve, reject) => {
         let stdout = "";
         let stderr = "";
@@ -81,5 +85,17 @@ describe("policy pack under the Pulumi CLI's runner", () => {
         // Production's config asks for point-in-time recovery and protection.
         expect(await analyze({ ...table, pointInTimeRecovery: { enabled: false } }, false)).to.deep.equal(["dynamodb-point-in-time-recovery", "data-protected"]);
         client.close();
+    });
+});
+
+describe("the policy pack's runner in a filtered run", () => {
+    it("does not keep mocha from exiting when --grep matches no test (no hook runs then)", async () => {
+        const mocha = require.resolve("mocha/bin/mocha.js");
+        const run = await Promise.race([
+            runToEnd(process.execPath, [mocha, "tests/policy-pack.spec.ts", "--grep", "matches no test at all"]),
+            new Promise<undefined>((resolve) => setTimeout(resolve, 20000).unref()),
+        ]);
+        expect(run, "mocha still running after 20 s").to.not.equal(undefined);
+        expect(run?.stdout).to.include("0 passing");
     });
 });

@@ -310,3 +310,25 @@ describe("npm start -- --backend", function () {
         expect(redisAnswers, "redis-server stopped").to.equal(false);
     });
 });
+
+describe("startBackend (local/start.ts)", () => {
+    it("stops waiting for /health once the backend command has exited (it polled the port until its 60 s deadline, holding npm test open)", async () => {
+        const port = await freePort();
+        const error = await startBackend("exit 3", port, {}, () => undefined).then(
+            (started) => started.stop().then(() => undefined),
+            (e: Error) => e,
+        );
+        expect(error?.message).to.match(/exited \(3\) before answering/);
+        // Listen where the poll went: any request after the failure would be a poll left running.
+        let polls = 0;
+        const server = http.createServer((_, response) => (polls++, response.writeHead(503).end())).listen(port, "127.0.0.1");
+        await once(server, "listening");
+        try {
+            await new Promise((resolve) => setTimeout(resolve, 1000));
+            expect(polls, "requests to /health after the backend exited").to.equal(0);
+        } finally {
+            server.closeAllConnections();
+            server.close();
+        }
+    });
+});
