@@ -93,7 +93,7 @@ describe("the policy pack's runner in a filtered run", () => {
         const mocha = require.resolve("mocha/bin/mocha.js");
         const run = await Promise.race([
             runToEnd(process.execPath, [mocha, "tests/policy-pack.spec.ts", "--grep", "matches no test at all"]),
-            new Promise<undefined>((resolve) => setTimeout(resolve, 20000).unref()),
+            new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), 20000).unref()),
         ]);
         expect(run, "mocha still running after 20 s").to.not.equal(undefined);
         expect(run?.stdout).to.include("0 passing");
