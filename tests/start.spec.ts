@@ -129,22 +129,13 @@ describe("npm start (local/start.ts as a process)", function () {
     it("refuses a second start while one runs, and a double Ctrl-C still stops every stand-in", async () => {
         const ports = await Promise.all([freePort(), freePort(), freePort()]);
         const args = ["--import", "tsx", "local/start.ts", "--dynamodb-port", String(ports[0]), "--s3-port", String(ports[1]), "--redis-port", String(ports[2])];
-        const first = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe"] });
-        let output = "";
-        first.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()));
-        const exited = new Promise<number | null>((resolve) => first.once("exit", resolve));
-        for (let waited = 0; !output.includes("Running;"); waited += 100) {
-            if (waited > 30000 || first.exitCode !== null) throw new Error(`npm start did not come up:\n${output}`);
-            await new Promise((resolve) => setTimeout(resolve, 100));
-        }
+        const { child: first, exited, until } = run(process.execPath, args);
+        await until("Running;");
 
         const second = spawnSync(process.execPath, args, { encoding: "utf8" });
         expect(second.status).to.equal(1);
         expect(second.stderr).to.include(`The local environment is already running (pid ${first.pid}`);
 
-        const until = async (text: string) => {
-            while (!output.includes(text) && first.exitCode === null) await new Promise((resolve) => setTimeout(resolve, 10));
-        };
         const dotenv = Object.fromEntries(fs.readFileSync(".env.local", "utf8").trim().split("\n").map((line) => line.split(/=(.*)/s).slice(0, 2)));
         expect(dotenv.REDIS_AUTH_TOKEN, "a fresh Redis password per start").to.match(/^[0-9a-f]{64}$/).and.not.equal(firstStartPassword);
         expect(await ping(dotenv.REDIS_URL)).to.match(/^NOAUTH/);

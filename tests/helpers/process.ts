@@ -17,12 +17,30 @@ export function run(command: string, args: readonly string[], env: NodeJS.Proces
         child,
         exited,
         output: () => output,
-        /** Resolves once `text` has been printed; fails if the process exits first or after `timeoutMs`. */
-        async until(text: string, timeoutMs = 30000): Promise<void> {
-            for (let waited = 0; !output.includes(text); waited += 50) {
-                if (waited > timeoutMs || child.exitCode !== null) throw new Error(`no "${text}" from ${command} ${args.join(" ")}:\n${output}`);
-                await new Promise((resolve) => setTimeout(resolve, 50));
-            }
+        /** Resolves as soon as `text` has been printed; fails if the process ends first or after `timeoutMs`. */
+        until(text: string, timeoutMs = 30000): Promise<void> {
+            return new Promise((resolve, reject) => {
+                const check = () => {
+                    if (output.includes(text)) finish();
+                };
+                const ended = () => finish(output.includes(text) ? undefined : new Error(`no "${text}" from ${command} ${args.join(" ")}:\n${output}`));
+                const timer = setTimeout(() => finish(new Error(`no "${text}" from ${command} ${args.join(" ")} in ${timeoutMs} ms:\n${output}`)), timeoutMs);
+                function finish(error?: Error) {
+                    clearTimeout(timer);
+                    child.stdout.off("data", check);
+                    child.stderr.off("data", check);
+                    child.off("close", ended);
+                    if (error) reject(error);
+                    else resolve();
+                }
+                // After the collectors above, so `output` already holds each chunk.
+                child.stdout.on("data", check);
+                child.stderr.on("data", check);
+                child.once("close", ended);
+                // Already closed: its output is complete.
+                if (child.stdout.destroyed && child.stderr.destroyed) ended();
+                else check();
+            });
         },
     };
 }
