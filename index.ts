@@ -10,9 +10,9 @@ import { Audit } from "./components/audit";
 import { Backup } from "./components/backup";
 import { Cache } from "./components/cache";
 import { Cdn } from "./components/cdn";
-import { loadConfig } from "./components/config";
+import { AWS_PROVIDER_KEYS, AWS_STATIC_CREDENTIAL_KEYS, CONFIG_KEYS, RawConfig, StackConfig, validateConfig } from "./components/config";
 import { DataLayer } from "./components/data-layer";
-import { checkPhysicalNames } from "./components/naming";
+import { checkPhysicalNames } from "./components/name-check";
 import { Network } from "./components/network";
 import { Observability } from "./components/observability";
 import { Storage } from "./components/storage";
@@ -22,6 +22,19 @@ import { backendSecrets, backendVariables } from "./deploy/backend-env";
 
 // Every physical name of every resource below is checked against AWS's limit for its type.
 pulumi.runtime.registerStackTransformation(checkPhysicalNames);
+
+/** Reads the stack's config once, validated (components/config.ts). Components never read config themselves. */
+function loadConfig(): StackConfig {
+    const project = new pulumi.Config();
+    const aws = new pulumi.Config("aws");
+    const all = pulumi.runtime.allConfig();
+    const raw: { -readonly [K in keyof RawConfig]: RawConfig[K] } = { "aws:region": aws.get("region") };
+    for (const key of AWS_PROVIDER_KEYS) raw[`aws:${key}`] = aws.get(key);
+    // Only whether they are set (they are secrets, and refused).
+    for (const key of AWS_STATIC_CREDENTIAL_KEYS) raw[`aws:${key}`] = `aws:${key}` in all ? "(set)" : undefined;
+    for (const key of CONFIG_KEYS) raw[key] = project.get(key);
+    return validateConfig(raw, pulumi.getStack());
+}
 
 const config = loadConfig();
 

@@ -7,7 +7,6 @@
  * `if (environment === "production")` in a component.
  */
 import { createPublicKey } from "crypto";
-import * as pulumi from "@pulumi/pulumi";
 import { Region } from "@pulumi/aws/types/enums";
 import { closest, distance } from "fastest-levenshtein";
 import { MANAGED_BY, PROJECT, REQUIRED_TAGS, nameProblem, physicalName } from "./naming";
@@ -230,7 +229,7 @@ export interface StackConfig {
 }
 
 /**
- * Every project key: the program's one list of them (loadConfig reads these, `ConfigKey` types
+ * Every project key: the program's one list of them (index.ts reads these, `ConfigKey` types
  * them). Pulumi.yaml declares the same keys for the CLI; a test keeps the two equal.
  */
 export const CONFIG_KEYS = [
@@ -740,17 +739,4 @@ function webAcl(c: Checker, development: boolean, environmentKnown: boolean): bo
         c.fail("webAcl", false, "true outside development: staging and production keep the AWS WAF web ACL on the API stage");
     }
     return on;
-}
-
-/** Reads the current stack's config once. Components never read config themselves. */
-export function loadConfig(): StackConfig {
-    const project = new pulumi.Config();
-    const aws = new pulumi.Config("aws");
-    const raw: Partial<Record<ConfigKey | AwsKey, string>> = { "aws:region": aws.get("region") };
-    for (const key of AWS_PROVIDER_KEYS) raw[`aws:${key}`] = aws.get(key);
-    // Only whether they are set (they are secrets, and refused).
-    const all = pulumi.runtime.allConfig();
-    for (const key of AWS_STATIC_CREDENTIAL_KEYS) raw[`aws:${key}`] = `aws:${key}` in all ? "(set)" : undefined;
-    for (const key of CONFIG_KEYS) raw[key] = project.get(key);
-    return validateConfig(raw, pulumi.getStack());
 }

@@ -2,13 +2,11 @@
  * Physical names of the product's resources and the AWS limits they must respect.
  *
  * Every name is `slack-clone-{what}-{environment}[-{suffix}]` (`physicalName`). Components set names
- * and never check them: `checkPhysicalNames`, registered once for the whole stack in index.ts, checks
+ * and never check them: `checkPhysicalNames` (name-check.ts), registered once for the whole stack in index.ts, checks
  * every resource the program registers against `NAME_RULES`, keyed by resource type, and refuses a
  * resource that sets a name its type has no rule for. The config validation checks the longest
  * names a stack will create against the same rules, before anything is registered.
  */
-import * as pulumi from "@pulumi/pulumi";
-
 export const PROJECT = "slack-clone";
 
 /**
@@ -169,7 +167,7 @@ export const NAME_RULES: Readonly<Record<string, NameRule>> = {
 };
 
 /** Inputs that set a physical name on any type: a type that sets one needs a rule. */
-const NAME_INPUTS = ["name", "namePrefix"] as const;
+export const NAME_INPUTS = ["name", "namePrefix"] as const;
 
 /** `slack-clone-{what}-{environment}`, plus optional suffixes such as an account id. */
 export function physicalName(what: string, environment: string, ...suffixes: string[]): string {
@@ -186,32 +184,3 @@ export function nameProblem(type: string, input: string, value: string): string 
         `(${NAME_RULES[type].source}). Use a shorter environment name or value.`
     );
 }
-
-function check(type: string, name: string, input: string, value: string): string {
-    const problem = nameProblem(type, input, value);
-    if (problem !== undefined) throw new Error(`Resource "${name}": ${problem}`);
-    return value;
-}
-
-/**
- * Checks the physical names of every resource registered after it: registered for the whole stack
- * (`pulumi.runtime.registerStackTransformation`), it sees every resource, whichever component makes
- * it. A name known now is checked now (the resource's constructor throws); a name that is an output
- * (e.g. it holds the account id) is checked when it resolves, failing the resource's registration.
- * Throws when a resource sets `name` or `namePrefix` and its type has no rule in `NAME_RULES`.
- */
-export const checkPhysicalNames: pulumi.ResourceTransformation = ({ type, name, props, opts }) => {
-    const rule = NAME_RULES[type];
-    if (rule === undefined) {
-        const named = NAME_INPUTS.filter((input) => props[input] !== undefined);
-        if (named.length > 0) throw new Error(`Resource "${name}": ${nameProblem(type, named[0], "")}`);
-        return undefined;
-    }
-    const checked: Record<string, unknown> = {};
-    for (const input of Object.keys(rule.inputs)) {
-        const value: unknown = props[input];
-        if (typeof value === "string") check(type, name, input, value);
-        else if (pulumi.Output.isInstance(value)) checked[input] = value.apply((v) => (typeof v === "string" ? check(type, name, input, v) : v));
-    }
-    return Object.keys(checked).length === 0 ? undefined : { props: { ...props, ...checked }, opts };
-};

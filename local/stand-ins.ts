@@ -6,6 +6,7 @@
  */
 import { ChildProcess, spawn } from "child_process";
 import * as fs from "fs";
+import * as http from "http";
 import * as net from "net";
 import * as os from "os";
 import * as path from "path";
@@ -41,6 +42,16 @@ export async function freePort(): Promise<number> {
     return port;
 }
 
+/**
+ * Closes an HTTP server and every connection it holds: a client's idle keep-alive connection (a
+ * running backend's SDK client) would otherwise keep `close` waiting until the client lets go.
+ */
+function closeServer(server: http.Server): Promise<void> {
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    server.closeAllConnections();
+    return closed;
+}
+
 export async function startDynamoDb(port: number): Promise<StandIn> {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const dynalite = require("dynalite") as (options: object) => net.Server;
@@ -49,7 +60,7 @@ export async function startDynamoDb(port: number): Promise<StandIn> {
     return {
         endpoint: `http://127.0.0.1:${bound}`,
         port: bound,
-        stop: () => new Promise((resolve) => server.close(() => resolve())),
+        stop: () => closeServer(server as http.Server),
     };
 }
 
@@ -83,7 +94,7 @@ export async function startS3(port: number, buckets: readonly string[]): Promise
         port: bound,
         events: server,
         stop: async () => {
-            await server.close();
+            await closeServer(server.httpServer as http.Server);
             fs.rmSync(directory, { recursive: true, force: true });
         },
     };

@@ -434,7 +434,7 @@ async function main(): Promise<void> {
     const parent = process.ppid;
     setInterval(() => {
         if (process.ppid !== parent) void shutdown(`parent process ${parent} is gone`);
-    }, 1000).unref();
+    }, 250).unref();
 
     try {
         local = await startLocal(ports, log, {

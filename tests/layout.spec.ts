@@ -14,6 +14,8 @@ const SOURCE_DIRS = ["components", "functions", "deploy", "dev", "local", "polic
 const SPEC_OF: Readonly<Record<string, string>> = {
     // Pure definitions, tested where they are turned into the dashboard and alarms.
     "components/metrics.ts": "observability.spec.ts",
+    // The transformation that applies naming.ts's rules, tested with them.
+    "components/name-check.ts": "naming.spec.ts",
     "functions/thumbnail/keys.ts": "thumbnail-handler.spec.ts",
     // Exercised by every command that reaches AWS: the seed's and the health check's bounds.
     "deploy/aws-clients.ts": "health.spec.ts",

@@ -1,8 +1,10 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { expect } from "chai";
+import { spawnSync } from "child_process";
 import { ENVIRONMENTS } from "../components/config";
-import { NAME_RULES, checkPhysicalNames, nameProblem, physicalName } from "../components/naming";
+import { NAME_RULES, nameProblem, physicalName } from "../components/naming";
+import { checkPhysicalNames } from "../components/name-check";
 import { Evaluation, STANDARD_CALLS, evaluate } from "../harness/mock-engine";
 import { BACKEND_IMAGE, evaluateWith, serially } from "./helpers/stacks";
 
@@ -77,5 +79,15 @@ describe("Physical names", () => {
             /^Resource "vault": aws:backup\/vault:Vault name "slack-clone-backups-of-every-table-we-have-production-dr" is 56 characters; AWS allows at most 50 /,
         );
         expect(await attempt(() => new aws.backup.Vault("vault", { name: physicalName("backups", "production-dr") }))).to.equal(undefined);
+    });
+});
+
+describe("naming.ts without the Pulumi SDK", () => {
+    it("the commands that only need names (npm start, seed, health check) do not load the Pulumi SDK: it cost each 0.9 s of a 1.3 s run", () => {
+        const modules = ["./local/start", "./deploy/seed/seed", "./deploy/health", "./components/config", "./components/tables"];
+        const probe = `${modules.map((m) => `require(${JSON.stringify(m)});`).join("")}console.log(Object.keys(require.cache).filter((f) => f.includes("/node_modules/@pulumi/pulumi/")).length)`;
+        const loaded = spawnSync(process.execPath, ["--import", "tsx", "-e", probe], { encoding: "utf8" });
+        expect(loaded.stderr).to.equal("");
+        expect(loaded.stdout.trim(), "files of @pulumi/pulumi loaded").to.equal("0");
     });
 });
