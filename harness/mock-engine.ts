@@ -8,7 +8,7 @@
  */
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
-import { PROJECT_ROOT, readProject, readStackConfig } from "./stack-files";
+import { PROJECT_ROOT, readProject, readStackConfig, stackName } from "./stack-files";
 
 // waitForRPCs is how the language host drains pending registrations before it exits.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -361,11 +361,11 @@ export async function evaluate(
 
 const PROGRAM = path.join(PROJECT_ROOT, "index.ts");
 
-/** Evaluates index.ts for a stack, with its config read from the stack files as the CLI would. */
-export async function evaluateStack(stack: string, options: EvaluateOptions = {}): Promise<Evaluation> {
-    const config = { ...readStackConfig(stack), ...options.config };
+/** Evaluates index.ts for a stack (`stack`, `org/stack` or `org/project/stack`), with its config read from the stack files as the CLI would. */
+export async function evaluateStack(reference: string, options: EvaluateOptions = {}): Promise<Evaluation> {
+    const config = { ...readStackConfig(reference), ...options.config };
     return evaluate(
-        options.stackName ?? stack,
+        options.stackName ?? stackName(reference),
         config,
         () => {
             // index.ts runs top-level code: load it afresh for every stack.

@@ -71,20 +71,39 @@ export interface StackFile {
 }
 
 /**
+ * The stack name of a stack reference as the CLI takes it: `stack`, `org/stack` or
+ * `org/project/stack` (https://www.pulumi.com/docs/iac/concepts/stacks/); the stack's file is
+ * Pulumi.<stack>.yaml whichever form names it. Throws when the name breaks the CLI's rule (1 to 100
+ * letters, digits, hyphens, underscores or periods: pulumi/pulumi#1381) or the project is another.
+ */
+export function stackName(reference: string, root = PROJECT_ROOT): string {
+    const parts = reference.split("/");
+    const stack = parts[parts.length - 1];
+    const stacks = `Stacks: ${listStacks(root).join(", ")}`;
+    if (parts.length > 3 || parts.slice(0, -1).some((part) => !/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(part)) || !/^[A-Za-z0-9_.-]{1,100}$/.test(stack)) {
+        throw new Error(
+            `${JSON.stringify(reference)} is not a stack: <stack>, <org>/<stack> or <org>/<project>/<stack>, a stack name being 1 to 100 letters, digits, hyphens, underscores or periods. ${stacks}`,
+        );
+    }
+    const project = readProject(root).name;
+    if (parts.length === 3 && parts[1] !== project) {
+        throw new Error(`${JSON.stringify(reference)} names project "${parts[1]}"; this is project "${project}": use ${parts[0]}/${project}/${stack} or ${stack}`);
+    }
+    return stack;
+}
+
+/**
  * A stack's config as the CLI would give it to the program, checked the way the CLI cannot:
  * every key belongs to this project or to a provider the program uses (else the closest key is
  * suggested); a string key written as an unquoted number is shown as written. A `secure:` value
  * cannot be decrypted without the CLI: the key's default stands in for it, with a note.
  * Throws one error naming the file and listing every problem.
  */
-export function readStackFile(stack: string, root = PROJECT_ROOT): StackFile {
+export function readStackFile(reference: string, root = PROJECT_ROOT): StackFile {
     const project = readProject(root);
+    const stack = stackName(reference, root);
     const fileName = `Pulumi.${stack}.yaml`;
     const file = path.join(root, fileName);
-    // The CLI's rule for a stack name (pulumi/pulumi#1381; a longer or other name is never a stack).
-    if (!/^[A-Za-z0-9_.-]{1,100}$/.test(stack)) {
-        throw new Error(`${JSON.stringify(stack)} is not a stack name: 1 to 100 letters, digits, hyphens, underscores or periods. Stacks: ${listStacks(root).join(", ")}`);
-    }
     if (!fs.existsSync(file)) {
         throw new Error(`Unknown stack "${stack}": no ${fileName}. Stacks: ${listStacks(root).join(", ")}`);
     }

@@ -80,11 +80,19 @@ describe("stack files (harness/stack-files.ts)", () => {
         expect(errorOf("config:\n  slack-clone:multiAz: null\n")).to.include('"slack-clone:multiAz" has no value');
     });
 
-    it("refuse what is not a stack name before looking for its file", () => {
-        for (const name of ["", "../qa", "qa staging"]) {
+    it("refuse what is not a stack before looking for its file", () => {
+        for (const name of ["", "../qa", "qa staging", "acme//qa", "/qa", "a/b/c/qa"]) {
             expect(() => readStackConfig(name, project("config: {}\n"))).to.throw(
-                `${JSON.stringify(name)} is not a stack name: 1 to 100 letters, digits, hyphens, underscores or periods. Stacks: qa`,
+                `${JSON.stringify(name)} is not a stack: <stack>, <org>/<stack> or <org>/<project>/<stack>, a stack name being 1 to 100 letters, digits, hyphens, underscores or periods. Stacks: qa`,
             );
         }
+    });
+
+    it("take a stack as the CLI does: org/stack and org/project/stack read Pulumi.<stack>.yaml, another project is refused", () => {
+        const dir = project("config:\n  slack-clone:alarmEmail: a@b.co\n");
+        for (const reference of ["qa", "acme/qa", "acme/slack-clone/qa"]) {
+            expect(readStackConfig(reference, dir)["slack-clone:alarmEmail"], reference).to.equal("a@b.co");
+        }
+        expect(() => readStackConfig("acme/other/qa", dir)).to.throw('"acme/other/qa" names project "other"; this is project "slack-clone": use acme/slack-clone/qa or qa');
     });
 });
