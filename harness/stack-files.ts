@@ -5,6 +5,7 @@
  */
 import * as fs from "fs";
 import * as path from "path";
+import type * as awsConfig from "@pulumi/aws/config/vars";
 import { Document, Pair, YAMLMap, isMap, isScalar, parseDocument } from "yaml";
 import { suggestion } from "../components/config";
 
@@ -57,11 +58,25 @@ const PULUMI_KEYS = ["disable-default-providers"];
 /** The top-level keys of a stack settings file: https://www.pulumi.com/docs/iac/concepts/projects/stack-settings-file/ */
 const STACK_FILE_KEYS = ["config", "environment", "secretsprovider", "encryptedkey", "encryptionsalt"];
 
-/** Keys of @pulumi/aws's provider config (its config/vars module); loaded only when a stack sets one besides region. */
-function awsConfigKeys(): string[] {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    return Object.keys(require("@pulumi/aws/config/vars") as object);
-}
+/**
+ * Keys of @pulumi/aws's provider config. Written out because its config/vars module loads the
+ * Pulumi SDK (a second for every command that reads a stack file); the type-check holds the list
+ * to that module's exports both ways, so a provider upgrade that adds or drops a key fails tsc.
+ */
+const AWS_CONFIG_KEYS = [
+    "accessKey", "allowedAccountIds", "assumeRoleWithWebIdentity", "assumeRoles", "customCaBundle",
+    "defaultTags", "ec2MetadataServiceEndpoint", "ec2MetadataServiceEndpointMode", "endpoints",
+    "forbiddenAccountIds", "httpProxy", "httpsProxy", "ignoreTags", "insecure", "maxRetries",
+    "noProxy", "profile", "region", "retryMode", "s3UsEast1RegionalEndpoint", "s3UsePathStyle",
+    "secretKey", "sharedConfigFiles", "sharedCredentialsFiles", "skipCredentialsValidation",
+    "skipMetadataApiCheck", "skipRegionValidation", "skipRequestingAccountId", "stsRegion",
+    "tagPolicyCompliance", "token", "tokenBucketRateLimiterCapacity", "useDualstackEndpoint",
+    "useFipsEndpoint", "userAgents",
+] as const satisfies readonly (keyof typeof awsConfig)[];
+/** `true` only while AWS_CONFIG_KEYS names every key of config/vars; otherwise tsc names the missing ones. */
+export const AWS_CONFIG_KEYS_COMPLETE: [Exclude<keyof typeof awsConfig, (typeof AWS_CONFIG_KEYS)[number]>] extends [never] ? true : Exclude<keyof typeof awsConfig, (typeof AWS_CONFIG_KEYS)[number]> = true;
+
+const AWS_KEYS: readonly string[] = AWS_CONFIG_KEYS;
 
 export interface StackFile {
     /** The full config, keyed `namespace:key`, project defaults included. */
@@ -135,12 +150,12 @@ export function readStackFile(reference: string, root = PROJECT_ROOT): StackFile
             namespace === project.name
                 ? name in project.config
                 : namespace === "aws"
-                  ? name === "region" || awsConfigKeys().includes(name)
+                  ? name === "region" || AWS_KEYS.includes(name)
                   : namespace === "pulumi"
                     ? PULUMI_KEYS.includes(name)
                     : false;
         if (!known) {
-            const candidates = [...projectKeys, "aws:region", ...(namespace === "aws" ? awsConfigKeys().map((k) => `aws:${k}`) : [])];
+            const candidates = [...projectKeys, "aws:region", ...(namespace === "aws" ? AWS_KEYS.map((k) => `aws:${k}`) : [])];
             const why =
                 namespace === project.name || (PROVIDER_NAMESPACES as readonly string[]).includes(namespace)
                     ? `is not a key of ${namespace === project.name ? "this project" : `the ${namespace} namespace`}`
