@@ -414,14 +414,28 @@ function isOrigin(value: string, allowLocalHttp: boolean): boolean {
 }
 
 /**
- * A container image reference: `[registry/]repository[:tag][@sha256:digest]`, lower-case repository
- * path, no whitespace (the Docker reference grammar, simplified).
+ * The stack's own image repository, where `backendImage` must be: `slack-clone-backend-{environment}`
+ * (components/backend.ts) in the ECR registry of the stack's account and region,
+ * `<account>.dkr.ecr.<region>.amazonaws.com` (`.amazonaws.com.cn` in the China regions:
+ * https://docs.aws.amazon.com/AmazonECR/latest/userguide/Registries.html). The task's execution role
+ * may pull from that repository only. `account` defaults to a placeholder, for messages.
  */
-export function isImageUri(value: string): boolean {
-    return /^([a-z0-9.-]+(:\d+)?\/)?[a-z0-9]+([._\/-][a-z0-9]+)*(:[\w][\w.-]{0,127})?(@sha256:[0-9a-f]{64})?$/.test(value) && /[:@]/.test(value);
+export function backendRepository(environment: string, region: string, account = "<12-digit account>"): string {
+    return `${account}.dkr.ecr.${region}.amazonaws.com${region.startsWith("cn-") ? ".cn" : ""}/${physicalName("backend", environment)}`;
 }
 
-function backendConfig(c: Checker, multiAz: boolean): BackendConfig {
+/**
+ * `value` names an image of the stack's own repository (backendRepository, any 12-digit account) by
+ * tag (`:1.4.2`, the Docker tag grammar: up to 128 of `[A-Za-z0-9_.-]`, not starting with `.` or `-`)
+ * or by digest (`@sha256:<64 hex>`).
+ */
+export function isOwnRepositoryImage(value: string, environment: string, region: string): boolean {
+    const repository = backendRepository(environment, region, "ACCOUNT").replace(/\./g, "\\.").replace("ACCOUNT", "\\d{12}");
+    return new RegExp(`^${repository}(:\\w[\\w.-]{0,127}|@sha256:[0-9a-f]{64})$`).test(value);
+}
+
+/** `where` is the stack's environment and region, when both are known (else backendImage goes unchecked: one problem, one line). */
+function backendConfig(c: Checker, multiAz: boolean, where?: { readonly environment: string; readonly region: string }): BackendConfig {
     const cpu = c.integer("backendCpu", 256, 16384, Object.keys(FARGATE_TASK_SIZES).map(Number));
     const memory = c.integer("backendMemory", 512, 122880);
     const sizes = FARGATE_TASK_SIZES[cpu];
@@ -440,7 +454,12 @@ function backendConfig(c: Checker, multiAz: boolean): BackendConfig {
         c.fail("backendMaxCount", maxCount, `more than backendMinCount (${minCount}) when backendAutoscaling is true (room to scale)`);
     }
     return {
-        image: c.optional("backendImage", isImageUri, "an image URI with a tag or digest, such as 123456789012.dkr.ecr.us-east-1.amazonaws.com/slack-clone-backend-staging:1.4.2"),
+        image: c.optional(
+            "backendImage",
+            (v) => where === undefined || isOwnRepositoryImage(v, where.environment, where.region),
+            `an image in this stack's repository ${where === undefined ? "" : backendRepository(where.environment, where.region)}, by tag (:1.4.2) or digest (@sha256:...); ` +
+                "the application deploy copies an image there and sets it (README, \"Application deploy\")",
+        ),
         required: c.boolean("backendRequired"),
         cpu,
         memory,
@@ -688,7 +707,7 @@ export function validateConfig(raw: RawConfig, stack?: string): StackConfig {
         redisSnapshotRetentionDays: c.integer("redisSnapshotRetentionDays", 0, 35),
         logRetentionDays: c.integer("logRetentionDays", 1, 3653, LOG_RETENTION_DAYS),
         thumbnailMaxDimension: c.integer("thumbnailMaxDimension", 16, 2048),
-        backend: backendConfig(c, multiAz),
+        backend: backendConfig(c, multiAz, environmentKnown && AWS_REGIONS.includes(region) ? { environment, region } : undefined),
         cdnPriceClass: c.oneOf("cdnPriceClass", PRICE_CLASSES),
         customDomain: customDomainName === undefined ? undefined : { name: customDomainName, zoneId: customDomainZoneId ?? "" },
         alarmEmail: alarmEmail(c, alarms),

@@ -5,7 +5,7 @@ import { validateConfig } from "../components/config";
 import { BACKEND_VARIABLES, backendEnvironment, backendSecrets } from "../deploy/backend-env";
 import { Evaluation, MOCK_ACCOUNT_ID, RecordedResource, STANDARD_OUTPUTS, byName, mockId, ofType } from "../harness/mock-engine";
 import { GROUP, INGRESS, EGRESS, rulesOf } from "./helpers/security-groups";
-import { BACKEND_IMAGE, STACKS, deployedEvaluation, rawConfig, stackEvaluation } from "./helpers/stacks";
+import { STACKS, backendImage, deployedEvaluation, rawConfig, stackEvaluation } from "./helpers/stacks";
 
 const T = {
     repository: "aws:ecr/repository:Repository",
@@ -29,7 +29,6 @@ const T = {
     secretVersion: "aws:secretsmanager/secretVersion:SecretVersion",
     password: "random:index/randomPassword:RandomPassword",
 };
-const IMAGE = BACKEND_IMAGE;
 const PRIVATE_SUBNETS = (zones: number) => Array.from({ length: zones }, (_, i) => `subnet-network-vpc-private-${i + 1}`);
 
 /** The ARN AWS (the mock engine's faker) gives a recorded resource: grants must be exactly these. */
@@ -56,6 +55,7 @@ describe("backend pieces as data", () => {
 
 for (const stack of STACKS) {
     describe(`Backend in ${stack}`, () => {
+        const IMAGE = backendImage(stack);
         const config = validateConfig(rawConfig(stack, { "slack-clone:backendImage": IMAGE }));
         let deployed: Evaluation;
         let committed: Evaluation;

@@ -3,7 +3,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { generateKeyPairSync } from "crypto";
-import { AWS_PROVIDER_KEYS, AWS_STATIC_CREDENTIAL_KEYS, CONFIG_KEYS, RawConfig, isCloudFrontPublicKey, redisParameterGroupFamily, validateConfig } from "../components/config";
+import { AWS_PROVIDER_KEYS, AWS_STATIC_CREDENTIAL_KEYS, CONFIG_KEYS, RawConfig, isCloudFrontPublicKey, isOwnRepositoryImage, redisParameterGroupFamily, validateConfig } from "../components/config";
 import { nameProblem } from "../components/naming";
 import { readProject, readStackConfig } from "../harness/stack-files";
 import { STACKS, rawConfig } from "./helpers/stacks";
@@ -234,20 +234,58 @@ describe("stack config", () => {
         expectInvalid({ ...prod, secondaryRegion: "us-east-1" }, "secondaryRegion", "other than aws:region");
         expectInvalid({ ...prod, secondaryRegion: "" }, "secondaryRegion", "when multiRegion is true");
         expectInvalid({ ...prod, alarmEmail: "ops" }, "alarmEmail", '"ops"');
-        expectInvalid({ ...prod, backendImage: "not an image" }, "backendImage", '"not an image"', "with a tag or digest");
-        expectInvalid({ ...prod, backendImage: "slack-clone-backend" }, "backendImage", "with a tag or digest");
     });
 
-    it("accepts backend images by tag or digest", () => {
-        const dev = rawConfig("development");
-        for (const image of [
-            "123456789012.dkr.ecr.us-east-1.amazonaws.com/slack-clone-backend-development:1.4.2",
-            `123456789012.dkr.ecr.us-east-1.amazonaws.com/slack-clone-backend-development@sha256:${"a".repeat(64)}`,
-            "ghcr.io/example/backend:main-3f2a1c",
-        ]) {
-            expect(validateConfig({ ...dev, backendImage: image }).backend.image, image).to.equal(image);
-        }
-        expect(validateConfig(dev).backend.image).to.equal(undefined);
+    describe("backendImage: only an image in the stack's own repository (the execution role pulls from nowhere else)", () => {
+        const account = "123456789012";
+        const own = (stack: string, environment = stack) => `${account}.dkr.ecr.us-east-1.amazonaws.com/slack-clone-backend-${environment}`;
+        /** Production rebuilt in us-west-2 (docs/disaster-recovery.md), tagged as its environment. */
+        const dr: RawConfig = {
+            ...rawConfig("production"),
+            environment: "production-dr",
+            "aws:region": "us-west-2",
+            secondaryRegion: "us-east-1",
+            "aws:defaultTags": JSON.stringify({ tags: { project: "slack-clone", environment: "production-dr", stack: "production-dr", "managed-by": "pulumi" } }),
+        };
+
+        it("accepts the stack's repository by tag or digest, in every stack and environment", () => {
+            for (const stack of STACKS) {
+                for (const image of [`${own(stack)}:1.4.2`, `${own(stack)}@sha256:${"a".repeat(64)}`]) {
+                    expect(validateConfig({ ...rawConfig(stack), backendImage: image }).backend.image, image).to.equal(image);
+                }
+                expect(validateConfig(rawConfig(stack)).backend.image, "unset until the first application deploy").to.equal(undefined);
+            }
+            const drImage = `${account}.dkr.ecr.us-west-2.amazonaws.com/slack-clone-backend-production-dr:1.4.2`;
+            expect(validateConfig({ ...dr, backendImage: drImage }).backend.image).to.equal(drImage);
+            const china = `${account}.dkr.ecr.cn-north-1.amazonaws.com.cn/slack-clone-backend-development:1.4.2`;
+            expect(isOwnRepositoryImage(china, "development", "cn-north-1"), "China's ECR domain").to.equal(true);
+        });
+
+        it("refuses an image elsewhere, naming the value, the repository it must be in, and the fix", () => {
+            const staging = rawConfig("staging");
+            for (const image of [
+                "ghcr.io/example/backend:main-3f2a1c", // another registry
+                `${own("staging", "development")}:1.4.2`, // another stack's repository
+                `${own("staging").replace("us-east-1", "us-west-2")}:1.4.2`, // another region
+                `${own("staging").replace(account, "1234")}:1.4.2`, // not an account id
+                own("staging"), // neither tag nor digest
+                `${own("staging")}:-1`, // not a tag
+                `${own("staging")}@sha256:${"a".repeat(63)}`, // not a digest
+                "1.4.2", // a bare tag: the application deploy's input, not a config value
+                "not an image",
+            ]) {
+                expectInvalid(
+                    { ...staging, backendImage: image },
+                    `backendImage: got ${JSON.stringify(image)}`,
+                    "<12-digit account>.dkr.ecr.us-east-1.amazonaws.com/slack-clone-backend-staging, by tag (:1.4.2) or digest",
+                    "the application deploy copies an image there",
+                );
+            }
+        });
+
+        it("names the environment's repository in its own region (production-dr rebuilds production elsewhere)", () => {
+            expectInvalid({ ...dr, backendImage: `${own("production")}:1.4.2` }, "<12-digit account>.dkr.ecr.us-west-2.amazonaws.com/slack-clone-backend-production-dr,");
+        });
     });
 
     it("allows only the task sizes Fargate runs (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task-cpu-memory-error.html)", () => {

@@ -6,7 +6,7 @@ import { ENVIRONMENTS } from "../components/config";
 import { NAME_RULES, nameProblem, physicalName } from "../components/naming";
 import { checkPhysicalNames } from "../components/name-check";
 import { Evaluation, STANDARD_CALLS, evaluate } from "../harness/mock-engine";
-import { BACKEND_IMAGE, evaluateWith, serially } from "./helpers/stacks";
+import { backendImage, evaluateWith, serially } from "./helpers/stacks";
 
 const LONGEST = [...ENVIRONMENTS].sort((a, b) => b.length - a.length)[0];
 
@@ -16,7 +16,7 @@ const EVERYTHING_ON = {
     "slack-clone:customDomain": "files.chat.example.com",
     "slack-clone:customDomainZoneId": "Z0123456789ABCDEFGHIJ",
     "slack-clone:alarmEmail": "oncall@example.com",
-    "slack-clone:backendImage": BACKEND_IMAGE,
+    "slack-clone:backendImage": backendImage("production", LONGEST),
     // A stack of that environment tags its resources with it.
     "aws:defaultTags": JSON.stringify({ tags: { project: "slack-clone", environment: LONGEST, stack: LONGEST, "managed-by": "pulumi" } }),
 };

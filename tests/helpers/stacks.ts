@@ -2,8 +2,9 @@
  * Evaluations of the real program for each stack, shared by every spec file: each stack is
  * evaluated once per test run, one after another (the SDK's runtime state is global).
  */
-import { CallHandler, EvaluateOptions, Evaluation, OutputFaker, STANDARD_CALLS, STANDARD_OUTPUTS, evaluateStack } from "../../harness/mock-engine";
-import { listStacks } from "../../harness/stack-files";
+import { backendRepository } from "../../components/config";
+import { CallHandler, EvaluateOptions, Evaluation, MOCK_ACCOUNT_ID, OutputFaker, STANDARD_CALLS, STANDARD_OUTPUTS, evaluateStack } from "../../harness/mock-engine";
+import { listStacks, readStackConfig } from "../../harness/stack-files";
 
 export { rawConfig } from "../../harness/stack-files";
 
@@ -29,15 +30,20 @@ export function stackEvaluation(stack: string): Promise<Evaluation> {
     return evaluation;
 }
 
-/** An image URI for `backendImage`: the stack as an application deploy leaves it. */
-export const BACKEND_IMAGE = "123456789012.dkr.ecr.us-east-1.amazonaws.com/slack-clone-backend-test:1.0.0";
+/**
+ * `backendImage` as an application deploy leaves it: a tag in the repository of the stack's
+ * environment (`slack-clone-backend-{environment}`), in its region and the mock engine's account.
+ */
+export function backendImage(stack: string, environment = stack): string {
+    return `${backendRepository(environment, readStackConfig(stack)["aws:region"], MOCK_ACCOUNT_ID)}:1.0.0`;
+}
 const deployedCache = new Map<string, Promise<Evaluation>>();
 
-/** The stack's evaluation with a backend image deployed (`backendImage` = BACKEND_IMAGE; memoized). */
+/** The stack's evaluation with a backend image deployed (`backendImage` = backendImage(stack); memoized). */
 export function deployedEvaluation(stack: string): Promise<Evaluation> {
     let evaluation = deployedCache.get(stack);
     if (evaluation === undefined) {
-        evaluation = serially(() => evaluateStack(stack, { config: { "slack-clone:backendImage": BACKEND_IMAGE } }));
+        evaluation = serially(() => evaluateStack(stack, { config: { "slack-clone:backendImage": backendImage(stack) } }));
         deployedCache.set(stack, evaluation);
     }
     return evaluation;
