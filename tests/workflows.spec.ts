@@ -1,5 +1,8 @@
 import { expect } from "chai";
+import { spawnSync } from "child_process";
+import { createHash } from "crypto";
 import * as fs from "fs";
+import * as os from "os";
 import * as path from "path";
 import { parse } from "yaml";
 // action-validator's engine (the @action-validator/cli command wraps the same package).
@@ -218,14 +221,125 @@ describe("deploys on main (deploy.yml, deploy-stack.yml)", () => {
         for (const step of steps) expect(JSON.stringify(step), step.name ?? step.run).to.not.include("--show-secrets");
         // The application deploy runs only with an image; the image reaches the shell as data, never as script text.
         for (const i of [image, appUp]) expect(steps[i].if, steps[i].name).to.equal("${{ inputs.backend-image != '' }}");
-        expect(steps[image].env).to.deep.equal({ BACKEND_IMAGE: "${{ inputs.backend-image }}" });
+        expect(steps[image].env).to.deep.equal({ BACKEND_IMAGE: "${{ inputs.backend-image }}", BACKEND_IMAGE_SOURCE: "${{ vars.BACKEND_IMAGE_SOURCE }}" });
         expect(steps[image].run).to.not.include("${{");
         expect(steps[keep].run).to.include('pulumi config set backendImage "$current"');
         for (const step of [steps[seed], steps[health]]) expect(step.run).to.include('--stack "$STACK" --outputs "$RUNNER_TEMP/outputs.json"');
     });
 
+    it("promotes the image before deploying it: copied into the stack's own repository (which the first pulumi up creates), then set as backendImage", () => {
+        const image = steps.find((s) => s.run?.includes('pulumi config set backendImage "$image"') === true)!;
+        const lines = image.run!.trim().split("\n");
+        expect(lines).to.deep.equal([
+            'repository="$(pulumi stack output backendRepositoryUrl --stack "$STACK")"',
+            'image="$(bash deploy/promote-image.sh "$BACKEND_IMAGE" "$repository")"',
+            'pulumi config set backendImage "$image" --stack "$STACK"',
+        ]);
+        // The first `pulumi up` (the infrastructure, repository included) runs before it.
+        const up = steps.findIndex((s) => usesAction(s, "pulumi/actions") && s.with?.command === "up");
+        expect(steps.indexOf(image)).to.be.greaterThan(up);
+        expect(fs.existsSync(path.join(PROJECT_ROOT, "deploy", "promote-image.sh"))).to.equal(true);
+    });
+
     it("takes the backend image as an input of a manual deploy, passed to every stack", () => {
         const dispatch = (parse(SOURCES.get("deploy.yml")!) as { on: { workflow_dispatch: { inputs: Record<string, { type: string; required: boolean }> } } }).on.workflow_dispatch;
         expect(dispatch.inputs["backend-image"]).to.include({ type: "string", required: false });
+    });
+});
+
+/**
+ * deploy/promote-image.sh run by bash against stand-ins for the runner's `aws`, `docker` and `skopeo`
+ * (each records its arguments; the registry's answers come from the environment), one process a case.
+ */
+describe("the application deploy's promotion (deploy/promote-image.sh)", () => {
+    const SCRIPT = path.join(PROJECT_ROOT, "deploy", "promote-image.sh");
+    const REPOSITORY = "210987654321.dkr.ecr.eu-central-1.amazonaws.com/slack-clone-backend-staging";
+    const SOURCE = "111111111111.dkr.ecr.us-east-1.amazonaws.com/slack-clone-backend-build";
+    // Ends with a newline: the digest is of the bytes the registry serves, all of them.
+    const MANIFEST = '{"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[]}\n';
+    const DIGEST = `sha256:${createHash("sha256").update(MANIFEST).digest("hex")}`;
+    let bin: string;
+
+    before(() => {
+        bin = fs.mkdtempSync(path.join(os.tmpdir(), "promote-image-"));
+        const stub = (name: string, body: string) => fs.writeFileSync(path.join(bin, name), `#!/usr/bin/env bash\necho "${name} $*" >> "$CALLS"\n${body}\n`, { mode: 0o755 });
+        stub("aws", 'case "$2" in get-login-password) echo token ;; list-images) echo "${PRESENT:-None}" ;; *) exit 2 ;; esac');
+        stub("docker", '[ "$(cat)" = token ] || exit 3');
+        stub("skopeo", 'case "$1" in inspect) [ -n "$UNREADABLE" ] && { echo "manifest unknown" >&2; exit 1; }; printf "%s" "$MANIFEST" ;; copy) ;; *) exit 2 ;; esac');
+    });
+    after(() => fs.rmSync(bin, { recursive: true, force: true }));
+
+    function promote(image: string, env: Record<string, string> = {}, repository = REPOSITORY) {
+        const calls = path.join(bin, `calls-${Math.random().toString(36).slice(2)}`);
+        fs.writeFileSync(calls, "");
+        const result = spawnSync("bash", [SCRIPT, image, repository], {
+            encoding: "utf8",
+            env: { PATH: `${bin}:${process.env.PATH}`, CALLS: calls, MANIFEST, UNREADABLE: "", BACKEND_IMAGE_SOURCE: SOURCE, ...env },
+        });
+        return { status: result.status, stdout: result.stdout, stderr: result.stderr, calls: fs.readFileSync(calls, "utf8").trim().split("\n").filter(Boolean) };
+    }
+
+    it("copies a bare tag from BACKEND_IMAGE_SOURCE into the stack's repository by digest, every platform, and prints what to deploy", () => {
+        const run = promote("1.4.2");
+        expect(run.stderr).to.include(`${SOURCE}:1.4.2 is ${DIGEST}`);
+        expect([run.status, run.stdout]).to.deep.equal([0, `${REPOSITORY}:1.4.2\n`]);
+        // One login per registry, each with a token of its own region (the two sides of a pipe log in either order).
+        expect(run.calls.slice(0, 4)).to.have.members([
+            "aws ecr get-login-password --region eu-central-1",
+            "docker login --username AWS --password-stdin 210987654321.dkr.ecr.eu-central-1.amazonaws.com",
+            "aws ecr get-login-password --region us-east-1",
+            "docker login --username AWS --password-stdin 111111111111.dkr.ecr.us-east-1.amazonaws.com",
+        ]);
+        expect(run.calls.slice(4)).to.deep.equal([
+            `skopeo inspect --raw docker://${SOURCE}:1.4.2`,
+            `aws ecr list-images --region eu-central-1 --repository-name slack-clone-backend-staging --filter tagStatus=TAGGED --query imageIds[?imageTag=='1.4.2'].imageDigest | [0] --output text`,
+            `skopeo copy --all --preserve-digests docker://${SOURCE}@${DIGEST} docker://${REPOSITORY}:1.4.2`,
+        ]);
+    });
+
+    it("copies a full reference from another registry under its tag, logging in to ECR only", () => {
+        const run = promote("ghcr.io:443/example/backend:main-3f2a1c", { BACKEND_IMAGE_SOURCE: "" });
+        expect([run.status, run.stdout]).to.deep.equal([0, `${REPOSITORY}:main-3f2a1c\n`]);
+        expect(run.calls.filter((c) => c.startsWith("docker login"))).to.have.length(1);
+        expect(run.calls.at(-1)).to.equal(`skopeo copy --all --preserve-digests docker://ghcr.io:443/example/backend@${DIGEST} docker://${REPOSITORY}:main-3f2a1c`);
+    });
+
+    it("is idempotent: a tag that already holds the image is left alone (a re-run, or development's own repository as the source)", () => {
+        const run = promote("1.4.2", { PRESENT: DIGEST });
+        expect([run.status, run.stdout]).to.deep.equal([0, `${REPOSITORY}:1.4.2\n`]);
+        expect(run.stderr).to.include("already holds");
+        expect(run.calls.filter((c) => c.startsWith("skopeo copy"))).to.deep.equal([]);
+    });
+
+    it("fails, copying nothing, when the tag holds another image (tags are immutable), naming both digests and the fix", () => {
+        const other = `sha256:${"b".repeat(64)}`;
+        const run = promote("1.4.2", { PRESENT: other });
+        expect(run.status).to.equal(1);
+        expect(run.stdout).to.equal("");
+        expect(run.stderr).to.include(`${REPOSITORY}:1.4.2 already holds ${other}, not ${SOURCE}:1.4.2 (${DIGEST})`).and.include("new tag");
+        expect(run.calls.filter((c) => c.startsWith("skopeo copy"))).to.deep.equal([]);
+    });
+
+    it("fails before any registry call on input it cannot deploy, saying what is expected", () => {
+        const cases: [string, Record<string, string>, string, string][] = [
+            ["1.4.2", { BACKEND_IMAGE_SOURCE: "" }, REPOSITORY, "BACKEND_IMAGE_SOURCE (the repository the backend's CI pushes to) is not set"],
+            [`${SOURCE}@${DIGEST}`, {}, REPOSITORY, "a digest alone has no tag to deploy under"],
+            [SOURCE, {}, REPOSITORY, "expected a tag (1.4.2) or <registry>/<repository>:<tag>"],
+            ["-1", {}, REPOSITORY, '"-1" is not an image tag'],
+            ["1.4.2", {}, "", "is not an ECR repository URL"],
+            ["1.4.2", {}, "ghcr.io/example/backend", "is not an ECR repository URL"],
+        ];
+        for (const [image, env, repository, message] of cases) {
+            const run = promote(image, env, repository);
+            expect([run.status, run.stdout, run.calls], image).to.deep.equal([1, "", []]);
+            expect(run.stderr, image).to.include(message);
+        }
+    });
+
+    it("fails, copying nothing, when the source cannot be read", () => {
+        const run = promote("1.4.2", { UNREADABLE: "1" });
+        expect([run.status, run.stdout]).to.deep.equal([1, ""]);
+        expect(run.stderr).to.include(`cannot read ${SOURCE}:1.4.2`);
+        expect(run.calls.filter((c) => c.startsWith("skopeo copy") || c.startsWith("aws ecr list-images"))).to.deep.equal([]);
     });
 });
