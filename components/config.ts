@@ -178,7 +178,7 @@ export interface StackConfig {
     readonly thumbnailMaxDimension: number;
     /** The backend service (components/backend.ts). */
     readonly backend: {
-        /** Key `backendImage`: image URI; unset until the first application deploy (everything but the task definition and the ECS service then). @default undefined */
+        /** Key `backendImage`: image in the stack's own repository (isOwnRepositoryImage); unset until the first application deploy (everything but the task definition and the ECS service then). @default undefined */
         readonly image?: string;
         /** Key `backendRequired`: the health check fails when no backend answers /health. @default true */
         readonly required: boolean;

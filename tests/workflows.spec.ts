@@ -7,7 +7,8 @@ import * as path from "path";
 import { parse } from "yaml";
 // action-validator's engine (the @action-validator/cli command wraps the same package).
 import { validateWorkflow } from "@action-validator/core";
-import { PROJECT_ROOT, listStacks, readStackConfig } from "../harness/stack-files";
+import { validateConfig } from "../components/config";
+import { PROJECT_ROOT, listStacks, rawConfig, readStackConfig } from "../harness/stack-files";
 
 interface Step {
     readonly id?: string;
@@ -235,10 +236,32 @@ describe("deploys on main (deploy.yml, deploy-stack.yml)", () => {
             'image="$(bash deploy/promote-image.sh "$BACKEND_IMAGE" "$repository")"',
             'pulumi config set backendImage "$image" --stack "$STACK"',
         ]);
-        // The first `pulumi up` (the infrastructure, repository included) runs before it.
-        const up = steps.findIndex((s) => usesAction(s, "pulumi/actions") && s.with?.command === "up");
-        expect(steps.indexOf(image)).to.be.greaterThan(up);
         expect(fs.existsSync(path.join(PROJECT_ROOT, "deploy", "promote-image.sh"))).to.equal(true);
+    });
+
+    it("behaves as the README's first rollout says: a push without an image copies nothing and stops at staging's health check; a manual run with one creates each stack, then copies into it", () => {
+        const readme = fs.readFileSync(path.join(PROJECT_ROOT, "README.md"), "utf8");
+        const section = readme.slice(readme.indexOf("### Application deploy"), readme.indexOf("\n## ", readme.indexOf("### Application deploy")));
+        const rollout = section.slice(section.indexOf("**First rollout.**"));
+        expect(rollout, "README, Application deploy: First rollout").to.include("stops at staging's health check").and.include("production is not created");
+        expect(rollout).to.match(/Run the Deploy workflow by hand with `backend-image: 1\.0\.0`/);
+        // The names the procedure uses are the workflow's own: its input and the variable its promotion reads.
+        const dispatch = (parse(SOURCES.get("deploy.yml")!) as { on: { workflow_dispatch: { inputs: Record<string, unknown> } } }).on.workflow_dispatch;
+        expect(Object.keys(dispatch.inputs)).to.deep.equal(["backend-image"]);
+        const promotion = steps.find((s) => s.run?.includes("deploy/promote-image.sh") === true)!;
+        expect(rollout).to.include("`BACKEND_IMAGE_SOURCE`");
+        expect(promotion.env?.BACKEND_IMAGE_SOURCE).to.equal("${{ vars.BACKEND_IMAGE_SOURCE }}");
+        // A push has no inputs: no promotion, no application deploy; the health check always runs and
+        // is never allowed to fail, and production needs staging: the run stops there.
+        expect(promotion.if).to.equal("${{ inputs.backend-image != '' }}");
+        const health = steps.find((s) => s.run?.startsWith("npm run health -- ") === true)!;
+        expect([health.if, (health as { "continue-on-error"?: unknown })["continue-on-error"]]).to.deep.equal([undefined, undefined]);
+        expect(flow.jobs.production.needs).to.equal("staging");
+        // "a note on development, a failure on staging and production"
+        expect(DEPLOY_ORDER.map((stack) => validateConfig(rawConfig(stack)).backend.required)).to.deep.equal([false, true, true]);
+        // Each stack's own pulumi up (which creates its repository) comes before the copy into it.
+        const up = steps.findIndex((s) => usesAction(s, "pulumi/actions") && s.with?.command === "up");
+        expect(steps.indexOf(promotion)).to.be.greaterThan(up);
     });
 
     it("takes the backend image as an input of a manual deploy, passed to every stack", () => {
