@@ -206,6 +206,7 @@ const outputs: StackExports = {
     thumbnailFailureQueueUrl: storage.thumbnailFailureQueue.url,
     cdnDistributionId: cdn.distributionId,
     cdnDomainName: cdn.domainName,
+    ...(cdn.publicKeyPem ? { cdnPublicKey: cdn.publicKeyPem } : {}),
     backendRepositoryUrl: backend.repository.repositoryUrl,
     backendClusterName: backend.cluster.name,
     backendLoadBalancerDnsName: backend.loadBalancer.dnsName,

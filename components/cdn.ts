@@ -75,6 +75,8 @@ export class Cdn extends pulumi.ComponentResource {
     public readonly keyGroup?: aws.cloudfront.KeyGroup;
     /** Id of the public key: the `Key-Pair-Id` of every signed URL or cookie (with `publicKey`). */
     public readonly keyPairId?: pulumi.Output<string>;
+    /** The public key as CloudFront holds it (PEM, `encodedKey`), which the health check matches the secret's private key against (with `publicKey`). */
+    public readonly publicKeyPem?: pulumi.Output<string>;
     /** ARN of the Secrets Manager secret, created empty, that holds the signing private key (with `publicKey`). */
     public readonly signingKeySecretArn?: pulumi.Output<string>;
 
@@ -87,6 +89,7 @@ export class Cdn extends pulumi.ComponentResource {
             const signing = this.createSigning(name, args.environment, args.publicKey, args.signingKeyReplicaRegion, args.protectData);
             this.keyGroup = signing.keyGroup;
             this.keyPairId = signing.publicKey.id;
+            this.publicKeyPem = signing.publicKey.encodedKey;
             this.signingKeySecretArn = signing.secret.arn;
         }
         this.distribution = this.createDistribution(name, args, oac, certificateArn, this.keyGroup);
@@ -113,6 +116,7 @@ export class Cdn extends pulumi.ComponentResource {
             domainName: this.domainName,
             filesBaseUrl: this.filesBaseUrl,
             keyPairId: this.keyPairId,
+            publicKeyPem: this.publicKeyPem,
             signingKeySecretArn: this.signingKeySecretArn,
         });
     }

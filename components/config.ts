@@ -6,7 +6,7 @@
  * environments are named capabilities (`pointInTimeRecovery`, `protectData`, ...), never
  * `if (environment === "production")` in a component.
  */
-import { createPublicKey } from "crypto";
+import { KeyObject, createHash, createPublicKey } from "crypto";
 import { Region } from "@pulumi/aws/types/enums";
 import { closest, distance } from "fastest-levenshtein";
 import { MANAGED_BY, PROJECT, REQUIRED_TAGS, nameProblem, physicalName } from "./naming";
@@ -492,6 +492,16 @@ export function isCloudFrontPublicKey(pem: string): boolean {
     } catch {
         return false;
     }
+}
+
+/**
+ * A public key's fingerprint, `SHA256:` and the unpadded base64 of the SHA-256 of its DER
+ * SubjectPublicKeyInfo (the form `ssh-keygen -l` prints): what the CDN key commands and the health
+ * check name a key by. Takes a PEM public or private key, or a KeyObject; throws on anything else.
+ */
+export function publicKeyFingerprint(key: string | KeyObject): string {
+    const der = createPublicKey(key).export({ type: "spki", format: "der" });
+    return `SHA256:${createHash("sha256").update(der).digest("base64").replace(/=+$/, "")}`;
 }
 
 /** An IPv4 network in CIDR form with host bits zero and a prefix AWS accepts for a VPC (/16 to /28). */

@@ -57,6 +57,8 @@ export interface OutputValues extends Readonly<Record<TableOutputName, string>> 
     readonly filesBaseUrl: string;
     /** Id of the CDN's public key: the `Key-Pair-Id` of signed URLs and cookies (where privateFiles is on). */
     readonly cdnKeyPairId?: string;
+    /** The CDN's public key (PEM) as CloudFront holds it: not secret; the health check matches the signing-key secret against it (where privateFiles is on). */
+    readonly cdnPublicKey?: string;
     /** ARN of the secret, created empty, that holds the private key signing the files' URLs and cookies (where privateFiles is on). */
     readonly cdnSigningKeySecretArn?: string;
     /** ECR repository of the backend's images: push `{backendRepositoryUrl}:{tag}`, then deploy that as `backendImage`. */

@@ -3,17 +3,20 @@
  *
  * Verifies every component the stack outputs name: each table ACTIVE with the keys and indexes of
  * its spec, the buckets reachable, Redis answering PING, the API's /health answered by the backend
- * (through the VPC link and the load balancer). Prints one line per check and exits non-zero naming
+ * (through the VPC link and the load balancer), and, where files are private, the CDN's signing-key
+ * secret holding the private key of the public key CloudFront trusts. Prints one line per check and exits non-zero naming
  * what failed. `npm start` runs it against the local environment.
  * Every check is bounded in time (AWS calls: deploy/aws-clients.ts; Redis and the API: TIMEOUT_MS)
  * and a failure names the endpoint.
  */
 import { DescribeTableCommand, DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { HeadBucketCommand, S3Client } from "@aws-sdk/client-s3";
-import { GetSecretValueCommand } from "@aws-sdk/client-secrets-manager";
+import { GetSecretValueCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
+import { createPrivateKey } from "crypto";
 import { CallLimits, dynamoDbClient, quietNodeVersionNotice, s3Client, secretsManagerClient } from "./aws-clients";
 import { count } from "./format";
 import Redis from "ioredis";
+import { publicKeyFingerprint } from "../components/config";
 import { TABLES, TableSpec, keySchema, tableOutputName } from "../components/tables";
 import { API_ONLY_HEALTH, HEALTH_PATH, secretsFromEnvironment } from "./backend-env";
 import { StackOutputs, limitsFromCommandLine, outputsFromCommandLine, parseCommandLine, requireOutput } from "./stack-outputs";
@@ -24,8 +27,13 @@ export interface CheckResult {
     readonly detail: string;
 }
 
-/** Reads a secret's string by ARN (Secrets Manager GetSecretValue). */
+/** Reads a secret's string by ARN (Secrets Manager GetSecretValue); throws EmptySecretError when it holds no value. */
 export type SecretReader = (secretArn: string) => Promise<string>;
+
+/** A secret that exists but holds no value: a secret created without one has no version until PutSecretValue. */
+export class EmptySecretError extends Error {
+    override readonly name = "EmptySecretError";
+}
 
 export interface HealthClients {
     readonly dynamodb: DynamoDBClient;
@@ -112,6 +120,46 @@ export async function checkApiHealth(apiUrl: string, backendRequired: boolean, t
 }
 
 /**
+ * The CDN's signing key: the secret `cdnSigningKeySecretArn` holds a PEM private key whose public half
+ * is the key CloudFront trusts (`cdnPublicKey`, id `cdnKeyPairId`); otherwise the backend signs no URL
+ * CloudFront accepts, and no file or thumbnail is served. Keys are named by id and fingerprint
+ * (publicKeyFingerprint), never by content. Throws, saying what to do, when the secret is empty, holds
+ * no private key, or holds another key's.
+ */
+export async function checkSigningKey(outputs: StackOutputs, secrets: SecretReader): Promise<string> {
+    const secretArn = requireOutput(outputs, "cdnSigningKeySecretArn");
+    const keyId = requireOutput(outputs, "cdnKeyPairId");
+    let deployedFingerprint: string;
+    try {
+        deployedFingerprint = publicKeyFingerprint(requireOutput(outputs, "cdnPublicKey"));
+    } catch (error) {
+        throw new Error((error as Error).message.startsWith("Stack output") ? (error as Error).message : `Stack output "cdnPublicKey" is no PEM public key`);
+    }
+    const deployed = `CloudFront public key ${keyId} (${deployedFingerprint})`;
+    const newPair = `npm run cdn-key -- ${typeof outputs.environment === "string" ? outputs.environment : "<stack>"}`;
+    let secret: string;
+    try {
+        secret = await secrets(secretArn);
+    } catch (error) {
+        if (!(error instanceof EmptySecretError)) throw error;
+        throw new Error(`no URL can be signed: the signing-key secret holds no private key. Store the private key of ${deployed} in it, or make a new pair with ${newPair} and follow the steps it prints (${error.message})`);
+    }
+    let fingerprint: string;
+    try {
+        fingerprint = publicKeyFingerprint(createPrivateKey(secret));
+    } catch {
+        throw new Error(`the signing-key secret ${secretArn} holds no PEM private key: store the private key of ${deployed} in it (--secret-string file://<key file>), or make a new pair with ${newPair}`);
+    }
+    if (fingerprint !== deployedFingerprint) {
+        throw new Error(
+            `the signing-key secret holds the private key of public key ${fingerprint}, not of ${deployed}: CloudFront refuses every URL the backend signs. ` +
+                `Store the private key of ${keyId} in the secret, or make a new pair with ${newPair}`,
+        );
+    }
+    return `the secret holds the private key of ${deployed}`;
+}
+
+/**
  * Runs every check the outputs allow, except `skip`ped ones; never throws, each failure is a result.
  * Redis and the API's /health each have `timeoutMs` to answer (the AWS calls: their clients' limits).
  */
@@ -131,6 +179,9 @@ export async function checkHealth(outputs: StackOutputs, clients: HealthClients,
     }
     if (outputs.redisUrl !== undefined) {
         checks.push(["redis", async () => pingRedis(requireOutput(outputs, "redisUrl"), await clients.secrets(requireOutput(outputs, "redisAuthTokenSecretArn")), timeoutMs)]);
+    }
+    if (outputs.cdnSigningKeySecretArn !== undefined) {
+        checks.push(["cdn signing key", () => checkSigningKey(outputs, clients.secrets)]);
     }
     if (outputs.apiUrl !== undefined) {
         // Outputs of a stack deployed before backendRequired existed: strict.
@@ -156,17 +207,33 @@ export function formatHealth(results: readonly CheckResult[]): string {
     return results.map((r) => `${r.ok ? "ok  " : "FAIL"}  ${r.check.padEnd(width)}  ${r.detail}`).join("\n");
 }
 
+/**
+ * GetSecretValue through `client`. A secret with no version (created empty) answers
+ * ResourceNotFoundException "can't find the specified secret value for staging label: AWSCURRENT"
+ * (ansible/ansible#69710); that, or an empty string, is an EmptySecretError. A secret that does not
+ * exist answers ResourceNotFoundException "can't find the specified secret", passed on as it is.
+ */
+export function secretReader(client: SecretsManagerClient): SecretReader {
+    return async (secretArn) => {
+        let value: string | undefined;
+        try {
+            value = (await client.send(new GetSecretValueCommand({ SecretId: secretArn }))).SecretString;
+        } catch (error) {
+            const e = error as Error;
+            if (e.name === "ResourceNotFoundException" && /secret value/i.test(e.message)) throw new EmptySecretError(e.message);
+            throw error;
+        }
+        if (value === undefined || value === "") throw new EmptySecretError(`secret ${secretArn} holds no value`);
+        return value;
+    };
+}
+
 /** Clients for the stack's region; endpoints follow AWS_ENDPOINT_URL_* when set (local environment). */
 export function clientsFor(region: string, limits: Partial<CallLimits> = {}): HealthClients {
-    const secretsManager = secretsManagerClient({ region, limits });
     return {
         dynamodb: dynamoDbClient({ region, limits }),
         s3: s3Client({ region, limits }),
-        secrets: async (secretArn) => {
-            const { SecretString } = await secretsManager.send(new GetSecretValueCommand({ SecretId: secretArn }));
-            if (SecretString === undefined || SecretString === "") throw new Error(`secret ${secretArn} holds no value`);
-            return SecretString;
-        },
+        secrets: secretReader(secretsManagerClient({ region, limits })),
     };
 }
 

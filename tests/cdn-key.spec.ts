@@ -1,0 +1,163 @@
+import { expect } from "chai";
+import { createPrivateKey, createPublicKey } from "crypto";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { isCloudFrontPublicKey, publicKeyFingerprint, validateConfig } from "../components/config";
+import { createCdnKey, defaultPrivateKeyFile } from "../dev/cdn-key";
+import { PROJECT_ROOT, rawConfig, readStackConfig } from "../harness/stack-files";
+import { runToEnd, tsx } from "./helpers/process";
+
+const NOW = new Date("2026-11-29T12:00:00Z");
+
+/** A copy of the project's Pulumi.yaml and stack files in a folder of its own. */
+function project(): string {
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), "cdn-key-"));
+    for (const file of fs.readdirSync(PROJECT_ROOT).filter((f) => /^Pulumi\..*yaml$/.test(f))) fs.copyFileSync(path.join(PROJECT_ROOT, file), path.join(root, file));
+    return root;
+}
+
+/** The file's lines without the key's block and the comment lines right above it. */
+function withoutKey(text: string): string[] {
+    const lines = text.split("\n");
+    const at = lines.findIndex((l) => l.startsWith("  slack-clone:cdnPublicKey:"));
+    let start = at;
+    while (lines[start - 1]?.startsWith("  #")) start--;
+    let end = at + 1;
+    while (lines[end]?.startsWith("    ")) end++;
+    return [...lines.slice(0, start), ...lines.slice(end)];
+}
+
+function errorOf(work: () => unknown): Error {
+    try {
+        work();
+    } catch (error) {
+        return error as Error;
+    }
+    throw new Error("expected an error");
+}
+
+describe("npm run cdn-key: the CDN's signing key pair", () => {
+    let root: string;
+    beforeEach(() => (root = project()));
+    afterEach(() => fs.rmSync(root, { recursive: true, force: true }));
+
+    it("writes an RSA 2048 private key (mode 600) and its public half into the stack file, replacing the placeholder and nothing else", () => {
+        const before = fs.readFileSync(path.join(root, "Pulumi.staging.yaml"), "utf8");
+        expect(before, "the committed placeholder says so").to.match(/# PLACEHOLDER, to replace before the first deploy[\s\S]*npm run cdn-key -- staging/);
+        const key = createCdnKey("staging", { root, now: NOW });
+
+        expect(key.privateKeyFile).to.equal(defaultPrivateKeyFile("staging", root));
+        expect(fs.statSync(key.privateKeyFile).mode & 0o777).to.equal(0o600);
+        const privateKey = createPrivateKey(fs.readFileSync(key.privateKeyFile));
+        expect(privateKey.asymmetricKeyDetails?.modulusLength).to.equal(2048);
+
+        const pem = readStackConfig("staging", root)["slack-clone:cdnPublicKey"];
+        expect(pem).to.equal(key.publicKey);
+        expect(createPublicKey(privateKey).export({ type: "spki", format: "pem" })).to.equal(pem);
+        expect(isCloudFrontPublicKey(pem)).to.equal(true);
+        expect(validateConfig(rawConfig("staging", {}, root)).cdnPublicKey, "the stack's config validates with it").to.equal(pem);
+        expect(publicKeyFingerprint(pem)).to.equal(key.fingerprint).and.match(/^SHA256:[A-Za-z0-9+/]{43}$/);
+
+        const after = fs.readFileSync(key.stackFile, "utf8");
+        expect(withoutKey(after), "every other line, comments included, as it was").to.deep.equal(withoutKey(before));
+        expect(after).to.include(
+            `  # Made by npm run cdn-key on 2026-11-29, public key ${key.fingerprint}.\n` +
+                `  # Its private key belongs only in the stack's signing-key secret (README, "Private files").\n` +
+                `  slack-clone:cdnPublicKey: |\n    -----BEGIN PUBLIC KEY-----\n`,
+        );
+        expect(after).to.not.include("PLACEHOLDER");
+    });
+
+    it("prints the aws CLI command storing the key in the secret the stack output names, then deleting the file, then the deploy", () => {
+        const { nextSteps } = createCdnKey("production", { root, out: path.join(root, "keys", "prod key.pem"), now: NOW });
+        expect(fs.existsSync(path.join(root, "keys", "prod key.pem"))).to.equal(true);
+        const steps = nextSteps.split("\n");
+        const at = (text: string) => steps.findIndex((line) => line.includes(text));
+        expect(nextSteps).to.include(
+            `aws secretsmanager put-secret-value --region us-east-1 \\\n         --secret-id "$(pulumi stack output cdnSigningKeySecretArn --stack production)" \\\n         --secret-string 'file://keys/prod key.pem'`,
+        );
+        expect(at("shred -u 'keys/prod key.pem'")).to.be.greaterThan(at("put-secret-value"));
+        expect(at("pulumi up --stack production")).to.be.greaterThan(at("shred -u"));
+        expect(at("npm run health -- --stack production")).to.be.greaterThan(at("pulumi up"));
+    });
+
+    it("adds the key after privateFiles where the stack file has none, keeping another comment above it", () => {
+        const file = path.join(root, "Pulumi.staging.yaml");
+        const text = fs.readFileSync(file, "utf8");
+        const start = text.indexOf("  # PLACEHOLDER");
+        const end = text.indexOf("  slack-clone:accessLogging");
+        fs.writeFileSync(file, `${text.slice(0, start)}  slack-clone:privateFiles: true\n${text.slice(end)}`);
+        const key = createCdnKey("staging", { root, now: NOW });
+        expect(fs.readFileSync(file, "utf8")).to.include(`  slack-clone:privateFiles: true\n  # Made by npm run cdn-key on 2026-11-29, public key ${key.fingerprint}.\n`);
+        expect(readStackConfig("staging", root)["slack-clone:cdnPublicKey"]).to.equal(key.publicKey);
+
+        fs.rmSync(key.privateKeyFile);
+        fs.writeFileSync(file, fs.readFileSync(file, "utf8").replace(/  # Made by[^\n]*\n  # Its[^\n]*\n/, "  # Rotated every 90 days.\n"));
+        const second = createCdnKey("staging", { root, now: NOW });
+        expect(fs.readFileSync(file, "utf8")).to.include(`  # Rotated every 90 days.\n  # Made by npm run cdn-key on 2026-11-29, public key ${second.fingerprint}.\n`);
+    });
+
+    it("refuses an unknown stack and a stack whose files are public, naming the value and the fix, writing nothing", () => {
+        const files = () => fs.readdirSync(root).sort().map((f) => [f, fs.readFileSync(path.join(root, f), "utf8")]);
+        const before = files();
+        expect(errorOf(() => createCdnKey("prod", { root })).message).to.equal('Unknown stack "prod": no Pulumi.prod.yaml. Stacks: development, production, staging');
+        expect(errorOf(() => createCdnKey("development", { root })).message).to.equal(
+            "Pulumi.development.yaml sets slack-clone:privateFiles to false: its CDN serves files without signed URLs and trusts no key. " +
+                "To make its files private, set slack-clone:privateFiles: true there and run this again.",
+        );
+        expect(files()).to.deep.equal(before);
+    });
+
+    it("never overwrites a private key file, and says when it holds the private half of the stack's key", () => {
+        const stackFile = path.join(root, "Pulumi.staging.yaml");
+        const other = defaultPrivateKeyFile("staging", root);
+        fs.writeFileSync(other, "a key in use\n");
+        const stackBefore = fs.readFileSync(stackFile, "utf8");
+        expect(errorOf(() => createCdnKey("staging", { root })).message).to.equal(
+            "cdn-signing-key-staging.pem exists; it is not overwritten (it may hold a private key in use). Move or delete it, or give another file: npm run cdn-key -- staging --out <file>",
+        );
+        expect(fs.readFileSync(other, "utf8")).to.equal("a key in use\n");
+        expect(fs.readFileSync(stackFile, "utf8")).to.equal(stackBefore);
+
+        // A run whose steps were not followed: its key file holds the private half of the stack's key.
+        fs.rmSync(other);
+        const key = createCdnKey("staging", { root });
+        const message = errorOf(() => createCdnKey("staging", { root })).message;
+        expect(message).to.equal(
+            `cdn-signing-key-staging.pem exists and holds the private key of the stack's cdnPublicKey (${key.fingerprint}), from an earlier run: ` +
+                `put it in the stack's secret and delete it instead of making another key: aws secretsmanager put-secret-value --region us-east-1 ` +
+                `--secret-id "$(pulumi stack output cdnSigningKeySecretArn --stack staging)" --secret-string file://cdn-signing-key-staging.pem && shred -u cdn-signing-key-staging.pem`,
+        );
+        expect(readStackConfig("staging", root)["slack-clone:cdnPublicKey"]).to.equal(key.publicKey);
+    });
+
+    it("leaves nothing half-written when the stack file cannot be written: the stack file as it was, the new private key removed", () => {
+        const stackFile = path.join(root, "Pulumi.staging.yaml");
+        const before = fs.readFileSync(stackFile, "utf8");
+        fs.mkdirSync(`${stackFile}.${process.pid}.tmp`); // where the new stack file would be written
+        const error = errorOf(() => createCdnKey("staging", { root }));
+        expect(error.message).to.match(/^cannot write Pulumi\.staging\.yaml \(EEXIST: .*\): it is unchanged, and the new private key was removed$/);
+        expect(fs.readFileSync(stackFile, "utf8")).to.equal(before);
+        expect(fs.existsSync(defaultPrivateKeyFile("staging", root))).to.equal(false);
+        expect(fs.statSync(`${stackFile}.${process.pid}.tmp`).isDirectory(), "not someone else's file either").to.equal(true);
+    });
+
+    it("keeps the private key files out of git", () => {
+        const ignored = fs.readFileSync(path.join(PROJECT_ROOT, ".gitignore"), "utf8").split("\n");
+        expect(ignored).to.include("cdn-signing-key-*.pem");
+    });
+});
+
+describe("npm run cdn-key (as a process)", function () {
+    this.timeout(20000);
+
+    it("prints its usage with --help, and refuses bad input in one line without a stack trace", async () => {
+        const [help, refused] = await Promise.all([runToEnd(...tsx("dev/cdn-key.ts", "--help")), runToEnd(...tsx("dev/cdn-key.ts", "development"))]);
+        expect(help.status, help.stderr).to.equal(0);
+        expect(help.stdout).to.match(/^Usage: npm run cdn-key -- <stack> \[--out <file>\]\n/);
+        expect(help.stdout).to.include("Stacks: development, production, staging");
+        expect(refused.status).to.equal(1);
+        expect(refused.stderr.trim()).to.match(/^cdn-key failed: Pulumi\.development\.yaml sets slack-clone:privateFiles to false: [^\n]+$/);
+    });
+});
