@@ -52,7 +52,7 @@ function evaluateCdn(stack: string, overrides: Record<string, string>): Promise<
                 });
                 return {
                     // Only where signing is on: an undefined stack output is a warning in the test report.
-                    ...(cdn.keyPairId ? { keyPairId: cdn.keyPairId, signingKeySecretArn: cdn.signingKeySecretArn } : {}),
+                    ...(cdn.keyPairId ? { keyPairId: cdn.keyPairId, publicKeyPem: cdn.publicKeyPem, signingKeySecretArn: cdn.signingKeySecretArn } : {}),
                     distributionId: cdn.distributionId,
                     distributionArn: cdn.distributionArn,
                     domainName: cdn.domainName,
@@ -137,6 +137,7 @@ for (const stack of STACKS) {
                     expect(secrets[0].inputs.recoveryWindowInDays, "recovery window").to.equal(stack === "production" ? undefined : 0);
                     expect(ofType(evaluation, T.secretVersion)).to.deep.equal([]);
                     expect(evaluation.outputs.keyPairId).to.equal(`${T.publicKey}::cdn-public-key`);
+                    expect(evaluation.outputs.publicKeyPem, "the key as CloudFront holds it, for the health check").to.equal(publicKeyPem);
                     expect(evaluation.outputs.signingKeySecretArn).to.equal(`arn:aws:secretsmanager:us-east-1:${MOCK_ACCOUNT_ID}:secret:slack-clone-cdn-signing-key-${stack}-AbCdEf`);
                 },
             );

@@ -1,8 +1,11 @@
 import { expect } from "chai";
+import { generateKeyPairSync } from "crypto";
 import * as http from "http";
 import { AddressInfo } from "net";
+import { publicKeyFingerprint } from "../components/config";
+import { secretsManagerClient } from "../deploy/aws-clients";
 import { API_ONLY_HEALTH } from "../deploy/backend-env";
-import { checkApiHealth, checkHealth } from "../deploy/health";
+import { checkApiHealth, checkHealth, checkSigningKey, secretReader } from "../deploy/health";
 import { LocalEnvironment } from "../local/start";
 import { freePort } from "../local/stand-ins";
 import { localEnvironment } from "./helpers/local";
@@ -113,5 +116,83 @@ describe("health check: GET {apiUrl}/health tells the backend's answer from the 
         let error: Error | undefined;
         await checkApiHealth(url, false).catch((e: Error) => (error = e));
         expect(error?.message).to.equal(`${url.replace(/\/$/, "")}/health answered 503: {"message":"Service Unavailable"}`);
+    });
+});
+
+/**
+ * A fake Secrets Manager on a local port, answering GetSecretValue (JSON 1.1 protocol) from `secrets`:
+ * a string is the secret's value; a secret created without a value answers as AWS does
+ * (ResourceNotFoundException "... secret value for staging label: AWSCURRENT", ansible/ansible#69710).
+ */
+async function fakeSecretsManager(secrets: Record<string, string | "no version">) {
+    const asked: string[] = [];
+    const server = http.createServer((request, response) => {
+        let body = "";
+        request.on("data", (chunk) => (body += chunk));
+        request.on("end", () => {
+            const { SecretId } = JSON.parse(body) as { SecretId: string };
+            asked.push(`${request.headers["x-amz-target"]} ${SecretId}`);
+            const value = secrets[SecretId];
+            const [status, answer] =
+                value === undefined
+                    ? [400, { __type: "ResourceNotFoundException", message: "Secrets Manager can't find the specified secret." }]
+                    : value === "no version"
+                      ? [400, { __type: "ResourceNotFoundException", message: "Secrets Manager can't find the specified secret value for staging label: AWSCURRENT" }]
+                      : [200, { ARN: SecretId, SecretString: value }];
+            response.writeHead(status, { "content-type": "application/x-amz-json-1.1" }).end(JSON.stringify(answer));
+        });
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const client = secretsManagerClient({ region: "us-east-1", endpoint, credentials: { accessKeyId: "x", secretAccessKey: "x" }, limits: { maxAttempts: 1 } });
+    return { reader: secretReader(client), asked, close: () => server.close() };
+}
+
+describe("health check: the CDN's signing-key secret holds the private key of the public key CloudFront trusts", () => {
+    const pair = () => generateKeyPairSync("rsa", { modulusLength: 2048, publicKeyEncoding: { type: "spki", format: "pem" }, privateKeyEncoding: { type: "pkcs8", format: "pem" } });
+    const [deployed, other] = [pair(), pair()];
+    const arn = (name: string) => `arn:aws:secretsmanager:us-east-1:123456789012:secret:slack-clone-cdn-signing-key-${name}-AbCdEf`;
+    const outputs = (name: string) => ({ environment: "staging", cdnSigningKeySecretArn: arn(name), cdnKeyPairId: "K2JCJMDEHXQW5F", cdnPublicKey: deployed.publicKey });
+    let fake: Awaited<ReturnType<typeof fakeSecretsManager>>;
+
+    before(async () => {
+        fake = await fakeSecretsManager({ [arn("right")]: deployed.privateKey, [arn("empty")]: "no version", [arn("other")]: other.privateKey, [arn("text")]: "not a key: hunter2" });
+    });
+    after(() => fake.close());
+
+    const failure = (name: string) => checkSigningKey(outputs(name), fake.reader).then(() => undefined, (e: Error) => e.message);
+
+    it("passes when the secret holds the deployed key's private half, read with GetSecretValue on the output's ARN", async () => {
+        expect(await checkSigningKey(outputs("right"), fake.reader)).to.equal(`the secret holds the private key of CloudFront public key K2JCJMDEHXQW5F (${publicKeyFingerprint(deployed.publicKey)})`);
+        expect(fake.asked).to.include(`secretsmanager.GetSecretValue ${arn("right")}`);
+    });
+
+    it("fails on a secret created empty, saying how to store the key", async () => {
+        expect(await failure("empty")).to.match(
+            new RegExp(
+                "^no URL can be signed: the signing-key secret holds no private key\\. Store the private key of CloudFront public key K2JCJMDEHXQW5F \\(SHA256:\\S+\\) in it, " +
+                    "or make a new pair with npm run cdn-key -- staging and follow the steps it prints \\(Secrets Manager GetSecretValue .*can't find the specified secret value for staging label: AWSCURRENT\\)$",
+            ),
+        );
+    });
+
+    it("fails on another key, naming the key id and both fingerprints; on a value that is no key, without showing it", async () => {
+        expect(await failure("other")).to.equal(
+            `the signing-key secret holds the private key of public key ${publicKeyFingerprint(other.publicKey)}, not of CloudFront public key K2JCJMDEHXQW5F ` +
+                `(${publicKeyFingerprint(deployed.publicKey)}): CloudFront refuses every URL the backend signs. Store the private key of K2JCJMDEHXQW5F in the secret, or make a new pair with npm run cdn-key -- staging`,
+        );
+        const text = await failure("text");
+        expect(text).to.match(/^the signing-key secret arn:\S+ holds no PEM private key: store the private key of CloudFront public key K2JCJMDEHXQW5F/);
+        expect(text).to.not.include("hunter2");
+        expect(await failure("deleted"), "a secret that does not exist is not called empty").to.match(/^Secrets Manager GetSecretValue \S+ at http:\/\/127\.0\.0\.1:\d+: Secrets Manager can't find the specified secret\.$/);
+    });
+
+    it("is one of the checks where the stack's files are private (its outputs name the secret), and none elsewhere", async () => {
+        const missing = { dynamodb: undefined as never, s3: undefined as never, secrets: fake.reader };
+        const checks = async (o: object) => (await checkHealth(o, missing)).map((r) => r.check);
+        expect(await checks(outputs("right"))).to.include("cdn signing key");
+        expect(await checks({ environment: "development" })).to.not.include("cdn signing key");
+        const [result] = (await checkHealth(outputs("empty"), missing)).filter((r) => r.check === "cdn signing key");
+        expect(result.ok).to.equal(false);
     });
 });

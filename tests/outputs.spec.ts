@@ -3,7 +3,8 @@ import { OutputValues } from "../components/outputs";
 import { tableOutputName, TABLES } from "../components/tables";
 import { backendEnvironment } from "../deploy/backend-env";
 import { StackOutputs, requireOutput } from "../deploy/stack-outputs";
-import { STACKS, stackEvaluation } from "./helpers/stacks";
+import { validateConfig } from "../components/config";
+import { STACKS, rawConfig, stackEvaluation } from "./helpers/stacks";
 
 // These tests are also type tests: `tsc --noEmit` (the first half of npm test) fails if a name that
 // is not a stack output type-checks where outputs are read.
@@ -30,6 +31,14 @@ describe("Stack outputs: one typed definition", () => {
             const env = backendEnvironment(outputs);
             expect(env).to.include({ ENVIRONMENT: stack, AWS_REGION: "us-east-1", FILES_BUCKET: outputs.filesBucketName, REDIS_HOST: outputs.redisPrimaryEndpoint, REDIS_TLS: "true" });
             for (const spec of TABLES) expect(outputs[tableOutputName(spec)], tableOutputName(spec)).to.be.a("string");
+        });
+
+        it(`${stack}: exports the CDN's public key where files are private, and no private key anywhere`, async () => {
+            const { outputs } = await stackEvaluation(stack);
+            const configured = validateConfig(rawConfig(stack)).cdnPublicKey;
+            expect(outputs.cdnPublicKey).to.equal(configured);
+            expect(outputs.cdnPublicKey === undefined).to.equal(stack === "development");
+            expect(JSON.stringify(outputs)).to.not.include("PRIVATE KEY");
         });
     }
 });
