@@ -679,10 +679,10 @@ export function validateConfig(raw: RawConfig, stack?: string): StackConfig {
     const cdnPublicKey = c.optional(
         "cdnPublicKey",
         isCloudFrontPublicKey,
-        "a PEM public key (-----BEGIN PUBLIC KEY-----), RSA 2048 or ECDSA P-256: openssl rsa -pubout -in private_key.pem (README, \"Private files\")",
+        `a PEM public key (-----BEGIN PUBLIC KEY-----), RSA 2048 or ECDSA P-256: npm run cdn-key -- ${stack ?? "<stack>"} makes a pair and writes it (README, "Private files")`,
     );
     if (privateFiles && cdnPublicKey === undefined) {
-        c.fail("cdnPublicKey", "", "the public key of the CDN's key group when privateFiles is true (README, \"Private files\")");
+        c.fail("cdnPublicKey", "", `the public key of the CDN's key group when privateFiles is true: npm run cdn-key -- ${stack ?? "<stack>"} makes a pair and writes it (README, "Private files")`);
     }
     const rateLimit = c.integer("apiThrottlingRateLimit", 1, API_ACCOUNT_THROTTLE.rateLimit);
     const burstLimit = c.integer("apiThrottlingBurstLimit", 1, API_ACCOUNT_THROTTLE.burstLimit);

@@ -122,7 +122,7 @@ export async function checkApiHealth(apiUrl: string, backendRequired: boolean, t
 /**
  * The CDN's signing key: the secret `cdnSigningKeySecretArn` holds a PEM private key whose public half
  * is the key CloudFront trusts (`cdnPublicKey`, id `cdnKeyPairId`); otherwise the backend signs no URL
- * CloudFront accepts, and no file or thumbnail is served. Keys are named by id and fingerprint
+ * CloudFront accepts, and the CDN serves no file. Keys are named by id and fingerprint
  * (publicKeyFingerprint), never by content. Throws, saying what to do, when the secret is empty, holds
  * no private key, or holds another key's.
  */
