@@ -23,7 +23,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { parseArgs } from "util";
 import { Pair, Scalar, YAMLMap, isMap, isScalar, parseDocument } from "yaml";
-import { isCloudFrontPublicKey, publicKeyFingerprint } from "../components/config";
+import { publicKeyFingerprint } from "../components/config";
 import type { OutputName } from "../components/outputs";
 import { PROJECT_ROOT, listStacks, rawConfig, readProject } from "../harness/stack-files";
 
@@ -88,7 +88,6 @@ export function createCdnKey(stack: string, options: CdnKeyOptions = {}): CdnKey
         publicKeyEncoding: { type: "spki", format: "pem" },
         privateKeyEncoding: { type: "pkcs8", format: "pem" },
     });
-    if (!isCloudFrontPublicKey(publicKey)) throw new Error("the generated public key is not one CloudFront accepts (RSA 2048)"); // cannot happen
     const fingerprint = publicKeyFingerprint(publicKey);
     const text = withPublicKey(fs.readFileSync(stackFile, "utf8"), `${project}:${CONFIG_KEY}`, publicKey, fingerprint, options.now ?? new Date(), stackFileName);
 
@@ -134,7 +133,7 @@ function safeFingerprint(pem: string): string | undefined {
  * was. A comment above the key that names this command is replaced by one naming the new key's
  * fingerprint; any other comment is kept, with that line added.
  */
-export function withPublicKey(text: string, key: string, pem: string, fingerprint: string, now: Date, fileName: string): string {
+function withPublicKey(text: string, key: string, pem: string, fingerprint: string, now: Date, fileName: string): string {
     const document = parseDocument(text);
     if (document.errors.length > 0) throw new Error(`${fileName}: ${document.errors[0].message}`);
     const config = document.get("config", true);
@@ -249,7 +248,13 @@ the public key into Pulumi.<stack>.yaml as cdnPublicKey. Then it prints how to p
 in the stack's signing-key secret and deploy the public key.`;
 
 function main(): void {
-    const { values, positionals } = parseArgs({ args: process.argv.slice(2), options: { out: { type: "string" }, help: { type: "boolean", short: "h" } }, allowPositionals: true, strict: true });
+    let parsed;
+    try {
+        parsed = parseArgs({ args: process.argv.slice(2), options: { out: { type: "string" }, help: { type: "boolean", short: "h" } }, allowPositionals: true, strict: true });
+    } catch (error) {
+        throw new Error(`${(error as Error).message.split(".")[0]}. ${USAGE.split("\n")[0]}`);
+    }
+    const { values, positionals } = parsed;
     if (values.help) {
         console.log(`${USAGE}\nStacks: ${listStacks().join(", ")}`);
         return;
