@@ -25,7 +25,7 @@ import { parseArgs } from "util";
 import { Pair, Scalar, YAMLMap, isMap, isScalar, parseDocument } from "yaml";
 import { publicKeyFingerprint } from "../components/config";
 import type { OutputName } from "../components/outputs";
-import { PROJECT_ROOT, listStacks, rawConfig, readProject } from "../harness/stack-files";
+import { PROJECT_ROOT, listStacks, rawConfig, readProject, stackName } from "../harness/stack-files";
 
 /** The config key (without the project's namespace) that holds the public key. */
 const CONFIG_KEY = "cdnPublicKey";
@@ -63,15 +63,18 @@ export function defaultPrivateKeyFile(stack: string, root = PROJECT_ROOT): strin
 }
 
 /**
- * Makes the key pair and writes both halves (see the module's comment for the order). Throws, before
+ * Makes the key pair and writes both halves (see the module's comment for the order) for a stack
+ * reference as the CLI takes it (`staging`, `org/staging`: the file is Pulumi.staging.yaml, the
+ * printed commands name the reference as given). Throws, before
  * writing anything, on a bad or unknown stack (harness/stack-files' checks), a stack whose
  * `privateFiles` is false, and an existing private key file (saying whether it holds the private key
  * of the stack's current public key).
  */
-export function createCdnKey(stack: string, options: CdnKeyOptions = {}): CdnKey {
+export function createCdnKey(reference: string, options: CdnKeyOptions = {}): CdnKey {
     const root = options.root ?? PROJECT_ROOT;
     const project = readProject(root).name;
-    const config = rawConfig(stack, {}, root); // the stack-name, file and key checks of the offline tools
+    const config = rawConfig(reference, {}, root); // the stack-name, file and key checks of the offline tools
+    const stack = stackName(reference, root);
     const stackFile = path.join(root, `Pulumi.${stack}.yaml`);
     const stackFileName = path.basename(stackFile);
     if (config.privateFiles !== "true") {
@@ -81,7 +84,7 @@ export function createCdnKey(stack: string, options: CdnKeyOptions = {}): CdnKey
         );
     }
     const privateKeyFile = path.resolve(options.out ?? defaultPrivateKeyFile(stack, root));
-    refuseExisting(privateKeyFile, config[CONFIG_KEY], stack, config["aws:region"], root);
+    refuseExisting(privateKeyFile, config[CONFIG_KEY], reference, config["aws:region"], root);
 
     const { publicKey, privateKey } = generateKeyPairSync("rsa", {
         modulusLength: 2048,
@@ -98,7 +101,7 @@ export function createCdnKey(stack: string, options: CdnKeyOptions = {}): CdnKey
         fs.rmSync(privateKeyFile, { force: true });
         throw new Error(`cannot write ${stackFileName} (${(error as Error).message}): it is unchanged, and the new private key was removed`);
     }
-    return { privateKeyFile, stackFile, publicKey, fingerprint, nextSteps: nextSteps(stack, config["aws:region"], display(privateKeyFile, root), stackFileName) };
+    return { privateKeyFile, stackFile, publicKey, fingerprint, nextSteps: nextSteps(reference, config["aws:region"], display(privateKeyFile, root), stackFileName) };
 }
 
 /** Refuses an existing private key file, saying what it holds. */
@@ -240,7 +243,7 @@ function nextSteps(stack: string, region: string, privateKeyFile: string, stackF
     ].join("\n");
 }
 
-const USAGE = `Usage: npm run cdn-key -- <stack> [--out <file>]
+const USAGE = `Usage: npm run cdn-key -- <stack> [--out <file>]   (<stack>, <org>/<stack> or <org>/<project>/<stack>)
 
 Makes the CDN's signing key pair (RSA 2048) for a stack whose privateFiles is true: the private key
 goes to <file> (default cdn-signing-key-<stack>.pem, mode 600, ignored by git, never overwritten),

@@ -70,16 +70,18 @@ describe("npm run cdn-key: the CDN's signing key pair", () => {
     });
 
     it("prints the aws CLI command storing the key in the secret the stack output names, then deleting the file, then the deploy", () => {
-        const { nextSteps } = createCdnKey("production", { root, out: path.join(root, "keys", "prod key.pem"), now: NOW });
+        // A stack reference as the CLI takes it: Pulumi.production.yaml, and the reference in the commands.
+        const { nextSteps, stackFile } = createCdnKey("acme/production", { root, out: path.join(root, "keys", "prod key.pem"), now: NOW });
+        expect(path.basename(stackFile)).to.equal("Pulumi.production.yaml");
         expect(fs.existsSync(path.join(root, "keys", "prod key.pem"))).to.equal(true);
         const steps = nextSteps.split("\n");
         const at = (text: string) => steps.findIndex((line) => line.includes(text));
         expect(nextSteps).to.include(
-            `aws secretsmanager put-secret-value --region us-east-1 \\\n         --secret-id "$(pulumi stack output cdnSigningKeySecretArn --stack production)" \\\n         --secret-string 'file://keys/prod key.pem'`,
+            `aws secretsmanager put-secret-value --region us-east-1 \\\n         --secret-id "$(pulumi stack output cdnSigningKeySecretArn --stack acme/production)" \\\n         --secret-string 'file://keys/prod key.pem'`,
         );
         expect(at("shred -u 'keys/prod key.pem'")).to.be.greaterThan(at("put-secret-value"));
-        expect(at("pulumi up --stack production")).to.be.greaterThan(at("shred -u"));
-        expect(at("npm run health -- --stack production")).to.be.greaterThan(at("pulumi up"));
+        expect(at("pulumi up --stack acme/production")).to.be.greaterThan(at("shred -u"));
+        expect(at("npm run health -- --stack acme/production")).to.be.greaterThan(at("pulumi up"));
     });
 
     it("adds the key after privateFiles where the stack file has none, keeping another comment above it", () => {
@@ -155,7 +157,7 @@ describe("npm run cdn-key (as a process)", function () {
     it("prints its usage with --help, and refuses bad input in one line without a stack trace", async () => {
         const [help, refused] = await Promise.all([runToEnd(...tsx("dev/cdn-key.ts", "--help")), runToEnd(...tsx("dev/cdn-key.ts", "development"))]);
         expect(help.status, help.stderr).to.equal(0);
-        expect(help.stdout).to.match(/^Usage: npm run cdn-key -- <stack> \[--out <file>\]\n/);
+        expect(help.stdout).to.match(/^Usage: npm run cdn-key -- <stack> \[--out <file>\] /);
         expect(help.stdout).to.include("Stacks: development, production, staging");
         expect(refused.status).to.equal(1);
         expect(refused.stderr.trim()).to.match(/^cdn-key failed: Pulumi\.development\.yaml sets slack-clone:privateFiles to false: [^\n]+$/);
