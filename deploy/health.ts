@@ -4,8 +4,8 @@
  * Verifies every component the stack outputs name: each table ACTIVE with the keys and indexes of
  * its spec, the buckets reachable, Redis answering PING, the API's /health answered by the backend
  * (through the VPC link and the load balancer), and, where files are private, the CDN's signing-key
- * secret holding the private key of the public key CloudFront trusts. Prints one line per check and exits non-zero naming
- * what failed. `npm start` runs it against the local environment.
+ * secret holding the private key of the public key CloudFront trusts. Prints one line per check and
+ * exits non-zero naming what failed. `npm start` runs it against the local environment.
  * Every check is bounded in time (AWS calls: deploy/aws-clients.ts; Redis and the API: TIMEOUT_MS)
  * and a failure names the endpoint.
  */
