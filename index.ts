@@ -214,6 +214,7 @@ const outputs: StackExports = {
     backendRequired: config.backend.required,
     ...(storage.filesReplicaBucket ? { filesReplicaBucketName: storage.filesReplicaBucket.bucket } : {}),
     alarmTopicArn: observability.alarmTopicArn,
+    alarms: config.alarms,
     dashboardName: observability.dashboardName,
     ...(backup ? { backupVaultName: backup.vaultName, backupRestoreRoleArn: backup.restoreRoleArn } : {}),
     ...(audit ? { trailName: audit.trailName, auditBucketName: audit.bucketName } : {}),

@@ -77,6 +77,8 @@ export interface OutputValues extends Readonly<Record<TableOutputName, string>> 
     readonly filesReplicaBucketName?: string;
     /** SNS topic every alarm notifies. */
     readonly alarmTopicArn: string;
+    /** `alarms`: CloudWatch alarms notify the topic, so the health check requires a confirmed subscription on it. */
+    readonly alarms: boolean;
     /** CloudWatch dashboard of the stack. */
     readonly dashboardName: string;
     /** AWS Backup vault of the tables' backups (where backups are on). */

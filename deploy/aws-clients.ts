@@ -13,6 +13,7 @@
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { S3Client } from "@aws-sdk/client-s3";
 import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
+import { SNSClient } from "@aws-sdk/client-sns";
 
 export interface CallLimits {
     /** Time to open a connection, per attempt, in ms. @default 3000 */
@@ -48,11 +49,11 @@ export interface ClientOptions {
     readonly limits?: Partial<CallLimits>;
 }
 
-type Client = DynamoDBClient | S3Client | SecretsManagerClient;
+type Client = DynamoDBClient | S3Client | SecretsManagerClient | SNSClient;
 
-/** What the input names: the table or bucket (and key) the call is about. */
+/** What the input names: the table, bucket (and key), secret or topic the call is about. */
 function target(input: Record<string, unknown>): string {
-    const parts = [input.TableName, input.Bucket, input.Key, input.SecretId].filter((p): p is string => typeof p === "string");
+    const parts = [input.TableName, input.Bucket, input.Key, input.SecretId, input.TopicArn].filter((p): p is string => typeof p === "string");
     if (parts.length === 0 && typeof input.RequestItems === "object" && input.RequestItems !== null) parts.push(...Object.keys(input.RequestItems));
     return parts.length > 0 ? ` ${parts.join("/")}` : "";
 }
@@ -121,5 +122,13 @@ export function secretsManagerClient(options: ClientOptions): SecretsManagerClie
     const { limits, config: c } = config(options);
     const client = new SecretsManagerClient(c);
     nameCallsInErrors(client, "Secrets Manager", limits);
+    return client;
+}
+
+/** SNS: the health check lists the alarm topic's subscriptions with ListSubscriptionsByTopic. */
+export function snsClient(options: ClientOptions): SNSClient {
+    const { limits, config: c } = config(options);
+    const client = new SNSClient(c);
+    nameCallsInErrors(client, "SNS", limits);
     return client;
 }

@@ -3,17 +3,19 @@
  *
  * Verifies every component the stack outputs name: each table ACTIVE with the keys and indexes of
  * its spec, the buckets reachable, Redis answering PING, the API's /health answered by the backend
- * (through the VPC link and the load balancer), and, where files are private, the CDN's signing-key
- * secret holding the private key of the public key CloudFront trusts. Prints one line per check and
- * exits non-zero naming what failed. `npm start` runs it against the local environment.
+ * (through the VPC link and the load balancer), where files are private the CDN's signing-key
+ * secret holding the private key of the public key CloudFront trusts, and, where alarms are on,
+ * someone confirmed on the alarm topic. Prints one line per check and exits non-zero naming what
+ * failed. `npm start` runs it against the local environment.
  * Every check is bounded in time (AWS calls: deploy/aws-clients.ts; Redis and the API: TIMEOUT_MS)
  * and a failure names the endpoint.
  */
 import { DescribeTableCommand, DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { HeadBucketCommand, S3Client } from "@aws-sdk/client-s3";
 import { GetSecretValueCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
+import { SNSClient, Subscription, paginateListSubscriptionsByTopic } from "@aws-sdk/client-sns";
 import { createPrivateKey } from "crypto";
-import { CallLimits, dynamoDbClient, quietNodeVersionNotice, s3Client, secretsManagerClient } from "./aws-clients";
+import { CallLimits, dynamoDbClient, quietNodeVersionNotice, s3Client, secretsManagerClient, snsClient } from "./aws-clients";
 import { count } from "./format";
 import Redis from "ioredis";
 import { publicKeyFingerprint } from "../components/config";
@@ -23,7 +25,10 @@ import { StackOutputs, limitsFromCommandLine, outputsFromCommandLine, parseComma
 
 export interface CheckResult {
     readonly check: string;
+    /** True when the check passed or did not run (`skipped`). */
     readonly ok: boolean;
+    /** The check did not run here; `detail` says why. */
+    readonly skipped?: boolean;
     readonly detail: string;
 }
 
@@ -35,11 +40,16 @@ export class EmptySecretError extends Error {
     override readonly name = "EmptySecretError";
 }
 
+/** Every subscription of an SNS topic, by the topic's ARN (ListSubscriptionsByTopic, all pages). */
+export type SubscriptionLister = (topicArn: string) => Promise<readonly Subscription[]>;
+
 export interface HealthClients {
     readonly dynamodb: DynamoDBClient;
     readonly s3: S3Client;
     /** Where the Redis AUTH token is read from: the stack's secret, not its outputs. */
     readonly secrets: SecretReader;
+    /** The alarm topic's subscriptions (SNS); absent where there is no SNS (the local environment). */
+    readonly alarmSubscriptions?: SubscriptionLister;
 }
 
 /** Time Redis and the API's /health have to answer, in ms, unless `--timeout` says otherwise. */
@@ -119,6 +129,49 @@ export async function checkApiHealth(apiUrl: string, backendRequired: boolean, t
     return `backend answered ${response.status}`;
 }
 
+/** ListSubscriptionsByTopic's SubscriptionArn for a subscription nobody has confirmed yet (it then receives nothing). */
+export const PENDING_CONFIRMATION = "PendingConfirmation";
+
+/** Every page of ListSubscriptionsByTopic (100 subscriptions a page). */
+export function listSubscriptions(client: SNSClient): SubscriptionLister {
+    return async (topicArn) => {
+        const subscriptions: Subscription[] = [];
+        for await (const page of paginateListSubscriptionsByTopic({ client }, { TopicArn: topicArn })) subscriptions.push(...(page.Subscriptions ?? []));
+        return subscriptions;
+    };
+}
+
+/**
+ * The alarm topic has at least one confirmed subscription (its SubscriptionArn is an ARN): an
+ * e-mail subscription stays PendingConfirmation, receiving nothing, until someone clicks the link
+ * AWS e-mails, and AWS deletes it after 48 hours unconfirmed
+ * (https://aws.amazon.com/about-aws/whats-new/2023/05/amazon-sns-automatic-deletion-unconfirmed-subscriptions/,
+ * https://docs.aws.amazon.com/sns/latest/api/API_ListSubscriptionsByTopic.html). Throws, naming the
+ * topic, the endpoints waiting for confirmation and the fix; `stack` fills in the fix's commands.
+ */
+export async function checkAlarmSubscriptions(topicArn: string, list: SubscriptionLister, stack = "<stack>"): Promise<string> {
+    const topic = topicArn.slice(topicArn.lastIndexOf(":") + 1);
+    const subscriptions = await list(topicArn);
+    const endpoint = (s: Subscription) => `${s.Protocol} ${s.Endpoint}`;
+    const confirmed = subscriptions.filter((s) => s.SubscriptionArn?.startsWith("arn:"));
+    const unconfirmed = subscriptions.filter((s) => !confirmed.includes(s));
+    const waiting = unconfirmed.map((s) => (s.SubscriptionArn === PENDING_CONFIRMATION ? endpoint(s) : `${endpoint(s)} (${s.SubscriptionArn})`)).join(", ");
+    if (confirmed.length > 0) {
+        return `${topic}: ${count(confirmed.length, "confirmed subscription")} (${confirmed.map(endpoint).join(", ")})` + (waiting === "" ? "" : `; not confirmed: ${waiting}`);
+    }
+    const resubscribe = `pulumi config set alarmEmail <address> --stack ${stack}, then pulumi up --stack ${stack} (AWS e-mails the new address a link)`;
+    if (unconfirmed.length === 0) {
+        throw new Error(
+            `${topic} has no subscription: every alarm reaches nobody (AWS deletes a subscription left unconfirmed for 48 hours). ` +
+                `Fix: pulumi up --refresh --stack ${stack} subscribes alarmEmail again and AWS e-mails it a new link; or ${resubscribe}`,
+        );
+    }
+    throw new Error(
+        `${topic} has no confirmed subscription: every alarm reaches nobody. Pending confirmation: ${waiting}. ` +
+            `Fix: click the link in the e-mail "AWS Notification - Subscription Confirmation" (valid 48 hours); or ${resubscribe}`,
+    );
+}
+
 /**
  * The CDN's signing key: the secret `cdnSigningKeySecretArn` holds a PEM private key whose public half
  * is the key CloudFront trusts (`cdnPublicKey`, id `cdnKeyPairId`); otherwise the backend signs no URL
@@ -187,10 +240,27 @@ export async function checkHealth(outputs: StackOutputs, clients: HealthClients,
         // Outputs of a stack deployed before backendRequired existed: strict.
         checks.push(["api /health", () => checkApiHealth(requireOutput(outputs, "apiUrl"), outputs.backendRequired !== false, timeoutMs)]);
     }
+    // Checks that cannot run on these outputs, and why.
+    const skipped: CheckResult[] = [];
+    const alarmCheck = "alarm topic";
+    if (outputs.alarmTopicArn === undefined) {
+        skipped.push({ check: alarmCheck, ok: true, skipped: true, detail: "skipped: no alarmTopicArn output (the local environment has no SNS)" });
+    } else if (outputs.alarms === false) {
+        skipped.push({ check: alarmCheck, ok: true, skipped: true, detail: "skipped: alarms are off in this stack (alarms: false), nothing notifies the topic" });
+    } else {
+        const environment = typeof outputs.environment === "string" ? outputs.environment : undefined;
+        checks.push([alarmCheck, async () => {
+            // Outputs of a stack deployed before the alarms output existed: a failure saying so, not a guess.
+            requireOutput(outputs, "alarms", "boolean");
+            if (clients.alarmSubscriptions === undefined) throw new Error("no SNS client to list the alarm topic's subscriptions with");
+            return checkAlarmSubscriptions(requireOutput(outputs, "alarmTopicArn"), clients.alarmSubscriptions, environment);
+        }]);
+    }
 
-    const unknown = skip.filter((s) => !checks.some(([check]) => check === s));
-    if (unknown.length > 0) throw new Error(`--skip ${unknown.join(", ")}: no such check; checks: ${checks.map(([c]) => c).join(", ")}`);
-    return Promise.all(
+    const names = [...checks.map(([c]) => c), ...skipped.map((r) => r.check)];
+    const unknown = skip.filter((s) => !names.includes(s));
+    if (unknown.length > 0) throw new Error(`--skip ${unknown.join(", ")}: no such check; checks: ${names.join(", ")}`);
+    const results = await Promise.all(
         checks.filter(([check]) => !skip.includes(check)).map(async ([check, run]) => {
             try {
                 return { check, ok: true, detail: await run() };
@@ -200,11 +270,12 @@ export async function checkHealth(outputs: StackOutputs, clients: HealthClients,
             }
         }),
     );
+    return [...results, ...skipped.filter((r) => !skip.includes(r.check))];
 }
 
 export function formatHealth(results: readonly CheckResult[]): string {
     const width = Math.max(...results.map((r) => r.check.length));
-    return results.map((r) => `${r.ok ? "ok  " : "FAIL"}  ${r.check.padEnd(width)}  ${r.detail}`).join("\n");
+    return results.map((r) => `${r.skipped ? "skip" : r.ok ? "ok  " : "FAIL"}  ${r.check.padEnd(width)}  ${r.detail}`).join("\n");
 }
 
 /**
@@ -233,6 +304,7 @@ export function clientsFor(region: string, limits: Partial<CallLimits> = {}): He
     return {
         dynamodb: dynamoDbClient({ region, limits }),
         s3: s3Client({ region, limits }),
+        alarmSubscriptions: listSubscriptions(snsClient({ region, limits })),
         secrets: secretReader(secretsManagerClient({ region, limits })),
     };
 }
@@ -251,8 +323,9 @@ async function main(): Promise<void> {
     if (skip.length > 0) console.log(`Skipped: ${skip.join(", ")}`);
     console.log(formatHealth(results));
     const failed = results.filter((r) => !r.ok);
-    if (failed.length > 0) throw new Error(`${failed.length} of ${results.length} checks failed: ${failed.map((r) => r.check).join(", ")}`);
-    console.log(`All ${results.length} checks passed`);
+    const ran = results.filter((r) => !r.skipped);
+    if (failed.length > 0) throw new Error(`${failed.length} of ${ran.length} checks failed: ${failed.map((r) => r.check).join(", ")}`);
+    console.log(`All ${ran.length} checks passed`);
 }
 
 if (require.main === module) {

@@ -58,16 +58,17 @@ function parseOutputs(text: string, from: string): StackOutputs {
     return parsed as StackOutputs;
 }
 
-/** A non-empty string output (or a number output, with `"number"`), or an error naming it and where outputs come from. */
+/** A non-empty string output (or a number or boolean output, with `"number"` or `"boolean"`), or an error naming it and where outputs come from. */
 export function requireOutput(outputs: StackOutputs, name: OutputName): string;
 export function requireOutput(outputs: StackOutputs, name: OutputName, type: "number"): number;
-export function requireOutput(outputs: StackOutputs, name: OutputName, type: "string" | "number" = "string"): string | number {
+export function requireOutput(outputs: StackOutputs, name: OutputName, type: "boolean"): boolean;
+export function requireOutput(outputs: StackOutputs, name: OutputName, type: "string" | "number" | "boolean" = "string"): string | number | boolean {
     const value = outputs[name];
     if (value === undefined || value === null || value === "") {
         throw new Error(`Stack output "${name}" is missing; is the stack deployed with this version of the program?`);
     }
-    if (typeof value !== type) throw mistyped(name, value, type === "string" ? "a non-empty string" : "a number");
-    return value as string | number;
+    if (typeof value !== type) throw mistyped(name, value, type === "string" ? "a non-empty string" : type === "number" ? "a number" : "true or false");
+    return value as string | number | boolean;
 }
 
 /** An output that is there but of the wrong JSON type: a hand-written outputs file, not an old stack. */

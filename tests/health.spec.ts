@@ -2,10 +2,12 @@ import { expect } from "chai";
 import { generateKeyPairSync } from "crypto";
 import * as http from "http";
 import { AddressInfo } from "net";
+import { Subscription } from "@aws-sdk/client-sns";
 import { publicKeyFingerprint } from "../components/config";
-import { secretsManagerClient } from "../deploy/aws-clients";
+import { secretsManagerClient, snsClient } from "../deploy/aws-clients";
 import { API_ONLY_HEALTH } from "../deploy/backend-env";
-import { checkApiHealth, checkHealth, checkSigningKey, secretReader } from "../deploy/health";
+import { PENDING_CONFIRMATION, SubscriptionLister, checkApiHealth, checkHealth, checkSigningKey, formatHealth, listSubscriptions, secretReader } from "../deploy/health";
+import { StackOutputs } from "../deploy/stack-outputs";
 import { LocalEnvironment } from "../local/start";
 import { freePort } from "../local/stand-ins";
 import { localEnvironment } from "./helpers/local";
@@ -194,5 +196,113 @@ describe("health check: the CDN's signing-key secret holds the private key of th
         expect(await checks({ environment: "development" })).to.not.include("cdn signing key");
         const [result] = (await checkHealth(outputs("empty"), missing)).filter((r) => r.check === "cdn signing key");
         expect(result.ok).to.equal(false);
+    });
+});
+
+describe("health check: someone has confirmed the alarm topic's subscription where alarms are on", function () {
+    this.timeout(60000);
+    const TOPIC = "arn:aws:sns:us-east-1:123456789012:slack-clone-alarms-staging";
+    const email = (subscriptionArn: string, endpoint = "oncall@slack-clone.dev") => ({ SubscriptionArn: subscriptionArn, Protocol: "email", Endpoint: endpoint, TopicArn: TOPIC });
+    const fake = (subscriptions: Subscription[]) => {
+        const asked: string[] = [];
+        return { asked, list: async (topicArn: string) => (asked.push(topicArn), subscriptions) };
+    };
+    let local: LocalEnvironment;
+    let staging: StackOutputs;
+
+    before(async () => {
+        local = await localEnvironment();
+        staging = { ...local.outputs, environment: "staging", alarmTopicArn: TOPIC, alarms: true };
+    });
+    const alarmResult = async (outputs: StackOutputs, alarmSubscriptions?: SubscriptionLister, skip: string[] = []) =>
+        (await checkHealth(outputs, { ...local.clients, alarmSubscriptions }, skip)).filter((r) => r.check === "alarm topic");
+
+    it("passes with a confirmed subscription, naming it and any still pending", async () => {
+        const { asked, list } = fake([email(`${TOPIC}:0a1b2c3d`), email(PENDING_CONFIRMATION, "new-oncall@slack-clone.dev")]);
+        expect(await alarmResult(staging, list)).to.deep.equal([
+            { check: "alarm topic", ok: true, detail: "slack-clone-alarms-staging: 1 confirmed subscription (email oncall@slack-clone.dev); not confirmed: email new-oncall@slack-clone.dev" },
+        ]);
+        expect(asked).to.deep.equal([TOPIC]);
+        // Outputs of a stack deployed before the alarms output existed say so instead of guessing.
+        const { alarms, ...old } = staging;
+        expect(alarms).to.equal(true);
+        const [stale] = await alarmResult(old, list);
+        expect(stale).to.deep.equal({ check: "alarm topic", ok: false, detail: 'Stack output "alarms" is missing; is the stack deployed with this version of the program?' });
+    });
+
+    it("fails with only subscriptions pending confirmation (SubscriptionArn PendingConfirmation), naming them and the fix", async () => {
+        const [result] = await alarmResult(staging, fake([email(PENDING_CONFIRMATION)]).list);
+        expect(result.ok).to.equal(false);
+        expect(result.detail).to.equal(
+            "slack-clone-alarms-staging has no confirmed subscription: every alarm reaches nobody. Pending confirmation: email oncall@slack-clone.dev. " +
+                'Fix: click the link in the e-mail "AWS Notification - Subscription Confirmation" (valid 48 hours); ' +
+                "or pulumi config set alarmEmail <address> --stack staging, then pulumi up --stack staging (AWS e-mails the new address a link)",
+        );
+    });
+
+    it("fails with no subscription at all (AWS deleted the unconfirmed one after 48 hours), saying how to subscribe again", async () => {
+        const [result] = await alarmResult(staging, fake([]).list);
+        expect(result.ok).to.equal(false);
+        expect(result.detail).to.match(/^slack-clone-alarms-staging has no subscription: every alarm reaches nobody/).and.include("pulumi up --refresh --stack staging");
+    });
+
+    it("reads every page of ListSubscriptionsByTopic through the SNS client (100 a page, NextToken)", async () => {
+        const member = (arn: string, endpoint: string) =>
+            `<member><TopicArn>${TOPIC}</TopicArn><Protocol>email</Protocol><SubscriptionArn>${arn}</SubscriptionArn><Owner>123456789012</Owner><Endpoint>${endpoint}</Endpoint></member>`;
+        const pages: Record<string, string> = {
+            "": `<Subscriptions>${member(PENDING_CONFIRMATION, "new-oncall@slack-clone.dev")}</Subscriptions><NextToken>page-2</NextToken>`,
+            "page-2": `<Subscriptions>${member(`${TOPIC}:0a1b2c3d`, "oncall@slack-clone.dev")}</Subscriptions>`,
+        };
+        const requests: URLSearchParams[] = [];
+        const sns = http.createServer((request, response) => {
+            let body = "";
+            request.on("data", (chunk: Buffer) => (body += chunk.toString()));
+            request.on("end", () => {
+                const form = new URLSearchParams(body);
+                requests.push(form);
+                response.writeHead(200, { "content-type": "text/xml" });
+                response.end(
+                    `<ListSubscriptionsByTopicResponse xmlns="http://sns.amazonaws.com/doc/2010-03-31/"><ListSubscriptionsByTopicResult>` +
+                        `${pages[form.get("NextToken") ?? ""]}</ListSubscriptionsByTopicResult><ResponseMetadata><RequestId>r</RequestId></ResponseMetadata></ListSubscriptionsByTopicResponse>`,
+                );
+            });
+        });
+        await new Promise<void>((resolve) => sns.listen(0, "127.0.0.1", resolve));
+        try {
+            const endpoint = `http://127.0.0.1:${(sns.address() as AddressInfo).port}`;
+            const list = listSubscriptions(snsClient({ region: "us-east-1", endpoint, credentials: { accessKeyId: "test", secretAccessKey: "test" } }));
+            const [result] = await alarmResult(staging, list);
+            expect(requests.map((r) => [r.get("Action"), r.get("TopicArn"), r.get("NextToken")])).to.deep.equal([
+                ["ListSubscriptionsByTopic", TOPIC, null],
+                ["ListSubscriptionsByTopic", TOPIC, "page-2"],
+            ]);
+            expect(result.detail).to.equal("slack-clone-alarms-staging: 1 confirmed subscription (email oncall@slack-clone.dev); not confirmed: email new-oncall@slack-clone.dev");
+        } finally {
+            sns.close();
+        }
+    });
+
+    it("bounds the SNS call like every AWS call, naming the action, topic and endpoint", async () => {
+        const stalled = await stalledEndpoint();
+        try {
+            const sns = snsClient({ region: "us-east-1", endpoint: stalled.endpoint, credentials: { accessKeyId: "test", secretAccessKey: "test" }, limits: { requestTimeoutMs: 150, maxAttempts: 2 } });
+            const started = Date.now();
+            const [result] = await alarmResult(staging, listSubscriptions(sns));
+            expect(Date.now() - started).to.be.below(2500);
+            expect(result).to.deep.equal({ check: "alarm topic", ok: false, detail: `SNS ListSubscriptionsByTopic ${TOPIC} at ${stalled.endpoint}: no answer in 150 ms (2 attempts)` });
+        } finally {
+            stalled.close();
+        }
+    });
+
+    it("is skipped, saying why, on the local environment (no SNS) and where alarms are off; --skip leaves it out", async () => {
+        const unused = fake([]);
+        const [localResult] = await alarmResult(local.outputs, unused.list);
+        expect(localResult).to.deep.include({ ok: true, skipped: true, detail: "skipped: no alarmTopicArn output (the local environment has no SNS)" });
+        const [development] = await alarmResult({ ...staging, environment: "development", alarms: false }, unused.list);
+        expect(development.detail).to.equal("skipped: alarms are off in this stack (alarms: false), nothing notifies the topic");
+        expect(formatHealth([localResult])).to.match(/^skip {2}alarm topic {2}skipped: /);
+        expect(await alarmResult(staging, unused.list, ["alarm topic"])).to.deep.equal([]);
+        expect(unused.asked).to.deep.equal([]);
     });
 });

@@ -15,7 +15,6 @@ const EVERYTHING_ON = {
     "slack-clone:environment": LONGEST,
     "slack-clone:customDomain": "files.chat.example.com",
     "slack-clone:customDomainZoneId": "Z0123456789ABCDEFGHIJ",
-    "slack-clone:alarmEmail": "oncall@example.com",
     "slack-clone:backendImage": backendImage("production", LONGEST),
     // A stack of that environment tags its resources with it.
     "aws:defaultTags": JSON.stringify({ tags: { project: "slack-clone", environment: LONGEST, stack: LONGEST, "managed-by": "pulumi" } }),

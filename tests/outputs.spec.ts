@@ -40,5 +40,11 @@ describe("Stack outputs: one typed definition", () => {
             expect(outputs.cdnPublicKey === undefined).to.equal(stack === "development");
             expect(JSON.stringify(outputs)).to.not.include("PRIVATE KEY");
         });
+
+        it(`${stack}: exports alarms and the alarm topic, which the health check reads to require a confirmed subscription`, async () => {
+            const { outputs } = await stackEvaluation(stack);
+            expect(outputs.alarms).to.equal(validateConfig(rawConfig(stack)).alarms);
+            expect(outputs.alarmTopicArn).to.equal(`arn:aws:sns:us-east-1:123456789012:slack-clone-alarms-${stack}`);
+        });
     }
 });

@@ -46,9 +46,10 @@ describe("local environment (dynalite, s3rver, redis-server)", function () {
 
     it("prints each step's tick after its output, and counts in words (1 item, 1 index)", () => {
         const tick = lines.findIndex((l) => l.startsWith("✓ health check"));
-        const redisLine = lines.findIndex((l) => /^ok +redis +PING PONG$/.test(l.split("\n").pop() ?? ""));
+        const redisLine = lines.findIndex((l) => /^ok +redis +PING PONG$/m.test(l));
         expect(redisLine, lines.join("\n")).to.be.greaterThan(-1);
         expect(tick, "the tick follows the health table").to.be.greaterThan(redisLine);
+        expect(lines[redisLine], "no SNS here: the alarm topic check says it is skipped").to.match(/^skip +alarm topic +skipped: .*the local environment has no SNS/m);
         expect(lines.some((l) => /slack-clone-workspaces-development: 1 item written, 0 items already there and kept \(/.test(l)), lines.join("\n")).to.equal(true);
         expect(lines.join("\n")).to.match(/table users +ACTIVE, 1 index$/m).and.not.match(/\b1 (items|indexes)\b/);
     });
