@@ -204,11 +204,7 @@ export interface StackConfig {
      * validates its certificate. Both default to empty: the CloudFront domain is used.
      */
     readonly customDomain?: { readonly name: string; readonly zoneId: string };
-    /**
-     * Key `alarmEmail`: e-mail address subscribed to the alarm topic; unset (empty) for none. Where
-     * `alarms` is on, required and at a domain that receives mail (not a reserved one: RESERVED_EMAIL_DOMAINS).
-     * @default undefined
-     */
+    /** Key `alarmEmail`: e-mail address subscribed to the alarm topic; unset (empty) for none; required with `alarms`. @default undefined */
     readonly alarmEmail?: string;
     /** Key `backupRetentionDays`: days AWS Backup keeps each daily backup, 1 to 36500. @default 35 */
     readonly backupRetentionDays: number;
@@ -724,7 +720,7 @@ export function validateConfig(raw: RawConfig, stack?: string): StackConfig {
         backend: backendConfig(c, multiAz, environmentKnown && AWS_REGIONS.includes(region) ? { environment, region } : undefined),
         cdnPriceClass: c.oneOf("cdnPriceClass", PRICE_CLASSES),
         customDomain: customDomainName === undefined ? undefined : { name: customDomainName, zoneId: customDomainZoneId ?? "" },
-        alarmEmail: alarmEmail(c, alarms, stack),
+        alarmEmail: alarmEmail(c, alarms),
         backupRetentionDays: c.integer("backupRetentionDays", 1, 36500),
         secondaryRegion,
         awsProvider: Object.freeze(awsProviderSettings(c, raw, environment, stack)),
@@ -753,39 +749,15 @@ export function validateConfig(raw: RawConfig, stack?: string): StackConfig {
 }
 
 /**
- * Domains that can never receive mail, so never confirm the subscription AWS e-mails: the
- * second-level names RFC 2606 reserves for documentation (example.com, .net, .org) and the
- * special-use top-level names of RFC 2606 and RFC 6761 (.example, .test, .invalid, .localhost),
- * each with every name below it (https://www.rfc-editor.org/rfc/rfc2606, https://www.rfc-editor.org/rfc/rfc6761).
- */
-export const RESERVED_EMAIL_DOMAINS = ["example.com", "example.net", "example.org", "example", "test", "invalid", "localhost"] as const;
-
-/** The reserved domain (RESERVED_EMAIL_DOMAINS) an e-mail address is at, or undefined; case and a trailing dot do not matter. */
-export function reservedEmailDomain(address: string): string | undefined {
-    const domain = address.slice(address.lastIndexOf("@") + 1).toLowerCase().replace(/\.$/, "");
-    return RESERVED_EMAIL_DOMAINS.find((reserved) => domain === reserved || domain.endsWith(`.${reserved}`));
-}
-
-/**
  * The alarm topic's e-mail subscriber: only alarms notify that topic, so it needs them on; and alarms
- * that notify nobody are not monitoring, so alarms need it, at a domain that can confirm the
- * subscription (an unconfirmed one receives nothing, and AWS deletes it after 48 hours).
+ * that notify nobody are not monitoring, so alarms need it. Whether anyone confirmed it is the
+ * health check's to say (deploy/health.ts, checkAlarmSubscriptions).
  */
-function alarmEmail(c: Checker, alarms: boolean, stack: string | undefined): string | undefined {
+function alarmEmail(c: Checker, alarms: boolean): string | undefined {
     const email = c.optional("alarmEmail", (v) => /^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(v), "an e-mail address");
     if (!alarms) c.needs("alarmEmail", email, "alarms: true (nothing else notifies the alarm topic)");
     if (alarms && email === undefined && c.problems.every((p) => !p.startsWith("alarmEmail:"))) {
         c.fail("alarmEmail", "", "an address to notify when alarms is true (alarms that notify nobody are not monitoring)");
-    }
-    const reserved = email === undefined ? undefined : reservedEmailDomain(email);
-    if (alarms && reserved !== undefined) {
-        c.fail(
-            "alarmEmail",
-            email,
-            `an address at a domain that receives mail when alarms is true: ${reserved} is reserved (RFC 2606, RFC 6761), so the ` +
-                "subscription AWS e-mails can never be confirmed and every alarm would reach nobody; set the team's address: " +
-                `pulumi config set alarmEmail <address>${stack === undefined ? "" : ` --stack ${stack}`}`,
-        );
     }
     return email;
 }

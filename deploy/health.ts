@@ -142,6 +142,20 @@ export function listSubscriptions(client: SNSClient): SubscriptionLister {
 }
 
 /**
+ * Domains that can never receive mail, so never confirm the subscription AWS e-mails: the
+ * second-level names RFC 2606 reserves for documentation (example.com, .net, .org) and the
+ * special-use top-level names of RFC 2606 and RFC 6761 (.example, .test, .invalid, .localhost),
+ * each with every name below it (https://www.rfc-editor.org/rfc/rfc2606, https://www.rfc-editor.org/rfc/rfc6761).
+ */
+export const RESERVED_EMAIL_DOMAINS = ["example.com", "example.net", "example.org", "example", "test", "invalid", "localhost"] as const;
+
+/** The reserved domain (RESERVED_EMAIL_DOMAINS) an e-mail address is at, or undefined; case and a trailing dot do not matter. */
+export function reservedEmailDomain(address: string): string | undefined {
+    const domain = address.slice(address.lastIndexOf("@") + 1).toLowerCase().replace(/\.$/, "");
+    return RESERVED_EMAIL_DOMAINS.find((reserved) => domain === reserved || domain.endsWith(`.${reserved}`));
+}
+
+/**
  * The alarm topic has at least one confirmed subscription (its SubscriptionArn is an ARN): an
  * e-mail subscription stays PendingConfirmation, receiving nothing, until someone clicks the link
  * AWS e-mails, and AWS deletes it after 48 hours unconfirmed
@@ -164,6 +178,14 @@ export async function checkAlarmSubscriptions(topicArn: string, list: Subscripti
         throw new Error(
             `${topic} has no subscription: every alarm reaches nobody (AWS deletes a subscription left unconfirmed for 48 hours). ` +
                 `Fix: pulumi up --refresh --stack ${stack} subscribes alarmEmail again and AWS e-mails it a new link; or ${resubscribe}`,
+        );
+    }
+    const unreachable = unconfirmed.filter((s) => s.Protocol === "email" && reservedEmailDomain(s.Endpoint ?? "") !== undefined);
+    if (unreachable.length === unconfirmed.length) {
+        // The committed stack files' placeholder, oncall@example.com, is one of these.
+        throw new Error(
+            `${topic} has no confirmed subscription, and none can be confirmed: ${unreachable.map((s) => `${s.Endpoint} is at ${reservedEmailDomain(s.Endpoint ?? "")}, a reserved domain that receives no mail`).join("; ")} ` +
+                `(RFC 2606, RFC 6761). Every alarm reaches nobody. Fix: ${resubscribe.replace("<address>", "<the team's address>")}`,
         );
     }
     throw new Error(

@@ -240,6 +240,23 @@ describe("health check: someone has confirmed the alarm topic's subscription whe
         );
     });
 
+    it("fails naming an address at a reserved domain (the committed placeholder oncall@example.com) as one that can never confirm", async () => {
+        for (const address of ["oncall@example.com", "ops@alerts.EXAMPLE.org", "a@example.net.", "a@ci.test", "a@nowhere.invalid", "a@host.localhost", "a@chat.example"]) {
+            const [result] = await alarmResult(staging, fake([email(PENDING_CONFIRMATION, address)]).list);
+            expect(result.detail, address).to.match(/^slack-clone-alarms-staging has no confirmed subscription, and none can be confirmed: /);
+            expect(result.detail, address).to.include(`${address} is at `).and.include("a reserved domain that receives no mail");
+            expect(result.detail, address).to.include("pulumi config set alarmEmail <the team's address> --stack staging");
+        }
+        // Names that only look reserved receive mail: the usual advice (click the link).
+        for (const address of ["oncall@myexample.com", "oncall@example.com.au", "oncall@testing.io"]) {
+            const [result] = await alarmResult(staging, fake([email(PENDING_CONFIRMATION, address)]).list);
+            expect(result.detail, address).to.include(`Pending confirmation: email ${address}. Fix: click the link`);
+        }
+        // One address that can confirm among reserved ones: waiting for it is the advice.
+        const [mixed] = await alarmResult(staging, fake([email(PENDING_CONFIRMATION, "oncall@example.com"), email(PENDING_CONFIRMATION)]).list);
+        expect(mixed.detail).to.include("Pending confirmation: email oncall@example.com, email oncall@slack-clone.dev. Fix: click the link");
+    });
+
     it("fails with no subscription at all (AWS deleted the unconfirmed one after 48 hours), saying how to subscribe again", async () => {
         const [result] = await alarmResult(staging, fake([]).list);
         expect(result.ok).to.equal(false);
