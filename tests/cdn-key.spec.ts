@@ -66,7 +66,7 @@ describe("npm run cdn-key: the CDN's signing key pair", () => {
                 `  # Its private key belongs only in the stack's signing-key secret (README, "Private files").\n` +
                 `  slack-clone:cdnPublicKey: |\n    -----BEGIN PUBLIC KEY-----\n`,
         );
-        expect(after).to.not.include("PLACEHOLDER");
+        expect(after, "the placeholder key's comment is gone").to.not.include("nobody holds this key's private key");
     });
 
     it("prints the aws CLI command storing the key in the secret the stack output names, then deleting the file, then the deploy", () => {
