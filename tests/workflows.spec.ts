@@ -225,7 +225,7 @@ describe("deploys on main (deploy.yml, deploy-stack.yml)", () => {
         expect(steps[image].env).to.deep.equal({ BACKEND_IMAGE: "${{ inputs.backend-image }}", BACKEND_IMAGE_SOURCE: "${{ vars.BACKEND_IMAGE_SOURCE }}" });
         expect(steps[image].run).to.not.include("${{");
         expect(steps[keep].run).to.include('pulumi config set backendImage "$current"');
-        for (const step of [steps[seed], steps[health]]) expect(step.run).to.include('--stack "$STACK" --outputs "$RUNNER_TEMP/outputs.json"');
+        for (const step of [steps[seed], steps[health]]) expect(step.run).to.include('--outputs "$RUNNER_TEMP/outputs.json"');
     });
 
     it("promotes the image before deploying it: copied into the stack's own repository (which the first pulumi up creates), then set as backendImage", () => {
