@@ -19,6 +19,7 @@ import { ChildProcess, spawn } from "child_process";
 import { once } from "events";
 import * as fs from "fs";
 import * as net from "net";
+import * as os from "os";
 import * as path from "path";
 import { parseArgs } from "util";
 import { CreateTableCommand } from "@aws-sdk/client-dynamodb";
@@ -165,8 +166,20 @@ export interface StartOptions {
 }
 
 /**
+ * How a process ended: "exited with code 1", or "was killed by SIGKILL" (also when a shell reports
+ * its command's signal as exit code 128 + the signal's number, as shells do).
+ */
+export function howEnded(code: number | null, signal: NodeJS.Signals | null): string {
+    const number = code !== null && code > 128 ? code - 128 : undefined;
+    const bySignal = signal ?? Object.entries(os.constants.signals).find(([, n]) => n === number)?.[0];
+    return bySignal !== undefined ? `was killed by ${bySignal}` : `exited with code ${code}`;
+}
+
+/**
  * Runs `command` through the shell with `env` and PORT, and resolves once GET /health answers 2xx.
  * Rejects, naming the command, when it exits first or stays unhealthy for BACKEND_START_TIMEOUT_MS.
+ * Once healthy, an exit (a crash) is logged at once on one line, with its code or signal; the
+ * stand-ins are left running, so the developer can restart the backend with .env.local's variables.
  * The command runs in a process group of its own; stop() ends the whole group (the shell and what
  * it started).
  */
@@ -184,11 +197,17 @@ export async function startBackend(
     const prefix = (chunk: Buffer) => chunk.toString().trimEnd().split("\n").forEach((line) => log(`backend | ${line}`));
     child.stdout?.on("data", prefix);
     child.stderr?.on("data", prefix);
+    let state: "starting" | "healthy" | "stopping" = "starting";
     const exited = once(child, "exit").then(([code, signal]) => {
-        throw new Error(`backend command "${command}" exited (${signal ?? code}) before answering ${HEALTH_PATH} on port ${port}`);
+        const how = `backend command "${command}" ${howEnded(code as number | null, signal as NodeJS.Signals | null)}`;
+        if (state === "starting") throw new Error(`${how} before answering ${HEALTH_PATH} on port ${port}`);
+        if (state === "healthy") {
+            log(`${how} after it was healthy on port ${port}; DynamoDB, S3 and Redis keep running: restart it with the variables of .env.local and PORT=${port}, or stop everything with Ctrl-C`);
+        }
     });
     exited.catch(() => undefined);
     const stop = async () => {
+        state = "stopping";
         if (child.exitCode !== null || child.signalCode !== null) return;
         try {
             process.kill(-child.pid!, "SIGTERM");
@@ -214,6 +233,7 @@ export async function startBackend(
     })();
     try {
         await Promise.race([healthy, exited]);
+        state = "healthy";
     } catch (error) {
         await stop();
         throw error;

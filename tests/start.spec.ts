@@ -177,28 +177,40 @@ describe("npm start stopped any other way than Ctrl-C (as processes)", function 
     this.timeout(90000);
     const portArgs = (ports: number[]) => ["--dynamodb-port", String(ports[0]), "--s3-port", String(ports[1]), "--redis-port", String(ports[2])];
 
-    it("SIGTERM to npm stops every stand-in, frees all three ports and removes .env.local; seed and health --local work while it runs", async () => {
-        const ports = await Promise.all([freePort(), freePort(), freePort()]);
+    it("SIGTERM to npm stops every stand-in, frees all three ports and removes .env.local; a crashed backend is reported and the stand-ins keep running; seed and health --local work while it runs", async () => {
+        const ports = await Promise.all([freePort(), freePort(), freePort(), freePort()]);
         const notRunning = spawnSync(...tsx("deploy/health.ts", "--local"), { encoding: "utf8" });
         expect(notRunning.status).to.equal(1);
         expect(notRunning.stderr).to.include("The local environment is not running: start it with `npm start` in another terminal");
 
-        const npm = run("npm", ["start", "--", ...portArgs(ports)]);
-        await npm.until("Running;");
-        expect(fs.existsSync(".env.local") && fs.existsSync(".local/outputs.json")).to.equal(true);
-        const { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: _, ...unquieted } = process.env;
-        const [health, seeded] = await Promise.all([runToEnd(...tsx("deploy/health.ts", "--local")), runToEnd(...tsx("deploy/seed/seed.ts", "--local"), unquieted)]);
-        expect(health.stdout, health.stderr).to.include("All 15 checks passed");
-        expect(seeded.stdout, seeded.stderr).to.match(/^Seeded 7 tables: 0 items written, 23 items already there and kept/m);
-        expect(seeded.stderr, "the SDK's 9-line notice is not printed").to.not.include("NodeVersionSupportWarning");
-        if (Number(process.versions.node.split(".")[0]) < 22) expect(seeded.stderr).to.match(/^Note: Node \d+\.\d+\.\d+ works, but is past its end of life; use Node 22 or 24/m);
+        const backend = `"${process.execPath}" tests/fixtures/backend.js`;
+        const npm = run("npm", ["start", "--", ...portArgs(ports), "--backend", backend, "--backend-port", String(ports[3])]);
+        try {
+            await npm.until("Running;");
+            await fetch(`http://127.0.0.1:${ports[3]}/crash`).catch(() => undefined); // an uncaught error: the backend exits 1
+            await npm.until("after it was healthy");
+            expect(npm.output().split("\n").filter((l) => l.includes("after it was healthy"))).to.deep.equal([
+                `backend command "${backend}" exited with code 1 after it was healthy on port ${ports[3]}; ` +
+                    `DynamoDB, S3 and Redis keep running: restart it with the variables of .env.local and PORT=${ports[3]}, or stop everything with Ctrl-C`,
+            ]);
+            expect(fs.existsSync(".env.local") && fs.existsSync(".local/outputs.json")).to.equal(true);
+            const { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: _, ...unquieted } = process.env;
+            const [health, seeded] = await Promise.all([runToEnd(...tsx("deploy/health.ts", "--local")), runToEnd(...tsx("deploy/seed/seed.ts", "--local"), unquieted)]);
+            expect(health.stdout, health.stderr).to.include("All 15 checks passed");
+            expect(seeded.stdout, seeded.stderr).to.match(/^Seeded 7 tables: 0 items written, 23 items already there and kept/m);
+            expect(seeded.stderr, "the SDK's 9-line notice is not printed").to.not.include("NodeVersionSupportWarning");
+            if (Number(process.versions.node.split(".")[0]) < 22) expect(seeded.stderr).to.match(/^Note: Node \d+\.\d+\.\d+ works, but is past its end of life; use Node 22 or 24/m);
 
-        npm.child.kill("SIGTERM"); // what an editor's stop button or a process manager sends
-        await npm.exited;
-        for (const port of ports) expect(await listening(port), `port ${port} freed`).to.equal(false);
-        expect(fs.existsSync(".env.local"), ".env.local removed").to.equal(false);
-        expect(fs.existsSync(".local/start.lock"), "lock released").to.equal(false);
-        expect(npm.output().trim().split("\n").pop()).to.equal("Stopped DynamoDB, S3 and Redis; removed .env.local and .local/outputs.json.");
+            npm.child.kill("SIGTERM"); // what an editor's stop button or a process manager sends
+            await npm.exited;
+            for (const port of ports) expect(await listening(port), `port ${port} freed`).to.equal(false);
+            expect(fs.existsSync(".env.local"), ".env.local removed").to.equal(false);
+            expect(fs.existsSync(".local/start.lock"), "lock released").to.equal(false);
+            expect(npm.output().trim().split("\n").pop()).to.equal("Stopped the backend, DynamoDB, S3 and Redis; removed .env.local and .local/outputs.json.");
+        } finally {
+            if (npm.child.exitCode === null && npm.child.signalCode === null) npm.child.kill("SIGTERM");
+            await npm.exited;
+        }
     });
 
     it("exits with every stand-in when npm itself is killed (kill -9: no signal reaches it)", async () => {
@@ -295,7 +307,7 @@ describe("npm start -- --backend", function () {
         const redis = await freePort();
         let error: Error | undefined;
         await startLocal({ dynamodb: 0, s3: 0, redis, backend: await freePort() }, undefined, { backend: "exit 3" }).catch((e: Error) => (error = e));
-        expect(error?.message).to.match(/^backend command "exit 3" exited \(3\) before answering \/health on port \d+$/);
+        expect(error?.message).to.match(/^backend command "exit 3" exited with code 3 before answering \/health on port \d+$/);
         const redisAnswers = await new Promise<boolean>((resolve) => {
             const socket = net.connect(redis, "127.0.0.1", () => resolve(true)).on("error", () => resolve(false));
             socket.unref();
@@ -305,13 +317,47 @@ describe("npm start -- --backend", function () {
 });
 
 describe("startBackend (local/start.ts)", () => {
+    const fixture = `"${process.execPath}" tests/fixtures/backend.js`;
+
+    /** Waits up to `timeoutMs` for a line starting with `prefix` in `lines`. */
+    async function lineStarting(lines: string[], prefix: string, timeoutMs = 3000): Promise<string | undefined> {
+        for (let waited = 0; waited < timeoutMs; waited += 20) {
+            const line = lines.find((l) => l.startsWith(prefix));
+            if (line !== undefined) return line;
+            await new Promise((resolve) => setTimeout(resolve, 20));
+        }
+        return undefined;
+    }
+
+    it("reports at once, on one line, a backend that exits after it was healthy (an uncaught error: code 1; a signal: its name)", async () => {
+        for (const [crash, how] of [
+            [(port: number) => fetch(`http://127.0.0.1:${port}/crash`).catch(() => undefined), "exited with code 1"],
+            [async (port: number) => process.kill(((await (await fetch(`http://127.0.0.1:${port}/health`)).json()) as { pid: number }).pid, "SIGKILL"), "was killed by SIGKILL"],
+        ] as const) {
+            const port = await freePort();
+            const lines: string[] = [];
+            const backend = await startBackend(fixture, port, {}, (l) => lines.push(l));
+            try {
+                await crash(port);
+                const line = await lineStarting(lines, `backend command "${fixture}" `);
+                expect(line, lines.join("\n")).to.equal(
+                    `backend command "${fixture}" ${how} after it was healthy on port ${port}; ` +
+                        `DynamoDB, S3 and Redis keep running: restart it with the variables of .env.local and PORT=${port}, or stop everything with Ctrl-C`,
+                );
+            } finally {
+                await backend.stop();
+            }
+            expect(lines.filter((l) => l.includes("after it was healthy")), "one line, not repeated by the stop").to.have.length(1);
+        }
+    });
+
     it("stops waiting for /health once the backend command has exited (it polled the port until its 60 s deadline, holding npm test open)", async () => {
         const port = await freePort();
         const error = await startBackend("exit 3", port, {}, () => undefined).then(
             (started) => started.stop().then(() => undefined),
             (e: Error) => e,
         );
-        expect(error?.message).to.match(/exited \(3\) before answering/);
+        expect(error?.message).to.match(/exited with code 3 before answering/);
         // Listen where the poll went: any request after the failure would be a poll left running.
         let polls = 0;
         const server = http.createServer((_, response) => (polls++, response.writeHead(503).end())).listen(port, "127.0.0.1");
