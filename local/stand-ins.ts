@@ -107,7 +107,7 @@ export async function startS3(port: number, buckets: readonly string[]): Promise
 const SETPRIV = ["/usr/bin/setpriv", "/bin/setpriv"].find((file) => fs.existsSync(file));
 
 /** `command args` that gets SIGTERM when this process dies, where setpriv is available. */
-function diesWithParent(command: string, args: string[]): [string, string[]] {
+export function diesWithParent(command: string, args: string[]): [string, string[]] {
     return SETPRIV === undefined ? [command, args] : [SETPRIV, ["--pdeathsig", "SIGTERM", command, ...args]];
 }
 

@@ -10,7 +10,8 @@
  * `npm run seed -- --local`, `npm run health -- --local`); stays up until Ctrl-C or SIGTERM (or
  * until the process that started it is gone), then stops the backend and every stand-in and removes
  * both files.
- * A start after one that was killed clears what it left (its redis-server, by recorded pid).
+ * A start after one that was killed clears what it left (its redis-server by recorded pid, its
+ * backend by recorded process group).
  *
  *   npm start -- [--backend "<command>"] [--backend-port 8000] [--dynamodb-port 4567] [--s3-port 4568] [--redis-port 6380]
  */
@@ -35,8 +36,8 @@ import { CheckResult, HealthClients, checkHealth, formatHealth } from "../deploy
 import { createHandler } from "../functions/thumbnail/handler";
 import { UPLOADS_PREFIX, UPLOAD_SUFFIX, encodeEventKey } from "../functions/thumbnail/keys";
 import { rawConfig } from "../harness/stack-files";
-import { S3StandIn, StandIn, startDynamoDb, startRedis, startS3 } from "./stand-ins";
-import { ENV_FILE, LOCK_FILE, Lock, OUTPUTS_FILE, STATE_DIR, isRunning, readLock } from "./state";
+import { S3StandIn, StandIn, diesWithParent, startDynamoDb, startRedis, startS3 } from "./stand-ins";
+import { ENV_FILE, LOCK_FILE, Lock, OUTPUTS_FILE, STATE_DIR, groupRunning, isRunning, readLock } from "./state";
 
 export const ENVIRONMENT = "development";
 /** Stands in for the 12-digit account id in local bucket names. */
@@ -45,6 +46,15 @@ export const DEFAULT_PORTS = { dynamodb: 4567, s3: 4568, redis: 6380, backend: B
 /** How long a backend may take to answer its /health. */
 export const BACKEND_START_TIMEOUT_MS = 60000;
 export { ENV_FILE };
+/** How long a backend may take to stop after SIGTERM before its process group gets SIGKILL. */
+export const BACKEND_STOP_TIMEOUT_MS = 2000;
+/**
+ * The shell script that runs a `--backend` command: in the background, so that the shell acts on a
+ * SIGTERM at once (a shell defers its traps while a foreground command runs); on SIGTERM it passes
+ * the signal to the whole process group (`kill 0`) once and waits for the command. It exits with
+ * the command's status (128 + n for signal n). The newline lets the command end in a comment.
+ */
+export const BACKEND_SHELL = (command: string) => `trap 'trap "" TERM; kill -TERM 0; wait' TERM\n{ ${command}\n} &\nwait $!`;
 /** How long a stop waits for the stand-ins to close their connections before exiting anyway. */
 const STOP_TIMEOUT_MS = 3000;
 
@@ -180,8 +190,10 @@ export function howEnded(code: number | null, signal: NodeJS.Signals | null): st
  * Rejects, naming the command, when it exits first or stays unhealthy for BACKEND_START_TIMEOUT_MS.
  * Once healthy, an exit (a crash) is logged at once on one line, with its code or signal; the
  * stand-ins are left running, so the developer can restart the backend with .env.local's variables.
- * The command runs in a process group of its own; stop() ends the whole group (the shell and what
- * it started).
+ * The command runs in a process group of its own, in the background of a shell (BACKEND_SHELL)
+ * that this process's death signals, even by SIGKILL (setpriv's parent-death signal, which reaches
+ * only that shell): the shell then ends the whole group, as stop() does. stop() gives the group
+ * BACKEND_STOP_TIMEOUT_MS after SIGTERM, then SIGKILL.
  */
 export async function startBackend(
     command: string,
@@ -192,7 +204,11 @@ export async function startBackend(
 ): Promise<StandIn> {
     // Whatever already answers there would pass the /health wait for a command that then fails to bind.
     if (await answers(port)) throw new Error(`port ${port} is already in use by another process: stop it, or give the backend another port with --backend-port`);
-    const child: ChildProcess = spawn(command, { shell: true, detached: true, env: { ...process.env, ...env, PORT: String(port) }, stdio: ["ignore", "pipe", "pipe"] });
+    const child: ChildProcess = spawn(...diesWithParent("/bin/sh", ["-c", BACKEND_SHELL(command)]), {
+        detached: true,
+        env: { ...process.env, ...env, PORT: String(port) },
+        stdio: ["ignore", "pipe", "pipe"],
+    });
     if (child.pid !== undefined) onStarted(child.pid);
     const prefix = (chunk: Buffer) => chunk.toString().trimEnd().split("\n").forEach((line) => log(`backend | ${line}`));
     child.stdout?.on("data", prefix);
@@ -208,13 +224,18 @@ export async function startBackend(
     exited.catch(() => undefined);
     const stop = async () => {
         state = "stopping";
-        if (child.exitCode !== null || child.signalCode !== null) return;
-        try {
-            process.kill(-child.pid!, "SIGTERM");
-        } catch {
-            return; // already gone
+        const pgid = child.pid!;
+        if (child.exitCode !== null || child.signalCode !== null) {
+            // The command ended: whatever it left in its group goes too.
+            signalGroup(pgid, "SIGTERM");
+            return;
         }
-        await once(child, "exit");
+        const ended = once(child, "exit");
+        // The shell passes it on to the group, once.
+        process.kill(pgid, "SIGTERM");
+        if (await Promise.race([ended.then(() => true), new Promise((resolve) => setTimeout(resolve, BACKEND_STOP_TIMEOUT_MS, false))])) return;
+        signalGroup(pgid, "SIGKILL");
+        await ended;
     };
     const url = `http://127.0.0.1:${port}${HEALTH_PATH}`;
     const deadline = Date.now() + BACKEND_START_TIMEOUT_MS;
@@ -241,6 +262,15 @@ export async function startBackend(
         settled.abort();
     }
     return { endpoint: `http://127.0.0.1:${port}`, port, pid: child.pid, stop };
+}
+
+/** Sends `signal` to every process of group `pgid`; a group that is gone is no error. */
+function signalGroup(pgid: number, signal: NodeJS.Signals): void {
+    try {
+        process.kill(-pgid, signal);
+    } catch {
+        // already gone
+    }
 }
 
 /** Whether something accepts TCP connections on 127.0.0.1:`port` (where the /health wait looks). */
@@ -342,12 +372,16 @@ function runs(pid: number, program: string): boolean {
     }
 }
 
-async function exited(pid: number, timeoutMs: number): Promise<boolean> {
-    for (let waited = 0; waited < timeoutMs; waited += 50) {
-        if (!isRunning(pid)) return true;
-        await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-    return !isRunning(pid);
+/** Sends SIGTERM to `target` (a pid, or -pgid for a group) and, if `running` still holds after 5 s, SIGKILL. */
+async function terminate(target: number, running: () => boolean): Promise<void> {
+    const gone = async (timeoutMs: number) => {
+        for (let waited = 0; running() && waited < timeoutMs; waited += 50) await new Promise((resolve) => setTimeout(resolve, 50));
+    };
+    process.kill(target, "SIGTERM");
+    await gone(5000);
+    if (!running()) return;
+    process.kill(target, "SIGKILL");
+    await gone(1000);
 }
 
 /** The files that describe a running environment: gone once it stops. */
@@ -357,7 +391,9 @@ function removeEnvironmentFiles(): void {
 
 /**
  * One local environment at a time: a second `npm start` says where the first one is. A start that
- * was killed (kill -9, a crash) left its lock; its redis-server, recorded there, is stopped now.
+ * was killed (kill -9, a crash) left its lock; its redis-server and its backend's process group,
+ * recorded there, are stopped now if they still run (a pid or group that the same program still
+ * holds: the redis-server, the shell that runs the recorded backend command).
  */
 async function acquireLock(ports: Ports, log: (line: string) => void): Promise<void> {
     fs.mkdirSync(STATE_DIR, { recursive: true });
@@ -368,10 +404,17 @@ async function acquireLock(ports: Ports, log: (line: string) => void): Promise<v
                 `Redis ${held.ports.redis}); its variables are in .env.local. Stop it with Ctrl-C in its terminal, or kill ${held.pid}.`,
         );
     }
-    if (held?.redisPid !== undefined && isRunning(held.redisPid) && runs(held.redisPid, "redis-server")) {
-        process.kill(held.redisPid, "SIGTERM");
-        if (!(await exited(held.redisPid, 5000))) process.kill(held.redisPid, "SIGKILL");
-        log(`Stopped redis-server (pid ${held.redisPid}, port ${held.ports.redis}) left running by an earlier npm start (pid ${held.pid}) that did not stop cleanly`);
+    const leftBy = `left running by an earlier npm start (pid ${held?.pid}) that did not stop cleanly`;
+    const backend = held?.backend;
+    if (backend !== undefined && groupRunning(backend.pgid) && runs(backend.pgid, backend.command)) {
+        await terminate(-backend.pgid, () => groupRunning(backend.pgid));
+        log(`Stopped the backend "${backend.command}" (process group ${backend.pgid}, port ${held!.ports.backend}) ${leftBy}`);
+    }
+    const redisPid = held?.redisPid;
+    if (redisPid !== undefined && isRunning(redisPid) && runs(redisPid, "redis-server")) {
+        // A zombie (killed, never reaped) no longer runs redis-server: its command line is empty.
+        await terminate(redisPid, () => runs(redisPid, "redis-server"));
+        log(`Stopped redis-server (pid ${redisPid}, port ${held!.ports.redis}) ${leftBy}`);
     }
     if (held !== undefined) removeEnvironmentFiles();
     writeLock({ pid: process.pid, ports });
@@ -440,7 +483,8 @@ async function main(): Promise<void> {
             if (!stopped) log(`Stand-ins still closing connections after ${STOP_TIMEOUT_MS} ms; exiting takes them down.`);
         } else {
             // Stopped mid-start.
-            if (backendPgid !== undefined && isRunning(backendPgid)) process.kill(-backendPgid, "SIGTERM");
+            // The backend's shell passes it on to its process group.
+            if (backendPgid !== undefined && isRunning(backendPgid)) process.kill(backendPgid, "SIGTERM");
             if (redisPid !== undefined && isRunning(redisPid)) process.kill(redisPid, "SIGTERM");
         }
         removeEnvironmentFiles();
@@ -463,7 +507,10 @@ async function main(): Promise<void> {
                 writeLock({ pid: process.pid, ports, redisPid: pid });
             },
             backend,
-            onBackendStarted: (pgid) => (backendPgid = pgid),
+            onBackendStarted: (pgid) => {
+                backendPgid = pgid;
+                writeLock({ pid: process.pid, ports, redisPid, backend: { pgid, command: backend! } });
+            },
         });
     } catch (error) {
         fs.rmSync(LOCK_FILE, { force: true });

@@ -1,7 +1,7 @@
 /**
  * What a running `npm start` leaves on disk, shared by the local environment and the commands that
  * use it (`npm run seed -- --local`, `npm run health -- --local`):
- *   .local/start.lock      {pid, ports, redisPid}: who runs, and what to clear if it died
+ *   .local/start.lock      {pid, ports, redisPid, backend}: who runs, and what to clear if it died
  *   .local/outputs.json    the local environment's stack outputs (development stack's names)
  *   .env.local             the backend's environment variables, local endpoints included
  * The outputs and .env.local exist only while the environment runs.
@@ -17,9 +17,11 @@ export const ENV_FILE = path.join(PROJECT_ROOT, ".env.local");
 
 export interface Lock {
     readonly pid: number;
-    readonly ports: { readonly dynamodb: number; readonly s3: number; readonly redis: number };
+    readonly ports: { readonly dynamodb: number; readonly s3: number; readonly redis: number; readonly backend?: number };
     /** The redis-server child, once started. */
     readonly redisPid?: number;
+    /** The `--backend` command and its process group (led by the shell that runs it), once started. */
+    readonly backend?: { readonly pgid: number; readonly command: string };
 }
 
 export function isRunning(pid: number): boolean {
@@ -29,6 +31,29 @@ export function isRunning(pid: number): boolean {
     } catch (error) {
         return (error as NodeJS.ErrnoException).code === "EPERM";
     }
+}
+
+/**
+ * Whether process group `pgid` has a live member. Zombies are left out: they hold no port, and
+ * wait for a parent that may never reap them. Without /proc: whether a signal reaches the group.
+ */
+export function groupRunning(pgid: number): boolean {
+    let pids: string[];
+    try {
+        pids = fs.readdirSync("/proc").filter((entry) => /^\d+$/.test(entry));
+    } catch {
+        return isRunning(-pgid);
+    }
+    return pids.some((pid) => {
+        try {
+            // "pid (comm) state ppid pgrp ...": comm may hold spaces and parentheses.
+            const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
+            const [state, , pgrp] = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+            return Number(pgrp) === pgid && state !== "Z";
+        } catch {
+            return false; // gone meanwhile
+        }
+    });
 }
 
 /** The lock file's content, or undefined when there is none (or it is unreadable: a start killed mid-write). */

@@ -224,32 +224,38 @@ describe("npm start stopped any other way than Ctrl-C (as processes)", function 
         expect(fs.existsSync(".local/start.lock"), "lock released").to.equal(false);
     });
 
-    it("kill -9 takes redis-server down with it; the next start clears a leftover redis-server by its recorded pid, and stops at once while a client holds connections open to the stand-ins (a running backend's keep-alive)", async () => {
-        const ports = await Promise.all([freePort(), freePort(), freePort()]);
-        const first = run(...tsx("local/start.ts", ...portArgs(ports)));
+    it("kill -9 takes redis-server and the backend's process group down with it; the next start clears a leftover redis-server and backend by their recorded pid and process group, and stops at once while a client holds connections open to the stand-ins (a running backend's keep-alive)", async () => {
+        const ports = await Promise.all([freePort(), freePort(), freePort(), freePort()]);
+        // The backend's shell runs node as a child (not exec'd), so the group holds two processes.
+        const backend = `"${process.execPath}" tests/fixtures/backend.js; exit`;
+        const args = [...portArgs(ports), "--backend", backend, "--backend-port", String(ports[3])];
+        const first = run(...tsx("local/start.ts", ...args));
         await first.until("Running;");
         first.child.kill("SIGKILL");
         await first.exited;
-        let redisUp = true;
-        for (let waited = 0; redisUp && waited < 3000; waited += 100) {
-            redisUp = await listening(ports[2]);
-            if (redisUp) await new Promise((resolve) => setTimeout(resolve, 100));
-        }
-        expect(redisUp, "redis-server died with its parent").to.equal(false);
+        const up = () => Promise.all([listening(ports[2]), listening(ports[3])]);
+        for (let waited = 0; (await up()).some(Boolean) && waited < 3000; waited += 100) await new Promise((resolve) => setTimeout(resolve, 100));
+        expect(await up(), "redis-server and the backend died with their parent").to.deep.equal([false, false]);
 
-        // A leftover that did not die (e.g. no setpriv): a redis-server recorded in the dead start's lock.
+        // Leftovers that did not die (e.g. no setpriv): a redis-server and a backend recorded in the dead start's lock.
         const leftover = spawn("redis-server", ["--port", String(ports[2]), "--bind", "127.0.0.1", "--save", ""], { stdio: "ignore", detached: true });
         leftover.unref();
+        let leftoverPgid = 0;
+        const leftoverBackend = await startBackend(backend, ports[3], {}, () => undefined, (pgid) => (leftoverPgid = pgid));
         while (!(await listening(ports[2]))) await new Promise((resolve) => setTimeout(resolve, 50));
         const lock = JSON.parse(fs.readFileSync(".local/start.lock", "utf8"));
-        fs.writeFileSync(".local/start.lock", JSON.stringify({ ...lock, redisPid: leftover.pid }));
+        expect(lock.backend?.command, "the lock records the backend").to.equal(backend);
+        fs.writeFileSync(".local/start.lock", JSON.stringify({ ...lock, redisPid: leftover.pid, backend: { ...lock.backend, pgid: leftoverPgid } }));
 
-        const second = run(...tsx("local/start.ts", ...portArgs(ports)));
+        const second = run(...tsx("local/start.ts", ...args));
         const held: net.Socket[] = [];
         try {
             await second.until("Running;");
             expect(second.output()).to.include(
                 `Stopped redis-server (pid ${leftover.pid}, port ${ports[2]}) left running by an earlier npm start (pid ${first.child.pid}) that did not stop cleanly`,
+            );
+            expect(second.output()).to.include(
+                `Stopped the backend "${backend}" (process group ${leftoverPgid}, port ${ports[3]}) left running by an earlier npm start (pid ${first.child.pid}) that did not stop cleanly`,
             );
             held.push(...ports.slice(0, 2).map((port) => net.connect(port, "127.0.0.1").on("error", () => undefined)));
             await Promise.all(held.map((socket) => new Promise((resolve) => socket.once("connect", resolve))));
@@ -258,12 +264,13 @@ describe("npm start stopped any other way than Ctrl-C (as processes)", function 
             expect(await second.exited).to.equal(0);
             expect(Date.now() - stopped).to.be.below(2500);
             expect(second.output(), "the stand-ins dropped the held connections instead of waiting them out").to.not.include("still closing connections");
-            expect(second.output().trim().split("\n").pop()).to.equal("Stopped DynamoDB, S3 and Redis; removed .env.local and .local/outputs.json.");
+            expect(second.output().trim().split("\n").pop()).to.equal("Stopped the backend, DynamoDB, S3 and Redis; removed .env.local and .local/outputs.json.");
         } finally {
             held.forEach((socket) => socket.destroy());
             if (second.child.exitCode === null) second.child.kill("SIGTERM");
             await second.exited;
             if (leftover.exitCode === null && leftover.signalCode === null) leftover.kill("SIGKILL");
+            await leftoverBackend.stop();
         }
     });
 });
