@@ -21,7 +21,8 @@ import Redis from "ioredis";
 import { publicKeyFingerprint } from "../components/config";
 import { TABLES, TableSpec, keySchema, tableOutputName } from "../components/tables";
 import { API_ONLY_HEALTH, HEALTH_PATH, secretsFromEnvironment } from "./backend-env";
-import { StackOutputs, limitsFromCommandLine, outputsFromCommandLine, parseCommandLine, requireOutput } from "./stack-outputs";
+import { readCommandLine } from "./command-line";
+import { CommonArgs, StackOutputs, limitsFromCommandLine, outputsCommand, outputsFromCommandLine, requireOutput } from "./stack-outputs";
 
 export interface CheckResult {
     readonly check: string;
@@ -331,12 +332,20 @@ export function clientsFor(region: string, limits: Partial<CallLimits> = {}): He
     };
 }
 
-async function main(): Promise<void> {
+export const HEALTH_COMMAND = outputsCommand(
+    "npm run health",
+    "Checks every component the stack outputs name (tables, buckets, Redis, the API and its backend), one line each; exits non-zero naming what failed.",
+    { skip: { type: "string", multiple: true, value: "<check>", description: "leave out this check, by the name it prints (e.g. redis)" } },
+);
+
+export async function main(argv: readonly string[] = process.argv.slice(2)): Promise<void> {
+    const line = readCommandLine(HEALTH_COMMAND, argv);
+    if (line === undefined) return;
+    const args = line.values as CommonArgs & { skip?: string[] };
     const notice = quietNodeVersionNotice();
     if (notice !== undefined) console.error(notice);
-    const args = parseCommandLine(process.argv.slice(2), { skip: { type: "string", multiple: true } });
     const outputs = outputsFromCommandLine(args);
-    const skip = (args.skip as string[] | undefined) ?? [];
+    const skip = args.skip ?? [];
     const limits = limitsFromCommandLine(args);
     const clients = clientsFor(requireOutput(outputs, "region"), limits);
     // --local: the running npm start has no Secrets Manager; its secrets are the backend's variables (.env.local).

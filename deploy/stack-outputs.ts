@@ -7,10 +7,10 @@
  */
 import { spawnSync } from "child_process";
 import * as fs from "fs";
-import { ParseArgsConfig, parseArgs } from "util";
 import { OutputName } from "../components/outputs";
 import { readLocalEnvironment } from "../local/state";
-import { CallLimits } from "./aws-clients";
+import { CallLimits, DEFAULT_LIMITS } from "./aws-clients";
+import { CommandSpec, OptionSpec } from "./command-line";
 
 /**
  * Stack outputs as read from JSON: any of the names components/outputs.ts defines, values not yet
@@ -85,14 +85,21 @@ export interface CommonArgs {
     readonly timeout?: string;
 }
 
-/** `--stack <name>` / `--outputs <file|->` / `--local`, `--timeout <seconds>`, plus a command's own flags. */
-export function parseCommandLine(argv: string[], options: NonNullable<ParseArgsConfig["options"]>) {
-    const { values } = parseArgs({
-        args: argv,
-        options: { stack: { type: "string" }, outputs: { type: "string" }, local: { type: "boolean" }, timeout: { type: "string" }, ...options },
-        strict: true,
-    });
-    return values as CommonArgs & Record<string, string | boolean | string[] | undefined>;
+/** The options of every command that reads stack outputs: `--stack` / `--outputs` / `--local`, `--timeout`. */
+export const OUTPUTS_OPTIONS: Readonly<Record<keyof CommonArgs, OptionSpec>> = {
+    stack: { type: "string", value: "<name>", description: "the outputs of this stack, from `pulumi stack output --json` (needs the Pulumi CLI)" },
+    outputs: { type: "string", value: "<file|->", description: "the outputs from this JSON file (`-`: stdin), as `pulumi stack output --json` prints them" },
+    local: { type: "boolean", description: "the running `npm start`: its outputs (.local/outputs.json) and endpoints (.env.local)" },
+    timeout: {
+        type: "string",
+        value: "<seconds>",
+        description: `time per attempt of each AWS call, more than 0 and at most 600 (default ${DEFAULT_LIMITS.requestTimeoutMs / 1000})`,
+    },
+};
+
+/** A command that reads stack outputs (one of --stack, --outputs, --local), with `options` of its own. */
+export function outputsCommand(name: string, summary: string, options: Readonly<Record<string, OptionSpec>>): CommandSpec {
+    return { name, synopsis: "(--stack <name> | --outputs <file|-> | --local) [options]", summary, options: { ...OUTPUTS_OPTIONS, ...options } };
 }
 
 /**

@@ -27,6 +27,7 @@ import {
     physicalNameOf,
 } from "../harness/mock-engine";
 import { PROJECT_ROOT, listStacks } from "../harness/stack-files";
+import { CommandSpec, readCommandLine } from "../deploy/command-line";
 
 /** Resources that configure another one: the input that names it, and its type. */
 const ATTACHED: readonly { readonly type: RegExp; readonly input: string; readonly owner: string }[] = [
@@ -294,8 +295,18 @@ export function readmeWithDiagram(readme: string, evaluation: Evaluation): strin
     return readme.replace(README_BLOCK, (_, start: string, end: string) => `${start}\`\`\`mermaid\n${mermaid(evaluation)}\n\`\`\`\n${end}`);
 }
 
-async function main(): Promise<void> {
-    const stacks = process.argv.slice(2).length > 0 ? process.argv.slice(2) : listStacks();
+export const DIAGRAM_COMMAND: CommandSpec = {
+    name: "npm run diagram",
+    synopsis: "[<stack>...]",
+    summary: `Draws each stack (every stack when none is named) from the program into docs/architecture-<stack>.md, and the ${README_STACK} diagram into README.md.`,
+    options: {},
+    positionals: true,
+};
+
+export async function main(argv: readonly string[] = process.argv.slice(2)): Promise<void> {
+    const line = readCommandLine(DIAGRAM_COMMAND, argv);
+    if (line === undefined) return;
+    const stacks = line.positionals.length > 0 ? line.positionals : listStacks();
     for (const stack of stacks) {
         const evaluation = await evaluateStack(stack);
         fs.writeFileSync(diagramFile(stack), diagramDocument(evaluation));

@@ -6,6 +6,7 @@
  * component, then a count per type. No AWS account and no Pulumi CLI needed. Names that embed an
  * id AWS assigns show `<name id>`; the VPC shows its zones, subnets and NAT gateways.
  */
+import { CommandSpec, readCommandLine } from "../deploy/command-line";
 import { Evaluation, RecordedResource, evaluateStack, mockId, physicalNameOf } from "../harness/mock-engine";
 import { listStacks, readStackFile } from "../harness/stack-files";
 
@@ -66,12 +67,21 @@ export function renderPlan(evaluation: Evaluation): string {
     return lines.join("\n");
 }
 
-async function main(): Promise<void> {
-    const stacks = process.argv.slice(2);
-    const usage = `Usage: npm run preview -- <stack> [<stack>...]   (stacks: ${listStacks().join(", ")})`;
-    if (stacks.length === 0) throw new Error(usage);
-    const flag = stacks.find((s) => s.startsWith("-"));
-    if (flag !== undefined) throw new Error(`${flag}: preview takes stack names only. ${usage}`);
+export const PREVIEW_COMMAND: CommandSpec = {
+    name: "npm run preview",
+    synopsis: "<stack> [<stack>...]",
+    summary:
+        "Prints the plan of each stack (a Pulumi.<stack>.yaml) without the Pulumi CLI or an AWS account: the program evaluated " +
+        "under the SDK's mock engine with the stack's config, as a tree of resources by component, then a count per type.",
+    options: {},
+    positionals: true,
+};
+
+export async function main(argv: readonly string[] = process.argv.slice(2)): Promise<void> {
+    const line = readCommandLine(PREVIEW_COMMAND, argv);
+    if (line === undefined) return;
+    const stacks = line.positionals;
+    if (stacks.length === 0) throw new Error(`Name at least one stack (${listStacks().join(", ")}): npm run preview -- <stack> [<stack>...]`);
     // Every stack file is read (and checked) before the first evaluation.
     for (const stack of stacks) for (const note of readStackFile(stack).notes) console.error(`Note: ${note}`);
     const plans: string[] = [];

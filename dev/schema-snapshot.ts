@@ -10,6 +10,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { Evaluation, evaluateStack, ofType } from "../harness/mock-engine";
 import { PROJECT_ROOT, listStacks } from "../harness/stack-files";
+import { CommandSpec, readCommandLine } from "../deploy/command-line";
 
 export const SNAPSHOT_FILE = path.join(PROJECT_ROOT, "tests", "schema-snapshot.json");
 
@@ -82,7 +83,15 @@ export function readSnapshot(): SchemaSnapshot {
     return JSON.parse(fs.readFileSync(SNAPSHOT_FILE, "utf8")) as SchemaSnapshot;
 }
 
-async function main(): Promise<void> {
+export const SCHEMA_SNAPSHOT_COMMAND: CommandSpec = {
+    name: "npm run schema:snapshot",
+    synopsis: "",
+    summary: "Rewrites tests/schema-snapshot.json from the program's tables (all stacks must agree); run it only after a reviewed migration, or to record a new table.",
+    options: {},
+};
+
+export async function main(argv: readonly string[] = process.argv.slice(2)): Promise<void> {
+    if (readCommandLine(SCHEMA_SNAPSHOT_COMMAND, argv) === undefined) return;
     const schemas: SchemaSnapshot[] = [];
     for (const stack of listStacks()) schemas.push(schemaOf(await evaluateStack(stack)));
     const [first, ...rest] = schemas.map((s) => JSON.stringify(s, null, 2));

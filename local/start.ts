@@ -22,7 +22,6 @@ import * as fs from "fs";
 import * as net from "net";
 import * as os from "os";
 import * as path from "path";
-import { parseArgs } from "util";
 import { CreateTableCommand } from "@aws-sdk/client-dynamodb";
 import { dynamoDbClient, quietNodeVersionNotice, s3Client } from "../deploy/aws-clients";
 import type { S3Event } from "aws-lambda";
@@ -31,6 +30,7 @@ import { physicalName } from "../components/naming";
 import { OutputValues } from "../components/outputs";
 import { BILLING_MODE, TABLES, TableOutputName, TableSpec, keyAttributes, keySchema, tableName, tableOutputs } from "../components/tables";
 import { seed, seedDataFor } from "../deploy/seed/seed";
+import { CommandSpec, readCommandLine } from "../deploy/command-line";
 import { BACKEND_PORT, HEALTH_PATH, backendEnvironment, secretsFromEnvironment } from "../deploy/backend-env";
 import { CheckResult, HealthClients, checkHealth, formatHealth } from "../deploy/health";
 import { createHandler } from "../functions/thumbnail/handler";
@@ -424,19 +424,31 @@ function writeLock(lock: Lock): void {
     fs.writeFileSync(LOCK_FILE, JSON.stringify(lock));
 }
 
-function parseCommandLine(argv: string[]): { ports: Ports; backend?: string } {
-    const { values } = parseArgs({
-        args: argv,
-        options: {
-            "dynamodb-port": { type: "string" },
-            "s3-port": { type: "string" },
-            "redis-port": { type: "string" },
-            "backend-port": { type: "string" },
-            backend: { type: "string" },
+export const START_COMMAND: CommandSpec = {
+    name: "npm start",
+    synopsis: "[options]",
+    summary:
+        "Runs the development environment on local stand-ins (DynamoDB: dynalite, S3: s3rver, Redis: redis-server), seeded and " +
+        "health-checked, and writes the backend's variables to .env.local; with --backend, runs the backend too. Ctrl-C stops everything.",
+    options: {
+        backend: {
+            type: "string",
+            value: '"<command>"',
+            description: "run this backend server (through the shell) with the variables of .env.local and PORT, and wait for its /health",
         },
-        strict: true,
-    });
-    const port = (flag: keyof typeof values, fallback: number) => {
+        "backend-port": { type: "string", value: "<port>", description: `the backend's PORT (default ${DEFAULT_PORTS.backend})` },
+        "dynamodb-port": { type: "string", value: "<port>", description: `DynamoDB's port (default ${DEFAULT_PORTS.dynamodb})` },
+        "s3-port": { type: "string", value: "<port>", description: `S3's port (default ${DEFAULT_PORTS.s3})` },
+        "redis-port": { type: "string", value: "<port>", description: `Redis's port (default ${DEFAULT_PORTS.redis})` },
+    },
+};
+
+/** The ports and backend command of `npm start`'s arguments, or undefined once `--help` has printed the usage. */
+function parseCommandLine(argv: readonly string[]): { ports: Ports; backend?: string } | undefined {
+    const line = readCommandLine(START_COMMAND, argv);
+    if (line === undefined) return undefined;
+    const values = line.values as Partial<Record<keyof typeof START_COMMAND.options, string>>;
+    const port = (flag: `${keyof typeof DEFAULT_PORTS}-port`, fallback: number) => {
         const raw = values[flag];
         const value = raw === undefined ? fallback : Number(raw);
         if (!Number.isInteger(value) || value < 1 || value > 65535) throw new Error(`--${flag} must be a port from 1 to 65535; got ${raw}`);
@@ -460,8 +472,10 @@ function parseCommandLine(argv: string[]): { ports: Ports; backend?: string } {
     return { ports, backend: values.backend };
 }
 
-async function main(): Promise<void> {
-    const { ports, backend } = parseCommandLine(process.argv.slice(2));
+export async function main(argv: readonly string[] = process.argv.slice(2)): Promise<void> {
+    const commandLine = parseCommandLine(argv);
+    if (commandLine === undefined) return;
+    const { ports, backend } = commandLine;
     const log = (line: string) => console.log(line);
     process.stdout.on("error", () => undefined); // a closed pipe (| head) must not cut the clean-up short
     const notice = quietNodeVersionNotice();

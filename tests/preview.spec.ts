@@ -38,7 +38,7 @@ describe("offline plan (npm run preview)", () => {
             both.stdout.match(/^Stack development: \d+ resources would be created$/m)![0],
         ]);
         expect(flagged.status).to.equal(1);
-        expect(flagged.stderr.trim()).to.equal("preview failed: --diff: preview takes stack names only. Usage: npm run preview -- <stack> [<stack>...]   (stacks: development, production, staging)");
+        expect(flagged.stderr.trim()).to.equal("preview failed: Unknown option '--diff' (`npm run preview -- --help` lists the options)");
     });
 
     it("exits non-zero naming the problem for an unknown stack", async () => {

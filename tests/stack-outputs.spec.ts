@@ -2,7 +2,12 @@ import { expect } from "chai";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { limitsFromCommandLine, outputsFromCommandLine, parseCommandLine, readStackOutputs, requireOutput } from "../deploy/stack-outputs";
+import { CommandLine, readCommandLine } from "../deploy/command-line";
+import { HEALTH_COMMAND } from "../deploy/health";
+import { CommonArgs, limitsFromCommandLine, outputsFromCommandLine, readStackOutputs, requireOutput } from "../deploy/stack-outputs";
+
+/** The common flags of an outputs command's line. */
+const parseCommandLine = (argv: string[]) => (readCommandLine(HEALTH_COMMAND, argv) as CommandLine).values as CommonArgs;
 
 describe("stack outputs (deploy/stack-outputs.ts)", () => {
     it("reads outputs from a file and explain a missing Pulumi CLI", () => {
@@ -32,17 +37,17 @@ describe("stack outputs (deploy/stack-outputs.ts)", () => {
 
 describe("seed and health command lines (deploy/stack-outputs.ts)", () => {
     it("take exactly one source of outputs", () => {
-        expect(() => outputsFromCommandLine(parseCommandLine(["--stack", "staging", "--local"], {}))).to.throw(
+        expect(() => outputsFromCommandLine(parseCommandLine(["--stack", "staging", "--local"]))).to.throw(
             "Give one of --stack, --outputs and --local; got --stack and --local",
         );
-        expect(() => outputsFromCommandLine(parseCommandLine([], {}))).to.throw("Say which outputs to use: --stack <name>, --outputs <file|-> or --local");
+        expect(() => outputsFromCommandLine(parseCommandLine([]))).to.throw("Say which outputs to use: --stack <name>, --outputs <file|-> or --local");
     });
 
     it("read --timeout as seconds per attempt, refusing anything else", () => {
-        expect(limitsFromCommandLine(parseCommandLine(["--timeout", "2.5"], {}))).to.deep.equal({ requestTimeoutMs: 2500 });
-        expect(limitsFromCommandLine(parseCommandLine([], {}))).to.deep.equal({});
+        expect(limitsFromCommandLine(parseCommandLine(["--timeout", "2.5"]))).to.deep.equal({ requestTimeoutMs: 2500 });
+        expect(limitsFromCommandLine(parseCommandLine([]))).to.deep.equal({});
         for (const bad of ["0", "ten", "601"]) {
-            expect(() => limitsFromCommandLine(parseCommandLine(["--timeout", bad], {})), bad).to.throw(`--timeout must be a number of seconds, more than 0 and at most 600; got ${bad}`);
+            expect(() => limitsFromCommandLine(parseCommandLine(["--timeout", bad])), bad).to.throw(`--timeout must be a number of seconds, more than 0 and at most 600; got ${bad}`);
         }
     });
 });

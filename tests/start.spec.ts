@@ -9,7 +9,8 @@ import { once } from "events";
 import { GetObjectCommand, PutObjectCommand } from "@aws-sdk/client-s3";
 import sharp from "sharp";
 import { TABLES } from "../components/tables";
-import { LocalEnvironment, startBackend, startLocal } from "../local/start";
+import { LocalEnvironment, START_COMMAND, startBackend, startLocal } from "../local/start";
+import { usage } from "../deploy/command-line";
 import { freePort } from "../local/stand-ins";
 import Redis from "ioredis";
 import { BACKEND_VARIABLES, SECRET_VARIABLES, backendEnvironment, backendSecrets } from "../deploy/backend-env";
@@ -164,12 +165,15 @@ describe("npm start (local/start.ts as a process)", function () {
         expect(fs.existsSync(".local/start.lock"), "lock released").to.equal(false);
     });
 
-    it("refuses one port given to two stand-ins before starting any, rather than calling it in use", async () => {
+    it("refuses one port given to two stand-ins before starting any, rather than calling it in use; npm start -- --help prints the usage and exits 0", async () => {
         const [port, redisPort] = await Promise.all([freePort(), freePort()]);
         const start = run(...tsx("local/start.ts", "--dynamodb-port", String(port), "--s3-port", String(port), "--redis-port", String(redisPort)));
+        const help = runToEnd("npm", ["start", "--silent", "--", "--help"]);
         expect(await start.exited).to.equal(1);
         expect(start.output()).to.include(`npm start failed: --s3-port ${port} is also --dynamodb-port; give each a port of its own`);
         expect(start.output(), "nothing started").to.not.include("DynamoDB (dynalite)");
+        const { status, stdout, stderr } = await help;
+        expect([status, stdout.trim(), stderr]).to.deep.equal([0, usage(START_COMMAND), ""]);
     });
 });
 

@@ -26,7 +26,8 @@ import { dynamoDbClient, quietNodeVersionNotice } from "../aws-clients";
 import { count } from "../format";
 import { marshall, unmarshall } from "@aws-sdk/util-dynamodb";
 import { TABLES, TableSpec, keyAttributes, tableOutputName } from "../../components/tables";
-import { StackOutputs, limitsFromCommandLine, mistyped, outputsFromCommandLine, parseCommandLine, requireOutput } from "../stack-outputs";
+import { readCommandLine } from "../command-line";
+import { CommonArgs, StackOutputs, limitsFromCommandLine, mistyped, outputsCommand, outputsFromCommandLine, requireOutput } from "../stack-outputs";
 
 /** BatchGetItem reads at most 100 keys a request (DynamoDB API reference, BatchGetItem). */
 export const BATCH_GET_SIZE = 100;
@@ -205,12 +206,26 @@ export async function seed(client: DynamoDBClient, outputs: StackOutputs, data: 
     return report;
 }
 
-async function main(): Promise<void> {
+/** Requests in flight at once unless `--concurrency` says otherwise. */
+const DEFAULT_CONCURRENCY = 16;
+
+export const SEED_COMMAND = outputsCommand(
+    "npm run seed",
+    "Writes the stack's seed data (the demo data where its demoData output is true) into its tables; keeps every item that exists.",
+    {
+        "dry-run": { type: "boolean", description: "print what it would write, and write nothing" },
+        concurrency: { type: "string", value: "<n>", description: `requests in flight at once (default ${DEFAULT_CONCURRENCY})` },
+    },
+);
+
+export async function main(argv: readonly string[] = process.argv.slice(2)): Promise<void> {
+    const line = readCommandLine(SEED_COMMAND, argv);
+    if (line === undefined) return;
+    const args = line.values as CommonArgs & { "dry-run"?: boolean; concurrency?: string };
     const notice = quietNodeVersionNotice();
     if (notice !== undefined) console.error(notice);
-    const args = parseCommandLine(process.argv.slice(2), { "dry-run": { type: "boolean" }, concurrency: { type: "string" } });
     const outputs = outputsFromCommandLine(args);
-    const concurrency = Number(args.concurrency ?? 16);
+    const concurrency = Number(args.concurrency ?? DEFAULT_CONCURRENCY);
     if (!Number.isInteger(concurrency) || concurrency < 1) throw new Error(`--concurrency must be a positive integer; got ${args.concurrency}`);
     const client = dynamoDbClient({ region: requireOutput(outputs, "region"), limits: limitsFromCommandLine(args) });
     const log = (line: string) => console.log(line);
