@@ -106,9 +106,9 @@ export async function startS3(port: number, buckets: readonly string[]): Promise
  */
 const SETPRIV = ["/usr/bin/setpriv", "/bin/setpriv"].find((file) => fs.existsSync(file));
 
-/** `command args` that gets SIGTERM when this process dies, where setpriv is available. */
-export function diesWithParent(command: string, args: string[]): [string, string[]] {
-    return SETPRIV === undefined ? [command, args] : [SETPRIV, ["--pdeathsig", "SIGTERM", command, ...args]];
+/** `command args` that gets `signal` when this process dies, where setpriv is available. */
+export function diesWithParent(command: string, args: string[], signal: NodeJS.Signals = "SIGTERM"): [string, string[]] {
+    return SETPRIV === undefined ? [command, args] : [SETPRIV, ["--pdeathsig", signal, command, ...args]];
 }
 
 /**

@@ -49,12 +49,14 @@ export { ENV_FILE };
 /** How long a backend may take to stop after SIGTERM before its process group gets SIGKILL. */
 export const BACKEND_STOP_TIMEOUT_MS = 2000;
 /**
- * The shell script that runs a `--backend` command: in the background, so that the shell acts on a
- * SIGTERM at once (a shell defers its traps while a foreground command runs); on SIGTERM it passes
- * the signal to the whole process group (`kill 0`) once and waits for the command. It exits with
- * the command's status (128 + n for signal n). The newline lets the command end in a comment.
+ * The shell script that runs a `--backend` command and leads its process group. The command runs in
+ * the background, so that the shell acts on a signal at once (a shell defers its traps while a
+ * foreground command runs). The shell ignores SIGTERM, so that a SIGTERM to the whole group (a stop)
+ * reaches the command once; SIGHUP, its parent-death signal, makes it pass SIGTERM to the group
+ * (`kill 0`). It exits with the command's status (128 + n for signal n). The traps are set after the
+ * command started, which must not inherit an ignored SIGTERM; the newline lets it end in a comment.
  */
-export const BACKEND_SHELL = (command: string) => `trap 'trap "" TERM; kill -TERM 0; wait' TERM\n{ ${command}\n} &\nwait $!`;
+export const BACKEND_SHELL = (command: string) => `{ ${command}\n} &\ntrap '' TERM\ntrap 'trap "" HUP; kill -TERM 0' HUP\nwait $!`;
 /** How long a stop waits for the stand-ins to close their connections before exiting anyway. */
 const STOP_TIMEOUT_MS = 3000;
 
@@ -192,24 +194,25 @@ export function howEnded(code: number | null, signal: NodeJS.Signals | null): st
  * stand-ins are left running, so the developer can restart the backend with .env.local's variables.
  * The command runs in a process group of its own, in the background of a shell (BACKEND_SHELL)
  * that this process's death signals, even by SIGKILL (setpriv's parent-death signal, which reaches
- * only that shell): the shell then ends the whole group, as stop() does. stop() gives the group
- * BACKEND_STOP_TIMEOUT_MS after SIGTERM, then SIGKILL.
+ * only that shell): the shell then sends SIGTERM to the whole group, as stop() does. stop() gives
+ * the group `stopTimeoutMs` (default BACKEND_STOP_TIMEOUT_MS) after SIGTERM, then SIGKILL.
+ * `onStarted` gets the group's id as soon as the command runs.
  */
 export async function startBackend(
     command: string,
     port: number,
     env: Record<string, string>,
     log: (line: string) => void,
-    onStarted: (pgid: number) => void = () => undefined,
+    { onStarted, stopTimeoutMs = BACKEND_STOP_TIMEOUT_MS }: { onStarted?: (pgid: number) => void; stopTimeoutMs?: number } = {},
 ): Promise<StandIn> {
     // Whatever already answers there would pass the /health wait for a command that then fails to bind.
     if (await answers(port)) throw new Error(`port ${port} is already in use by another process: stop it, or give the backend another port with --backend-port`);
-    const child: ChildProcess = spawn(...diesWithParent("/bin/sh", ["-c", BACKEND_SHELL(command)]), {
+    const child: ChildProcess = spawn(...diesWithParent("/bin/sh", ["-c", BACKEND_SHELL(command)], "SIGHUP"), {
         detached: true,
         env: { ...process.env, ...env, PORT: String(port) },
         stdio: ["ignore", "pipe", "pipe"],
     });
-    if (child.pid !== undefined) onStarted(child.pid);
+    if (child.pid !== undefined) onStarted?.(child.pid);
     const prefix = (chunk: Buffer) => chunk.toString().trimEnd().split("\n").forEach((line) => log(`backend | ${line}`));
     child.stdout?.on("data", prefix);
     child.stderr?.on("data", prefix);
@@ -224,18 +227,8 @@ export async function startBackend(
     exited.catch(() => undefined);
     const stop = async () => {
         state = "stopping";
-        const pgid = child.pid!;
-        if (child.exitCode !== null || child.signalCode !== null) {
-            // The command ended: whatever it left in its group goes too.
-            signalGroup(pgid, "SIGTERM");
-            return;
-        }
-        const ended = once(child, "exit");
-        // The shell passes it on to the group, once.
-        process.kill(pgid, "SIGTERM");
-        if (await Promise.race([ended.then(() => true), new Promise((resolve) => setTimeout(resolve, BACKEND_STOP_TIMEOUT_MS, false))])) return;
-        signalGroup(pgid, "SIGKILL");
-        await ended;
+        // The whole group: what the command started too, even after the command itself ended.
+        await terminate(-child.pid!, () => groupRunning(child.pid!), stopTimeoutMs);
     };
     const url = `http://127.0.0.1:${port}${HEALTH_PATH}`;
     const deadline = Date.now() + BACKEND_START_TIMEOUT_MS;
@@ -262,15 +255,6 @@ export async function startBackend(
         settled.abort();
     }
     return { endpoint: `http://127.0.0.1:${port}`, port, pid: child.pid, stop };
-}
-
-/** Sends `signal` to every process of group `pgid`; a group that is gone is no error. */
-function signalGroup(pgid: number, signal: NodeJS.Signals): void {
-    try {
-        process.kill(-pgid, signal);
-    } catch {
-        // already gone
-    }
 }
 
 /** Whether something accepts TCP connections on 127.0.0.1:`port` (where the /health wait looks). */
@@ -353,7 +337,7 @@ export async function startLocal(ports: Ports, log: (line: string) => void = () 
         if (options.backend !== undefined) {
             const command = options.backend;
             backend = await step(log, `backend "${command}" on ${backendPort}, healthy at ${HEALTH_PATH}`, () =>
-                startBackend(command, backendPort, env, log, options.onBackendStarted),
+                startBackend(command, backendPort, env, log, { onStarted: options.onBackendStarted }),
             );
         }
         return { outputs, env, health, s3, clients, stop };
@@ -372,15 +356,25 @@ function runs(pid: number, program: string): boolean {
     }
 }
 
-/** Sends SIGTERM to `target` (a pid, or -pgid for a group) and, if `running` still holds after 5 s, SIGKILL. */
-async function terminate(target: number, running: () => boolean): Promise<void> {
-    const gone = async (timeoutMs: number) => {
-        for (let waited = 0; running() && waited < timeoutMs; waited += 50) await new Promise((resolve) => setTimeout(resolve, 50));
+/**
+ * Sends SIGTERM to `target` (a pid, or -pgid for a process group) and, if `running` still holds
+ * after `timeoutMs`, SIGKILL; resolves once `running` no longer holds (at most 1 s after SIGKILL).
+ */
+async function terminate(target: number, running: () => boolean, timeoutMs = 5000): Promise<void> {
+    const signal = (name: NodeJS.Signals) => {
+        try {
+            process.kill(target, name);
+        } catch {
+            // already gone
+        }
     };
-    process.kill(target, "SIGTERM");
-    await gone(5000);
+    const gone = async (ms: number) => {
+        for (let waited = 0; running() && waited < ms; waited += 50) await new Promise((resolve) => setTimeout(resolve, 50));
+    };
+    signal("SIGTERM");
+    await gone(timeoutMs);
     if (!running()) return;
-    process.kill(target, "SIGKILL");
+    signal("SIGKILL");
     await gone(1000);
 }
 
@@ -497,8 +491,7 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
             if (!stopped) log(`Stand-ins still closing connections after ${STOP_TIMEOUT_MS} ms; exiting takes them down.`);
         } else {
             // Stopped mid-start.
-            // The backend's shell passes it on to its process group.
-            if (backendPgid !== undefined && isRunning(backendPgid)) process.kill(backendPgid, "SIGTERM");
+            if (backendPgid !== undefined && isRunning(-backendPgid)) process.kill(-backendPgid, "SIGTERM");
             if (redisPid !== undefined && isRunning(redisPid)) process.kill(redisPid, "SIGTERM");
         }
         removeEnvironmentFiles();

@@ -12,6 +12,7 @@ import { TABLES } from "../components/tables";
 import { LocalEnvironment, START_COMMAND, startBackend, startLocal } from "../local/start";
 import { usage } from "../deploy/command-line";
 import { freePort } from "../local/stand-ins";
+import { groupRunning } from "../local/state";
 import Redis from "ioredis";
 import { BACKEND_VARIABLES, SECRET_VARIABLES, backendEnvironment, backendSecrets } from "../deploy/backend-env";
 import { byName } from "../harness/mock-engine";
@@ -245,7 +246,7 @@ describe("npm start stopped any other way than Ctrl-C (as processes)", function 
         const leftover = spawn("redis-server", ["--port", String(ports[2]), "--bind", "127.0.0.1", "--save", ""], { stdio: "ignore", detached: true });
         leftover.unref();
         let leftoverPgid = 0;
-        const leftoverBackend = await startBackend(backend, ports[3], {}, () => undefined, (pgid) => (leftoverPgid = pgid));
+        const leftoverBackend = await startBackend(backend, ports[3], {}, () => undefined, { onStarted: (pgid) => (leftoverPgid = pgid) });
         while (!(await listening(ports[2]))) await new Promise((resolve) => setTimeout(resolve, 50));
         const lock = JSON.parse(fs.readFileSync(".local/start.lock", "utf8"));
         expect(lock.backend?.command, "the lock records the backend").to.equal(backend);
@@ -339,6 +340,18 @@ describe("startBackend (local/start.ts)", () => {
         }
         return undefined;
     }
+
+    it("gives a backend that ignores SIGTERM its stop timeout, then ends its whole process group with SIGKILL", async () => {
+        const port = await freePort();
+        let pgid = 0;
+        // `; exit`: the shell runs node as its child rather than exec'ing it.
+        const backend = await startBackend(`${fixture}; exit`, port, { IGNORE_SIGTERM: "1" }, () => undefined, { stopTimeoutMs: 300, onStarted: (id) => (pgid = id) });
+        const started = Date.now();
+        await backend.stop();
+        expect(Date.now() - started, "stopped within its timeout and a little").to.be.within(300, 1500);
+        expect(groupRunning(pgid), "no process of the group runs").to.equal(false);
+        expect(await listening(port)).to.equal(false);
+    });
 
     it("reports at once, on one line, a backend that exits after it was healthy (an uncaught error: code 1; a signal: its name)", async () => {
         for (const [crash, how] of [
