@@ -45,6 +45,8 @@ export const LOCAL_ACCOUNT_ID = "000000000000";
 export const DEFAULT_PORTS = { dynamodb: 4567, s3: 4568, redis: 6380, backend: BACKEND_PORT } as const;
 /** How long a backend may take to answer its /health. */
 export const BACKEND_START_TIMEOUT_MS = 60000;
+/** How often the backend's /health is asked until it answers: a refused connection costs next to nothing. */
+export const BACKEND_POLL_MS = 50;
 export { ENV_FILE };
 /** How long a backend may take to stop after SIGTERM before its process group gets SIGKILL. */
 export const BACKEND_STOP_TIMEOUT_MS = 2000;
@@ -242,7 +244,7 @@ export async function startBackend(
                 // not listening yet
             }
             if (Date.now() > deadline) throw new Error(`backend command "${command}" did not answer ${url} with 2xx within ${BACKEND_START_TIMEOUT_MS / 1000} s`);
-            await new Promise((resolve) => setTimeout(resolve, 200));
+            await new Promise((resolve) => setTimeout(resolve, BACKEND_POLL_MS));
         }
     })();
     try {

@@ -9,7 +9,7 @@ import { once } from "events";
 import { GetObjectCommand, PutObjectCommand } from "@aws-sdk/client-s3";
 import sharp from "sharp";
 import { TABLES } from "../components/tables";
-import { LocalEnvironment, START_COMMAND, startBackend, startLocal } from "../local/start";
+import { BACKEND_POLL_MS, LocalEnvironment, START_COMMAND, startBackend, startLocal } from "../local/start";
 import { usage } from "../deploy/command-line";
 import { freePort } from "../local/stand-ins";
 import { groupRunning } from "../local/state";
@@ -109,7 +109,8 @@ describe("local environment (dynalite, s3rver, redis-server)", function () {
             local.clients.s3.send(new GetObjectCommand({ Bucket: thumbnails, Key: key })).then(async (o) => Buffer.from(await o.Body!.transformToByteArray()));
         let thumbnail: Buffer | undefined;
         for (let attempt = 0; attempt < 100 && thumbnail === undefined; attempt++) {
-            thumbnail = await read("thumbnails/team photo.jpg").catch(async () => {
+            // s3rver can list an object it is still writing: an empty body is not there yet.
+            thumbnail = await read("thumbnails/team photo.jpg").then((body) => (body.length > 0 ? body : Promise.reject(new Error("empty")))).catch(async () => {
                 await new Promise((resolve) => setTimeout(resolve, 100));
                 return undefined;
             });
@@ -354,25 +355,28 @@ describe("startBackend (local/start.ts)", () => {
     });
 
     it("reports at once, on one line, a backend that exits after it was healthy (an uncaught error: code 1; a signal: its name)", async () => {
-        for (const [crash, how] of [
+        const crashes = [
             [(port: number) => fetch(`http://127.0.0.1:${port}/crash`).catch(() => undefined), "exited with code 1"],
             [async (port: number) => process.kill(((await (await fetch(`http://127.0.0.1:${port}/health`)).json()) as { pid: number }).pid, "SIGKILL"), "was killed by SIGKILL"],
-        ] as const) {
-            const port = await freePort();
-            const lines: string[] = [];
-            const backend = await startBackend(fixture, port, {}, (l) => lines.push(l));
-            try {
-                await crash(port);
-                const line = await lineStarting(lines, `backend command "${fixture}" `);
-                expect(line, lines.join("\n")).to.equal(
-                    `backend command "${fixture}" ${how} after it was healthy on port ${port}; ` +
-                        `DynamoDB, S3 and Redis keep running: restart it with the variables of .env.local and PORT=${port}, or stop everything with Ctrl-C`,
-                );
-            } finally {
-                await backend.stop();
-            }
-            expect(lines.filter((l) => l.includes("after it was healthy")), "one line, not repeated by the stop").to.have.length(1);
-        }
+        ] as const;
+        await Promise.all(
+            crashes.map(async ([crash, how]) => {
+                const port = await freePort();
+                const lines: string[] = [];
+                const backend = await startBackend(fixture, port, {}, (l) => lines.push(l));
+                try {
+                    await crash(port);
+                    const line = await lineStarting(lines, `backend command "${fixture}" `);
+                    expect(line, lines.join("\n")).to.equal(
+                        `backend command "${fixture}" ${how} after it was healthy on port ${port}; ` +
+                            `DynamoDB, S3 and Redis keep running: restart it with the variables of .env.local and PORT=${port}, or stop everything with Ctrl-C`,
+                    );
+                } finally {
+                    await backend.stop();
+                }
+                expect(lines.filter((l) => l.includes("after it was healthy")), "one line, not repeated by the stop").to.have.length(1);
+            }),
+        );
     });
 
     it("stops waiting for /health once the backend command has exited (it polled the port until its 60 s deadline, holding npm test open)", async () => {
@@ -387,7 +391,7 @@ describe("startBackend (local/start.ts)", () => {
         const server = http.createServer((_, response) => (polls++, response.writeHead(503).end())).listen(port, "127.0.0.1");
         await once(server, "listening");
         try {
-            await new Promise((resolve) => setTimeout(resolve, 600)); // three of its 200 ms poll intervals
+            await new Promise((resolve) => setTimeout(resolve, 3 * BACKEND_POLL_MS)); // three of its poll intervals
             expect(polls, "requests to /health after the backend exited").to.equal(0);
         } finally {
             server.closeAllConnections();
