@@ -35,7 +35,9 @@ export function isRunning(pid: number): boolean {
 
 /**
  * Whether process group `pgid` has a live member. Zombies are left out: they hold no port, and
- * wait for a parent that may never reap them. Without /proc: whether a signal reaches the group.
+ * wait for a parent that may never reap them; but a process whose main thread is a zombie while
+ * its other threads still exit holds its files (and ports) until they are gone.
+ * Without /proc: whether a signal reaches the group.
  */
 export function groupRunning(pgid: number): boolean {
     let pids: string[];
@@ -49,7 +51,7 @@ export function groupRunning(pgid: number): boolean {
             // "pid (comm) state ppid pgrp ...": comm may hold spaces and parentheses.
             const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
             const [state, , pgrp] = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-            return Number(pgrp) === pgid && state !== "Z";
+            return Number(pgrp) === pgid && (state !== "Z" || fs.readdirSync(`/proc/${pid}/task`).length > 1);
         } catch {
             return false; // gone meanwhile
         }
