@@ -334,7 +334,7 @@ export function clientsFor(region: string, limits: Partial<CallLimits> = {}): He
 
 export const HEALTH_COMMAND = outputsCommand(
     "npm run health",
-    "Checks every component the stack outputs name (tables, buckets, Redis, the API and its backend), one line each; exits non-zero naming what failed.",
+    "Checks every component the stack outputs name (tables, buckets, Redis, the CDN signing key, the alarm subscriptions, the API and its backend), one line each; exits non-zero naming what failed.",
     { skip: { type: "string", multiple: true, value: "<check>", description: "leave out this check, by the name it prints (e.g. redis)" } },
 );
 
