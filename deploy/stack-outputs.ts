@@ -102,13 +102,18 @@ export function outputsCommand(name: string, summary: string, options: Readonly<
     return { name, synopsis: "(--stack <name> | --outputs <file|-> | --local) [options]", summary, options: { ...OUTPUTS_OPTIONS, ...options } };
 }
 
+/** Throws unless the command line names at most one source of outputs (--stack, --outputs or --local). */
+export function checkOutputsSource(args: CommonArgs): void {
+    const given = (["stack", "outputs", "local"] as const).filter((flag) => args[flag] !== undefined);
+    if (given.length > 1) throw new Error(`Give one of --stack, --outputs and --local; got ${given.map((f) => `--${f}`).join(" and ")}`);
+}
+
 /**
  * The outputs the command line names (one of --stack, --outputs, --local). `--local` also points
  * the AWS SDK at the local stand-ins, with their credentials, from the running npm start's .env.local.
  */
 export function outputsFromCommandLine(args: CommonArgs): StackOutputs {
-    const given = (["stack", "outputs", "local"] as const).filter((flag) => args[flag] !== undefined);
-    if (given.length > 1) throw new Error(`Give one of --stack, --outputs and --local; got ${given.map((f) => `--${f}`).join(" and ")}`);
+    checkOutputsSource(args);
     if (args.local) {
         const { outputs, env } = readLocalEnvironment();
         Object.assign(process.env, env);

@@ -21,11 +21,11 @@
 import { createPrivateKey, generateKeyPairSync } from "crypto";
 import * as fs from "fs";
 import * as path from "path";
-import { parseArgs } from "util";
 import { Pair, Scalar, YAMLMap, isMap, isScalar, parseDocument } from "yaml";
 import { publicKeyFingerprint } from "../components/config";
 import type { OutputName } from "../components/outputs";
 import { PROJECT_ROOT, listStacks, rawConfig, readProject, stackName } from "../harness/stack-files";
+import { CommandSpec, readCommandLine } from "../deploy/command-line";
 
 /** The config key (without the project's namespace) that holds the public key. */
 const CONFIG_KEY = "cdnPublicKey";
@@ -243,27 +243,25 @@ function nextSteps(stack: string, region: string, privateKeyFile: string, stackF
     ].join("\n");
 }
 
-const USAGE = `Usage: npm run cdn-key -- <stack> [--out <file>]   (<stack>, <org>/<stack> or <org>/<project>/<stack>)
+export const CDN_KEY_COMMAND: CommandSpec = {
+    name: COMMAND,
+    synopsis: "<stack> [--out <file>]",
+    summary:
+        "Makes the CDN's signing key pair (RSA 2048) for a stack whose privateFiles is true (<stack>, <org>/<stack> or " +
+        "<org>/<project>/<stack>): the private key goes to <file>, the public key into Pulumi.<stack>.yaml as cdnPublicKey. " +
+        "Then it prints how to put the private key in the stack's signing-key secret and deploy the public key.",
+    options: {
+        out: { type: "string", value: "<file>", description: "where the private key goes (default cdn-signing-key-<stack>.pem, mode 600, ignored by git, never overwritten)" },
+    },
+    positionals: true,
+};
 
-Makes the CDN's signing key pair (RSA 2048) for a stack whose privateFiles is true: the private key
-goes to <file> (default cdn-signing-key-<stack>.pem, mode 600, ignored by git, never overwritten),
-the public key into Pulumi.<stack>.yaml as cdnPublicKey. Then it prints how to put the private key
-in the stack's signing-key secret and deploy the public key.`;
-
-function main(): void {
-    let parsed;
-    try {
-        parsed = parseArgs({ args: process.argv.slice(2), options: { out: { type: "string" }, help: { type: "boolean", short: "h" } }, allowPositionals: true, strict: true });
-    } catch (error) {
-        throw new Error(`${(error as Error).message.split(".")[0]}. ${USAGE.split("\n")[0]}`);
-    }
-    const { values, positionals } = parsed;
-    if (values.help) {
-        console.log(`${USAGE}\nStacks: ${listStacks().join(", ")}`);
-        return;
-    }
-    if (positionals.length !== 1) throw new Error(`give one stack${positionals.length > 1 ? `, not ${positionals.join(" ")}` : ""} (stacks: ${listStacks().join(", ")}). ${USAGE.split("\n")[0]}`);
-    const key = createCdnKey(positionals[0], { out: values.out });
+export async function main(argv: readonly string[] = process.argv.slice(2)): Promise<void> {
+    const line = readCommandLine(CDN_KEY_COMMAND, argv);
+    if (line === undefined) return;
+    const stacks = line.positionals;
+    if (stacks.length !== 1) throw new Error(`Name one stack${stacks.length > 1 ? `, not ${stacks.join(" ")}` : ""} (${listStacks().join(", ")}): ${COMMAND} -- <stack>`);
+    const key = createCdnKey(stacks[0], { out: line.values.out as string | undefined });
     const root = PROJECT_ROOT;
     console.log(`Wrote the private key to ${display(key.privateKeyFile, root)} (mode 600): RSA 2048, public key ${key.fingerprint}`);
     console.log(`Wrote the public key to ${display(key.stackFile, root)} (slack-clone:${CONFIG_KEY})`);
@@ -272,10 +270,8 @@ function main(): void {
 }
 
 if (require.main === module) {
-    try {
-        main();
-    } catch (error) {
-        console.error(`cdn-key failed: ${(error as Error).message}`);
+    main().catch((error: Error) => {
+        console.error(`cdn-key failed: ${error.message}`);
         process.exit(1);
-    }
+    });
 }

@@ -1,7 +1,12 @@
 import { expect } from "chai";
+import * as fs from "fs";
+import * as path from "path";
 import { CommandSpec, readCommandLine, usage } from "../deploy/command-line";
+import { checkOutputsSource } from "../deploy/stack-outputs";
+import { PROJECT_ROOT } from "../harness/stack-files";
 import { HEALTH_COMMAND, main as health } from "../deploy/health";
 import { SEED_COMMAND, main as seed } from "../deploy/seed/seed";
+import { CDN_KEY_COMMAND, main as cdnKey } from "../dev/cdn-key";
 import { DIAGRAM_COMMAND, main as diagram } from "../dev/diagram";
 import { PREVIEW_COMMAND, main as preview } from "../dev/preview";
 import { SCHEMA_SNAPSHOT_COMMAND, main as schemaSnapshot } from "../dev/schema-snapshot";
@@ -15,6 +20,7 @@ const COMMANDS: ReadonlyArray<[CommandSpec, (argv: readonly string[]) => Promise
     [PREVIEW_COMMAND, preview],
     [DIAGRAM_COMMAND, diagram],
     [SCHEMA_SNAPSHOT_COMMAND, schemaSnapshot],
+    [CDN_KEY_COMMAND, cdnKey],
 ];
 
 /** What `work` prints with console.log. */
@@ -58,5 +64,33 @@ describe("command lines (deploy/command-line.ts)", () => {
         expect(() => readCommandLine(SEED_COMMAND, ["--dry_run"])).to.throw(`Unknown option '--dry_run'; did you mean "--dry-run"? (\`npm run seed -- --help\` lists the options)`);
         expect(() => readCommandLine(START_COMMAND, ["--backend"])).to.throw(`Option '--backend <value>' argument missing (\`npm start -- --help\` lists the options)`);
         expect(() => readCommandLine(SCHEMA_SNAPSHOT_COMMAND, ["production"])).to.throw(/^Unexpected argument 'production'.* \(`npm run schema:snapshot -- --help` lists the options\)$/);
+    });
+});
+
+describe("the command lines the README, the runbook and the workflows show", () => {
+    /** Every `npm start -- ...` / `npm run <script> -- ...` in the file, up to a closing backtick, a `#` comment or the line's end. */
+    const commandLines = (file: string) =>
+        [...fs.readFileSync(path.join(PROJECT_ROOT, file), "utf8").matchAll(/(npm start|npm run [a-z:-]+) -- ([^`#\n]*)/g)].map(([, name, rest]) => ({
+            file,
+            name,
+            // Shell words: "quoted strings" are one; a synopsis's [optional ...] parts are left out.
+            argv: [...rest.trim().matchAll(/"([^"]*)"|(\S+)/g)].map(([, quoted, word]) => quoted ?? word).filter((word) => !word.startsWith("[")),
+        }));
+    const files = ["README.md", "docs/disaster-recovery.md", ...fs.readdirSync(path.join(PROJECT_ROOT, ".github/workflows")).map((f) => `.github/workflows/${f}`)];
+
+    it("each parses with its command's options (a deploy step once passed both --stack and --outputs, which the seed and health check refuse)", () => {
+        const found = files.flatMap(commandLines);
+        expect(found.filter((c) => c.file.startsWith(".github/")).map((c) => c.name)).to.include.members(["npm run seed", "npm run health"]);
+        for (const { file, name, argv } of found) {
+            const command = COMMANDS.find(([c]) => c.name === name)?.[0];
+            expect(command, `${file}: ${name} is a command of the README`).to.not.equal(undefined);
+            try {
+                const line = readCommandLine(command!, argv, () => undefined);
+                if (line !== undefined && "outputs" in command!.options) checkOutputsSource(line.values);
+            } catch (error) {
+                throw new Error(`${file}: ${name} -- ${argv.join(" ")}: ${(error as Error).message}`);
+            }
+        }
+        expect(() => checkOutputsSource({ stack: "staging", outputs: "outputs.json" })).to.throw("Give one of --stack, --outputs and --local; got --stack and --outputs");
     });
 });
