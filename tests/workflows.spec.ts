@@ -272,23 +272,47 @@ describe("deploys on main (deploy.yml, deploy-stack.yml)", () => {
 
 /**
  * deploy/promote-image.sh run by bash against stand-ins for the runner's `aws`, `docker` and `skopeo`
- * (each records its arguments; the registry's answers come from the environment), one process a case.
+ * (each records its arguments; the registry's answers come from the environment, given as the real
+ * tools give them), one process a case.
  */
 describe("the application deploy's promotion (deploy/promote-image.sh)", () => {
     const SCRIPT = path.join(PROJECT_ROOT, "deploy", "promote-image.sh");
     const REPOSITORY = "210987654321.dkr.ecr.eu-central-1.amazonaws.com/slack-clone-backend-staging";
+    const REGISTRY = "210987654321.dkr.ecr.eu-central-1.amazonaws.com";
     const SOURCE = "111111111111.dkr.ecr.us-east-1.amazonaws.com/slack-clone-backend-build";
     // Ends with a newline: the digest is of the bytes the registry serves, all of them.
     const MANIFEST = '{"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[]}\n';
     const DIGEST = `sha256:${createHash("sha256").update(MANIFEST).digest("hex")}`;
+    const LOOKUP = `aws ecr describe-images --region eu-central-1 --repository-name slack-clone-backend-staging --image-ids imageTag=1.4.2 --query imageDetails[0].imageDigest --output text`;
     let bin: string;
 
     before(() => {
         bin = fs.mkdtempSync(path.join(os.tmpdir(), "promote-image-"));
         const stub = (name: string, body: string) => fs.writeFileSync(path.join(bin, name), `#!/usr/bin/env bash\necho "${name} $*" >> "$CALLS"\n${body}\n`, { mode: 0o755 });
-        stub("aws", 'case "$2" in get-login-password) echo token ;; list-images) echo "${PRESENT:-None}" ;; *) exit 2 ;; esac');
-        stub("docker", '[ "$(cat)" = token ] || exit 3');
-        stub("skopeo", 'case "$1" in inspect) [ -n "$UNREADABLE" ] && { echo "manifest unknown" >&2; exit 1; }; printf "%s" "$MANIFEST" ;; copy) ;; *) exit 2 ;; esac');
+        // The AWS CLI's own messages and exit codes (253: configuration or credentials; 254: the service
+        // answered an error: https://docs.aws.amazon.com/cli/latest/userguide/cli-usage-returncodes.html).
+        // DescribeImages by tag answers a tag the repository lacks with ImageNotFoundException
+        // (https://docs.aws.amazon.com/AmazonECR/latest/APIReference/API_DescribeImages.html; the message as
+        // hashicorp/terraform-provider-aws#35268 quotes it); PRESENT is the digest the tag holds.
+        stub(
+            "aws",
+            [
+                'case "$2" in',
+                'get-login-password) [ -z "$NO_CREDENTIALS" ] || { printf "\\nUnable to locate credentials. You can configure credentials by running \\"aws configure\\".\\n" >&2; exit 253; }; echo token ;;',
+                'describe-images)',
+                '  [ -z "$DENIED" ] || { printf "\\nAn error occurred (AccessDeniedException) when calling the DescribeImages operation: User: arn:aws:sts::210987654321:assumed-role/deploy/ci is not authorized to perform: ecr:DescribeImages\\n" >&2; exit 254; }',
+                '  [ -n "$PRESENT" ] || { printf "\\nAn error occurred (ImageNotFoundException) when calling the DescribeImages operation: The image with imageId {imageDigest:\'null\', imageTag:\'%s\'} does not exist within the repository with name \'%s\' in the registry with id \'210987654321\'\\n" "${6#imageTag=}" "$4" >&2; exit 254; }',
+                '  echo "$PRESENT" ;;',
+                "*) exit 252 ;;",
+                "esac",
+            ].join("\n"),
+        );
+        // docker login with an empty --password-stdin is docker's own interactive-login error.
+        stub("docker", '[ "$(cat)" = token ] || { echo "Error: Cannot perform an interactive login from a non TTY device" >&2; exit 1; }');
+        stub(
+            "skopeo",
+            'case "$1" in inspect) [ -n "$UNREADABLE" ] && { echo "manifest unknown" >&2; exit 1; }; printf "%s" "$MANIFEST" ;; copy) [ -z "$DENIED_PUSH" ] || { echo "denied: not authorized to perform: ecr:InitiateLayerUpload" >&2; exit 1; } ;; *) exit 2 ;; esac',
+        );
     });
     after(() => fs.rmSync(bin, { recursive: true, force: true }));
 
@@ -297,27 +321,27 @@ describe("the application deploy's promotion (deploy/promote-image.sh)", () => {
         fs.writeFileSync(calls, "");
         const result = spawnSync("bash", [SCRIPT, image, repository], {
             encoding: "utf8",
-            env: { PATH: `${bin}:${process.env.PATH}`, CALLS: calls, MANIFEST, UNREADABLE: "", BACKEND_IMAGE_SOURCE: SOURCE, ...env },
+            env: { PATH: `${bin}:${process.env.PATH}`, CALLS: calls, MANIFEST, UNREADABLE: "", NO_CREDENTIALS: "", DENIED: "", DENIED_PUSH: "", PRESENT: "", BACKEND_IMAGE_SOURCE: SOURCE, ...env },
         });
         return { status: result.status, stdout: result.stdout, stderr: result.stderr, calls: fs.readFileSync(calls, "utf8").trim().split("\n").filter(Boolean) };
     }
+    /** The last line of stderr, which a failure's own "promote-image:" line must be. */
+    const lastLine = (stderr: string) => stderr.trimEnd().split("\n").at(-1)!;
 
-    it("copies a bare tag from BACKEND_IMAGE_SOURCE into the stack's repository by digest, every platform, and prints what to deploy", () => {
+    it("copies a bare tag from BACKEND_IMAGE_SOURCE into the stack's repository by digest, every platform, and prints what to deploy; asks ECR for that one tag (ListImages under --output text answers one line per 100-image page: cli-usage-filter.html, aws/aws-cli#4847)", () => {
         const run = promote("1.4.2");
         expect(run.stderr).to.include(`${SOURCE}:1.4.2 is ${DIGEST}`);
+        // A missing tag is ImageNotFoundException, the ordinary first copy: not an error, and not shown.
+        expect(run.stderr).to.not.include("ImageNotFoundException");
         expect([run.status, run.stdout]).to.deep.equal([0, `${REPOSITORY}:1.4.2\n`]);
-        // One login per registry, each with a token of its own region (the two sides of a pipe log in either order).
-        expect(run.calls.slice(0, 4)).to.have.members([
+        // One login per registry, each with a token of its own region.
+        expect(run.calls.slice(0, 4)).to.deep.equal([
             "aws ecr get-login-password --region eu-central-1",
-            "docker login --username AWS --password-stdin 210987654321.dkr.ecr.eu-central-1.amazonaws.com",
+            `docker login --username AWS --password-stdin ${REGISTRY}`,
             "aws ecr get-login-password --region us-east-1",
             "docker login --username AWS --password-stdin 111111111111.dkr.ecr.us-east-1.amazonaws.com",
         ]);
-        expect(run.calls.slice(4)).to.deep.equal([
-            `skopeo inspect --raw docker://${SOURCE}:1.4.2`,
-            `aws ecr list-images --region eu-central-1 --repository-name slack-clone-backend-staging --filter tagStatus=TAGGED --query imageIds[?imageTag=='1.4.2'].imageDigest | [0] --output text`,
-            `skopeo copy --all --preserve-digests docker://${SOURCE}@${DIGEST} docker://${REPOSITORY}:1.4.2`,
-        ]);
+        expect(run.calls.slice(4)).to.deep.equal([`skopeo inspect --raw docker://${SOURCE}:1.4.2`, LOOKUP, `skopeo copy --all --preserve-digests docker://${SOURCE}@${DIGEST} docker://${REPOSITORY}:1.4.2`]);
     });
 
     it("copies a full reference from another registry under its tag, logging in to ECR only", () => {
@@ -330,39 +354,79 @@ describe("the application deploy's promotion (deploy/promote-image.sh)", () => {
     it("is idempotent: a tag that already holds the image is left alone (a re-run, or development's own repository as the source)", () => {
         const run = promote("1.4.2", { PRESENT: DIGEST });
         expect([run.status, run.stdout]).to.deep.equal([0, `${REPOSITORY}:1.4.2\n`]);
-        expect(run.stderr).to.include("already holds");
+        expect(run.stderr).to.include(`${REPOSITORY}:1.4.2 already holds ${DIGEST}; nothing to copy`);
         expect(run.calls.filter((c) => c.startsWith("skopeo copy"))).to.deep.equal([]);
     });
 
-    it("fails, copying nothing, when the tag holds another image (tags are immutable), naming both digests and the fix", () => {
+    it("fails, copying nothing, when the tag holds another image (tags are immutable), naming both digests and the fix; the comparison is exact", () => {
         const other = `sha256:${"b".repeat(64)}`;
-        const run = promote("1.4.2", { PRESENT: other });
-        expect(run.status).to.equal(1);
-        expect(run.stdout).to.equal("");
-        expect(run.stderr).to.include(`${REPOSITORY}:1.4.2 already holds ${other}, not ${SOURCE}:1.4.2 (${DIGEST})`).and.include("new tag");
-        expect(run.calls.filter((c) => c.startsWith("skopeo copy"))).to.deep.equal([]);
+        for (const present of [other, DIGEST.toUpperCase(), `${DIGEST} `]) {
+            const run = promote("1.4.2", { PRESENT: present });
+            expect([run.status, run.stdout], present).to.deep.equal([1, ""]);
+            expect(lastLine(run.stderr)).to.equal(
+                `promote-image: ${REPOSITORY}:1.4.2 already holds ${present}, not ${SOURCE}:1.4.2 (${DIGEST}): tags are immutable in slack-clone-backend-staging; push the new build under a new tag and deploy that`,
+            );
+            expect(run.calls.filter((c) => c.startsWith("skopeo copy"))).to.deep.equal([]);
+        }
     });
 
-    it("fails before any registry call on input it cannot deploy, saying what is expected", () => {
+    it("fails before any registry call on input it cannot deploy, each input's own problem first, saying what is expected", () => {
         const cases: [string, Record<string, string>, string, string][] = [
             ["1.4.2", { BACKEND_IMAGE_SOURCE: "" }, REPOSITORY, "BACKEND_IMAGE_SOURCE (the repository the backend's CI pushes to) is not set"],
-            [`${SOURCE}@${DIGEST}`, {}, REPOSITORY, "a digest alone has no tag to deploy under"],
-            [SOURCE, {}, REPOSITORY, "expected a tag (1.4.2) or <registry>/<repository>:<tag>"],
+            [`${SOURCE}@${DIGEST}`, {}, REPOSITORY, `"${SOURCE}@${DIGEST}" names a digest: give <registry>/<repository>:<tag>`],
+            [`${SOURCE}:1.4.2@${DIGEST}`, {}, REPOSITORY, "names a digest"],
+            [SOURCE, {}, REPOSITORY, `"${SOURCE}" has no tag: give <registry>/<repository>:<tag>`],
+            ["ghcr.io/acme/backend", {}, REPOSITORY, '"ghcr.io/acme/backend" has no tag'],
             ["-1", {}, REPOSITORY, '"-1" is not an image tag'],
+            // Without BACKEND_IMAGE_SOURCE, a bad tag or repository URL is still reported as itself.
+            [".bad", { BACKEND_IMAGE_SOURCE: "" }, REPOSITORY, '".bad" is not an image tag'],
+            ["1.4.2", { BACKEND_IMAGE_SOURCE: "" }, "slack-clone-backend-staging", '"slack-clone-backend-staging" is not an ECR repository URL'],
             ["1.4.2", {}, "", "is not an ECR repository URL"],
             ["1.4.2", {}, "ghcr.io/example/backend", "is not an ECR repository URL"],
+            // A source with a tag or digest of its own would become <source>:latest:1.4.2.
+            ["1.4.2", { BACKEND_IMAGE_SOURCE: "ghcr.io/acme/backend:latest" }, REPOSITORY, 'BACKEND_IMAGE_SOURCE "ghcr.io/acme/backend:latest" carries a tag or digest'],
+            ["1.4.2", { BACKEND_IMAGE_SOURCE: `${SOURCE}@${DIGEST}` }, REPOSITORY, "carries a tag or digest"],
         ];
         for (const [image, env, repository, message] of cases) {
             const run = promote(image, env, repository);
             expect([run.status, run.stdout, run.calls], image).to.deep.equal([1, "", []]);
             expect(run.stderr, image).to.include(message);
+            expect(run.stderr.trimEnd().split("\n"), image).to.have.length(1);
         }
+        // A registry's port is not a tag, in the source as in a full reference.
+        expect(promote("1.4.2", { BACKEND_IMAGE_SOURCE: "registry.example.com:5000/backend" }).calls.at(-1)).to.equal(
+            `skopeo copy --all --preserve-digests docker://registry.example.com:5000/backend@${DIGEST} docker://${REPOSITORY}:1.4.2`,
+        );
     });
 
-    it("fails, copying nothing, when the source cannot be read", () => {
+    it("fails without credentials at the first login, the CLI's message then one line naming the step, the registry and the fix (no docker password error)", () => {
+        const run = promote("1.4.2", { NO_CREDENTIALS: "1" });
+        expect([run.status, run.stdout]).to.deep.equal([1, ""]);
+        expect(run.stderr).to.include("Unable to locate credentials").and.not.include("non TTY");
+        expect(lastLine(run.stderr)).to.match(new RegExp(`^promote-image: logging in to ${REGISTRY.replace(/\./g, "\\.")} failed: check this job's AWS credentials .*ecr:GetAuthorizationToken$`));
+        expect(run.calls).to.deep.equal(["aws ecr get-login-password --region eu-central-1"]);
+    });
+
+    it("fails, copying nothing, when the source cannot be read, naming it, its registry and the fix", () => {
         const run = promote("1.4.2", { UNREADABLE: "1" });
         expect([run.status, run.stdout]).to.deep.equal([1, ""]);
-        expect(run.stderr).to.include(`cannot read ${SOURCE}:1.4.2`);
-        expect(run.calls.filter((c) => c.startsWith("skopeo copy") || c.startsWith("aws ecr list-images"))).to.deep.equal([]);
+        expect(run.stderr).to.include("manifest unknown");
+        expect(lastLine(run.stderr)).to.include(`promote-image: cannot read ${SOURCE}:1.4.2 from 111111111111.dkr.ecr.us-east-1.amazonaws.com`).and.include("credentials");
+        expect(run.calls.filter((c) => c.startsWith("skopeo copy") || c.startsWith("aws ecr describe-images"))).to.deep.equal([]);
+    });
+
+    it("fails, copying nothing, when the tag cannot be looked up (not a missing tag: a denied call), the CLI's message then the permission it needs", () => {
+        const run = promote("1.4.2", { DENIED: "1" });
+        expect([run.status, run.stdout]).to.deep.equal([1, ""]);
+        expect(run.stderr).to.include("(AccessDeniedException)");
+        expect(lastLine(run.stderr)).to.match(/^promote-image: looking up tag 1\.4\.2 in slack-clone-backend-staging \(210987654321\.dkr\.ecr\.eu-central-1\.amazonaws\.com\) failed: .*ecr:DescribeImages/);
+        expect(run.calls.filter((c) => c.startsWith("skopeo copy"))).to.deep.equal([]);
+    });
+
+    it("fails when the copy is refused, the tool's message then one line naming the target and the push permissions", () => {
+        const run = promote("1.4.2", { DENIED_PUSH: "1" });
+        expect([run.status, run.stdout]).to.deep.equal([1, ""]);
+        expect(run.stderr).to.include("denied: not authorized");
+        expect(lastLine(run.stderr)).to.match(new RegExp(`^promote-image: copying ${SOURCE}:1\\.4\\.2 to ${REPOSITORY}:1\\.4\\.2 failed: .*ecr:PutImage$`));
     });
 });
