@@ -18,6 +18,12 @@ import { MANAGED_BY, PROJECT, REQUIRED_TAGS, nameProblem, physicalName } from ".
 export const ENVIRONMENTS = ["development", "staging", "production", "production-dr"] as const;
 export type Environment = (typeof ENVIRONMENTS)[number];
 
+/**
+ * The environments that hold the product's real users' data: production and its rebuild. Config
+ * cannot leave their data unprotected (`protectData`) or write demo data into it (`demoData`).
+ */
+export const PRODUCTION_ENVIRONMENTS: readonly Environment[] = ["production", "production-dr"];
+
 /** CloudWatch Logs accepts only these retention periods (days). */
 export const LOG_RETENTION_DAYS = [
     1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
@@ -74,6 +80,18 @@ export type AwsProviderKey = (typeof AWS_PROVIDER_KEYS)[number];
  * or `aws:assumeRoles`, which every provider of the stack reads alike.
  */
 export const AWS_STATIC_CREDENTIAL_KEYS = ["accessKey", "secretKey", "token"] as const;
+
+/**
+ * The problem line for a static credential key set in the stack's config, in the clear or as a
+ * secret (`how`, e.g. "set (secure: ...)"); never its value.
+ */
+export function staticCredentialProblem(key: (typeof AWS_STATIC_CREDENTIAL_KEYS)[number], how = "set"): string {
+    return (
+        `aws:${key}: ${how}; expected unset: the explicit providers (second region, us-east-1) would not use it and could deploy ` +
+        "into another account; give credentials through the environment (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, " +
+        `AWS_SESSION_TOKEN), aws:profile or aws:assumeRoles, then: pulumi config rm aws:${key}`
+    );
+}
 export const PRICE_CLASSES = ["PriceClass_100", "PriceClass_200", "PriceClass_All"] as const;
 
 /**
@@ -106,7 +124,7 @@ export interface StackConfig {
     readonly environment: Environment;
     /** Key `aws:region` (required, per stack): where the stack deploys. */
     readonly region: string;
-    /** Key `frontendUrl` (required): origin of the web front end, the CORS origin of the API and the files bucket; https, or http://localhost in development. */
+    /** Key `frontendUrl` (required): origin of the web front end, the CORS origin of the API and the files bucket; https, or http://localhost in development; lower case. */
     readonly frontendUrl: string;
 
     // Capabilities: what differs between environments.
@@ -115,7 +133,7 @@ export interface StackConfig {
     /**
      * Key `protectData`: tables, buckets and backup vaults cannot be replaced or deleted by a deploy
      * or destroy (deletion protection, `protect`, `retainOnDelete`); the Redis replication group is
-     * `protect`ed. @default false
+     * `protect`ed; always true in PRODUCTION_ENVIRONMENTS. @default false
      */
     readonly protectData: boolean;
     /** Key `multiAz`: a Redis replica in another availability zone with automatic failover (needs `redisNodeCount` >= 2). @default false */
@@ -136,7 +154,7 @@ export interface StackConfig {
     readonly mfaDelete: boolean;
     /** Key `apiGatewayAccount`: manage the region-wide API Gateway CloudWatch role (one stack per account and region). @default true */
     readonly apiGatewayAccount: boolean;
-    /** Key `demoData`: the seed writes the demo data set (users, channels, messages); off, it writes nothing. @default false */
+    /** Key `demoData`: the seed writes the demo data set (users, channels, messages); off, it writes nothing; refused in PRODUCTION_ENVIRONMENTS. @default false */
     readonly demoData: boolean;
     /** Key `privateFiles`: the CDN serves files only with CloudFront signed URLs or cookies; false only in development. @default true */
     readonly privateFiles: boolean;
@@ -144,7 +162,7 @@ export interface StackConfig {
     readonly webAcl: boolean;
 
     // Network and cache.
-    /** Key `vpcCidr`: IPv4 CIDR of the VPC to create, /16 to /28, at least a /26 per zone. @default "10.0.0.0/16" */
+    /** Key `vpcCidr`: IPv4 CIDR of the VPC to create, VPC_PREFIX (/16 to /25), at least a /26 per zone. @default "10.0.0.0/16" */
     readonly vpcCidr: string;
     /** Key `availabilityZones`: zones with a private and a public subnet, 2 to 6. @default 2 */
     readonly availabilityZones: number;
@@ -216,7 +234,7 @@ export interface StackConfig {
     readonly objectLockRetentionDays: number;
     /**
      * Key `cdnPublicKey`: PEM public key (RSA 2048 or ECDSA P-256) of the CDN's key group, with
-     * exactly one trailing newline; required with `privateFiles`, unset without it. @default undefined
+     * exactly one trailing newline; required with `privateFiles`, refused without it. @default undefined
      */
     readonly cdnPublicKey?: string;
     /**
@@ -317,8 +335,8 @@ class Checker {
     }
 
     /** `key` is set but means nothing without `needed`. */
-    needs(key: ConfigKey, value: string | undefined, needed: string): void {
-        if (value !== undefined) this.problems.push(`${key}: ${JSON.stringify(value)} has no effect without ${needed}; set that too, or remove ${key}`);
+    needs(key: ConfigKey, value: string | undefined, needed: string, shown = JSON.stringify(value)): void {
+        if (value !== undefined) this.problems.push(`${key}: ${shown} has no effect without ${needed}; set that too, or remove ${key}`);
     }
 
     /**
@@ -399,6 +417,16 @@ class Checker {
         const problem = nameProblem(type, input, name);
         if (problem !== undefined) this.problems.push(problem);
     }
+}
+
+/**
+ * What to say of an origin refused only for its upper case (the URL standard lower-cases scheme and
+ * host, so that is how a browser sends its Origin): the lower-case form; undefined otherwise.
+ */
+function lowerCaseOrigin(value: string, allowLocalHttp: boolean): string | undefined {
+    const lower = value.toLowerCase();
+    if (lower === value || !isOrigin(lower, allowLocalHttp)) return undefined;
+    return `lower case, as a browser sends its Origin (the CORS rules compare it exactly): ${JSON.stringify(lower)}`;
 }
 
 function isOrigin(value: string, allowLocalHttp: boolean): boolean {
@@ -504,16 +532,31 @@ export function publicKeyFingerprint(key: string | KeyObject): string {
     return `SHA256:${createHash("sha256").update(der).digest("base64").replace(/=+$/, "")}`;
 }
 
-/** An IPv4 network in CIDR form with host bits zero and a prefix AWS accepts for a VPC (/16 to /28). */
+/** An IPv4 network in CIDR form with host bits zero and a prefix of VPC_PREFIX (/16 to /25). */
 export function isVpcCidr(value: string): boolean {
     const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/.exec(value);
     if (m === null) return false;
     const octets = m.slice(1, 5).map(Number);
     const prefix = Number(m[5]);
-    if (octets.some((o) => o > 255) || prefix < 16 || prefix > 28) return false;
+    if (octets.some((o) => o > 255) || prefix < VPC_PREFIX.min || prefix > VPC_PREFIX.max) return false;
     const address = octets.reduce((acc, o) => acc * 256 + o, 0);
     return address % 2 ** (32 - prefix) === 0;
 }
+
+/**
+ * Prefix lengths of each zone's range of `vpcCidr` (`availabilityZoneCidrMask`). The longest, /26, is
+ * the smallest range awsx's default layout (a private and a public subnet per zone) can split
+ * (pulumi/pulumi-awsx awsx/ec2/subnetDistributorNew.ts, defaultSubnetInputs); /16 is the largest VPC.
+ */
+export const ZONE_CIDR_MASK = { min: 16, max: 26 } as const;
+/** Availability zones a created VPC spans (`availabilityZones`). */
+export const AVAILABILITY_ZONE_COUNT = { min: 2, max: 6 } as const;
+/**
+ * Prefix lengths of a VPC to create (`vpcCidr`): AWS allows /16 to /28
+ * (https://docs.aws.amazon.com/vpc/latest/userguide/vpc-cidr-blocks.html), but the VPC must hold
+ * AVAILABILITY_ZONE_COUNT.min zone ranges of at most ZONE_CIDR_MASK.max: /16 to /25.
+ */
+export const VPC_PREFIX = { min: 16, max: ZONE_CIDR_MASK.max - Math.ceil(Math.log2(AVAILABILITY_ZONE_COUNT.min)) } as const;
 
 /** Blocks of prefix length `mask` that fit in a network of prefix length `prefix`. */
 function blocksIn(prefix: number, mask: number): number {
@@ -557,11 +600,7 @@ function awsProviderSettings(c: Checker, raw: RawConfig, environment: string, st
     for (const key of AWS_STATIC_CREDENTIAL_KEYS) {
         // Never the value: these are secrets.
         if (raw[`aws:${key}`] !== undefined && raw[`aws:${key}`] !== "") {
-            c.problems.push(
-                `aws:${key}: set; expected unset: the explicit providers (second region, us-east-1) would not use it and could deploy ` +
-                    "into another account; give credentials through the environment (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, " +
-                    `AWS_SESSION_TOKEN), aws:profile or aws:assumeRoles, then: pulumi config rm aws:${key}`,
-            );
+            c.problems.push(staticCredentialProblem(key));
         }
     }
     const tags = (settings.defaultTags as { tags?: Record<string, unknown> } | undefined)?.tags ?? {};
@@ -588,18 +627,25 @@ export function validateConfig(raw: RawConfig, stack?: string): StackConfig {
     const environmentKnown = (ENVIRONMENTS as readonly string[]).includes(environment);
     const region = c.oneOf("aws:region", AWS_REGIONS, "an AWS region @pulumi/aws knows, such as us-east-1");
     const development = environment === "development";
+    const production = PRODUCTION_ENVIRONMENTS.includes(environment);
     // With an unknown environment, only the rules that hold in every environment apply (one problem, one line).
     const frontendUrl = c.match(
         "frontendUrl",
         (v) => isOrigin(v, development || !environmentKnown),
-        "an absolute https origin such as https://chat.example.com (no path or trailing slash)" +
-            (development ? "; http://localhost:<port> is allowed in development" : "; http is allowed only in development"),
+        lowerCaseOrigin(raw.frontendUrl ?? "", development || !environmentKnown) ??
+            "an absolute https origin such as https://chat.example.com (no path or trailing slash)" +
+                (development ? "; http://localhost:<port> is allowed in development" : "; http is allowed only in development"),
     );
 
     const multiAz = c.boolean("multiAz");
     const multiRegion = c.boolean("multiRegion");
 
-    const vpcCidr = c.match("vpcCidr", isVpcCidr, "an IPv4 CIDR from /16 to /28 with host bits zero, such as 10.0.0.0/16");
+    const vpcCidr = c.match(
+        "vpcCidr",
+        isVpcCidr,
+        `an IPv4 CIDR from /${VPC_PREFIX.min} to /${VPC_PREFIX.max} with host bits zero, such as 10.0.0.0/16 ` +
+            `(a VPC holds at least ${AVAILABILITY_ZONE_COUNT.min === 2 ? "two" : AVAILABILITY_ZONE_COUNT.min} zone ranges of /${ZONE_CIDR_MASK.max} or larger)`,
+    );
     const existingVpcId = c.optional("existingVpcId", (v) => /^vpc-[0-9a-f]{8,17}$/.test(v), "a VPC id such as vpc-0123456789abcdef0");
     const existingPrivateSubnetIds = c.stringList(
         "existingPrivateSubnetIds",
@@ -613,22 +659,24 @@ export function validateConfig(raw: RawConfig, stack?: string): StackConfig {
         c.fail("existingVpcId", "", "the id of the VPC those existingPrivateSubnetIds belong to");
     }
 
-    const availabilityZones = c.integer("availabilityZones", 2, 6);
-    // awsx's default layout (a private and a public subnet per zone) needs at least a /26 per zone
-    // (pulumi/pulumi-awsx awsx/ec2/subnetDistributorNew.ts, defaultSubnetInputs).
-    const availabilityZoneCidrMask = c.integer("availabilityZoneCidrMask", 16, 26);
+    const availabilityZones = c.integer("availabilityZones", AVAILABILITY_ZONE_COUNT.min, AVAILABILITY_ZONE_COUNT.max);
+    const availabilityZoneCidrMask = c.integer("availabilityZoneCidrMask", ZONE_CIDR_MASK.min, ZONE_CIDR_MASK.max);
     if (existingVpcId === undefined && isVpcCidr(vpcCidr)) {
         const prefix = Number(vpcCidr.split("/")[1]);
-        const fit = blocksIn(prefix, availabilityZoneCidrMask);
-        if (availabilityZoneCidrMask >= prefix && fit < availabilityZones) {
+        // The shortest mask that carves `availabilityZones` ranges out of the VPC.
+        const shortest = prefix + Math.ceil(Math.log2(availabilityZones));
+        const fitting = availabilityZoneCidrMask < prefix ? ZONE_CIDR_MASK.max : availabilityZoneCidrMask;
+        const fit = blocksIn(prefix, fitting);
+        if (fit < availabilityZones) {
             c.fail(
                 "availabilityZones",
                 availabilityZones,
-                `at most ${fit}: ${vpcCidr} holds ${fit} zone ranges of /${availabilityZoneCidrMask}. ` +
+                `at most ${fit}: ${vpcCidr} holds ${fit} zone ranges of /${fitting}. ` +
                     "Changing availabilityZoneCidrMask re-carves every subnet; create a larger VPC instead",
             );
         } else if (availabilityZoneCidrMask < prefix) {
-            c.fail("availabilityZoneCidrMask", availabilityZoneCidrMask, `/${prefix} or longer (each zone's range lies inside vpcCidr ${vpcCidr})`);
+            const masks = shortest === ZONE_CIDR_MASK.max - 1 ? `/${shortest} or /${ZONE_CIDR_MASK.max}` : shortest === ZONE_CIDR_MASK.max ? `/${shortest}` : `/${shortest} to /${ZONE_CIDR_MASK.max}`;
+            c.fail("availabilityZoneCidrMask", availabilityZoneCidrMask, `${masks} (${availabilityZones} zone ranges inside vpcCidr ${vpcCidr})`);
         }
     }
 
@@ -662,7 +710,12 @@ export function validateConfig(raw: RawConfig, stack?: string): StackConfig {
             redisParameterGroupFamily(redisEngine, redisEngineVersion);
         } catch {
             const offered = Object.keys(REDIS_ENGINE_VERSIONS[redisEngine]).join(", ");
-            const unquoted = /^\d+$/.test(redisEngineVersion) ? ` (an unquoted ${redisEngineVersion}.0 in YAML is read as the number ${redisEngineVersion}: quote it, "${redisEngineVersion}.0")` : "";
+            // An unquoted 7.0 reaches the program as "7": say to quote it, where the quoted version is one offered.
+            const quoted = `${redisEngineVersion}.0`;
+            const unquoted =
+                /^\d+$/.test(redisEngineVersion) && quoted in REDIS_ENGINE_VERSIONS[redisEngine]
+                    ? ` (an unquoted ${quoted} in YAML is read as the number ${redisEngineVersion}: quote it, "${quoted}")`
+                    : "";
             c.fail(
                 "redisEngineVersion",
                 redisEngineVersion,
@@ -676,11 +729,18 @@ export function validateConfig(raw: RawConfig, stack?: string): StackConfig {
     if (!privateFiles && !development && environmentKnown) {
         c.fail("privateFiles", false, "true outside development: staging and production serve files only with signed URLs or cookies");
     }
-    const cdnPublicKey = c.optional(
-        "cdnPublicKey",
-        isCloudFrontPublicKey,
-        `a PEM public key (-----BEGIN PUBLIC KEY-----), RSA 2048 or ECDSA P-256: npm run cdn-key -- ${stack ?? "<stack>"} makes a pair and writes it (README, "Private files")`,
-    );
+    const cdnPublicKey = privateFiles
+        ? c.optional(
+              "cdnPublicKey",
+              isCloudFrontPublicKey,
+              `a PEM public key (-----BEGIN PUBLIC KEY-----), RSA 2048 or ECDSA P-256: npm run cdn-key -- ${stack ?? "<stack>"} makes a pair and writes it (README, "Private files")`,
+          )
+        : c.text("cdnPublicKey") || undefined;
+    if (!privateFiles && c.problems.every((p) => !p.startsWith("privateFiles:"))) {
+        // A PEM's many lines are not repeated in the message: its fingerprint names it.
+        const key = cdnPublicKey !== undefined && isCloudFrontPublicKey(cdnPublicKey) ? `a PEM public key (${publicKeyFingerprint(cdnPublicKey)})` : undefined;
+        c.needs("cdnPublicKey", cdnPublicKey, "privateFiles: true (signed URLs are what the key verifies)", key);
+    }
     if (privateFiles && cdnPublicKey === undefined) {
         c.fail("cdnPublicKey", "", `the public key of the CDN's key group when privateFiles is true: npm run cdn-key -- ${stack ?? "<stack>"} makes a pair and writes it (README, "Private files")`);
     }
@@ -692,7 +752,7 @@ export function validateConfig(raw: RawConfig, stack?: string): StackConfig {
         region,
         frontendUrl,
         pointInTimeRecovery: c.boolean("pointInTimeRecovery"),
-        protectData: c.boolean("protectData"),
+        protectData: fixedInProduction(c, "protectData", true, production, "their tables, buckets and Redis are never replaced or deleted by a deploy or destroy"),
         multiAz,
         backups: c.boolean("backups"),
         alarms,
@@ -702,7 +762,7 @@ export function validateConfig(raw: RawConfig, stack?: string): StackConfig {
         multiRegion,
         mfaDelete: c.boolean("mfaDelete"),
         apiGatewayAccount: c.boolean("apiGatewayAccount"),
-        demoData: c.boolean("demoData"),
+        demoData: fixedInProduction(c, "demoData", false, production, "demo users, channels and messages do not belong among the product's real users"),
         privateFiles,
         webAcl: webAcl(c, development, environmentKnown),
         vpcCidr,
@@ -760,6 +820,15 @@ function alarmEmail(c: Checker, alarms: boolean): string | undefined {
         c.fail("alarmEmail", "", "an address to notify when alarms is true (alarms that notify nobody are not monitoring)");
     }
     return email;
+}
+
+/** A capability production and its rebuild (PRODUCTION_ENVIRONMENTS) hold at `required`, whatever their config says (`why`). */
+function fixedInProduction(c: Checker, key: ConfigKey, required: boolean, production: boolean, why: string): boolean {
+    const value = c.boolean(key);
+    if (production && value !== required && c.problems.every((p) => !p.startsWith(`${key}:`))) {
+        c.fail(key, value, `${required} in ${PRODUCTION_ENVIRONMENTS.join(" and ")}: ${why}`);
+    }
+    return value;
 }
 
 /** The API's web ACL: only development may go without it (staging and production face the internet's abuse). */

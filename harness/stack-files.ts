@@ -7,7 +7,7 @@ import * as fs from "fs";
 import * as path from "path";
 import type * as awsConfig from "@pulumi/aws/config/vars";
 import { Document, Pair, YAMLMap, isMap, isScalar, parseDocument } from "yaml";
-import { suggestion } from "../components/config";
+import { AWS_STATIC_CREDENTIAL_KEYS, RawConfig, staticCredentialProblem, suggestion, validateConfig } from "../components/config";
 
 export const PROJECT_ROOT = path.resolve(__dirname, "..");
 
@@ -110,8 +110,10 @@ export function stackName(reference: string, root = PROJECT_ROOT): string {
 /**
  * A stack's config as the CLI would give it to the program, checked the way the CLI cannot:
  * every key belongs to this project or to a provider the program uses (else the closest key is
- * suggested); a string key written as an unquoted number is shown as written. A `secure:` value
- * cannot be decrypted without the CLI: the key's default stands in for it, with a note.
+ * suggested); a string key written as an unquoted number is shown as written, with the values
+ * allowed where quoting it would not do. A `secure:` value cannot be decrypted without the CLI: the
+ * key's default stands in for it, with a note; a static AWS credential is refused whatever its value,
+ * as the config validation refuses it in the clear.
  * Throws one error naming the file and listing every problem.
  */
 export function readStackFile(reference: string, root = PROJECT_ROOT): StackFile {
@@ -142,6 +144,8 @@ export function readStackFile(reference: string, root = PROJECT_ROOT): StackFile
     const projectKeys = Object.keys(project.config).map((k) => `${project.name}:${k}`);
     const problems: string[] = [];
     const notes: string[] = [];
+    /** String keys written as numbers: the key, the text as written, what YAML read. */
+    const unquoted: { key: string; name: string; written: string; read: unknown }[] = [];
     for (const pair of ((entries as YAMLMap | undefined)?.items ?? []) as Pair[]) {
         const key = String(isScalar(pair.key) ? pair.key.value : pair.key);
         const [namespace, name] = key.includes(":") ? [key.slice(0, key.indexOf(":")), key.slice(key.indexOf(":") + 1)] : [project.name, key];
@@ -167,6 +171,11 @@ export function readStackFile(reference: string, root = PROJECT_ROOT): StackFile
         const plain = isScalar(value) ? value.value : (value as { toJSON?: () => unknown })?.toJSON?.() ?? value;
         if (isMap(value) && value.has("secure")) {
             const fallback = config[full];
+            const credential = AWS_STATIC_CREDENTIAL_KEYS.find((k) => full === `aws:${k}`);
+            if (credential !== undefined) {
+                problems.push(staticCredentialProblem(credential, "set (secure: ...)"));
+                continue;
+            }
             if ((namespace === project.name || full === "aws:region") && fallback === undefined) { // a required key
                 problems.push(`"${key}" is a secret (secure: ...), which only the Pulumi CLI can decrypt, and has no default to stand in for it offline`);
             } else {
@@ -184,15 +193,39 @@ export function readStackFile(reference: string, root = PROJECT_ROOT): StackFile
         const declared = namespace === project.name ? project.config[name].type : undefined;
         if (declared === "string" && isScalar(value) && typeof value.value !== "string") {
             const written = value.range ? text.slice(value.range[0], value.range[1]) : String(value.value);
-            problems.push(
-                `"${key}": ${written} was read as the ${typeof value.value} ${JSON.stringify(value.value)}, but the key is a string; quote it: "${written}"`,
-            );
+            unquoted.push({ key, name, written, read: value.value });
             continue;
         }
         config[full] = asConfigString(plain);
     }
+    for (const { key, name, written, read } of unquoted) {
+        const refused = quotedProblem(project.name, config, name, written);
+        problems.push(
+            `"${key}": ${written} was read as the ${typeof read} ${JSON.stringify(read)}, but the key is a string` +
+                (refused === undefined ? `; quote it: "${written}"` : `, and "${written}" is not valid either: ${refused}`),
+        );
+    }
     if (problems.length > 0) throw new Error(`${fileName}:\n  - ${problems.join("\n  - ")}`);
     return { config, notes };
+}
+
+/**
+ * What the config validation says of project key `name` set to the string `written` in `config`
+ * (its problem line from "expected" on), or undefined when it finds no problem with that key.
+ */
+function quotedProblem(project: string, config: Readonly<Record<string, string>>, name: string, written: string): string | undefined {
+    const raw: Record<string, string> = { [name]: written };
+    for (const [key, value] of Object.entries(config)) {
+        const bare = key.startsWith(`${project}:`) ? key.slice(project.length + 1) : key;
+        if (bare !== name) raw[bare] = value;
+    }
+    try {
+        validateConfig(raw as RawConfig);
+    } catch (error) {
+        const line = (error as Error).message.split("\n").find((l) => l.startsWith(`  - ${name}: `));
+        if (line !== undefined) return line.includes("; expected ") ? line.slice(line.indexOf("; expected ") + 2) : line.slice(4);
+    }
+    return undefined;
 }
 
 function describeNode(node: unknown): string {

@@ -3,7 +3,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { generateKeyPairSync } from "crypto";
-import { AWS_PROVIDER_KEYS, AWS_STATIC_CREDENTIAL_KEYS, CONFIG_KEYS, RawConfig, isCloudFrontPublicKey, isOwnRepositoryImage, redisParameterGroupFamily, validateConfig } from "../components/config";
+import { AWS_PROVIDER_KEYS, AWS_STATIC_CREDENTIAL_KEYS, CONFIG_KEYS, RawConfig, isCloudFrontPublicKey, isOwnRepositoryImage, publicKeyFingerprint, redisParameterGroupFamily, validateConfig } from "../components/config";
 import { nameProblem } from "../components/naming";
 import { readProject, readStackConfig } from "../harness/stack-files";
 import { STACKS, rawConfig } from "./helpers/stacks";
@@ -140,9 +140,22 @@ describe("stack config", () => {
     it("rejects an invalid vpcCidr", () => {
         const dev = rawConfig("development");
         for (const bad of ["10.0.0.0", "10.0.0.0/8", "10.0.0.0/29", "300.0.0.0/16", "10.0.1.0/16", "ten/16"]) {
-            expectInvalid({ ...dev, vpcCidr: bad }, "vpcCidr", JSON.stringify(bad), "/16 to /28");
+            expectInvalid({ ...dev, vpcCidr: bad }, "vpcCidr", JSON.stringify(bad), "/16 to /25");
         }
         expect(validateConfig({ ...dev, vpcCidr: "172.16.0.0/20", availabilityZoneCidrMask: "21" }).vpcCidr).to.equal("172.16.0.0/20");
+    });
+
+    it("states the vpcCidr range that can hold two zone ranges of at most /26, and every prefix of it can", () => {
+        const dev = rawConfig("development");
+        // /26, /27 and /28 are VPCs AWS creates, but no two zone ranges of /26 (awsx's smallest) fit in them.
+        for (const prefix of [26, 27, 28]) {
+            expectInvalid({ ...dev, vpcCidr: `10.0.0.0/${prefix}` }, `vpcCidr: got "10.0.0.0/${prefix}"`, "/16 to /25", "two zone ranges");
+        }
+        for (let prefix = 16; prefix <= 25; prefix++) {
+            expect(validateConfig({ ...dev, vpcCidr: `10.0.0.0/${prefix}`, availabilityZoneCidrMask: String(prefix + 1) }).vpcCidr).to.equal(`10.0.0.0/${prefix}`);
+        }
+        const row = fs.readFileSync(path.join(__dirname, "..", "README.md"), "utf8").split("\n").find((line) => line.startsWith("| `vpcCidr` |"));
+        expect(row, "README's vpcCidr row").to.include("/16 to /25").and.not.include("/16 to /28");
     });
 
     it("refuses an availability zone count whose zone ranges do not fit the VPC, unless the VPC exists already", () => {
@@ -152,11 +165,12 @@ describe("stack config", () => {
         expect(validateConfig({ ...prod, availabilityZones: "4" }).availabilityZones).to.equal(4);
         expectInvalid({ ...prod, availabilityZones: "5" }, "at most 4");
         expectInvalid({ ...prod, availabilityZoneCidrMask: "27" }, "availabilityZoneCidrMask", "an integer from 16 to 26");
-        expectInvalid({ ...dev, vpcCidr: "10.0.0.0/24" }, "availabilityZoneCidrMask: got 17", "/24 or longer");
+        expectInvalid({ ...dev, vpcCidr: "10.0.0.0/24" }, "availabilityZoneCidrMask: got 17", "/25 or /26 (2 zone ranges inside vpcCidr 10.0.0.0/24)");
+        expectInvalid({ ...prod, vpcCidr: "10.0.0.0/25" }, "availabilityZones: got 3", "at most 2: 10.0.0.0/25 holds 2 zone ranges of /26");
         expect(validateConfig({ ...prod, vpcCidr: "10.0.0.0/24", availabilityZoneCidrMask: "26" }).vpcCidr).to.equal("10.0.0.0/24");
         const existing = validateConfig({
             ...prod,
-            vpcCidr: "10.0.0.0/28",
+            vpcCidr: "10.0.0.0/25",
             existingVpcId: "vpc-0123456789abcdef0",
             existingPrivateSubnetIds: '["subnet-0123456789abcdef0","subnet-0123456789abcdef1"]',
         });
@@ -387,6 +401,48 @@ describe("stack config: wrong but once accepted", () => {
         expect(problems({ ...rawConfig("staging"), redisEngineVersion: "7" })).to.deep.equal([
             'redisEngineVersion: got "7"; expected a version ElastiCache offers for redisEngine redis: 6.2, 7.0, 7.1 (Redis OSS ends at 7.1; later versions are redisEngine valkey) (an unquoted 7.0 in YAML is read as the number 7: quote it, "7.0")',
         ]);
+    });
+
+    it("keeps production's data protected and free of demo data, in production-dr (its rebuild) too: config cannot say otherwise", () => {
+        const prod = rawConfig("production");
+        const tags = JSON.stringify({ tags: { project: "slack-clone", environment: "production-dr", stack: "production-dr", "managed-by": "pulumi" } });
+        // The rebuild's config as docs/disaster-recovery.md makes it: production's, one region, no second.
+        const dr: RawConfig = { ...prod, environment: "production-dr", "aws:region": "us-west-2", multiRegion: "false", secondaryRegion: "", "aws:defaultTags": tags };
+        for (const [environment, raw] of [["production", prod], ["production-dr", dr]] as const) {
+            expect(validateConfig(raw).protectData, environment).to.equal(true);
+            expect(problems({ ...raw, protectData: "false" }), environment).to.deep.equal([
+                `protectData: got false; expected true in production and production-dr: their tables, buckets and Redis are never replaced or deleted by a deploy or destroy`,
+            ]);
+            expect(problems({ ...raw, demoData: "true" }), environment).to.deep.equal([
+                `demoData: got true; expected false in production and production-dr: demo users, channels and messages do not belong among the product's real users`,
+            ]);
+        }
+        expect(validateConfig({ ...rawConfig("staging"), protectData: "false", demoData: "true" })).to.include({ protectData: false, demoData: true });
+    });
+
+    it("refuses a CDN public key without privateFiles, naming the key it needs", () => {
+        const pem = rawConfig("staging").cdnPublicKey!;
+        expect(problems({ ...rawConfig("development"), cdnPublicKey: pem })).to.deep.equal([
+            `cdnPublicKey: a PEM public key (${publicKeyFingerprint(pem)}) has no effect without privateFiles: true (signed URLs are what the key verifies); set that too, or remove cdnPublicKey`,
+        ]);
+        // Staging's refused privateFiles: false is the one problem, not also its key.
+        expect(problems({ ...rawConfig("staging"), privateFiles: "false" })).to.have.length(1);
+    });
+
+    it("says a frontendUrl with upper case is refused for its case, suggesting the lower-case origin", () => {
+        expect(problems({ ...rawConfig("staging"), frontendUrl: "https://Staging.chat.example.com" })).to.deep.equal([
+            'frontendUrl: got "https://Staging.chat.example.com"; expected lower case, as a browser sends its Origin (the CORS rules compare it exactly): "https://staging.chat.example.com"',
+        ]);
+        expect(problems({ ...rawConfig("development"), frontendUrl: "HTTP://LOCALHOST:3000" })[0]).to.include('"http://localhost:3000"');
+    });
+
+    it("suggests quoting a version read as a number only where the quoted version is valid, else names the valid ones", () => {
+        for (const [engine, version] of [["valkey", "7"], ["redis", "9"]]) {
+            const [line, ...more] = problems({ ...rawConfig("staging"), redisEngine: engine, redisEngineVersion: version });
+            expect(more, `${engine} ${version}`).to.deep.equal([]);
+            expect(line, `${engine} ${version}`).to.include(`expected a version ElastiCache offers for redisEngine ${engine}:`).and.not.include("quote");
+        }
+        expect(problems({ ...rawConfig("staging"), redisEngine: "valkey", redisEngineVersion: "8" })[0]).to.include('quote it, "8.0"');
     });
 
     it("requires distinct existing subnet ids", () => {

@@ -35,7 +35,7 @@ describe("stack files (harness/stack-files.ts)", () => {
         expect(errorOf("config:\n  slack-clone:redisEngineVersion: 7.0\n")).to.equal(
             'Pulumi.qa.yaml:\n  - "slack-clone:redisEngineVersion": 7.0 was read as the number 7, but the key is a string; quote it: "7.0"',
         );
-        expect(errorOf("config:\n  slack-clone:redisEngineVersion: 6.20\n")).to.include('6.20 was read as the number 6.2, but the key is a string; quote it: "6.20"');
+        expect(errorOf("config:\n  slack-clone:redisEngineVersion: 6.20\n")).to.include('6.20 was read as the number 6.2, but the key is a string, and "6.20" is not valid either: expected');
         expect(readStackConfig("qa", project('config:\n  slack-clone:redisEngineVersion: "7.0"\n'))["slack-clone:redisEngineVersion"]).to.equal("7.0");
     });
 
@@ -58,6 +58,22 @@ describe("stack files (harness/stack-files.ts)", () => {
         expect(errorOf("config:\n  aws:region:\n    secure: AAABAHk8c2VjcmV0\n"), "not 'missing' later").to.equal(
             'Pulumi.qa.yaml:\n  - "aws:region" is a secret (secure: ...), which only the Pulumi CLI can decrypt, and has no default to stand in for it offline',
         );
+    });
+
+    it("refuse a static AWS credential stored as a secret, as the config validation refuses it in the clear", () => {
+        for (const key of ["accessKey", "secretKey", "token"]) {
+            const message = errorOf(`config:\n  aws:region: us-east-1\n  aws:${key}:\n    secure: AAABAHk8c2VjcmV0\n`);
+            expect(message, key).to.match(new RegExp(`^Pulumi\\.qa\\.yaml:\\n  - aws:${key}: set \\(secure: \\.\\.\\.\\); expected unset: `));
+            expect(message, key).to.include(`aws:profile or aws:assumeRoles, then: pulumi config rm aws:${key}`).and.not.include("AAAB");
+        }
+        expect(readStackFile("qa", project("config:\n  aws:profile:\n    secure: AAABAHk8c2VjcmV0\n")).notes, "other aws: secrets: a note").to.have.length(1);
+    });
+
+    it("name the valid values when a number quoted would still be invalid, instead of saying to quote it", () => {
+        const message = errorOf("config:\n  slack-clone:redisEngineVersion: 7\n");
+        expect(message).to.include('"slack-clone:redisEngineVersion": 7 was read as the number 7, but the key is a string, and "7" is not valid either: expected a version ElastiCache offers for redisEngine redis: 6.2, 7.0, 7.1');
+        expect(message).not.to.include('quote it: "7"');
+        expect(errorOf("config:\n  slack-clone:redisEngine: valkey\n  slack-clone:redisEngineVersion: 8.1\n")).to.include('quote it: "8.1"');
     });
 
     it("say that config must be a map", () => {
