@@ -532,17 +532,6 @@ export function publicKeyFingerprint(key: string | KeyObject): string {
     return `SHA256:${createHash("sha256").update(der).digest("base64").replace(/=+$/, "")}`;
 }
 
-/** An IPv4 network in CIDR form with host bits zero and a prefix of VPC_PREFIX (/16 to /25). */
-export function isVpcCidr(value: string): boolean {
-    const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/.exec(value);
-    if (m === null) return false;
-    const octets = m.slice(1, 5).map(Number);
-    const prefix = Number(m[5]);
-    if (octets.some((o) => o > 255) || prefix < VPC_PREFIX.min || prefix > VPC_PREFIX.max) return false;
-    const address = octets.reduce((acc, o) => acc * 256 + o, 0);
-    return address % 2 ** (32 - prefix) === 0;
-}
-
 /**
  * Prefix lengths of each zone's range of `vpcCidr` (`availabilityZoneCidrMask`). The longest, /26, is
  * the smallest range awsx's default layout (a private and a public subnet per zone) can split
@@ -557,6 +546,17 @@ export const AVAILABILITY_ZONE_COUNT = { min: 2, max: 6 } as const;
  * AVAILABILITY_ZONE_COUNT.min zone ranges of at most ZONE_CIDR_MASK.max: /16 to /25.
  */
 export const VPC_PREFIX = { min: 16, max: ZONE_CIDR_MASK.max - Math.ceil(Math.log2(AVAILABILITY_ZONE_COUNT.min)) } as const;
+
+/** An IPv4 network in CIDR form with host bits zero and a prefix of VPC_PREFIX (/16 to /25). */
+export function isVpcCidr(value: string): boolean {
+    const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/.exec(value);
+    if (m === null) return false;
+    const octets = m.slice(1, 5).map(Number);
+    const prefix = Number(m[5]);
+    if (octets.some((o) => o > 255) || prefix < VPC_PREFIX.min || prefix > VPC_PREFIX.max) return false;
+    const address = octets.reduce((acc, o) => acc * 256 + o, 0);
+    return address % 2 ** (32 - prefix) === 0;
+}
 
 /** Blocks of prefix length `mask` that fit in a network of prefix length `prefix`. */
 function blocksIn(prefix: number, mask: number): number {
@@ -644,7 +644,7 @@ export function validateConfig(raw: RawConfig, stack?: string): StackConfig {
         "vpcCidr",
         isVpcCidr,
         `an IPv4 CIDR from /${VPC_PREFIX.min} to /${VPC_PREFIX.max} with host bits zero, such as 10.0.0.0/16 ` +
-            `(a VPC holds at least ${AVAILABILITY_ZONE_COUNT.min === 2 ? "two" : AVAILABILITY_ZONE_COUNT.min} zone ranges of /${ZONE_CIDR_MASK.max} or larger)`,
+            `(a VPC holds at least ${AVAILABILITY_ZONE_COUNT.min} zone ranges of /${ZONE_CIDR_MASK.max} or larger)`,
     );
     const existingVpcId = c.optional("existingVpcId", (v) => /^vpc-[0-9a-f]{8,17}$/.test(v), "a VPC id such as vpc-0123456789abcdef0");
     const existingPrivateSubnetIds = c.stringList(
@@ -675,7 +675,7 @@ export function validateConfig(raw: RawConfig, stack?: string): StackConfig {
                     "Changing availabilityZoneCidrMask re-carves every subnet; create a larger VPC instead",
             );
         } else if (availabilityZoneCidrMask < prefix) {
-            const masks = shortest === ZONE_CIDR_MASK.max - 1 ? `/${shortest} or /${ZONE_CIDR_MASK.max}` : shortest === ZONE_CIDR_MASK.max ? `/${shortest}` : `/${shortest} to /${ZONE_CIDR_MASK.max}`;
+            const masks = shortest === ZONE_CIDR_MASK.max ? `/${shortest}` : `/${shortest} to /${ZONE_CIDR_MASK.max}`;
             c.fail("availabilityZoneCidrMask", availabilityZoneCidrMask, `${masks} (${availabilityZones} zone ranges inside vpcCidr ${vpcCidr})`);
         }
     }

@@ -149,7 +149,7 @@ describe("stack config", () => {
         const dev = rawConfig("development");
         // /26, /27 and /28 are VPCs AWS creates, but no two zone ranges of /26 (awsx's smallest) fit in them.
         for (const prefix of [26, 27, 28]) {
-            expectInvalid({ ...dev, vpcCidr: `10.0.0.0/${prefix}` }, `vpcCidr: got "10.0.0.0/${prefix}"`, "/16 to /25", "two zone ranges");
+            expectInvalid({ ...dev, vpcCidr: `10.0.0.0/${prefix}` }, `vpcCidr: got "10.0.0.0/${prefix}"`, "/16 to /25", "at least 2 zone ranges of /26");
         }
         for (let prefix = 16; prefix <= 25; prefix++) {
             expect(validateConfig({ ...dev, vpcCidr: `10.0.0.0/${prefix}`, availabilityZoneCidrMask: String(prefix + 1) }).vpcCidr).to.equal(`10.0.0.0/${prefix}`);
@@ -165,7 +165,7 @@ describe("stack config", () => {
         expect(validateConfig({ ...prod, availabilityZones: "4" }).availabilityZones).to.equal(4);
         expectInvalid({ ...prod, availabilityZones: "5" }, "at most 4");
         expectInvalid({ ...prod, availabilityZoneCidrMask: "27" }, "availabilityZoneCidrMask", "an integer from 16 to 26");
-        expectInvalid({ ...dev, vpcCidr: "10.0.0.0/24" }, "availabilityZoneCidrMask: got 17", "/25 or /26 (2 zone ranges inside vpcCidr 10.0.0.0/24)");
+        expectInvalid({ ...dev, vpcCidr: "10.0.0.0/24" }, "availabilityZoneCidrMask: got 17", "/25 to /26 (2 zone ranges inside vpcCidr 10.0.0.0/24)");
         expectInvalid({ ...prod, vpcCidr: "10.0.0.0/25" }, "availabilityZones: got 3", "at most 2: 10.0.0.0/25 holds 2 zone ranges of /26");
         expect(validateConfig({ ...prod, vpcCidr: "10.0.0.0/24", availabilityZoneCidrMask: "26" }).vpcCidr).to.equal("10.0.0.0/24");
         const existing = validateConfig({
