@@ -1,5 +1,8 @@
 import { expect } from "chai";
-import { SchemaSnapshot, readSnapshot, replacementsBetween, schemaOf } from "../dev/schema-snapshot";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { SNAPSHOT_FILE, SchemaSnapshot, main, readSnapshot, replacementsBetween, schemaOf } from "../dev/schema-snapshot";
 import { STACKS, stackEvaluation } from "./helpers/stacks";
 
 describe("schema guard", () => {
@@ -45,5 +48,57 @@ describe("schema guard", () => {
             const current = { ...snapshot, "slack-clone-bookmarks-{environment}": snapshot[users] };
             expect(replacementsBetween(snapshot, current)[0]).to.include("npm run schema:snapshot");
         });
+    });
+});
+
+describe("npm run schema:snapshot", () => {
+    let dir: string;
+    let file: string;
+    const committed = () => fs.readFileSync(SNAPSHOT_FILE, "utf8");
+    /** main on a copy of the snapshot: what it printed, or its error. */
+    async function run(argv: string[]): Promise<{ printed: string; error?: Error }> {
+        const lines: string[] = [];
+        const log = console.log;
+        console.log = (...args: unknown[]) => lines.push(args.join(" "));
+        try {
+            await main(argv, { file, evaluate: stackEvaluation });
+            return { printed: lines.join("\n") };
+        } catch (error) {
+            return { printed: lines.join("\n"), error: error as Error };
+        } finally {
+            console.log = log;
+        }
+    }
+    beforeEach(() => {
+        dir = fs.mkdtempSync(path.join(os.tmpdir(), "schema-snapshot-"));
+        file = path.join(dir, "schema-snapshot.json");
+    });
+    afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+    it("refuses to record a sort key renamed in every table (each table would be replaced), naming each and --accept-replacements", async () => {
+        // The snapshot says SortKey where the program says SK: as if `const SK = str("SortKey")` had been run before.
+        const renamed = committed().replace(/"SK"/g, '"SortKey"');
+        fs.writeFileSync(file, renamed);
+        const refused = await run([]);
+        expect(refused.error?.message).to.match(/^\d+ change\(s\) would replace or delete a table; .*schema-snapshot\.json is unchanged:\n/);
+        const withSortKey = Object.entries(JSON.parse(committed()) as SchemaSnapshot).filter(([, t]) => t.rangeKey === "SK");
+        expect(withSortKey.length).to.be.greaterThan(1);
+        for (const [name] of withSortKey) expect(refused.error!.message).to.include(`  - Table ${name} would be REPLACED: its key schema changed from PK (S) + SortKey (S) to PK (S) + SK (S)`);
+        expect(refused.error!.message.split("\n").pop()).to.equal("Record them only once the data has been migrated as above: npm run schema:snapshot -- --accept-replacements");
+        expect(fs.readFileSync(file, "utf8")).to.equal(renamed);
+
+        const accepted = await run(["--accept-replacements"]);
+        expect(accepted.error).to.equal(undefined);
+        expect(accepted.printed).to.include("Accepted (--accept-replacements): Table slack-clone-users-{environment} would be REPLACED");
+        expect(fs.readFileSync(file, "utf8")).to.equal(committed());
+    });
+
+    it("records a new table without the flag, as it records an unchanged schema", async () => {
+        const { ["slack-clone-users-{environment}"]: _, ...rest } = JSON.parse(committed()) as SchemaSnapshot;
+        fs.writeFileSync(file, JSON.stringify(rest));
+        const recorded = await run([]);
+        expect(recorded.error).to.equal(undefined);
+        expect(recorded.printed).to.match(/^Recorded: Table slack-clone-users-\{environment\} is new\nWrote .*schema-snapshot\.json \(12 tables\)$/);
+        expect(fs.readFileSync(file, "utf8")).to.equal(committed());
     });
 });
