@@ -1,10 +1,14 @@
 import * as fs from "fs";
+import * as os from "os";
 import * as path from "path";
 import { expect } from "chai";
-import { README_STACK, architectureGraph, diagramDocument, diagramFile, readmeWithDiagram } from "../dev/diagram";
+import { README_STACK, architectureGraph, diagramDocument, diagramFile, linkedStacks, main, readmeWithDiagram } from "../dev/diagram";
 import { byName } from "../harness/mock-engine";
 import { PROJECT_ROOT } from "../harness/stack-files";
-import { STACKS, stackEvaluation } from "./helpers/stacks";
+import { stackEvaluation } from "./helpers/stacks";
+
+/** The stacks whose diagram the README links: those a no-argument `npm run diagram` draws. */
+const STACKS = linkedStacks(fs.readFileSync(path.join(PROJECT_ROOT, "README.md"), "utf8"));
 
 describe("architecture diagrams", () => {
     it("the mock engine tells custom resources from components", async () => {
@@ -14,6 +18,10 @@ describe("architecture diagrams", () => {
         expect(byName(evaluation, "slack-clone:data:DataLayer", "data").custom).to.equal(false);
         // awsx's Vpc is a remote component: the engine registers it, not as a custom resource.
         expect(byName(evaluation, "awsx:ec2:Vpc", "network-vpc").custom).to.equal(false);
+    });
+
+    it("README.md links the diagrams of the committed stacks", () => {
+        expect(STACKS).to.have.members(["development", "staging", "production"]);
     });
 
     for (const stack of STACKS) {
@@ -58,5 +66,48 @@ describe("architecture diagrams", () => {
         expect([...components.get("DataLayer_data")!.nodes]).to.deep.equal(["Table_data"]);
         expect(components.get("ThumbnailFunction_storage_thumbnail")!.parent).to.equal("Storage_storage");
         expect([...nodes.keys()].filter((id) => /Policy|Permission|Method|IngressRule/.test(id))).to.deep.equal([]);
+    });
+});
+
+describe("npm run diagram", () => {
+    let root: string;
+    const docs = () => fs.readdirSync(path.join(root, "docs")).sort();
+    const draw = async (...argv: string[]): Promise<Error | undefined> => {
+        const log = console.log;
+        console.log = () => undefined;
+        try {
+            await main(argv, { root, evaluate: stackEvaluation });
+            return undefined;
+        } catch (error) {
+            return error as Error;
+        } finally {
+            console.log = log;
+        }
+    };
+    beforeEach(() => {
+        root = fs.mkdtempSync(path.join(os.tmpdir(), "diagram-"));
+        for (const file of fs.readdirSync(PROJECT_ROOT).filter((f) => /^(Pulumi\..*yaml|README\.md)$/.test(f))) fs.copyFileSync(path.join(PROJECT_ROOT, file), path.join(root, file));
+        fs.mkdirSync(path.join(root, "docs"));
+    });
+    afterEach(() => fs.rmSync(root, { recursive: true, force: true }));
+
+    it("takes a stack reference as the CLI does: acme/staging draws docs/architecture-staging.md", async () => {
+        expect(await draw("acme/staging")).to.equal(undefined);
+        expect(docs()).to.deep.equal(["architecture-staging.md"]);
+        expect(fs.readFileSync(diagramFile("staging", root), "utf8")).to.equal(diagramDocument(await stackEvaluation("staging")));
+    });
+
+    it("reads every stack before writing anything: a broken stack file named after a good one leaves docs/ as it was", async () => {
+        fs.writeFileSync(path.join(root, "Pulumi.broken.yaml"), "config:\n  slack-clone:environment: [broken\n");
+        const error = await draw("staging", "broken");
+        expect(error?.message).to.match(/^Pulumi\.broken\.yaml: /);
+        expect(docs()).to.deep.equal([]);
+    });
+
+    it("with no stack named draws the stacks README.md links, not a personal stack file, and README's production diagram", async () => {
+        fs.copyFileSync(path.join(root, "Pulumi.development.yaml"), path.join(root, "Pulumi.alice.yaml"));
+        expect(await draw()).to.equal(undefined);
+        expect(docs()).to.deep.equal(["architecture-development.md", "architecture-production.md", "architecture-staging.md"]);
+        expect(fs.readFileSync(path.join(root, "README.md"), "utf8")).to.equal(fs.readFileSync(path.join(PROJECT_ROOT, "README.md"), "utf8"));
     });
 });
