@@ -16,7 +16,9 @@
  * Order: the private key file first, then the stack file (written to a temporary file and renamed
  * over it). A failure before the rename leaves the stack file as it was and removes the new private
  * key, so nothing is half-written; the reverse order could replace a public key in use with one
- * whose private key was never written.
+ * whose private key was never written. Just before the rename the stack file is read again: if
+ * another run (or anyone) changed it since this one read it, this run fails and removes its private
+ * key rather than replace the other writer's key with its own.
  */
 import { createPrivateKey, generateKeyPairSync } from "crypto";
 import * as fs from "fs";
@@ -83,7 +85,9 @@ export function createCdnKey(reference: string, options: CdnKeyOptions = {}): Cd
                 `To make its files private, set ${project}:privateFiles: true there and run this again.`,
         );
     }
+    const original = fs.readFileSync(stackFile, "utf8");
     const privateKeyFile = path.resolve(options.out ?? defaultPrivateKeyFile(stack, root));
+    refuseMissingDirectory(privateKeyFile, root);
     refuseExisting(privateKeyFile, config[CONFIG_KEY], reference, config["aws:region"], root);
 
     const { publicKey, privateKey } = generateKeyPairSync("rsa", {
@@ -92,16 +96,34 @@ export function createCdnKey(reference: string, options: CdnKeyOptions = {}): Cd
         privateKeyEncoding: { type: "pkcs8", format: "pem" },
     });
     const fingerprint = publicKeyFingerprint(publicKey);
-    const text = withPublicKey(fs.readFileSync(stackFile, "utf8"), `${project}:${CONFIG_KEY}`, publicKey, fingerprint, options.now ?? new Date(), stackFileName);
+    const text = withPublicKey(original, `${project}:${CONFIG_KEY}`, publicKey, fingerprint, options.now ?? new Date(), stackFileName);
 
     writePrivateKey(privateKeyFile, privateKey);
     try {
-        replaceFile(stackFile, text);
+        replaceFile(stackFile, text, original);
     } catch (error) {
         fs.rmSync(privateKeyFile, { force: true });
+        if (error instanceof ChangedMeanwhile) {
+            throw new Error(
+                `${stackFileName} changed while this ran (another ${COMMAND}, an editor, a checkout?): it is left as the other writer left it, ` +
+                    `and the new private key ${display(privateKeyFile, root)} was removed. Check the stack file's cdnPublicKey, then run this again if the stack still needs a new key.`,
+            );
+        }
         throw new Error(`cannot write ${stackFileName} (${(error as Error).message}): it is unchanged, and the new private key was removed`);
     }
     return { privateKeyFile, stackFile, publicKey, fingerprint, nextSteps: nextSteps(reference, config["aws:region"], display(privateKeyFile, root), stackFileName) };
+}
+
+/** Refuses a private key file whose directory does not exist (it is not created: a typo in --out would make one). */
+function refuseMissingDirectory(file: string, root: string): void {
+    const directory = path.dirname(file);
+    if (fs.existsSync(directory) && fs.statSync(directory).isDirectory()) return;
+    const shown = display(directory, root);
+    throw new Error(
+        fs.existsSync(directory)
+            ? `${shown} is not a directory: give --out a file in an existing directory`
+            : `${shown} does not exist; it is not created (a mistyped --out would make it): create it first (mkdir -m 700 ${quoted(shown)}) or give --out a file in an existing directory`,
+    );
 }
 
 /** Refuses an existing private key file, saying what it holds. */
@@ -171,7 +193,6 @@ function withPublicKey(text: string, key: string, pem: string, fingerprint: stri
 function writePrivateKey(file: string, pem: string): void {
     let fd: number;
     try {
-        fs.mkdirSync(path.dirname(file), { recursive: true });
         fd = fs.openSync(file, "wx", 0o600);
     } catch (error) {
         const e = error as NodeJS.ErrnoException;
@@ -189,14 +210,21 @@ function writePrivateKey(file: string, pem: string): void {
     fs.closeSync(fd);
 }
 
-/** Writes a file by renaming a complete copy over it, so it is either the old file or the new one; keeps its mode. */
-function replaceFile(file: string, text: string): void {
+/** The file no longer holds what it held when it was read. */
+class ChangedMeanwhile extends Error {}
+
+/**
+ * Writes a file by renaming a complete copy over it, so it is either the old file or the new one;
+ * keeps its mode. Throws ChangedMeanwhile, leaving the file alone, when it no longer holds `original`.
+ */
+function replaceFile(file: string, text: string, original: string): void {
     const temporary = `${file}.${process.pid}.tmp`;
     const fd = fs.openSync(temporary, "wx", fs.statSync(file).mode & 0o777); // never someone else's file
     try {
         fs.writeSync(fd, text);
         fs.fsyncSync(fd);
         fs.closeSync(fd);
+        if (fs.readFileSync(file, "utf8") !== original) throw new ChangedMeanwhile();
         fs.renameSync(temporary, file);
     } catch (error) {
         try {
@@ -251,7 +279,11 @@ export const CDN_KEY_COMMAND: CommandSpec = {
         "<org>/<project>/<stack>): the private key goes to <file>, the public key into Pulumi.<stack>.yaml as cdnPublicKey. " +
         "Then it prints how to put the private key in the stack's signing-key secret and deploy the public key.",
     options: {
-        out: { type: "string", value: "<file>", description: "where the private key goes (default cdn-signing-key-<stack>.pem, mode 600, ignored by git, never overwritten)" },
+        out: {
+            type: "string",
+            value: "<file>",
+            description: "where the private key goes, in an existing directory (default cdn-signing-key-<stack>.pem, mode 600, ignored by git, never overwritten)",
+        },
     },
     positionals: true,
 };

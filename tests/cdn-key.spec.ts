@@ -71,6 +71,7 @@ describe("npm run cdn-key: the CDN's signing key pair", () => {
 
     it("prints the aws CLI command storing the key in the secret the stack output names, then deleting the file, then the deploy", () => {
         // A stack reference as the CLI takes it: Pulumi.production.yaml, and the reference in the commands.
+        fs.mkdirSync(path.join(root, "keys"));
         const { nextSteps, stackFile } = createCdnKey("acme/production", { root, out: path.join(root, "keys", "prod key.pem"), now: NOW });
         expect(path.basename(stackFile)).to.equal("Pulumi.production.yaml");
         expect(fs.existsSync(path.join(root, "keys", "prod key.pem"))).to.equal(true);
@@ -132,6 +133,45 @@ describe("npm run cdn-key: the CDN's signing key pair", () => {
                 `--secret-id "$(pulumi stack output cdnSigningKeySecretArn --stack staging)" --secret-string file://cdn-signing-key-staging.pem && shred -u cdn-signing-key-staging.pem`,
         );
         expect(readStackConfig("staging", root)["slack-clone:cdnPublicKey"]).to.equal(key.publicKey);
+    });
+
+    it("refuses --out in a directory that does not exist, naming it, and creates nothing", () => {
+        const stackFile = path.join(root, "Pulumi.staging.yaml");
+        const before = fs.readFileSync(stackFile, "utf8");
+        expect(errorOf(() => createCdnKey("staging", { root, out: path.join(root, "no", "such", "k.pem") })).message).to.equal(
+            "no/such does not exist; it is not created (a mistyped --out would make it): create it first (mkdir -m 700 no/such) or give --out a file in an existing directory",
+        );
+        expect(fs.existsSync(path.join(root, "no"))).to.equal(false);
+        expect(fs.readFileSync(stackFile, "utf8")).to.equal(before);
+    });
+
+    it("fails when another run writes the stack file meanwhile, keeping that run's key and removing its own private key", () => {
+        const other = path.join(root, "other.pem");
+        let otherKey: ReturnType<typeof createCdnKey> | undefined;
+        // The module object itself: an ES namespace's properties cannot be replaced.
+        const nodeFs = require("fs") as typeof fs;
+        const fsync = nodeFs.fsyncSync;
+        // The other run starts and ends while this one writes its private key (its first fsync).
+        nodeFs.fsyncSync = (fd: number) => {
+            nodeFs.fsyncSync = fsync;
+            otherKey = createCdnKey("staging", { root, out: other });
+            fsync(fd);
+        };
+        let error: Error;
+        try {
+            error = errorOf(() => createCdnKey("staging", { root }));
+        } finally {
+            nodeFs.fsyncSync = fsync;
+        }
+        expect(otherKey, "the other run ran").to.not.equal(undefined);
+        expect(error.message).to.equal(
+            "Pulumi.staging.yaml changed while this ran (another npm run cdn-key, an editor, a checkout?): it is left as the other writer left it, " +
+                "and the new private key cdn-signing-key-staging.pem was removed. Check the stack file's cdnPublicKey, then run this again if the stack still needs a new key.",
+        );
+        expect(readStackConfig("staging", root)["slack-clone:cdnPublicKey"]).to.equal(otherKey!.publicKey);
+        expect(fs.existsSync(defaultPrivateKeyFile("staging", root))).to.equal(false);
+        expect(fs.existsSync(other)).to.equal(true);
+        expect(fs.readdirSync(root).filter((f) => f.endsWith(".tmp"))).to.deep.equal([]);
     });
 
     it("leaves nothing half-written when the stack file cannot be written: the stack file as it was, the new private key removed", () => {
