@@ -49,7 +49,7 @@ const MIGRATE =
     "DynamoDB cannot change this in place and the data would be lost. To migrate: add the new table " +
     "under a new name in components/tables.ts, copy the items (export to S3 and import, or a backfill " +
     "script), switch the backend to the new name, retire the old table in a later change, and only then " +
-    "run `npm run schema:snapshot`.";
+    "run `npm run schema:snapshot -- --accept-replacements`.";
 
 /** A difference between the snapshot and the program; `replaces`: deploying it would replace or delete the table. */
 interface SchemaChange {
