@@ -7,6 +7,7 @@
  */
 import { spawnSync } from "child_process";
 import * as fs from "fs";
+import * as path from "path";
 import { OutputName } from "../components/outputs";
 import { readLocalEnvironment } from "../local/state";
 import { CallLimits, DEFAULT_LIMITS } from "./aws-clients";
@@ -26,12 +27,15 @@ export interface OutputsSource {
 }
 
 export function readStackOutputs(source: OutputsSource): StackOutputs {
-    if (source.outputsFile !== undefined) {
-        if (source.outputsFile !== "-" && !fs.existsSync(source.outputsFile)) {
-            throw new Error(`--outputs ${source.outputsFile}: no such file; write it with pulumi stack output --json --stack <name> > ${source.outputsFile}`);
+    const file = source.outputsFile;
+    if (file !== undefined) {
+        let text: string;
+        try {
+            text = fs.readFileSync(file === "-" ? 0 : file, "utf8");
+        } catch (error) {
+            throw unreadable(file, error as NodeJS.ErrnoException);
         }
-        const text = fs.readFileSync(source.outputsFile === "-" ? 0 : source.outputsFile, "utf8");
-        return parseOutputs(text, source.outputsFile === "-" ? "stdin" : source.outputsFile);
+        return parseOutputs(text, file === "-" ? "stdin" : file);
     }
     if (source.stack === undefined) throw new Error("Say which outputs to use: --stack <name>, --outputs <file|-> or --local (the running npm start)");
     const run = spawnSync("pulumi", ["stack", "output", "--json", "--stack", source.stack], { encoding: "utf8" });
@@ -43,6 +47,26 @@ export function readStackOutputs(source: OutputsSource): StackOutputs {
     }
     if (run.status !== 0) throw new Error(`pulumi stack output --stack ${source.stack} failed: ${run.stderr.trim()}`);
     return parseOutputs(run.stdout, `pulumi stack output --stack ${source.stack}`);
+}
+
+/** Why `--outputs <file>` cannot be read, and how to write the file. */
+function unreadable(file: string, error: NodeJS.ErrnoException): Error {
+    const write = (to: string) => `pulumi stack output --json --stack <name> > ${to}`;
+    if (file === "-") return new Error(`--outputs -: stdin cannot be read (${error.message})`);
+    switch (error.code) {
+        case "ENOENT":
+        case "ENOTDIR":
+            return new Error(`--outputs ${file}: no such file; write it with ${write(file)}`);
+        case "EISDIR": {
+            const inside = path.join(file, "outputs.json");
+            return new Error(`--outputs ${file}: is a directory; write it with ${write(inside)}, then --outputs ${inside}`);
+        }
+        case "EACCES":
+        case "EPERM":
+            return new Error(`--outputs ${file}: not readable (permission denied); make it readable or write it with ${write(file)}`);
+        default:
+            return new Error(`--outputs ${file}: cannot be read (${error.message}); write it with ${write(file)}`);
+    }
 }
 
 function parseOutputs(text: string, from: string): StackOutputs {
@@ -62,13 +86,34 @@ function parseOutputs(text: string, from: string): StackOutputs {
 export function requireOutput(outputs: StackOutputs, name: OutputName): string;
 export function requireOutput(outputs: StackOutputs, name: OutputName, type: "number"): number;
 export function requireOutput(outputs: StackOutputs, name: OutputName, type: "boolean"): boolean;
-export function requireOutput(outputs: StackOutputs, name: OutputName, type: "string" | "number" | "boolean" = "string"): string | number | boolean {
+export function requireOutput(outputs: StackOutputs, name: OutputName, type: OutputType = "string"): string | number | boolean {
+    const problem = outputProblem(outputs, name, type);
+    if (problem === "missing") throw new Error(`Stack output "${name}" is missing; is the stack deployed with this version of the program?`);
+    if (problem !== undefined) throw problem;
+    return outputs[name] as string | number | boolean;
+}
+
+/**
+ * The non-empty string outputs `names`, checked all at once. Throws one error naming every missing
+ * output ("Stack outputs missing: a, b") and every one of another type (as `requireOutput` says it).
+ */
+export function requireOutputs(outputs: StackOutputs, names: readonly OutputName[]): string[] {
+    const problems = names.map((name) => outputProblem(outputs, name, "string"));
+    const missing = names.filter((_, i) => problems[i] === "missing");
+    const messages = problems.filter((p): p is Error => p instanceof Error).map((p) => p.message);
+    if (missing.length > 0) messages.unshift(`Stack outputs missing: ${missing.join(", ")}`);
+    if (messages.length > 0) throw new Error(messages.join("; "));
+    return names.map((name) => outputs[name] as string);
+}
+
+type OutputType = "string" | "number" | "boolean";
+
+/** What is wrong with an output: "missing", an error saying its type is wrong, or undefined when it is a value of `type`. */
+function outputProblem(outputs: StackOutputs, name: OutputName, type: OutputType): "missing" | Error | undefined {
     const value = outputs[name];
-    if (value === undefined || value === null || value === "") {
-        throw new Error(`Stack output "${name}" is missing; is the stack deployed with this version of the program?`);
-    }
-    if (typeof value !== type) throw mistyped(name, value, type === "string" ? "a non-empty string" : type === "number" ? "a number" : "true or false");
-    return value as string | number | boolean;
+    if (value === undefined || value === null || value === "") return "missing";
+    if (typeof value !== type) return mistyped(name, value, type === "string" ? "a non-empty string" : type === "number" ? "a number" : "true or false");
+    return undefined;
 }
 
 /** An output that is there but of the wrong JSON type: a hand-written outputs file, not an old stack. */

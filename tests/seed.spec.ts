@@ -27,6 +27,19 @@ describe("seed data", () => {
         expect(messages.some((m) => m.parent_message_id !== undefined), "a thread").to.equal(true);
     });
 
+    it("names an output of the wrong type as the health check does, not as missing, and writes nothing", async () => {
+        const outputs: Record<string, unknown> = { ...Object.fromEntries(TABLES.map((t) => [tableOutputName(t), `slack-clone-${t.name}-qa`])), usersTableName: 5, channelsTableName: ["a"] };
+        const { messagesTableName: _, ...withoutMessages } = outputs;
+        const failure = (outputs: Record<string, unknown>) => seed({} as DynamoDBClient, outputs, loadSeedData()).then(() => "written", (e: Error) => e.message);
+        expect(await failure(withoutMessages)).to.equal(
+            'Stack outputs missing: messagesTableName; Stack output "channelsTableName" is ["a"] (a list); expected a non-empty string; ' +
+                'Stack output "usersTableName" is 5 (a number); expected a non-empty string; nothing was written',
+        );
+        expect(await failure({ ...outputs, channelsTableName: "slack-clone-channels-qa" })).to.equal(
+            'Stack output "usersTableName" is 5 (a number); expected a non-empty string; nothing was written',
+        );
+    });
+
     it("flags an item that breaks a key or an index", () => {
         expect(itemProblems(spec("users"), { PK: "USER#x" })).to.deep.equal(["missing key attribute SK"]);
         expect(itemProblems(spec("users"), { PK: "USER#x", SK: "PROFILE", email: 42 })[0]).to.include("email must be a non-empty string");

@@ -26,6 +26,15 @@ describe("stack outputs (deploy/stack-outputs.ts)", () => {
         }
     });
 
+    it("says what is wrong with an outputs file that cannot be read, and how to write one, instead of a bare system error", () => {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "outputs-"));
+        const write = (file: string) => `write it with pulumi stack output --json --stack <name> > ${file}`;
+        expect(() => readStackOutputs({ outputsFile: dir })).to.throw(`--outputs ${dir}: is a directory; ${write(path.join(dir, "outputs.json"))}, then --outputs ${path.join(dir, "outputs.json")}`);
+        // Write-only for everyone, root included (a root test run reads any chmod 000 file).
+        const unreadable = "/proc/sys/vm/drop_caches";
+        expect(() => readStackOutputs({ outputsFile: unreadable })).to.throw(`--outputs ${unreadable}: not readable (permission denied); make it readable or ${write(unreadable)}`);
+    });
+
     it("names a missing or mistyped output", () => {
         expect(() => requireOutput({ region: "" }, "region")).to.throw(/Stack output "region" is missing/);
         expect(() => requireOutput({}, "region")).to.throw(/Stack output "region" is missing/);

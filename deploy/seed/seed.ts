@@ -27,7 +27,7 @@ import { count } from "../format";
 import { marshall, unmarshall } from "@aws-sdk/util-dynamodb";
 import { TABLES, TableSpec, keyAttributes, tableOutputName } from "../../components/tables";
 import { readCommandLine } from "../command-line";
-import { CommonArgs, StackOutputs, limitsFromCommandLine, mistyped, outputsCommand, outputsFromCommandLine, requireOutput } from "../stack-outputs";
+import { CommonArgs, StackOutputs, limitsFromCommandLine, mistyped, outputsCommand, outputsFromCommandLine, requireOutput, requireOutputs } from "../stack-outputs";
 
 /** BatchGetItem reads at most 100 keys a request (DynamoDB API reference, BatchGetItem). */
 export const BATCH_GET_SIZE = 100;
@@ -115,10 +115,14 @@ export async function seed(client: DynamoDBClient, outputs: StackOutputs, data: 
     const { concurrency = 16 } = options;
 
     // Everything that can be checked is checked before the first write.
-    const missingOutputs = [...data.keys()].map(tableOutputName).filter((name) => typeof outputs[name] !== "string");
-    if (missingOutputs.length > 0) throw new Error(`Stack outputs missing: ${missingOutputs.join(", ")}; nothing was written`);
+    let names: string[];
+    try {
+        names = requireOutputs(outputs, [...data.keys()].map(tableOutputName));
+    } catch (error) {
+        throw new Error(`${(error as Error).message}; nothing was written`);
+    }
     validate(data);
-    const tables = [...data].map(([spec, items]) => ({ spec, items, name: requireOutput(outputs, tableOutputName(spec)) }));
+    const tables = [...data].map(([spec, items], i) => ({ spec, items, name: names[i] }));
 
     if (options.dryRun) {
         for (const t of tables) {
