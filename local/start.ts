@@ -37,7 +37,7 @@ import { createHandler } from "../functions/thumbnail/handler";
 import { UPLOADS_PREFIX, UPLOAD_SUFFIX, encodeEventKey } from "../functions/thumbnail/keys";
 import { rawConfig } from "../harness/stack-files";
 import { S3StandIn, StandIn, diesWithParent, startDynamoDb, startRedis, startS3 } from "./stand-ins";
-import { ENV_FILE, LOCK_FILE, Lock, OUTPUTS_FILE, STATE_DIR, groupRunning, isRunning, readLock } from "./state";
+import { ENV_FILE, LOCK_FILE, Lock, OUTPUTS_FILE, STATE_DIR, claimLock, groupRunning, isRunning, runs, writeLock } from "./state";
 
 export const ENVIRONMENT = "development";
 /** Stands in for the 12-digit account id in local bucket names. */
@@ -349,15 +349,6 @@ export async function startLocal(ports: Ports, log: (line: string) => void = () 
     }
 }
 
-/** /proc/<pid>/cmdline names `program`: the recorded pid runs it still, and was not reused by another program. */
-function runs(pid: number, program: string): boolean {
-    try {
-        return fs.readFileSync(`/proc/${pid}/cmdline`, "utf8").includes(program);
-    } catch {
-        return isRunning(pid); // no /proc: trust the pid
-    }
-}
-
 /**
  * Sends SIGTERM to `target` (a pid, or -pgid for a process group) and, if `running` still holds
  * after `timeoutMs`, SIGKILL; resolves once `running` no longer holds (at most 1 s after SIGKILL).
@@ -393,31 +384,31 @@ function removeEnvironmentFiles(): void {
  */
 async function acquireLock(ports: Ports, log: (line: string) => void): Promise<void> {
     fs.mkdirSync(STATE_DIR, { recursive: true });
-    const held = readLock();
-    if (held !== undefined && held.pid !== process.pid && isRunning(held.pid) && runs(held.pid, "local/start")) {
+    const { holder, stale } = claimLock({ pid: process.pid, ports });
+    if (stale !== undefined) await clearLeftovers(stale, log);
+    if (holder !== undefined) {
         throw new Error(
-            `The local environment is already running (pid ${held.pid}, DynamoDB ${held.ports.dynamodb}, S3 ${held.ports.s3}, ` +
-                `Redis ${held.ports.redis}); its variables are in .env.local. Stop it with Ctrl-C in its terminal, or kill ${held.pid}.`,
+            `The local environment is already running (pid ${holder.pid}, DynamoDB ${holder.ports.dynamodb}, S3 ${holder.ports.s3}, ` +
+                `Redis ${holder.ports.redis}); its variables are in .env.local. Stop it with Ctrl-C in its terminal, or kill ${holder.pid}.`,
         );
     }
-    const leftBy = `left running by an earlier npm start (pid ${held?.pid}) that did not stop cleanly`;
-    const backend = held?.backend;
+}
+
+/** Stops the backend and redis-server a start that did not stop cleanly recorded in its lock, and removes its files. */
+async function clearLeftovers(held: Lock, log: (line: string) => void): Promise<void> {
+    const leftBy = `left running by an earlier npm start (pid ${held.pid}) that did not stop cleanly`;
+    const backend = held.backend;
     if (backend !== undefined && groupRunning(backend.pgid) && runs(backend.pgid, backend.command)) {
         await terminate(-backend.pgid, () => groupRunning(backend.pgid));
-        log(`Stopped the backend "${backend.command}" (process group ${backend.pgid}, port ${held!.ports.backend}) ${leftBy}`);
+        log(`Stopped the backend "${backend.command}" (process group ${backend.pgid}, port ${held.ports.backend}) ${leftBy}`);
     }
-    const redisPid = held?.redisPid;
+    const redisPid = held.redisPid;
     if (redisPid !== undefined && isRunning(redisPid) && runs(redisPid, "redis-server")) {
         // A zombie (killed, never reaped) no longer runs redis-server: its command line is empty.
         await terminate(redisPid, () => runs(redisPid, "redis-server"));
-        log(`Stopped redis-server (pid ${redisPid}, port ${held!.ports.redis}) ${leftBy}`);
+        log(`Stopped redis-server (pid ${redisPid}, port ${held.ports.redis}) ${leftBy}`);
     }
-    if (held !== undefined) removeEnvironmentFiles();
-    writeLock({ pid: process.pid, ports });
-}
-
-function writeLock(lock: Lock): void {
-    fs.writeFileSync(LOCK_FILE, JSON.stringify(lock));
+    removeEnvironmentFiles();
 }
 
 export const START_COMMAND: CommandSpec = {

@@ -67,6 +67,41 @@ export function readLock(file = LOCK_FILE): Lock | undefined {
     }
 }
 
+/** /proc/<pid>/cmdline names `program`: the recorded pid runs it still, and was not reused by another program. */
+export function runs(pid: number, program: string): boolean {
+    try {
+        return fs.readFileSync(`/proc/${pid}/cmdline`, "utf8").includes(program);
+    } catch {
+        return isRunning(pid); // no /proc: trust the pid
+    }
+}
+
+/** Whether `pid` is a running `npm start`. */
+const isStart = (pid: number) => isRunning(pid) && runs(pid, "local/start");
+
+/**
+ * A claim of the lock: `holder` is the running start that holds it (the claim lost), or undefined
+ * (the claim won); `stale` is the lock a start that did not stop cleanly left, whose leftovers the
+ * claimer clears.
+ */
+export interface Claim {
+    readonly holder?: Lock;
+    readonly stale?: Lock;
+}
+
+/** Claims `file` for `lock.pid`: wins unless a running start (`running(pid)`) holds it. */
+export function claimLock(lock: Lock, file = LOCK_FILE, running: (pid: number) => boolean = isStart): Claim {
+    const held = readLock(file);
+    if (held !== undefined && held.pid !== lock.pid && running(held.pid)) return { holder: held };
+    writeLock(lock, file);
+    return { stale: held };
+}
+
+/** Replaces the lock's content (a start records its redis-server and backend as they start). */
+export function writeLock(lock: Lock, file = LOCK_FILE): void {
+    fs.writeFileSync(file, JSON.stringify(lock));
+}
+
 /** `KEY=value` lines, as .env.local holds them. */
 export function parseEnvFile(text: string): Record<string, string> {
     const env: Record<string, string> = {};
