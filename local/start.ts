@@ -37,7 +37,7 @@ import { createHandler } from "../functions/thumbnail/handler";
 import { UPLOADS_PREFIX, UPLOAD_SUFFIX, encodeEventKey } from "../functions/thumbnail/keys";
 import { rawConfig } from "../harness/stack-files";
 import { S3StandIn, StandIn, diesWithParent, startDynamoDb, startRedis, startS3 } from "./stand-ins";
-import { ENV_FILE, LOCK_FILE, Lock, OUTPUTS_FILE, STATE_DIR, claimLock, groupRunning, isRunning, runs, writeLock } from "./state";
+import { ENV_FILE, LOCK_FILE, Lock, OUTPUTS_FILE, STATE_DIR, claimLock, groupRunning, isRunning, runs, writeLock, writePrivateFile } from "./state";
 
 export const ENVIRONMENT = "development";
 /** Stands in for the 12-digit account id in local bucket names. */
@@ -518,8 +518,8 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
     }
     if (stopping) return;
     const dotenv = Object.entries(local.env).map(([k, v]) => `${k}=${v}`).join("\n");
-    fs.writeFileSync(ENV_FILE, `${dotenv}\n`);
-    fs.writeFileSync(OUTPUTS_FILE, `${JSON.stringify(local.outputs, null, 2)}\n`);
+    writePrivateFile(ENV_FILE, `${dotenv}\n`);
+    writePrivateFile(OUTPUTS_FILE, `${JSON.stringify(local.outputs, null, 2)}\n`);
     log(`\nHealthy in ${Date.now() - started} ms. Backend environment (also in .env.local):\n\n${dotenv}\n`);
     log("Stack outputs in .local/outputs.json: `npm run seed -- --local` and `npm run health -- --local` use them.");
     if (backend !== undefined) log(`Backend "${backend}" healthy on http://127.0.0.1:${ports.backend}${HEALTH_PATH}`);

@@ -58,7 +58,7 @@ export function groupRunning(pgid: number): boolean {
     });
 }
 
-/** The lock file's content, or undefined when there is none (or it is unreadable: a start killed mid-write). */
+/** The lock file's content, or undefined when there is none (or it is not a lock: written by hand, or damaged). */
 export function readLock(file = LOCK_FILE): Lock | undefined {
     try {
         return JSON.parse(fs.readFileSync(file, "utf8")) as Lock;
@@ -81,25 +81,86 @@ const isStart = (pid: number) => isRunning(pid) && runs(pid, "local/start");
 
 /**
  * A claim of the lock: `holder` is the running start that holds it (the claim lost), or undefined
- * (the claim won); `stale` is the lock a start that did not stop cleanly left, whose leftovers the
- * claimer clears.
+ * (the claim won); `stale` is the lock of a start that did not stop cleanly, which this claim took
+ * away: the claimer clears what it left (whether it then won or not: no other start saw it).
  */
 export interface Claim {
     readonly holder?: Lock;
     readonly stale?: Lock;
 }
 
-/** Claims `file` for `lock.pid`: wins unless a running start (`running(pid)`) holds it. */
+/**
+ * Claims `file` for `lock.pid`, atomically: of starts that claim it at once, exactly one wins.
+ * The lock is created only where there is none (a hard link of a file written in full, so no start
+ * ever reads it empty); a lock whose pid runs no start (`running`) is stale, and is taken away by
+ * renaming it, which only one start can do. A lock renamed away that turns out to be a running
+ * start's (it replaced the stale one meanwhile) is put back.
+ */
 export function claimLock(lock: Lock, file = LOCK_FILE, running: (pid: number) => boolean = isStart): Claim {
-    const held = readLock(file);
-    if (held !== undefined && held.pid !== lock.pid && running(held.pid)) return { holder: held };
-    writeLock(lock, file);
-    return { stale: held };
+    let stale: Lock | undefined;
+    for (;;) {
+        if (createExclusive(file, lock)) return { stale };
+        const held = readLock(file);
+        if (held !== undefined && held.pid !== lock.pid && running(held.pid)) return { holder: held, stale };
+        const aside = `${file}.${lock.pid}.stale`;
+        try {
+            fs.renameSync(file, aside);
+        } catch (error) {
+            if ((error as NodeJS.ErrnoException).code === "ENOENT") continue; // another start took it away first
+            throw error;
+        }
+        const taken = readLock(aside);
+        if (taken !== undefined && taken.pid !== lock.pid && running(taken.pid)) {
+            linkUnlessExists(aside, file); // put back, unless its start has written it anew meanwhile
+        } else {
+            stale = taken ?? stale;
+        }
+        fs.rmSync(aside, { force: true });
+    }
+}
+
+/** Creates `file` holding `lock` unless it exists (true if it did): written in full first, then linked. */
+function createExclusive(file: string, lock: Lock): boolean {
+    const temp = `${file}.${lock.pid}.new`;
+    writeNewFile(temp, JSON.stringify(lock));
+    try {
+        return linkUnlessExists(temp, file);
+    } finally {
+        fs.rmSync(temp, { force: true });
+    }
+}
+
+/** Links `existing` to `file` unless `file` exists: true if it did. */
+function linkUnlessExists(existing: string, file: string): boolean {
+    try {
+        fs.linkSync(existing, file);
+        return true;
+    } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === "EEXIST") return false;
+        throw error;
+    }
 }
 
 /** Replaces the lock's content (a start records its redis-server and backend as they start). */
 export function writeLock(lock: Lock, file = LOCK_FILE): void {
-    fs.writeFileSync(file, JSON.stringify(lock));
+    writePrivateFile(file, JSON.stringify(lock));
+}
+
+/**
+ * Writes `text` to `file`, readable and writable by its owner only (mode 600: .env.local holds
+ * REDIS_AUTH_TOKEN), replacing it at once: a reader sees the old content or the new, never part of
+ * it (the text is written to `<file>.<pid>.new`, then renamed over `file`).
+ */
+export function writePrivateFile(file: string, text: string): void {
+    const temp = `${file}.${process.pid}.new`;
+    writeNewFile(temp, text);
+    fs.renameSync(temp, file);
+}
+
+/** Writes `text` to a new file of mode 600 (a file of that name, left by a killed process, would keep its own mode). */
+function writeNewFile(file: string, text: string): void {
+    fs.rmSync(file, { force: true });
+    fs.writeFileSync(file, text, { mode: 0o600 });
 }
 
 /** `KEY=value` lines, as .env.local holds them. */

@@ -130,20 +130,28 @@ describe("local environment (dynalite, s3rver, redis-server)", function () {
 describe("npm start (local/start.ts as a process)", function () {
     this.timeout(60000);
 
-    it("refuses a second start while one runs, and a double Ctrl-C still stops every stand-in", async () => {
+    it("refuses a second start while one runs, writes .env.local, its outputs and its lock with mode 600, and a double Ctrl-C still stops every stand-in", async () => {
         const ports = await Promise.all([freePort(), freePort(), freePort()]);
         const args = ["--import", "tsx", "local/start.ts", "--dynamodb-port", String(ports[0]), "--s3-port", String(ports[1]), "--redis-port", String(ports[2])];
         const { child: first, exited, until } = run(process.execPath, args);
         await until("Running;");
 
-        const second = spawnSync(process.execPath, args, { encoding: "utf8" });
-        expect(second.status).to.equal(1);
-        expect(second.stderr).to.include(`The local environment is already running (pid ${first.pid}`);
+        try {
+            const second = spawnSync(process.execPath, args, { encoding: "utf8" });
+            expect(second.status).to.equal(1);
+            expect(second.stderr).to.include(`The local environment is already running (pid ${first.pid}`);
 
-        const dotenv = Object.fromEntries(fs.readFileSync(".env.local", "utf8").trim().split("\n").map((line) => line.split(/=(.*)/s).slice(0, 2)));
-        expect(dotenv.REDIS_AUTH_TOKEN, "a fresh Redis password per start").to.match(/^[0-9a-f]{64}$/).and.not.equal(firstStartPassword);
-        expect(await ping(dotenv.REDIS_URL)).to.match(/^NOAUTH/);
-        expect(await ping(dotenv.REDIS_URL, dotenv.REDIS_AUTH_TOKEN)).to.equal("PONG");
+            for (const file of [".env.local", ".local/outputs.json", ".local/start.lock"]) {
+                expect((fs.statSync(file).mode & 0o777).toString(8), `${file}: readable by its owner only (.env.local holds REDIS_AUTH_TOKEN)`).to.equal("600");
+            }
+            const dotenv = Object.fromEntries(fs.readFileSync(".env.local", "utf8").trim().split("\n").map((line) => line.split(/=(.*)/s).slice(0, 2)));
+            expect(dotenv.REDIS_AUTH_TOKEN, "a fresh Redis password per start").to.match(/^[0-9a-f]{64}$/).and.not.equal(firstStartPassword);
+            expect(await ping(dotenv.REDIS_URL)).to.match(/^NOAUTH/);
+            expect(await ping(dotenv.REDIS_URL, dotenv.REDIS_AUTH_TOKEN)).to.equal("PONG");
+        } catch (error) {
+            first.kill("SIGINT"); // a failed check must not leave the environment running
+            throw error;
+        }
 
         first.kill("SIGINT");
         await until("Stopping");

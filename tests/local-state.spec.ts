@@ -1,0 +1,93 @@
+import { expect } from "chai";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { Claim, Lock, claimLock, readLock, writeLock } from "../local/state";
+// The module object itself, whose functions every importer's namespace reads through.
+import nodeFs = require("fs");
+
+const ports = { dynamodb: 4567, s3: 4568, redis: 6380 };
+const FIRST = 101;
+const SECOND = 102;
+/** The lock of a start that was killed: its pid runs no start any more. */
+const DEAD: Lock = { pid: 103, ports, redisPid: 104 };
+/** The two contenders run; DEAD does not. */
+const running = (pid: number) => pid === FIRST || pid === SECOND;
+
+/**
+ * Runs `first` and, right after its `step`-th file operation on the lock (or a file next to it),
+ * the whole of `second` (after `first`, if it made fewer): every way a second start can slip in. `fs` calls made inside another fs
+ * call (writeFileSync opens the file with fs.openSync) count as part of it. Returns how many
+ * operations `first` made, so a caller knows when it has tried every step.
+ */
+function interleave(lockFile: string, step: number, first: () => void, second: () => void): number {
+    const fsModule = nodeFs as unknown as Record<string, unknown>;
+    const originals = Object.entries(fsModule).filter(([name, value]) => name.endsWith("Sync") && typeof value === "function") as [string, (...a: unknown[]) => unknown][];
+    let operations = 0;
+    let depth = 0;
+    let secondRan = false;
+    for (const [name, original] of originals) {
+        fsModule[name] = (...args: unknown[]) => {
+            depth++;
+            try {
+                return original(...args);
+            } finally {
+                depth--;
+                const onLock = args.some((a) => typeof a === "string" && a.startsWith(lockFile));
+                if (depth === 0 && onLock && !secondRan && ++operations === step) {
+                    secondRan = true;
+                    second();
+                }
+            }
+        };
+    }
+    try {
+        first();
+    } finally {
+        for (const [name, original] of originals) fsModule[name] = original;
+    }
+    if (!secondRan) second(); // one after the other
+    return operations;
+}
+
+describe("the npm start lock (local/state.ts)", () => {
+    let dir: string;
+    let lockFile: string;
+    beforeEach(() => {
+        dir = fs.mkdtempSync(path.join(os.tmpdir(), "lock-"));
+        lockFile = path.join(dir, "start.lock");
+    });
+    afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+    for (const before of ["no lock", "the lock of a killed start"] as const) {
+        it(`lets exactly one of two starts that claim it at once win, with ${before}: the other is told which start holds it`, () => {
+            for (let step = 1; ; step++) {
+                fs.rmSync(dir, { recursive: true, force: true });
+                fs.mkdirSync(dir);
+                if (before !== "no lock") writeLock(DEAD, lockFile);
+                const claims: Record<number, Claim> = {};
+                const claim = (pid: number) => () => (claims[pid] = claimLock({ pid, ports }, lockFile, running));
+                const operations = interleave(lockFile, step, claim(FIRST), claim(SECOND));
+                const at = `second start after step ${step} of the first`;
+                const winners = [FIRST, SECOND].filter((pid) => claims[pid]?.holder === undefined);
+                expect(winners, at).to.have.lengthOf(1);
+                const loser = winners[0] === FIRST ? SECOND : FIRST;
+                expect(claims[loser].holder?.pid, at).to.equal(winners[0]);
+                expect(readLock(lockFile)?.pid, at).to.equal(winners[0]);
+                // The killed start's leftovers are cleared once, by whichever start took its lock away.
+                const stale = [FIRST, SECOND].map((pid) => claims[pid].stale).filter((lock) => lock !== undefined);
+                expect(stale, at).to.deep.equal(before === "no lock" ? [] : [DEAD]);
+                expect(fs.readdirSync(dir), `${at}: nothing else left next to the lock`).to.deep.equal(["start.lock"]);
+                if (step > operations) break;
+            }
+        });
+    }
+
+    it("is readable by its owner only, as it is written and as it is updated", () => {
+        claimLock({ pid: FIRST, ports }, lockFile, running);
+        expect(fs.statSync(lockFile).mode & 0o777).to.equal(0o600);
+        writeLock({ pid: FIRST, ports, redisPid: 200 }, lockFile);
+        expect(fs.statSync(lockFile).mode & 0o777).to.equal(0o600);
+        expect(readLock(lockFile)?.redisPid).to.equal(200);
+    });
+});
