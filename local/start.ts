@@ -37,7 +37,7 @@ import { createHandler } from "../functions/thumbnail/handler";
 import { UPLOADS_PREFIX, UPLOAD_SUFFIX, encodeEventKey } from "../functions/thumbnail/keys";
 import { rawConfig } from "../harness/stack-files";
 import { S3StandIn, StandIn, diesWithParent, startDynamoDb, startRedis, startS3 } from "./stand-ins";
-import { ENV_FILE, LOCK_FILE, Lock, OUTPUTS_FILE, STATE_DIR, claimLock, groupRunning, isRunning, runs, writeLock, writePrivateFile } from "./state";
+import { ENV_FILE, ENV_FILE_MARK, LOCK_FILE, Lock, OUTPUTS_FILE, STATE_DIR, checkEnvFileIsOurs, claimLock, groupRunning, isRedisOnPort, isRunning, runs, writeLock, writePrivateFile } from "./state";
 
 export const ENVIRONMENT = "development";
 /** Stands in for the 12-digit account id in local bucket names. */
@@ -403,9 +403,9 @@ async function clearLeftovers(held: Lock, log: (line: string) => void): Promise<
         log(`Stopped the backend "${backend.command}" (process group ${backend.pgid}, port ${held.ports.backend}) ${leftBy}`);
     }
     const redisPid = held.redisPid;
-    if (redisPid !== undefined && isRunning(redisPid) && runs(redisPid, "redis-server")) {
+    if (redisPid !== undefined && isRunning(redisPid) && isRedisOnPort(redisPid, held.ports.redis)) {
         // A zombie (killed, never reaped) no longer runs redis-server: its command line is empty.
-        await terminate(redisPid, () => runs(redisPid, "redis-server"));
+        await terminate(redisPid, () => isRedisOnPort(redisPid, held.ports.redis));
         log(`Stopped redis-server (pid ${redisPid}, port ${held.ports.redis}) ${leftBy}`);
     }
     removeEnvironmentFiles();
@@ -467,6 +467,8 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
     process.stdout.on("error", () => undefined); // a closed pipe (| head) must not cut the clean-up short
     const notice = quietNodeVersionNotice();
     if (notice !== undefined) log(notice);
+    // Before the lock: clearing a killed start's leftovers removes .env.local, which must be ours.
+    checkEnvFileIsOurs();
     await acquireLock(ports, log);
     const started = Date.now();
     let local: LocalEnvironment | undefined;
@@ -518,7 +520,7 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
     }
     if (stopping) return;
     const dotenv = Object.entries(local.env).map(([k, v]) => `${k}=${v}`).join("\n");
-    writePrivateFile(ENV_FILE, `${dotenv}\n`);
+    writePrivateFile(ENV_FILE, `${ENV_FILE_MARK}\n${dotenv}\n`);
     writePrivateFile(OUTPUTS_FILE, `${JSON.stringify(local.outputs, null, 2)}\n`);
     log(`\nHealthy in ${Date.now() - started} ms. Backend environment (also in .env.local):\n\n${dotenv}\n`);
     log("Stack outputs in .local/outputs.json: `npm run seed -- --local` and `npm run health -- --local` use them.");

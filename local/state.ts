@@ -76,6 +76,33 @@ export function runs(pid: number, program: string): boolean {
     }
 }
 
+/**
+ * Whether `pid` is the redis-server a start ran on `port`: redis-server names its address in its
+ * process title (`redis-server 127.0.0.1:<port>`), so a pid since reused by another redis-server,
+ * on another port, is not taken for it.
+ */
+export const isRedisOnPort = (pid: number, port: number) => runs(pid, `redis-server 127.0.0.1:${port}`);
+
+/** The first line of the .env.local npm start writes: a file without it is someone else's, never replaced or removed. */
+export const ENV_FILE_MARK = "# Written by npm start: the local environment's variables; removed when it stops.";
+
+/** Throws when .env.local exists and npm start did not write it (its first line is not ENV_FILE_MARK). */
+export function checkEnvFileIsOurs(file = ENV_FILE): void {
+    let first: string | undefined;
+    try {
+        first = fs.readFileSync(file, "utf8").split("\n", 1)[0];
+    } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === "ENOENT") return;
+        throw error;
+    }
+    if (first !== ENV_FILE_MARK) {
+        throw new Error(
+            `${path.basename(file)} exists and npm start did not write it: npm start writes the backend's variables there and removes ` +
+                `the file when it stops, so yours would be lost. Move it aside (mv ${path.basename(file)} ${path.basename(file)}.mine) and start again`,
+        );
+    }
+}
+
 /** Whether `pid` is a running `npm start`. */
 const isStart = (pid: number) => isRunning(pid) && runs(pid, "local/start");
 

@@ -2,7 +2,10 @@ import { expect } from "chai";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { Claim, Lock, claimLock, readLock, writeLock } from "../local/state";
+import { spawn } from "child_process";
+import { freePort } from "../local/stand-ins";
+import { Claim, ENV_FILE_MARK, Lock, checkEnvFileIsOurs, claimLock, isRedisOnPort, readLock, writeLock } from "../local/state";
+import { listening } from "./helpers/process";
 // The module object itself, whose functions every importer's namespace reads through.
 import nodeFs = require("fs");
 
@@ -89,5 +92,32 @@ describe("the npm start lock (local/state.ts)", () => {
         writeLock({ pid: FIRST, ports, redisPid: 200 }, lockFile);
         expect(fs.statSync(lockFile).mode & 0o777).to.equal(0o600);
         expect(readLock(lockFile)?.redisPid).to.equal(200);
+    });
+});
+
+describe("what a killed start left (local/state.ts)", () => {
+    it("takes a recorded redis-server pid for the start's only while it serves the recorded port (a reused pid on another port is someone else's)", async () => {
+        const port = await freePort();
+        const redis = spawn("redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--save", ""], { stdio: "ignore" });
+        try {
+            while (!(await listening(port))) await new Promise((resolve) => setTimeout(resolve, 20));
+            expect(isRedisOnPort(redis.pid!, port)).to.equal(true);
+            expect(isRedisOnPort(redis.pid!, port + 1)).to.equal(false);
+        } finally {
+            redis.kill();
+        }
+    });
+
+    it("never takes a .env.local npm start did not write for its own (it would replace, then remove it)", () => {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "env-"));
+        const file = path.join(dir, ".env.local");
+        expect(() => checkEnvFileIsOurs(file), "none").to.not.throw();
+        fs.writeFileSync(file, `${ENV_FILE_MARK}\nENVIRONMENT=development\n`);
+        expect(() => checkEnvFileIsOurs(file), "a start's").to.not.throw();
+        fs.writeFileSync(file, "MY_OWN_SETTING=keep-me\n");
+        expect(() => checkEnvFileIsOurs(file)).to.throw(
+            ".env.local exists and npm start did not write it: npm start writes the backend's variables there and removes the file when it stops, " +
+                "so yours would be lost. Move it aside (mv .env.local .env.local.mine) and start again",
+        );
     });
 });

@@ -18,6 +18,7 @@ import { BACKEND_VARIABLES, SECRET_VARIABLES, backendEnvironment, backendSecrets
 import { byName } from "../harness/mock-engine";
 import { localEnvironment, localLog as lines } from "./helpers/local";
 import { listening, run, runToEnd, tsx } from "./helpers/process";
+import { ENV_FILE_MARK } from "../local/state";
 import { deployedEvaluation } from "./helpers/stacks";
 
 /** The AUTH password of the shared in-process local environment, to compare with a later start's. */
@@ -208,6 +209,7 @@ describe("npm start stopped any other way than Ctrl-C (as processes)", function 
                     `DynamoDB, S3 and Redis keep running: restart it with the variables of .env.local and PORT=${ports[3]}, or stop everything with Ctrl-C`,
             ]);
             expect(fs.existsSync(".env.local") && fs.existsSync(".local/outputs.json")).to.equal(true);
+            expect(fs.readFileSync(".env.local", "utf8").split("\n")[0], "marked as npm start's").to.equal(ENV_FILE_MARK);
             const { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: _, ...unquieted } = process.env;
             const [health, seeded] = await Promise.all([runToEnd(...tsx("deploy/health.ts", "--local")), runToEnd(...tsx("deploy/seed/seed.ts", "--local"), unquieted)]);
             expect(health.stdout, health.stderr).to.include("All 15 checks passed");

@@ -25,6 +25,7 @@ import {
 import { dynamoDbClient, quietNodeVersionNotice } from "../aws-clients";
 import { count } from "../format";
 import { marshall, unmarshall } from "@aws-sdk/util-dynamodb";
+import { PRODUCTION_ENVIRONMENTS } from "../../components/config";
 import { TABLES, TableSpec, keyAttributes, tableOutputName } from "../../components/tables";
 import { readCommandLine } from "../command-line";
 import { CommonArgs, StackOutputs, limitsFromCommandLine, mistyped, outputsCommand, outputsFromCommandLine, requireOutput, requireOutputs } from "../stack-outputs";
@@ -52,6 +53,10 @@ export function loadSeedData(dir = DEMO_DATA_DIR): SeedData {
 /** The data set a stack gets: the demo data where its `demoData` output is true, none otherwise. */
 export function seedDataFor(outputs: StackOutputs): SeedData {
     if (outputs.demoData !== undefined && typeof outputs.demoData !== "boolean") throw mistyped("demoData", outputs.demoData, "true or false");
+    if (outputs.demoData === true && (PRODUCTION_ENVIRONMENTS as readonly unknown[]).includes(outputs.environment)) {
+        // The config refuses demoData there; outputs that say otherwise were written or merged by hand.
+        throw new Error(`Stack outputs say demoData is true for environment ${String(outputs.environment)}, which never gets demo data; nothing was written`);
+    }
     return outputs.demoData === true ? loadSeedData() : new Map();
 }
 
