@@ -34,12 +34,13 @@ export interface CommandLine {
     readonly positionals: readonly string[];
 }
 
+/** `--help`, also `-h` (parseArgs's `short`): what a user tries first. */
 const HELP: OptionSpec = { type: "boolean", description: "print this help and exit" };
 
 /** The text `--help` prints: usage line, summary, one line per option (--help included). */
 export function usage(command: CommandSpec): string {
     const options = Object.entries({ ...command.options, help: HELP }).map(([name, option]) => [
-        `--${name}${option.type === "string" ? ` ${option.value ?? "<value>"}` : ""}`,
+        `${name === "help" ? "-h, " : ""}--${name}${option.type === "string" ? ` ${option.value ?? "<value>"}` : ""}`,
         `${option.description}${option.multiple ? " (may be repeated)" : ""}`,
     ]);
     const width = Math.max(...options.map(([flag]) => flag.length));
@@ -62,7 +63,7 @@ export function usage(command: CommandSpec): string {
 export function readCommandLine(command: CommandSpec, argv: readonly string[], print: (text: string) => void = console.log): CommandLine | undefined {
     let parsed: CommandLine;
     try {
-        parsed = parseArgs({ args: [...argv], options: { ...command.options, help: HELP }, allowPositionals: command.positionals ?? false, strict: true }) as CommandLine;
+        parsed = parseArgs({ args: [...argv], options: { ...command.options, help: { ...HELP, short: "h" } }, allowPositionals: command.positionals ?? false, strict: true }) as CommandLine;
     } catch (error) {
         const e = error as Error & { code?: string };
         if (!e.code?.startsWith("ERR_PARSE_ARGS_")) throw e;

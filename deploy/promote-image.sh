@@ -33,13 +33,18 @@ readme='README, "Application deploy"'
 # The Docker tag grammar: up to 128 of [A-Za-z0-9_.-], not starting with . or -.
 tag_pattern='^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$'
 ecr_pattern='^[0-9]{12}\.dkr\.ecr\.([a-z0-9-]+)\.amazonaws\.com(\.cn)?$'
+# ECR's repositoryName pattern, 2 to 256 characters (no tag, digest or trailing slash):
+# https://docs.aws.amazon.com/AmazonECR/latest/APIReference/API_CreateRepository.html
+repository_pattern='^([a-z0-9]+([._-][a-z0-9]+)*/)*[a-z0-9]+([._-][a-z0-9]+)*$'
 
 # Each input's own problem first: the repository URL, the image or tag, then BACKEND_IMAGE_SOURCE.
 registry=${repository_url%%/*}
 repository=${repository_url#*/}
-[[ $registry =~ $ecr_pattern && -n $repository && $repository != "$repository_url" ]] ||
+[[ $registry =~ $ecr_pattern && $repository != "$repository_url" ]] ||
     fail "\"$repository_url\" is not an ECR repository URL (<account>.dkr.ecr.<region>.amazonaws.com/<repository>): give the stack's backendRepositoryUrl output"
 region=${BASH_REMATCH[1]}
+[[ $repository =~ $repository_pattern && ${#repository} -ge 2 && ${#repository} -le 256 ]] ||
+    fail "\"$repository\" in \"$repository_url\" is not an ECR repository name (lower-case letters, digits, . _ - and /, no tag or digest): give the stack's backendRepositoryUrl output"
 
 # A tag is what follows the last ":" of the last path segment (a registry's port, host:5000/..., is not one).
 tag=$image

@@ -38,8 +38,9 @@ async function printed(work: () => Promise<void>): Promise<string> {
 
 describe("command lines (deploy/command-line.ts)", () => {
     for (const [command, main] of COMMANDS) {
-        it(`${command.name} -- --help prints the usage and ends without error, before any work; an unknown option points at --help`, async () => {
+        it(`${command.name} -- --help (or -h) prints the usage and ends without error, before any work; an unknown option points at --help`, async () => {
             expect(await printed(() => main(["--help"]))).to.equal(usage(command));
+            expect(await printed(() => main(["-h"])), "-h too").to.equal(usage(command));
             let error: Error | undefined;
             await main(["--no-such-option"]).catch((e: Error) => (error = e));
             expect(error?.message).to.equal(`Unknown option '--no-such-option' (\`${command.name} -- --help\` lists the options)`);

@@ -383,6 +383,11 @@ describe("the application deploy's promotion (deploy/promote-image.sh)", () => {
             ["1.4.2", { BACKEND_IMAGE_SOURCE: "" }, "slack-clone-backend-staging", '"slack-clone-backend-staging" is not an ECR repository URL'],
             ["1.4.2", {}, "", "is not an ECR repository URL"],
             ["1.4.2", {}, "ghcr.io/example/backend", "is not an ECR repository URL"],
+            // The repository part too: a tag, a digest, a trailing slash or upper case would make a broken image reference.
+            ["1.4.2", {}, `${REPOSITORY}:latest`, `in "${REPOSITORY}:latest" is not an ECR repository name`],
+            ["1.4.2", {}, `${REPOSITORY}@${DIGEST}`, "is not an ECR repository name"],
+            ["1.4.2", {}, `${REPOSITORY}/`, "is not an ECR repository name"],
+            ["1.4.2", {}, REPOSITORY.replace(/[^/]+$/, "UPPER"), '"UPPER" in'],
             // A source with a tag or digest of its own would become <source>:latest:1.4.2.
             ["1.4.2", { BACKEND_IMAGE_SOURCE: "ghcr.io/acme/backend:latest" }, REPOSITORY, 'BACKEND_IMAGE_SOURCE "ghcr.io/acme/backend:latest" carries a tag or digest'],
             ["1.4.2", { BACKEND_IMAGE_SOURCE: `${SOURCE}@${DIGEST}` }, REPOSITORY, "carries a tag or digest"],
