@@ -110,7 +110,9 @@ export type LocalOutputs = Pick<
     | "redisUrl"
     | "redisTls"
     | "redisAuthTokenSecretArn"
->;
+> &
+    // With --backend: the backend stands in for the API, so `health --local` checks its /health.
+    Partial<Pick<OutputValues, "apiUrl" | "backendRequired">>;
 
 /** The local stand-in for the ARN of the stack's Redis AUTH token secret. */
 export function localRedisSecretArn(region: string): string {
@@ -342,7 +344,8 @@ export async function startLocal(ports: Ports, log: (line: string) => void = () 
                 startBackend(command, backendPort, env, log, { onStarted: options.onBackendStarted }),
             );
         }
-        return { outputs, env, health, s3, clients, stop };
+        const withBackend: LocalOutputs = backend === undefined ? outputs : { ...outputs, apiUrl: backend.endpoint, backendRequired: true };
+        return { outputs: withBackend, env, health, s3, clients, stop };
     } catch (error) {
         await stop();
         throw error;

@@ -19,6 +19,7 @@ import { byName } from "../harness/mock-engine";
 import { localEnvironment, localLog as lines } from "./helpers/local";
 import { listening, run, runToEnd, tsx } from "./helpers/process";
 import { ENV_FILE_MARK } from "../local/state";
+import { checkHealth } from "../deploy/health";
 import { deployedEvaluation } from "./helpers/stacks";
 
 /** The AUTH password of the shared in-process local environment, to compare with a later start's. */
@@ -212,7 +213,10 @@ describe("npm start stopped any other way than Ctrl-C (as processes)", function 
             expect(fs.readFileSync(".env.local", "utf8").split("\n")[0], "marked as npm start's").to.equal(ENV_FILE_MARK);
             const { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: _, ...unquieted } = process.env;
             const [health, seeded] = await Promise.all([runToEnd(...tsx("deploy/health.ts", "--local")), runToEnd(...tsx("deploy/seed/seed.ts", "--local"), unquieted)]);
-            expect(health.stdout, health.stderr).to.include("All 15 checks passed");
+            // The backend stands in for the API locally: health --local sees that it is down.
+            expect(health.status, health.stdout).to.equal(1);
+            expect(health.stdout).to.match(new RegExp(`^FAIL +api /health +http://127\\.0\\.0\\.1:${ports[3]}/health: connect ECONNREFUSED`, "m"));
+            expect(health.stdout.split("\n").filter((l) => l.startsWith("FAIL")), "nothing else fails").to.have.length(1);
             expect(seeded.stdout, seeded.stderr).to.match(/^Seeded 7 tables: 0 items written, 23 items already there and kept/m);
             expect(seeded.stderr, "the SDK's 9-line notice is not printed").to.not.include("NodeVersionSupportWarning");
             if (Number(process.versions.node.split(".")[0]) < 22) expect(seeded.stderr).to.match(/^Note: Node \d+\.\d+\.\d+ works, but is past its end of life; use Node 22 or 24/m);
@@ -304,6 +308,10 @@ describe("npm start -- --backend", function () {
             expect(health.env).to.include(local.env);
             expect(health.env.PORT).to.equal(String(port));
             expect(lines).to.include(`backend | listening on ${port}`);
+            // The local outputs name the backend as the API, so the health check (and health --local) checks it.
+            expect(local.outputs.apiUrl).to.equal(`http://127.0.0.1:${port}`);
+            const checks = await checkHealth(local.outputs, local.clients);
+            expect(checks.find((r) => r.check === "api /health")).to.deep.include({ ok: true, detail: "backend answered 200" });
         } finally {
             await local.stop();
         }
