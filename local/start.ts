@@ -494,7 +494,7 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
         }
         removeEnvironmentFiles();
         fs.rmSync(LOCK_FILE, { force: true });
-        log(`Stopped ${backend !== undefined ? "the backend, " : ""}DynamoDB, S3 and Redis; removed ${path.basename(ENV_FILE)} and .local/${path.basename(OUTPUTS_FILE)}.`);
+        log(`Stopped ${backendPgid !== undefined ? "the backend, " : ""}DynamoDB, S3 and Redis; removed ${path.basename(ENV_FILE)} and .local/${path.basename(OUTPUTS_FILE)}.`);
         process.exit(0);
     };
     // Ctrl-C, an editor's stop button or a process manager (SIGTERM), a closed terminal (SIGHUP).
