@@ -267,7 +267,7 @@ function nextSteps(stack: string, region: string, privateKeyFile: string, stackF
         `  3. Deploy the public key: commit ${stackFileName}, then pulumi up --stack ${stack} (or merge: the deploy workflow runs it).`,
         `     The key's new id (cdnKeyPairId) starts new backend tasks, which read the new private key. URLs and cookies`,
         `     signed with the previous key stop working at this deploy (README, "Private files").`,
-        `  4. Check that the secret holds the deployed key's private half: npm run health -- --stack ${stack}`,
+        `  4. Check that the secret holds the deployed key's private half: npm run health -- --stack ${stack} --skip redis (Redis answers only inside the VPC)`,
     ].join("\n");
 }
 

@@ -388,7 +388,7 @@ function removeEnvironmentFiles(): void {
 async function acquireLock(ports: Ports, log: (line: string) => void): Promise<void> {
     fs.mkdirSync(STATE_DIR, { recursive: true });
     const { holder, stale } = claimLock({ pid: process.pid, ports });
-    if (stale !== undefined) await clearLeftovers(stale, log);
+    if (stale !== undefined) await clearLeftovers(stale, log, holder === undefined);
     if (holder !== undefined) {
         throw new Error(
             `The local environment is already running (pid ${holder.pid}, DynamoDB ${holder.ports.dynamodb}, S3 ${holder.ports.s3}, ` +
@@ -397,8 +397,12 @@ async function acquireLock(ports: Ports, log: (line: string) => void): Promise<v
     }
 }
 
-/** Stops the backend and redis-server a start that did not stop cleanly recorded in its lock, and removes its files. */
-async function clearLeftovers(held: Lock, log: (line: string) => void): Promise<void> {
+/**
+ * Stops the backend and redis-server a start that did not stop cleanly recorded in its lock, and
+ * removes its files, unless `removeFiles` is false: a start that took the dead lock away but lost
+ * the new one to another start leaves the files, which are the winner's by then.
+ */
+async function clearLeftovers(held: Lock, log: (line: string) => void, removeFiles: boolean): Promise<void> {
     const leftBy = `left running by an earlier npm start (pid ${held.pid}) that did not stop cleanly`;
     const backend = held.backend;
     if (backend !== undefined && groupRunning(backend.pgid) && runs(backend.pgid, backend.command)) {
@@ -411,7 +415,7 @@ async function clearLeftovers(held: Lock, log: (line: string) => void): Promise<
         await terminate(redisPid, () => isRedisOnPort(redisPid, held.ports.redis));
         log(`Stopped redis-server (pid ${redisPid}, port ${held.ports.redis}) ${leftBy}`);
     }
-    removeEnvironmentFiles();
+    if (removeFiles) removeEnvironmentFiles();
 }
 
 export const START_COMMAND: CommandSpec = {
@@ -488,8 +492,9 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
             const stopped = await Promise.race([local.stop().then(() => true), new Promise<boolean>((resolve) => setTimeout(resolve, STOP_TIMEOUT_MS, false))]);
             if (!stopped) log(`Stand-ins still closing connections after ${STOP_TIMEOUT_MS} ms; exiting takes them down.`);
         } else {
-            // Stopped mid-start.
-            if (backendPgid !== undefined && isRunning(-backendPgid)) process.kill(-backendPgid, "SIGTERM");
+            // Stopped mid-start: what has started is stopped as stop() would (SIGKILL for a backend that ignores SIGTERM).
+            const pgid = backendPgid;
+            if (pgid !== undefined && groupRunning(pgid)) await terminate(-pgid, () => groupRunning(pgid), BACKEND_STOP_TIMEOUT_MS);
             if (redisPid !== undefined && isRunning(redisPid)) process.kill(redisPid, "SIGTERM");
         }
         removeEnvironmentFiles();

@@ -109,7 +109,8 @@ const isStart = (pid: number) => isRunning(pid) && runs(pid, "local/start");
 /**
  * A claim of the lock: `holder` is the running start that holds it (the claim lost), or undefined
  * (the claim won); `stale` is the lock of a start that did not stop cleanly, which this claim took
- * away: the claimer clears what it left (whether it then won or not: no other start saw it).
+ * away: the claimer stops the processes it left (whether it then won or not: no other start saw it),
+ * and removes its files only if it won (they are the winner's otherwise).
  */
 export interface Claim {
     readonly holder?: Lock;
