@@ -37,7 +37,7 @@ import { createHandler } from "../functions/thumbnail/handler";
 import { UPLOADS_PREFIX, UPLOAD_SUFFIX, encodeEventKey } from "../functions/thumbnail/keys";
 import { rawConfig } from "../harness/stack-files";
 import { S3StandIn, StandIn, diesWithParent, startDynamoDb, startRedis, startS3 } from "./stand-ins";
-import { ENV_FILE, ENV_FILE_MARK, LOCK_FILE, Lock, OUTPUTS_FILE, STATE_DIR, checkEnvFileIsOurs, claimLock, groupRunning, isRedisOnPort, isRunning, runs, writeLock, writePrivateFile } from "./state";
+import { ENV_FILE, ENV_FILE_MARK, LOCK_FILE, Lock, OUTPUTS_FILE, STATE_DIR, checkEnvFileIsOurs, START_PID_VARIABLE, claimLock, groupRunning, groupStartedBy, isRedisOnPort, isRunning, writeLock, writePrivateFile } from "./state";
 
 export const ENVIRONMENT = "development";
 /** Stands in for the 12-digit account id in local bucket names. */
@@ -200,7 +200,9 @@ export function howEnded(code: number | null, signal: NodeJS.Signals | null): st
  * that this process's death signals, even by SIGKILL (setpriv's parent-death signal, which reaches
  * only that shell): the shell then sends SIGTERM to the whole group, as stop() does. stop() gives
  * the group `stopTimeoutMs` (default BACKEND_STOP_TIMEOUT_MS) after SIGTERM, then SIGKILL.
- * `onStarted` gets the group's id as soon as the command runs.
+ * `onStarted` gets the group's id as soon as the command runs. The command's environment is
+ * `env`, PORT, and START_PID_VARIABLE (this process's pid), by which a later start knows the
+ * group for this start's if this one is killed.
  */
 export async function startBackend(
     command: string,
@@ -213,7 +215,7 @@ export async function startBackend(
     if (await answers(port)) throw new Error(`port ${port} is already in use by another process: stop it, or give the backend another port with --backend-port`);
     const child: ChildProcess = spawn(...diesWithParent("/bin/sh", ["-c", BACKEND_SHELL(command)], "SIGHUP"), {
         detached: true,
-        env: { ...process.env, ...env, PORT: String(port) },
+        env: { ...process.env, [START_PID_VARIABLE]: String(process.pid), ...env, PORT: String(port) },
         stdio: ["ignore", "pipe", "pipe"],
     });
     if (child.pid !== undefined) onStarted?.(child.pid);
@@ -382,8 +384,8 @@ function removeEnvironmentFiles(): void {
 /**
  * One local environment at a time: a second `npm start` says where the first one is. A start that
  * was killed (kill -9, a crash) left its lock; its redis-server and its backend's process group,
- * recorded there, are stopped now if they still run (a pid or group that the same program still
- * holds: the redis-server, the shell that runs the recorded backend command).
+ * recorded there, are stopped now if they are still that start's (the redis-server on its port; a
+ * group whose members carry the start's pid in START_PID_VARIABLE, its shell gone or not).
  */
 async function acquireLock(ports: Ports, log: (line: string) => void): Promise<void> {
     fs.mkdirSync(STATE_DIR, { recursive: true });
@@ -405,7 +407,7 @@ async function acquireLock(ports: Ports, log: (line: string) => void): Promise<v
 async function clearLeftovers(held: Lock, log: (line: string) => void, removeFiles: boolean): Promise<void> {
     const leftBy = `left running by an earlier npm start (pid ${held.pid}) that did not stop cleanly`;
     const backend = held.backend;
-    if (backend !== undefined && groupRunning(backend.pgid) && runs(backend.pgid, backend.command)) {
+    if (backend !== undefined && groupStartedBy(backend.pgid, held.pid)) {
         await terminate(-backend.pgid, () => groupRunning(backend.pgid));
         log(`Stopped the backend "${backend.command}" (process group ${backend.pgid}, port ${held.ports.backend}) ${leftBy}`);
     }

@@ -34,19 +34,19 @@ export function isRunning(pid: number): boolean {
 }
 
 /**
- * Whether process group `pgid` has a live member. Zombies are left out: they hold no port, and
+ * The live members of process group `pgid` (pids). Zombies are left out: they hold no port, and
  * wait for a parent that may never reap them; but a process whose main thread is a zombie while
  * its other threads still exit holds its files (and ports) until they are gone.
- * Without /proc: whether a signal reaches the group.
+ * Undefined without /proc.
  */
-export function groupRunning(pgid: number): boolean {
+function groupMembers(pgid: number): string[] | undefined {
     let pids: string[];
     try {
         pids = fs.readdirSync("/proc").filter((entry) => /^\d+$/.test(entry));
     } catch {
-        return isRunning(-pgid);
+        return undefined;
     }
-    return pids.some((pid) => {
+    return pids.filter((pid) => {
         try {
             // "pid (comm) state ppid pgrp ...": comm may hold spaces and parentheses.
             const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
@@ -54,6 +54,34 @@ export function groupRunning(pgid: number): boolean {
             return Number(pgrp) === pgid && (state !== "Z" || fs.readdirSync(`/proc/${pid}/task`).length > 1);
         } catch {
             return false; // gone meanwhile
+        }
+    });
+}
+
+/** Whether process group `pgid` has a live member (see groupMembers); without /proc, whether a signal reaches the group. */
+export function groupRunning(pgid: number): boolean {
+    const members = groupMembers(pgid);
+    return members === undefined ? isRunning(-pgid) : members.length > 0;
+}
+
+/** The variable npm start gives its backend command: the start's pid, which marks the backend's whole process group as its. */
+export const START_PID_VARIABLE = "SLACK_CLONE_NPM_START_PID";
+
+/**
+ * Whether a live member of process group `pgid` carries START_PID_VARIABLE=`startPid` in its
+ * environment: the group is that start's backend, even once the shell that led it has exited (a
+ * member that ignored SIGTERM outlives it), and not a group whose id was reused by another program.
+ * Without /proc: whether a signal reaches the group.
+ */
+export function groupStartedBy(pgid: number, startPid: number): boolean {
+    const members = groupMembers(pgid);
+    if (members === undefined) return isRunning(-pgid);
+    const mark = `${START_PID_VARIABLE}=${startPid}`;
+    return members.some((pid) => {
+        try {
+            return fs.readFileSync(`/proc/${pid}/environ`, "utf8").split("\0").includes(mark);
+        } catch {
+            return false;
         }
     });
 }

@@ -4,7 +4,8 @@ import * as os from "os";
 import * as path from "path";
 import { spawn } from "child_process";
 import { freePort } from "../local/stand-ins";
-import { Claim, ENV_FILE_MARK, Lock, checkEnvFileIsOurs, claimLock, isRedisOnPort, readLock, writeLock } from "../local/state";
+import { once } from "events";
+import { Claim, ENV_FILE_MARK, Lock, START_PID_VARIABLE, checkEnvFileIsOurs, claimLock, groupRunning, groupStartedBy, isRedisOnPort, readLock, writeLock } from "../local/state";
 import { listening } from "./helpers/process";
 // The module object itself, whose functions every importer's namespace reads through.
 import nodeFs = require("fs");
@@ -119,5 +120,21 @@ describe("what a killed start left (local/state.ts)", () => {
             ".env.local exists and npm start did not write it: npm start writes the backend's variables there and removes the file when it stops, " +
                 "so yours would be lost. Move it aside (mv .env.local .env.local.mine) and start again",
         );
+    });
+});
+
+describe("a killed start's backend (local/state.ts)", () => {
+    it("is known by the start's pid in its group's environment, also once the shell that led the group has exited", async () => {
+        // The leader exits at once; the member it started in the background lives on in its group.
+        const leader = spawn("/bin/sh", ["-c", "sleep 30 & exit 0"], { detached: true, stdio: "ignore", env: { ...process.env, [START_PID_VARIABLE]: "4242" } });
+        const pgid = leader.pid!;
+        await once(leader, "exit");
+        try {
+            expect(groupRunning(pgid), "the member runs on").to.equal(true);
+            expect(groupStartedBy(pgid, 4242), "the dead start's group").to.equal(true);
+            expect(groupStartedBy(pgid, 4243), "another start's pid").to.equal(false);
+        } finally {
+            process.kill(-pgid, "SIGKILL");
+        }
     });
 });

@@ -18,7 +18,7 @@ import { BACKEND_VARIABLES, SECRET_VARIABLES, backendEnvironment, backendSecrets
 import { byName } from "../harness/mock-engine";
 import { localEnvironment, localLog as lines } from "./helpers/local";
 import { listening, run, runToEnd, tsx } from "./helpers/process";
-import { ENV_FILE_MARK } from "../local/state";
+import { ENV_FILE_MARK, START_PID_VARIABLE } from "../local/state";
 import { checkHealth } from "../deploy/health";
 import { deployedEvaluation } from "./helpers/stacks";
 
@@ -261,7 +261,8 @@ describe("npm start stopped any other way than Ctrl-C (as processes)", function 
         const leftover = spawn("redis-server", ["--port", String(ports[2]), "--bind", "127.0.0.1", "--save", ""], { stdio: "ignore", detached: true });
         leftover.unref();
         let leftoverPgid = 0;
-        const leftoverBackend = await startBackend(backend, ports[3], {}, () => undefined, { onStarted: (pgid) => (leftoverPgid = pgid) });
+        // Started as the dead start would have: its pid marks the group (START_PID_VARIABLE).
+        const leftoverBackend = await startBackend(backend, ports[3], { [START_PID_VARIABLE]: String(first.child.pid) }, () => undefined, { onStarted: (pgid) => (leftoverPgid = pgid) });
         while (!(await listening(ports[2]))) await new Promise((resolve) => setTimeout(resolve, 50));
         const lock = JSON.parse(fs.readFileSync(".local/start.lock", "utf8"));
         expect(lock.backend?.command, "the lock records the backend").to.equal(backend);
