@@ -78,3 +78,14 @@ export function readCommandLine(command: CommandSpec, argv: readonly string[], p
     }
     return parsed;
 }
+
+/**
+ * A command's entry, for its script's `require.main === module`: runs `main`, and on an error ends
+ * the process with one line, `<what> failed: <message>` (no stack trace), and exit code 1.
+ */
+export function runMain(what: string, main: () => Promise<void>): void {
+    main().catch((error: Error) => {
+        console.error(`${what} failed: ${error.message}`);
+        process.exit(1);
+    });
+}

@@ -21,7 +21,7 @@ import Redis from "ioredis";
 import { publicKeyFingerprint } from "../components/config";
 import { TABLES, TableSpec, keySchema, tableOutputName } from "../components/tables";
 import { API_ONLY_HEALTH, HEALTH_PATH, secretsFromEnvironment } from "./backend-env";
-import { readCommandLine } from "./command-line";
+import { readCommandLine, runMain } from "./command-line";
 import { CommonArgs, StackOutputs, limitsFromCommandLine, outputsCommand, outputsFromCommandLine, requireOutput } from "./stack-outputs";
 
 export interface CheckResult {
@@ -174,11 +174,12 @@ export async function checkAlarmSubscriptions(topicArn: string, list: Subscripti
     if (confirmed.length > 0) {
         return `${topic}: ${count(confirmed.length, "confirmed subscription")} (${confirmed.map(endpoint).join(", ")})` + (waiting === "" ? "" : `; not confirmed: ${waiting}`);
     }
-    const resubscribe = `pulumi config set alarmEmail <address> --stack ${stack}, then pulumi up --stack ${stack} (AWS e-mails the new address a link)`;
+    const resubscribe = (address = "<address>") =>
+        `pulumi config set alarmEmail ${address} --stack ${stack}, then pulumi up --stack ${stack} (AWS e-mails the new address a link)`;
     if (unconfirmed.length === 0) {
         throw new Error(
             `${topic} has no subscription: every alarm reaches nobody (AWS deletes a subscription left unconfirmed for 48 hours). ` +
-                `Fix: pulumi up --refresh --stack ${stack} subscribes alarmEmail again and AWS e-mails it a new link; or ${resubscribe}`,
+                `Fix: pulumi up --refresh --stack ${stack} subscribes alarmEmail again and AWS e-mails it a new link; or ${resubscribe()}`,
         );
     }
     const unreachable = unconfirmed.filter((s) => s.Protocol === "email" && reservedEmailDomain(s.Endpoint ?? "") !== undefined);
@@ -186,12 +187,12 @@ export async function checkAlarmSubscriptions(topicArn: string, list: Subscripti
         // The committed stack files' placeholder, oncall@example.com, is one of these.
         throw new Error(
             `${topic} has no confirmed subscription, and none can be confirmed: ${unreachable.map((s) => `${s.Endpoint} is at ${reservedEmailDomain(s.Endpoint ?? "")}, a reserved domain that receives no mail`).join("; ")} ` +
-                `(RFC 2606, RFC 6761). Every alarm reaches nobody. Fix: ${resubscribe.replace("<address>", "<the team's address>")}`,
+                `(RFC 2606, RFC 6761). Every alarm reaches nobody. Fix: ${resubscribe("<the team's address>")}`,
         );
     }
     throw new Error(
         `${topic} has no confirmed subscription: every alarm reaches nobody. Pending confirmation: ${waiting}. ` +
-            `Fix: click the link in the e-mail "AWS Notification - Subscription Confirmation" (valid 48 hours); or ${resubscribe}`,
+            `Fix: click the link in the e-mail "AWS Notification - Subscription Confirmation" (valid 48 hours); or ${resubscribe()}`,
     );
 }
 
@@ -359,9 +360,4 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
     console.log(`All ${ran.length} checks passed`);
 }
 
-if (require.main === module) {
-    main().catch((error: Error) => {
-        console.error(`health check failed: ${error.message}`);
-        process.exit(1);
-    });
-}
+if (require.main === module) runMain("health check", main);

@@ -27,7 +27,7 @@ import { Pair, Scalar, YAMLMap, isMap, isScalar, parseDocument } from "yaml";
 import { publicKeyFingerprint } from "../components/config";
 import type { OutputName } from "../components/outputs";
 import { PROJECT_ROOT, listStacks, rawConfig, readProject, stackName } from "../harness/stack-files";
-import { CommandSpec, readCommandLine } from "../deploy/command-line";
+import { CommandSpec, readCommandLine, runMain } from "../deploy/command-line";
 
 /** The config key (without the project's namespace) that holds the public key. */
 const CONFIG_KEY = "cdnPublicKey";
@@ -301,9 +301,4 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
     console.log(key.nextSteps);
 }
 
-if (require.main === module) {
-    main().catch((error: Error) => {
-        console.error(`cdn-key failed: ${error.message}`);
-        process.exit(1);
-    });
-}
+if (require.main === module) runMain("cdn-key", main);

@@ -28,7 +28,7 @@ import {
     physicalNameOf,
 } from "../harness/mock-engine";
 import { PROJECT_ROOT, readStackFile, stackName } from "../harness/stack-files";
-import { CommandSpec, readCommandLine } from "../deploy/command-line";
+import { CommandSpec, readCommandLine, runMain } from "../deploy/command-line";
 
 /** Resources that configure another one: the input that names it, and its type. */
 const ATTACHED: readonly { readonly type: RegExp; readonly input: string; readonly owner: string }[] = [
@@ -348,9 +348,4 @@ export async function main(argv: readonly string[] = process.argv.slice(2), opti
     }
 }
 
-if (require.main === module) {
-    main().catch((error: Error) => {
-        console.error(`diagram failed: ${error.message}`);
-        process.exit(1);
-    });
-}
+if (require.main === module) runMain("diagram", main);

@@ -6,7 +6,7 @@
  * component, then a count per type. No AWS account and no Pulumi CLI needed. Names that embed an
  * id AWS assigns show `<name id>`; the VPC shows its zones, subnets and NAT gateways.
  */
-import { CommandSpec, readCommandLine } from "../deploy/command-line";
+import { CommandSpec, readCommandLine, runMain } from "../deploy/command-line";
 import { Evaluation, RecordedResource, evaluateStack, mockId, physicalNameOf } from "../harness/mock-engine";
 import { listStacks, readStackFile } from "../harness/stack-files";
 
@@ -89,9 +89,4 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
     console.log(plans.join("\n\n"));
 }
 
-if (require.main === module) {
-    main().catch((error: Error) => {
-        console.error(`preview failed: ${error.message}`);
-        process.exit(1);
-    });
-}
+if (require.main === module) runMain("preview", main);

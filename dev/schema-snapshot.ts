@@ -11,7 +11,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { Evaluation, evaluateStack, ofType } from "../harness/mock-engine";
 import { PROJECT_ROOT, listStacks } from "../harness/stack-files";
-import { CommandSpec, readCommandLine } from "../deploy/command-line";
+import { CommandSpec, readCommandLine, runMain } from "../deploy/command-line";
 
 export const SNAPSHOT_FILE = path.join(PROJECT_ROOT, "tests", "schema-snapshot.json");
 
@@ -145,9 +145,4 @@ export async function main(argv: readonly string[] = process.argv.slice(2), opti
     console.log(`Wrote ${shown} (${Object.keys(schemas[0]).length} tables)`);
 }
 
-if (require.main === module) {
-    main().catch((error: Error) => {
-        console.error(`schema:snapshot failed: ${error.message}`);
-        process.exit(1);
-    });
-}
+if (require.main === module) runMain("schema:snapshot", main);

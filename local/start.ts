@@ -30,7 +30,7 @@ import { physicalName } from "../components/naming";
 import { OutputValues } from "../components/outputs";
 import { BILLING_MODE, TABLES, TableOutputName, TableSpec, keyAttributes, keySchema, tableName, tableOutputs } from "../components/tables";
 import { seed, seedDataFor } from "../deploy/seed/seed";
-import { CommandSpec, readCommandLine } from "../deploy/command-line";
+import { CommandSpec, readCommandLine, runMain } from "../deploy/command-line";
 import { BACKEND_PORT, HEALTH_PATH, backendEnvironment, secretsFromEnvironment } from "../deploy/backend-env";
 import { CheckResult, HealthClients, checkHealth, formatHealth } from "../deploy/health";
 import { createHandler } from "../functions/thumbnail/handler";
@@ -538,9 +538,4 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
     log(`Running; Ctrl-C stops ${backend !== undefined ? "the backend and " : ""}every stand-in.`);
 }
 
-if (require.main === module) {
-    main().catch((error: Error) => {
-        console.error(`npm start failed: ${error.message}`);
-        process.exit(1);
-    });
-}
+if (require.main === module) runMain("npm start", main);

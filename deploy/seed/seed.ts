@@ -27,7 +27,7 @@ import { count } from "../format";
 import { marshall, unmarshall } from "@aws-sdk/util-dynamodb";
 import { PRODUCTION_ENVIRONMENTS } from "../../components/config";
 import { TABLES, TableSpec, keyAttributes, tableOutputName } from "../../components/tables";
-import { readCommandLine } from "../command-line";
+import { readCommandLine, runMain } from "../command-line";
 import { CommonArgs, StackOutputs, limitsFromCommandLine, mistyped, outputsCommand, outputsFromCommandLine, requireOutput, requireOutputs } from "../stack-outputs";
 
 /** BatchGetItem reads at most 100 keys a request (DynamoDB API reference, BatchGetItem). */
@@ -254,9 +254,4 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
     }
 }
 
-if (require.main === module) {
-    main().catch((error: Error) => {
-        console.error(`seed failed: ${error.message}`);
-        process.exit(1);
-    });
-}
+if (require.main === module) runMain("seed", main);
