@@ -159,11 +159,7 @@ describe("npm start (local/start.ts as a process)", function () {
         await until("Stopping");
         first.kill("SIGINT"); // impatient: Ctrl-C again while it stops
         expect(await exited).to.equal(0);
-        const redisAnswers = await new Promise<boolean>((resolve) => {
-            const socket = net.connect(ports[2], "127.0.0.1", () => resolve(true)).on("error", () => resolve(false));
-            socket.unref();
-        });
-        expect(redisAnswers, "redis-server stopped").to.equal(false);
+        expect(await listening(ports[2]), "redis-server stopped").to.equal(false);
         expect(fs.existsSync(".local/start.lock"), "lock released").to.equal(false);
     });
 
@@ -340,11 +336,7 @@ describe("npm start -- --backend", function () {
         let error: Error | undefined;
         await startLocal({ dynamodb: 0, s3: 0, redis, backend: await freePort() }, undefined, { backend: "exit 3" }).catch((e: Error) => (error = e));
         expect(error?.message).to.match(/^backend command "exit 3" exited with code 3 before answering \/health on port \d+$/);
-        const redisAnswers = await new Promise<boolean>((resolve) => {
-            const socket = net.connect(redis, "127.0.0.1", () => resolve(true)).on("error", () => resolve(false));
-            socket.unref();
-        });
-        expect(redisAnswers, "redis-server stopped").to.equal(false);
+        expect(await listening(redis), "redis-server stopped").to.equal(false);
     });
 });
 
