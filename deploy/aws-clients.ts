@@ -102,33 +102,29 @@ function config(options: ClientOptions) {
     };
 }
 
-export function dynamoDbClient(options: ClientOptions): DynamoDBClient {
+/** A client made by `make` from the options' bounded config, its errors naming the call (nameCallsInErrors). */
+function boundedClient<C extends Client>(service: string, options: ClientOptions, make: (bounded: ReturnType<typeof config>["config"]) => C): C {
     const { limits, config: c } = config(options);
-    const client = new DynamoDBClient(c);
-    nameCallsInErrors(client, "DynamoDB", limits);
+    const client = make(c);
+    nameCallsInErrors(client, service, limits);
     return client;
+}
+
+export function dynamoDbClient(options: ClientOptions): DynamoDBClient {
+    return boundedClient("DynamoDB", options, (c) => new DynamoDBClient(c));
 }
 
 /** `forcePathStyle` as local S3 stand-ins need it (S3_FORCE_PATH_STYLE=true in .env.local). */
 export function s3Client(options: ClientOptions & { readonly forcePathStyle?: boolean }): S3Client {
-    const { limits, config: c } = config(options);
-    const client = new S3Client({ ...c, forcePathStyle: options.forcePathStyle ?? process.env.S3_FORCE_PATH_STYLE === "true" });
-    nameCallsInErrors(client, "S3", limits);
-    return client;
+    return boundedClient("S3", options, (c) => new S3Client({ ...c, forcePathStyle: options.forcePathStyle ?? process.env.S3_FORCE_PATH_STYLE === "true" }));
 }
 
 /** Secrets Manager: the health check reads the Redis AUTH token with GetSecretValue. */
 export function secretsManagerClient(options: ClientOptions): SecretsManagerClient {
-    const { limits, config: c } = config(options);
-    const client = new SecretsManagerClient(c);
-    nameCallsInErrors(client, "Secrets Manager", limits);
-    return client;
+    return boundedClient("Secrets Manager", options, (c) => new SecretsManagerClient(c));
 }
 
 /** SNS: the health check lists the alarm topic's subscriptions with ListSubscriptionsByTopic. */
 export function snsClient(options: ClientOptions): SNSClient {
-    const { limits, config: c } = config(options);
-    const client = new SNSClient(c);
-    nameCallsInErrors(client, "SNS", limits);
-    return client;
+    return boundedClient("SNS", options, (c) => new SNSClient(c));
 }
