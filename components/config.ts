@@ -23,6 +23,7 @@ export type Environment = (typeof ENVIRONMENTS)[number];
  * cannot leave their data unprotected (`protectData`) or write demo data into it (`demoData`).
  */
 export const PRODUCTION_ENVIRONMENTS: readonly Environment[] = ["production", "production-dr"];
+const IN_PRODUCTION = `in ${PRODUCTION_ENVIRONMENTS.join(" and ")}`;
 
 /** CloudWatch Logs accepts only these retention periods (days). */
 export const LOG_RETENTION_DAYS = [
@@ -725,10 +726,8 @@ export function validateConfig(raw: RawConfig, stack?: string): StackConfig {
             );
         }
     }
-    const privateFiles = c.boolean("privateFiles");
-    if (!privateFiles && !development && environmentKnown) {
-        c.fail("privateFiles", false, "true outside development: staging and production serve files only with signed URLs or cookies");
-    }
+    const outsideDevelopment = !development && environmentKnown;
+    const privateFiles = fixedBoolean(c, "privateFiles", true, outsideDevelopment, "outside development", "staging and production serve files only with signed URLs or cookies");
     const cdnPublicKey = privateFiles
         ? c.optional(
               "cdnPublicKey",
@@ -752,7 +751,7 @@ export function validateConfig(raw: RawConfig, stack?: string): StackConfig {
         region,
         frontendUrl,
         pointInTimeRecovery: c.boolean("pointInTimeRecovery"),
-        protectData: fixedInProduction(c, "protectData", true, production, "their tables, buckets and Redis are never replaced or deleted by a deploy or destroy"),
+        protectData: fixedBoolean(c, "protectData", true, production, IN_PRODUCTION, "their tables, buckets and Redis are never replaced or deleted by a deploy or destroy"),
         multiAz,
         backups: c.boolean("backups"),
         alarms,
@@ -762,9 +761,9 @@ export function validateConfig(raw: RawConfig, stack?: string): StackConfig {
         multiRegion,
         mfaDelete: c.boolean("mfaDelete"),
         apiGatewayAccount: c.boolean("apiGatewayAccount"),
-        demoData: fixedInProduction(c, "demoData", false, production, "demo users, channels and messages do not belong among the product's real users"),
+        demoData: fixedBoolean(c, "demoData", false, production, IN_PRODUCTION, "demo users, channels and messages do not belong among the product's real users"),
         privateFiles,
-        webAcl: webAcl(c, development, environmentKnown),
+        webAcl: fixedBoolean(c, "webAcl", true, outsideDevelopment, "outside development", "staging and production keep the AWS WAF web ACL on the API stage"),
         vpcCidr,
         availabilityZones,
         availabilityZoneCidrMask,
@@ -822,20 +821,15 @@ function alarmEmail(c: Checker, alarms: boolean): string | undefined {
     return email;
 }
 
-/** A capability production and its rebuild (PRODUCTION_ENVIRONMENTS) hold at `required`, whatever their config says (`why`). */
-function fixedInProduction(c: Checker, key: ConfigKey, required: boolean, production: boolean, why: string): boolean {
+/**
+ * A capability held at `required` where `applies` (`where` names those environments, `why` says
+ * why), whatever the config says: production's data protection, and the signed URLs and web ACL of
+ * every environment but development. Refused once: not again after the key's own type error.
+ */
+function fixedBoolean(c: Checker, key: ConfigKey, required: boolean, applies: boolean, where: string, why: string): boolean {
     const value = c.boolean(key);
-    if (production && value !== required && c.problems.every((p) => !p.startsWith(`${key}:`))) {
-        c.fail(key, value, `${required} in ${PRODUCTION_ENVIRONMENTS.join(" and ")}: ${why}`);
+    if (applies && value !== required && c.problems.every((p) => !p.startsWith(`${key}:`))) {
+        c.fail(key, value, `${required} ${where}: ${why}`);
     }
     return value;
-}
-
-/** The API's web ACL: only development may go without it (staging and production face the internet's abuse). */
-function webAcl(c: Checker, development: boolean, environmentKnown: boolean): boolean {
-    const on = c.boolean("webAcl");
-    if (!on && !development && environmentKnown && c.problems.every((p) => !p.startsWith("webAcl:"))) {
-        c.fail("webAcl", false, "true outside development: staging and production keep the AWS WAF web ACL on the API stage");
-    }
-    return on;
 }
