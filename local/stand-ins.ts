@@ -35,6 +35,17 @@ async function listen(server: net.Server, port: number, what: string, flag: stri
     return (server.address() as net.AddressInfo).port;
 }
 
+/** Whether something accepts TCP connections on 127.0.0.1:`port`. */
+export function answers(port: number): Promise<boolean> {
+    return new Promise((resolve) => {
+        const socket = net.connect(port, "127.0.0.1", () => {
+            socket.destroy();
+            resolve(true);
+        });
+        socket.on("error", () => resolve(false));
+    });
+}
+
 export async function freePort(): Promise<number> {
     const server = net.createServer();
     const port = await listen(server, 0, "free port", "");

@@ -19,7 +19,6 @@ import { randomBytes } from "crypto";
 import { ChildProcess, spawn } from "child_process";
 import { once } from "events";
 import * as fs from "fs";
-import * as net from "net";
 import * as os from "os";
 import * as path from "path";
 import { CreateTableCommand } from "@aws-sdk/client-dynamodb";
@@ -36,7 +35,7 @@ import { CheckResult, HealthClients, checkHealth, formatHealth } from "../deploy
 import { createHandler } from "../functions/thumbnail/handler";
 import { UPLOADS_PREFIX, UPLOAD_SUFFIX, encodeEventKey } from "../functions/thumbnail/keys";
 import { rawConfig } from "../harness/stack-files";
-import { S3StandIn, StandIn, diesWithParent, startDynamoDb, startRedis, startS3 } from "./stand-ins";
+import { S3StandIn, StandIn, answers, diesWithParent, startDynamoDb, startRedis, startS3 } from "./stand-ins";
 import { ENV_FILE, ENV_FILE_MARK, LOCK_FILE, Lock, OUTPUTS_FILE, STATE_DIR, checkEnvFileIsOurs, START_PID_VARIABLE, claimLock, groupRunning, groupStartedBy, isRedisOnPort, isRunning, writeLock, writePrivateFile } from "./state";
 
 export const ENVIRONMENT = "development";
@@ -261,17 +260,6 @@ export async function startBackend(
         settled.abort();
     }
     return { endpoint: `http://127.0.0.1:${port}`, port, pid: child.pid, stop };
-}
-
-/** Whether something accepts TCP connections on 127.0.0.1:`port` (where the /health wait looks). */
-function answers(port: number): Promise<boolean> {
-    return new Promise((resolve) => {
-        const socket = net.connect(port, "127.0.0.1", () => {
-            socket.destroy();
-            resolve(true);
-        });
-        socket.on("error", () => resolve(false));
-    });
 }
 
 /** Starts the stand-ins, tables, seed and health check, and the backend if given. On any failure, stops what it started. */

@@ -3,10 +3,9 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { spawn } from "child_process";
-import { freePort } from "../local/stand-ins";
+import { answers, freePort } from "../local/stand-ins";
 import { once } from "events";
 import { Claim, ENV_FILE_MARK, Lock, START_PID_VARIABLE, checkEnvFileIsOurs, claimLock, groupRunning, groupStartedBy, isRedisOnPort, readLock, writeLock } from "../local/state";
-import { listening } from "./helpers/process";
 // The module object itself, whose functions every importer's namespace reads through.
 import nodeFs = require("fs");
 
@@ -101,7 +100,7 @@ describe("what a killed start left (local/state.ts)", () => {
         const port = await freePort();
         const redis = spawn("redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--save", ""], { stdio: "ignore" });
         try {
-            while (!(await listening(port))) await new Promise((resolve) => setTimeout(resolve, 20));
+            while (!(await answers(port))) await new Promise((resolve) => setTimeout(resolve, 20));
             expect(isRedisOnPort(redis.pid!, port)).to.equal(true);
             expect(isRedisOnPort(redis.pid!, port + 1)).to.equal(false);
         } finally {

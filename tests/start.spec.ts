@@ -11,13 +11,13 @@ import sharp from "sharp";
 import { TABLES } from "../components/tables";
 import { BACKEND_POLL_MS, LocalEnvironment, START_COMMAND, startBackend, startLocal } from "../local/start";
 import { usage } from "../deploy/command-line";
-import { freePort } from "../local/stand-ins";
+import { answers, freePort } from "../local/stand-ins";
 import { groupRunning } from "../local/state";
 import Redis from "ioredis";
 import { BACKEND_VARIABLES, SECRET_VARIABLES, backendEnvironment, backendSecrets } from "../deploy/backend-env";
 import { byName } from "../harness/mock-engine";
 import { localEnvironment, localLog as lines } from "./helpers/local";
-import { listening, run, runToEnd, tsx } from "./helpers/process";
+import { run, runToEnd, tsx } from "./helpers/process";
 import { ENV_FILE_MARK, START_PID_VARIABLE } from "../local/state";
 import { checkHealth } from "../deploy/health";
 import { deployedEvaluation } from "./helpers/stacks";
@@ -159,7 +159,7 @@ describe("npm start (local/start.ts as a process)", function () {
         await until("Stopping");
         first.kill("SIGINT"); // impatient: Ctrl-C again while it stops
         expect(await exited).to.equal(0);
-        expect(await listening(ports[2]), "redis-server stopped").to.equal(false);
+        expect(await answers(ports[2]), "redis-server stopped").to.equal(false);
         expect(fs.existsSync(".local/start.lock"), "lock released").to.equal(false);
     });
 
@@ -219,7 +219,7 @@ describe("npm start stopped any other way than Ctrl-C (as processes)", function 
 
             npm.child.kill("SIGTERM"); // what an editor's stop button or a process manager sends
             await npm.exited;
-            for (const port of ports) expect(await listening(port), `port ${port} freed`).to.equal(false);
+            for (const port of ports) expect(await answers(port), `port ${port} freed`).to.equal(false);
             expect(fs.existsSync(".env.local"), ".env.local removed").to.equal(false);
             expect(fs.existsSync(".local/start.lock"), "lock released").to.equal(false);
             expect(npm.output().trim().split("\n").pop()).to.equal("Stopped the backend, DynamoDB, S3 and Redis; removed .env.local and .local/outputs.json.");
@@ -234,9 +234,9 @@ describe("npm start stopped any other way than Ctrl-C (as processes)", function 
         const npm = run("npm", ["start", "--", ...portArgs(ports)]);
         await npm.until("Running;");
         npm.child.kill("SIGKILL");
-        const free = async () => !(await Promise.all(ports.map(listening))).some(Boolean) && !fs.existsSync(".local/start.lock");
+        const free = async () => !(await Promise.all(ports.map(answers))).some(Boolean) && !fs.existsSync(".local/start.lock");
         for (let waited = 0; !(await free()) && waited < 10000; waited += 200) await new Promise((resolve) => setTimeout(resolve, 200));
-        expect(await Promise.all(ports.map(listening)), "all three ports freed").to.deep.equal([false, false, false]);
+        expect(await Promise.all(ports.map(answers)), "all three ports freed").to.deep.equal([false, false, false]);
         expect(fs.existsSync(".local/start.lock"), "lock released").to.equal(false);
     });
 
@@ -249,7 +249,7 @@ describe("npm start stopped any other way than Ctrl-C (as processes)", function 
         await first.until("Running;");
         first.child.kill("SIGKILL");
         await first.exited;
-        const up = () => Promise.all([listening(ports[2]), listening(ports[3])]);
+        const up = () => Promise.all([answers(ports[2]), answers(ports[3])]);
         for (let waited = 0; (await up()).some(Boolean) && waited < 3000; waited += 100) await new Promise((resolve) => setTimeout(resolve, 100));
         expect(await up(), "redis-server and the backend died with their parent").to.deep.equal([false, false]);
 
@@ -259,7 +259,7 @@ describe("npm start stopped any other way than Ctrl-C (as processes)", function 
         let leftoverPgid = 0;
         // Started as the dead start would have: its pid marks the group (START_PID_VARIABLE).
         const leftoverBackend = await startBackend(backend, ports[3], { [START_PID_VARIABLE]: String(first.child.pid) }, () => undefined, { onStarted: (pgid) => (leftoverPgid = pgid) });
-        while (!(await listening(ports[2]))) await new Promise((resolve) => setTimeout(resolve, 50));
+        while (!(await answers(ports[2]))) await new Promise((resolve) => setTimeout(resolve, 50));
         const lock = JSON.parse(fs.readFileSync(".local/start.lock", "utf8"));
         expect(lock.backend?.command, "the lock records the backend").to.equal(backend);
         fs.writeFileSync(".local/start.lock", JSON.stringify({ ...lock, redisPid: leftover.pid, backend: { ...lock.backend, pgid: leftoverPgid } }));
@@ -336,7 +336,7 @@ describe("npm start -- --backend", function () {
         let error: Error | undefined;
         await startLocal({ dynamodb: 0, s3: 0, redis, backend: await freePort() }, undefined, { backend: "exit 3" }).catch((e: Error) => (error = e));
         expect(error?.message).to.match(/^backend command "exit 3" exited with code 3 before answering \/health on port \d+$/);
-        expect(await listening(redis), "redis-server stopped").to.equal(false);
+        expect(await answers(redis), "redis-server stopped").to.equal(false);
     });
 });
 
@@ -362,7 +362,7 @@ describe("startBackend (local/start.ts)", () => {
         await backend.stop();
         expect(Date.now() - started, "stopped within its timeout and a little").to.be.within(300, 1500);
         expect(groupRunning(pgid), "no process of the group runs").to.equal(false);
-        expect(await listening(port)).to.equal(false);
+        expect(await answers(port)).to.equal(false);
     });
 
     it("reports at once, on one line, a backend that exits after it was healthy (an uncaught error: code 1; a signal: its name)", async () => {

@@ -57,12 +57,6 @@ export function runToEnd(command: string, args: readonly string[], env: NodeJS.P
 /** `node --import tsx <script> <args>`, as npm's scripts run them. */
 export const tsx = (script: string, ...args: string[]) => [process.execPath, ["--import", "tsx", script, ...args]] as const;
 
-/** Whether something accepts connections on the loopback port. */
-export const listening = (port: number) =>
-    new Promise<boolean>((resolve) => {
-        const socket = net.connect(port, "127.0.0.1", () => (socket.destroy(), resolve(true))).on("error", () => resolve(false));
-    });
-
 /** A server that accepts every connection and never answers: what made the seed hang for 400 s. */
 export async function stalledEndpoint(): Promise<{ endpoint: string; port: number; close(): void }> {
     const sockets: net.Socket[] = [];
