@@ -77,15 +77,27 @@ export const PREVIEW_COMMAND: CommandSpec = {
     positionals: true,
 };
 
-export async function main(argv: readonly string[] = process.argv.slice(2)): Promise<void> {
+/** What main needs besides its command line; tests pass a memoized evaluation. */
+export interface PreviewOptions {
+    /** Evaluates a stack; default: `evaluateStack` (harness/mock-engine.ts). */
+    readonly evaluate?: (stack: string) => Promise<Evaluation>;
+}
+
+/**
+ * Prints the plan of each stack named in `argv`, one after another. Throws, having printed no plan,
+ * on a bad stack reference or a stack file that does not read (harness/stack-files' checks); a
+ * stack whose program fails throws its error.
+ */
+export async function main(argv: readonly string[] = process.argv.slice(2), options: PreviewOptions = {}): Promise<void> {
     const line = readCommandLine(PREVIEW_COMMAND, argv);
     if (line === undefined) return;
     const stacks = line.positionals;
     if (stacks.length === 0) throw new Error(`Name at least one stack (${listStacks().join(", ")}): npm run preview -- <stack> [<stack>...]`);
     // Every stack file is read (and checked) before the first evaluation.
     for (const stack of stacks) for (const note of readStackFile(stack).notes) console.error(`Note: ${note}`);
+    const evaluate = options.evaluate ?? ((stack: string) => evaluateStack(stack));
     const plans: string[] = [];
-    for (const stack of new Set(stacks)) plans.push(renderPlan(await evaluateStack(stack)));
+    for (const stack of new Set(stacks)) plans.push(renderPlan(await evaluate(stack)));
     console.log(plans.join("\n\n"));
 }
 

@@ -11,6 +11,7 @@ import { DIAGRAM_COMMAND, main as diagram } from "../dev/diagram";
 import { PREVIEW_COMMAND, main as preview } from "../dev/preview";
 import { SCHEMA_SNAPSHOT_COMMAND, main as schemaSnapshot } from "../dev/schema-snapshot";
 import { START_COMMAND, main as start } from "../local/start";
+import { captureLog } from "./helpers/console";
 
 /** Every command of the README, with the main its script runs. */
 const COMMANDS: ReadonlyArray<[CommandSpec, (argv: readonly string[]) => Promise<void>]> = [
@@ -24,17 +25,7 @@ const COMMANDS: ReadonlyArray<[CommandSpec, (argv: readonly string[]) => Promise
 ];
 
 /** What `work` prints with console.log. */
-async function printed(work: () => Promise<void>): Promise<string> {
-    const lines: string[] = [];
-    const log = console.log;
-    console.log = (...args: unknown[]) => lines.push(args.join(" "));
-    try {
-        await work();
-    } finally {
-        console.log = log;
-    }
-    return lines.join("\n");
-}
+const printed = async (work: () => Promise<void>): Promise<string> => (await captureLog(work)).printed;
 
 describe("command lines (deploy/command-line.ts)", () => {
     for (const [command, main] of COMMANDS) {

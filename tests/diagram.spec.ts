@@ -5,6 +5,7 @@ import { expect } from "chai";
 import { README_STACK, architectureGraph, diagramDocument, diagramFile, linkedStacks, main, readmeWithDiagram } from "../dev/diagram";
 import { byName } from "../harness/mock-engine";
 import { PROJECT_ROOT } from "../harness/stack-files";
+import { captureLog } from "./helpers/console";
 import { stackEvaluation } from "./helpers/stacks";
 
 /** The stacks whose diagram the README links: those a no-argument `npm run diagram` draws. */
@@ -72,18 +73,7 @@ describe("architecture diagrams", () => {
 describe("npm run diagram", () => {
     let root: string;
     const docs = () => fs.readdirSync(path.join(root, "docs")).sort();
-    const draw = async (...argv: string[]): Promise<Error | undefined> => {
-        const log = console.log;
-        console.log = () => undefined;
-        try {
-            await main(argv, { root, evaluate: stackEvaluation });
-            return undefined;
-        } catch (error) {
-            return error as Error;
-        } finally {
-            console.log = log;
-        }
-    };
+    const draw = async (...argv: string[]): Promise<Error | undefined> => (await captureLog(() => main(argv, { root, evaluate: stackEvaluation }))).error;
     beforeEach(() => {
         root = fs.mkdtempSync(path.join(os.tmpdir(), "diagram-"));
         for (const file of fs.readdirSync(PROJECT_ROOT).filter((f) => /^(Pulumi\..*yaml|README\.md)$/.test(f))) fs.copyFileSync(path.join(PROJECT_ROOT, file), path.join(root, file));

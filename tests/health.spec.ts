@@ -71,12 +71,12 @@ describe("npm run health against a stalled or refused endpoint (as a process)", 
     it("reports every check within its bound, naming the endpoint; a refused port too", async () => {
         const [stalled, refused, outputs] = [await stalledEndpoint(), await freePort(), outputsFile()];
         // Both runs at once: the stalled one spends its time waiting.
-        const health = run(...tsx("deploy/health.ts", "--outputs", outputs, "--timeout", "0.4"), endpointEnv(stalled.endpoint));
+        const health = run(...tsx("deploy/health.ts", "--outputs", outputs, "--timeout", "0.1"), endpointEnv(stalled.endpoint));
         const refusedRun = run(...tsx("deploy/health.ts", "--outputs", outputs), endpointEnv(`http://127.0.0.1:${refused}`));
         try {
             expect(await health.exited).to.equal(1);
             expect(health.output()).to.match(
-                new RegExp(`^FAIL  table users +DynamoDB DescribeTable slack-clone-users-qa at http://127\\.0\\.0\\.1:${stalled.port}: no answer in 400 ms \\(3 attempts\\)$`, "m"),
+                new RegExp(`^FAIL  table users +DynamoDB DescribeTable slack-clone-users-qa at http://127\\.0\\.0\\.1:${stalled.port}: no answer in 100 ms \\(3 attempts\\)$`, "m"),
             );
             expect(health.output()).to.include("health check failed: 12 of 12 checks failed");
         } finally {

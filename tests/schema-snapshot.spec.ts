@@ -3,6 +3,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { SNAPSHOT_FILE, SchemaSnapshot, main, readSnapshot, replacementsBetween, schemaOf } from "../dev/schema-snapshot";
+import { captureLog } from "./helpers/console";
 import { STACKS, stackEvaluation } from "./helpers/stacks";
 
 describe("schema guard", () => {
@@ -56,19 +57,7 @@ describe("npm run schema:snapshot", () => {
     let file: string;
     const committed = () => fs.readFileSync(SNAPSHOT_FILE, "utf8");
     /** main on a copy of the snapshot: what it printed, or its error. */
-    async function run(argv: string[]): Promise<{ printed: string; error?: Error }> {
-        const lines: string[] = [];
-        const log = console.log;
-        console.log = (...args: unknown[]) => lines.push(args.join(" "));
-        try {
-            await main(argv, { file, evaluate: stackEvaluation });
-            return { printed: lines.join("\n") };
-        } catch (error) {
-            return { printed: lines.join("\n"), error: error as Error };
-        } finally {
-            console.log = log;
-        }
-    }
+    const run = (argv: string[]) => captureLog(() => main(argv, { file, evaluate: stackEvaluation }));
     beforeEach(() => {
         dir = fs.mkdtempSync(path.join(os.tmpdir(), "schema-snapshot-"));
         file = path.join(dir, "schema-snapshot.json");
