@@ -10,6 +10,7 @@
  */
 import * as fs from "fs";
 import { parseArgs } from "util";
+import { runMain } from "./command-line";
 import type { OpType } from "@pulumi/pulumi/automation";
 
 /** The fields of a step's old or new resource state that the guard reads. */
@@ -78,20 +79,36 @@ export function findDataLoss(digest: PreviewDigest, options: { readonly allowDat
     return [...found.values()].filter((loss) => loss.protected || options.allowDataReplacement !== true);
 }
 
+/** The preview document in `file`; throws naming the file when it is not `pulumi preview --json` output. */
+function readDigest(file: string): PreviewDigest {
+    let digest: unknown;
+    try {
+        digest = JSON.parse(fs.readFileSync(file, "utf8"));
+    } catch (error) {
+        throw new Error(`${file}: ${(error as Error).message} (expected the output of pulumi preview --json)`);
+    }
+    if (typeof digest !== "object" || digest === null || Array.isArray(digest)) {
+        throw new Error(`${file}: not the output of pulumi preview --json (a JSON object with "steps")`);
+    }
+    return digest as PreviewDigest;
+}
+
 function describeLoss(loss: DataLoss): string {
     const name = loss.urn.split("::").pop();
     return `${name} (${loss.type}): ${loss.ops.join(", ")}${loss.protected ? " [protected]" : ""}\n    ${loss.urn}`;
 }
 
-function main(): void {
+/** Reads `pulumi preview --json` output from the file `argv` names; sets exit code 1 when data would be lost. Throws on a bad command line or a file that is not that JSON document. */
+export async function main(argv: readonly string[] = process.argv.slice(2)): Promise<void> {
     const { positionals, values } = parseArgs({
+        args: [...argv],
         allowPositionals: true,
         options: { "allow-data-replacement": { type: "boolean", default: false } },
     });
     if (positionals.length !== 1) {
         throw new Error("Usage: tsx deploy/check-preview.ts <preview.json> [--allow-data-replacement]");
     }
-    const digest = JSON.parse(fs.readFileSync(positionals[0], "utf8")) as PreviewDigest;
+    const digest = readDigest(positionals[0]);
     const blocking = findDataLoss(digest, { allowDataReplacement: values["allow-data-replacement"] });
     if (blocking.length === 0) {
         console.log(`check-preview: no protected resource, table or bucket would be deleted or replaced (${digest.steps?.length ?? 0} steps read).`);
@@ -108,11 +125,4 @@ function main(): void {
     process.exitCode = 1;
 }
 
-if (require.main === module) {
-    try {
-        main();
-    } catch (error) {
-        console.error(`check-preview failed: ${(error as Error).message}`);
-        process.exit(1);
-    }
-}
+if (require.main === module) runMain("check-preview", main);

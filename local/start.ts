@@ -36,7 +36,7 @@ import { createHandler } from "../functions/thumbnail/handler";
 import { UPLOADS_PREFIX, UPLOAD_SUFFIX, encodeEventKey } from "../functions/thumbnail/keys";
 import { rawConfig } from "../harness/stack-files";
 import { S3StandIn, StandIn, answers, diesWithParent, startDynamoDb, startRedis, startS3 } from "./stand-ins";
-import { ENV_FILE, ENV_FILE_MARK, LOCK_FILE, Lock, OUTPUTS_FILE, STATE_DIR, checkEnvFileIsOurs, START_PID_VARIABLE, claimLock, groupRunning, groupStartedBy, isRedisOnPort, isRunning, writeLock, writePrivateFile } from "./state";
+import { ENV_FILE, ENV_FILE_MARK, LOCK_FILE, Lock, OUTPUTS_FILE, checkEnvFileIsOurs, makeStateDir, START_PID_VARIABLE, claimLock, groupRunning, groupStartedBy, isRedisOnPort, isRunning, writeLock, writePrivateFile } from "./state";
 
 export const ENVIRONMENT = "development";
 /** Stands in for the 12-digit account id in local bucket names. */
@@ -376,7 +376,7 @@ function removeEnvironmentFiles(): void {
  * group whose members carry the start's pid in START_PID_VARIABLE, its shell gone or not).
  */
 async function acquireLock(ports: Ports, log: (line: string) => void): Promise<void> {
-    fs.mkdirSync(STATE_DIR, { recursive: true });
+    makeStateDir();
     const { holder, stale } = claimLock({ pid: process.pid, ports });
     if (stale !== undefined) await clearLeftovers(stale, log, holder === undefined);
     if (holder !== undefined) {

@@ -15,6 +15,20 @@ export const LOCK_FILE = path.join(STATE_DIR, "start.lock");
 export const OUTPUTS_FILE = path.join(STATE_DIR, "outputs.json");
 export const ENV_FILE = path.join(PROJECT_ROOT, ".env.local");
 
+/**
+ * Creates `dir` (default .local) unless it exists. Throws naming it when a file holds its name or
+ * a parent's (mkdir's bare EEXIST / ENOTDIR otherwise).
+ */
+export function makeStateDir(dir = STATE_DIR): void {
+    try {
+        fs.mkdirSync(dir, { recursive: true });
+    } catch (error) {
+        const code = (error as NodeJS.ErrnoException).code;
+        if (code !== "EEXIST" && code !== "ENOTDIR") throw error;
+        throw new Error(`${dir}: a file is in the way of that folder (${code}); npm start keeps its lock and outputs there; move the file away and start again`);
+    }
+}
+
 export interface Lock {
     readonly pid: number;
     readonly ports: { readonly dynamodb: number; readonly s3: number; readonly redis: number; readonly backend?: number };

@@ -1,8 +1,9 @@
 import { expect } from "chai";
 import { spawnSync } from "child_process";
 import * as fs from "fs";
+import * as os from "os";
 import * as path from "path";
-import { findDataLoss, PreviewDigest, PreviewStep } from "../deploy/check-preview";
+import { findDataLoss, main, PreviewDigest, PreviewStep } from "../deploy/check-preview";
 import { PROJECT_ROOT } from "../harness/stack-files";
 
 describe("the data guard (deploy/check-preview.ts)", () => {
@@ -61,6 +62,17 @@ describe("the data guard (deploy/check-preview.ts)", () => {
 
     it("passes a preview with no steps (the CLI omits the key)", () => {
         expect(findDataLoss({})).to.deep.equal([]);
+    });
+
+    it("refuses a file that is not pulumi preview --json output, naming it, instead of passing it as safe", async () => {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "check-preview-"));
+        const write = (name: string, text: string) => (fs.writeFileSync(path.join(dir, name), text), path.join(dir, name));
+        const failure = (file: string) => main([file]).then(() => "passed", (e: Error) => e.message);
+        const truncated = write("truncated.json", '{"steps": [');
+        const message = await failure(truncated);
+        expect(message.startsWith(`${truncated}: `) && message.endsWith(" (expected the output of pulumi preview --json)"), message).to.equal(true);
+        const list = write("list.json", "[]");
+        expect(await failure(list)).to.equal(`${list}: not the output of pulumi preview --json (a JSON object with "steps")`);
     });
 
     it("exits 1 naming the resource, and 0 on a safe preview (npx tsx deploy/check-preview.ts)", () => {

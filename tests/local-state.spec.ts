@@ -5,7 +5,7 @@ import * as path from "path";
 import { spawn } from "child_process";
 import { answers, freePort } from "../local/stand-ins";
 import { once } from "events";
-import { Claim, ENV_FILE_MARK, Lock, START_PID_VARIABLE, checkEnvFileIsOurs, claimLock, groupRunning, groupStartedBy, isRedisOnPort, readLock, writeLock } from "../local/state";
+import { Claim, ENV_FILE_MARK, Lock, START_PID_VARIABLE, checkEnvFileIsOurs, claimLock, groupRunning, groupStartedBy, isRedisOnPort, makeStateDir, readLock, writeLock } from "../local/state";
 // The module object itself, whose functions every importer's namespace reads through.
 import nodeFs = require("fs");
 
@@ -92,6 +92,21 @@ describe("the npm start lock (local/state.ts)", () => {
         writeLock({ pid: FIRST, ports, redisPid: 200 }, lockFile);
         expect(fs.statSync(lockFile).mode & 0o777).to.equal(0o600);
         expect(readLock(lockFile)?.redisPid).to.equal(200);
+    });
+});
+
+describe("the state folder (local/state.ts)", () => {
+    it("is made when missing, kept when there, and a file in its place is named instead of a bare EEXIST or ENOTDIR", () => {
+        const root = fs.mkdtempSync(path.join(os.tmpdir(), "state-dir-"));
+        const dir = path.join(root, ".local");
+        makeStateDir(dir);
+        makeStateDir(dir);
+        expect(fs.statSync(dir).isDirectory()).to.equal(true);
+        const file = path.join(root, "file");
+        fs.writeFileSync(file, "");
+        for (const blocked of [file, path.join(file, ".local")]) {
+            expect(() => makeStateDir(blocked)).to.throw(`${blocked}: a file is in the way of that folder (`);
+        }
     });
 });
 

@@ -2,7 +2,7 @@ import { expect } from "chai";
 import { CreateTableCommand, DeleteItemCommand, DynamoDBClient, ScanCommand, UpdateItemCommand } from "@aws-sdk/client-dynamodb";
 import { marshall, unmarshall } from "@aws-sdk/util-dynamodb";
 import { TABLES, tableOutputName } from "../components/tables";
-import { itemProblems, loadSeedData, seed, seedDataFor } from "../deploy/seed/seed";
+import { MAX_CONCURRENCY, itemProblems, loadSeedData, main, seed, seedDataFor } from "../deploy/seed/seed";
 import { LocalEnvironment, createTableInput } from "../local/start";
 import { localEnvironment } from "./helpers/local";
 import { endpointEnv, outputsFile, run, stalledEndpoint, tsx } from "./helpers/process";
@@ -143,6 +143,16 @@ describe("seed on the local environment's tables", function () {
         expect(lines).to.include("would write 6 items to slack-clone-messages-development, each only if its key is not there yet");
     });
 
+});
+
+describe("npm run seed's command line", () => {
+    it("refuses a --concurrency outside 1 to 50 (the AWS SDK's 50 sockets; a request waiting for one has no timeout), before any call", async () => {
+        for (const value of ["0", "2.5", "many", String(MAX_CONCURRENCY + 1)]) {
+            let error: Error | undefined;
+            await main(["--outputs", outputsFile(), "--concurrency", value]).catch((e: Error) => (error = e));
+            expect(error?.message, value).to.equal(`--concurrency must be a whole number from 1 to 50 (the AWS SDK opens at most 50 connections); got ${value}`);
+        }
+    });
 });
 
 describe("npm run seed against an endpoint that accepts and never answers (as a process)", function () {

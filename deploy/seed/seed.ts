@@ -217,13 +217,19 @@ export async function seed(client: DynamoDBClient, outputs: StackOutputs, data: 
 
 /** Requests in flight at once unless `--concurrency` says otherwise. */
 const DEFAULT_CONCURRENCY = 16;
+/**
+ * The most `--concurrency` may ask for: the AWS SDK's HTTP handler opens at most 50 sockets per
+ * client (maxSockets, aws/aws-sdk-js-v3#2024), and a request waiting for a socket is outside every
+ * timeout (aws/aws-sdk-js-v3#3722), so more would queue unbounded instead of going faster.
+ */
+export const MAX_CONCURRENCY = 50;
 
 export const SEED_COMMAND = outputsCommand(
     "npm run seed",
     "Writes the stack's seed data (the demo data where its demoData output is true) into its tables; keeps every item that exists.",
     {
         "dry-run": { type: "boolean", description: "print what it would write, and write nothing" },
-        concurrency: { type: "string", value: "<n>", description: `requests in flight at once (default ${DEFAULT_CONCURRENCY})` },
+        concurrency: { type: "string", value: "<n>", description: `requests in flight at once, 1 to ${MAX_CONCURRENCY} (default ${DEFAULT_CONCURRENCY})` },
     },
 );
 
@@ -235,7 +241,9 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
     if (notice !== undefined) console.error(notice);
     const outputs = outputsFromCommandLine(args);
     const concurrency = Number(args.concurrency ?? DEFAULT_CONCURRENCY);
-    if (!Number.isInteger(concurrency) || concurrency < 1) throw new Error(`--concurrency must be a positive integer; got ${args.concurrency}`);
+    if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > MAX_CONCURRENCY) {
+        throw new Error(`--concurrency must be a whole number from 1 to ${MAX_CONCURRENCY} (the AWS SDK opens at most ${MAX_CONCURRENCY} connections); got ${args.concurrency}`);
+    }
     const client = dynamoDbClient({ region: requireOutput(outputs, "region"), limits: limitsFromCommandLine(args) });
     const log = (line: string) => console.log(line);
     log(`Seeding ${requireOutput(outputs, "environment")}${args["dry-run"] ? " (dry run)" : ""}`);
