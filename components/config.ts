@@ -9,20 +9,8 @@
 import { KeyObject, createHash, createPublicKey } from "crypto";
 import { Region } from "@pulumi/aws/types/enums";
 import { closest, distance } from "fastest-levenshtein";
-import { MANAGED_BY, PROJECT, REQUIRED_TAGS, nameProblem, physicalName } from "./naming";
+import { Environment, ENVIRONMENTS, MANAGED_BY, PRODUCTION_ENVIRONMENTS, PROJECT, REQUIRED_TAGS, nameProblem, physicalName } from "./naming";
 
-/**
- * `production-dr` is production rebuilt in its second region after losing the first
- * (docs/disaster-recovery.md): its own names, since S3 bucket and IAM role names are global.
- */
-export const ENVIRONMENTS = ["development", "staging", "production", "production-dr"] as const;
-export type Environment = (typeof ENVIRONMENTS)[number];
-
-/**
- * The environments that hold the product's real users' data: production and its rebuild. Config
- * cannot leave their data unprotected (`protectData`) or write demo data into it (`demoData`).
- */
-export const PRODUCTION_ENVIRONMENTS: readonly Environment[] = ["production", "production-dr"];
 const IN_PRODUCTION = `in ${PRODUCTION_ENVIRONMENTS.join(" and ")}`;
 
 /** CloudWatch Logs accepts only these retention periods (days). */

@@ -10,6 +10,21 @@
 export const PROJECT = "slack-clone";
 
 /**
+ * The `{environment}` of every name. `production-dr` is production rebuilt in its second region
+ * after losing the first (docs/disaster-recovery.md): its own names, since S3 bucket and IAM role
+ * names are global.
+ */
+export const ENVIRONMENTS = ["development", "staging", "production", "production-dr"] as const;
+export type Environment = (typeof ENVIRONMENTS)[number];
+
+/**
+ * The environments that hold the product's real users' data: production and its rebuild. Config
+ * cannot leave their data unprotected (`protectData`) or write demo data into it (`demoData`), and the
+ * policy pack asks for their data's protection whatever the config says.
+ */
+export const PRODUCTION_ENVIRONMENTS: readonly Environment[] = ["production", "production-dr"];
+
+/**
  * The tags every taggable resource carries, through its provider's `defaultTags` (each stack's
  * `aws:defaultTags`, which every explicit provider inherits): `project` (PROJECT), `environment`,
  * `stack` and `managed-by` (MANAGED_BY).

@@ -17,11 +17,11 @@ import type {
     StackValidationPolicy,
 } from "@pulumi/policy";
 import { UnknownValueError } from "@pulumi/policy";
-import { MANAGED_BY, PROJECT, REQUIRED_TAGS } from "../components/naming";
+import { MANAGED_BY, PRODUCTION_ENVIRONMENTS, PROJECT, REQUIRED_TAGS } from "../components/naming";
 
 /** What the rules need to know of the stack, from its config. */
 export interface StackSettings {
-    /** `environment`: production data is always protected, whatever `protectData` says. */
+    /** `environment`: data in PRODUCTION_ENVIRONMENTS is always protected, whatever `protectData` says. */
     readonly environment?: string;
     /** `aws:region`. */
     readonly region?: string;
@@ -284,11 +284,11 @@ function dynamodbPointInTimeRecovery(settings: StackSettings): ResourceValidatio
 function dataProtected(settings: StackSettings): ResourceValidationPolicy {
     return resourcePolicy(
         "data-protected",
-        "Tables and buckets are protected (protect) where the stack sets protectData, and always in production.",
+        `Tables and buckets are protected (protect) where the stack sets protectData, and always in ${PRODUCTION_ENVIRONMENTS.join(" and ")}.`,
         [TABLE, BUCKET],
         (_, args, report) => {
-            const required = settings.protectData || settings.environment === "production";
-            if (!required) return args.notApplicable("the stack neither sets protectData nor is production");
+            const required = settings.protectData || (PRODUCTION_ENVIRONMENTS as readonly unknown[]).includes(settings.environment);
+            if (!required) return args.notApplicable(`the stack neither sets protectData nor is ${PRODUCTION_ENVIRONMENTS.join(" or ")}`);
             // A policy pack sees `protect`; `retainOnDelete` does not reach policies (the tests check it on the program).
             if (!args.opts.protect) {
                 report(`${label(args)} holds data but is not protected: give it the resource options protect: true and retainOnDelete: true (the protectData capability)`);

@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import * as pulumi from "@pulumi/pulumi";
 import { AUTH_TOKEN_SPECIALS, Cache, MAINTENANCE_WINDOW, SNAPSHOT_WINDOW } from "../components/cache";
-import { ENVIRONMENTS } from "../components/config";
+import { ENVIRONMENTS } from "../components/naming";
 import { NAME_RULES, physicalName } from "../components/naming";
 import { Evaluation, RecordedResource, byName, evaluate, mockId, ofType } from "../harness/mock-engine";
 import { EGRESS, GROUP, INGRESS, rulesOf } from "./helpers/security-groups";

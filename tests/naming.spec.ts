@@ -2,7 +2,7 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { expect } from "chai";
 import { spawnSync } from "child_process";
-import { ENVIRONMENTS } from "../components/config";
+import { ENVIRONMENTS } from "../components/naming";
 import { NAME_RULES, nameProblem, physicalName } from "../components/naming";
 import { checkPhysicalNames } from "../components/name-check";
 import { Evaluation, STANDARD_CALLS, evaluate } from "../harness/mock-engine";

@@ -332,7 +332,7 @@ describe("policy pack", () => {
             expect(found.map((v) => v.policy)).to.deep.equal(["dynamodb-point-in-time-recovery"]);
         });
 
-        it("asks for protection where the stack sets protectData, and always in production, whatever the config says", async () => {
+        it("asks for protection where the stack sets protectData, and always in production and its rebuild production-dr, whatever the config says", async () => {
             const bucket = resource("aws:s3/bucket:Bucket", "storage-files", { bucket: "files" });
             const protectedBucket = { ...bucket, options: { ...bucket.options, protect: true } };
             const safe = { serverSideEncryption: { enabled: true } };
@@ -340,10 +340,13 @@ describe("policy pack", () => {
             const protectData = await check([table(safe)], { "slack-clone:environment": "staging", "slack-clone:protectData": "true", "aws:region": "us-east-1" });
             expect(protectData.map((v) => v.policy)).to.deep.equal(["data-protected"]);
             const production = { "slack-clone:environment": "production", "slack-clone:protectData": "false", "aws:region": "us-east-1" };
-            expect((await check([table(safe), bucket], production)).filter((v) => v.policy === "data-protected").map((v) => v.resource)).to.deep.equal([
-                "aws:dynamodb/table:Table::data-users",
-                "aws:s3/bucket:Bucket::storage-files",
-            ]);
+            for (const environment of ["production", "production-dr"]) {
+                const found = await check([table(safe), bucket], { ...production, "slack-clone:environment": environment });
+                expect(found.filter((v) => v.policy === "data-protected").map((v) => v.resource), environment).to.deep.equal([
+                    "aws:dynamodb/table:Table::data-users",
+                    "aws:s3/bucket:Bucket::storage-files",
+                ]);
+            }
             // Protection inherited from a parent counts, as the engine resolves it.
             const component = { ...resource("slack-clone:data:DataLayer", "data", {}, { protect: true }), custom: false };
             const child = table(safe, { parent: mockId(component) });

@@ -25,7 +25,7 @@ import {
 import { dynamoDbClient, quietNodeVersionNotice } from "../aws-clients";
 import { count } from "../format";
 import { marshall, unmarshall } from "@aws-sdk/util-dynamodb";
-import { PRODUCTION_ENVIRONMENTS } from "../../components/config";
+import { PRODUCTION_ENVIRONMENTS } from "../../components/naming";
 import { TABLES, TableSpec, keyAttributes, tableOutputName } from "../../components/tables";
 import { readCommandLine, runMain } from "../command-line";
 import { CommonArgs, StackOutputs, limitsFromCommandLine, mistyped, outputsCommand, outputsFromCommandLine, requireOutput, requireOutputs } from "../stack-outputs";
