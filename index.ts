@@ -147,7 +147,6 @@ const api = new Api("api", {
         vpcLinkId: backend.vpcLink.id,
         loadBalancerArn: backend.loadBalancer.arn,
         loadBalancerDnsName: backend.loadBalancer.dnsName,
-        serving: backend.service !== undefined,
     },
     dataTrace: config.dataTrace,
     manageAccount: config.apiGatewayAccount,

@@ -1,7 +1,6 @@
 import { createHash } from "crypto";
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
-import { API_ONLY_HEALTH } from "../deploy/backend-env";
 import { physicalName } from "./naming";
 import { ServiceRole, createServiceRole } from "./service-role";
 
@@ -42,12 +41,11 @@ export interface MockResponse {
     readonly statusCode: string;
     /** `method.response.header.X` -> a quoted static value such as `'https://chat.example.com'`. */
     readonly headers: Readonly<Record<string, string>>;
-    readonly body?: string;
 }
 
 /** One method of the API, as data: everything the deployment serves, and so everything its trigger hashes. */
 export interface MethodSpec {
-    /** Resource path: `/`, `/health`, `/{proxy+}`. */
+    /** Resource path: `/`, `/{proxy+}`. */
     readonly path: string;
     readonly httpMethod: string;
     readonly requestParameters?: Readonly<Record<string, boolean>>;
@@ -59,16 +57,6 @@ export interface MethodSpec {
               readonly path: string;
               readonly requestParameters?: Readonly<Record<string, string>>;
           };
-}
-
-export interface RouteOptions {
-    /** Origin allowed by CORS (the web front end). */
-    readonly frontendUrl: string;
-    /**
-     * A backend service runs: `/health` is its own. Without one the API answers `GET /health` itself
-     * (API_ONLY_HEALTH), so the health check can tell "backend not deployed" from "backend down".
-     */
-    readonly backendServing: boolean;
 }
 
 const header = (name: string) => `method.response.header.${name}`;
@@ -95,11 +83,16 @@ function preflight(path: string, frontendUrl: string): MethodSpec {
 }
 
 /**
- * Every method of the API: `ANY /` and `ANY /{proxy+}` to the backend (through the VPC link), the
- * API's own `GET /health` while no backend serves, and a CORS preflight `OPTIONS` on every
- * resource, the root included.
+ * Every method of the API: `ANY /` and `ANY /{proxy+}` to the backend's load balancer (through the
+ * VPC link), `/health` included, and a CORS preflight `OPTIONS` on every resource, the root included.
+ * They are the same whether a backend service runs or not (the load balancer answers `/health` while
+ * none does, components/backend.ts): API Gateway serves a deployment, a snapshot of the methods that
+ * existed when it was created (https://docs.aws.amazon.com/apigateway/latest/developerguide/set-up-deployments.html),
+ * and Pulumi deletes removed resources at the end of an update, after the new deployment exists
+ * (pulumi/pulumi-aws#3289), so a method removed with a deployment in one update stays deployed.
+ * `frontendUrl`: the origin CORS allows (the web front end).
  */
-export function apiMethods(options: RouteOptions): MethodSpec[] {
+export function apiMethods(frontendUrl: string): MethodSpec[] {
     const routes: MethodSpec[] = [
         { path: "/", httpMethod: "ANY", integration: { type: "VPC_LINK_PROXY", path: "/" } },
         {
@@ -113,22 +106,8 @@ export function apiMethods(options: RouteOptions): MethodSpec[] {
             },
         },
     ];
-    if (!options.backendServing) {
-        routes.unshift({
-            path: "/health",
-            httpMethod: "GET",
-            integration: {
-                type: "MOCK",
-                response: {
-                    statusCode: "200",
-                    headers: { [header("Access-Control-Allow-Origin")]: quoted(options.frontendUrl) },
-                    body: JSON.stringify(API_ONLY_HEALTH),
-                },
-            },
-        });
-    }
     const paths = [...new Set(["/", ...routes.map((r) => r.path)])];
-    return [...routes, ...paths.map((path) => preflight(path, options.frontendUrl))];
+    return [...routes, ...paths.map((path) => preflight(path, frontendUrl))];
 }
 
 /** The deployment's trigger: a hash of everything the methods serve (never of resource ids). */
@@ -136,7 +115,7 @@ export function deploymentHash(methods: readonly MethodSpec[]): string {
     return createHash("sha256").update(JSON.stringify(methods)).digest("hex");
 }
 
-/** `/` -> `root`, `/health` -> `health`, `/{proxy+}` -> `proxy`: part of child resource names. */
+/** `/` -> `root`, `/{proxy+}` -> `proxy`: part of child resource names. */
 function pathSlug(path: string): string {
     return path.replace(/[{}+]/g, "").split("/").filter(Boolean).join("-") || "root";
 }
@@ -183,8 +162,6 @@ export interface ApiArgs {
         readonly vpcLinkId: pulumi.Input<string>;
         readonly loadBalancerArn: pulumi.Input<string>;
         readonly loadBalancerDnsName: pulumi.Input<string>;
-        /** A service runs behind the load balancer (see RouteOptions.backendServing). */
-        readonly serving: boolean;
     };
     /** Log full request and response bodies (execution logs). They hold personal data (chat messages): off unless config says so. */
     readonly dataTrace: boolean;
@@ -223,7 +200,7 @@ export class Api extends pulumi.ComponentResource {
     constructor(name: string, args: ApiArgs, opts?: pulumi.ComponentResourceOptions) {
         super("slack-clone:api:Api", name, {}, opts);
 
-        const methods = apiMethods({ frontendUrl: args.frontendUrl, backendServing: args.backend.serving });
+        const methods = apiMethods(args.frontendUrl);
         this.restApi = this.createRestApi(name, args);
         const resourceIds = this.createResources(name, methods);
         const routeResources = methods.flatMap((spec) => this.createMethod(name, spec, resourceIds[spec.path], args.backend));
@@ -346,7 +323,6 @@ export class Api extends pulumi.ComponentResource {
                 ...on,
                 statusCode: response.statusCode,
                 responseParameters: response.headers,
-                responseTemplates: response.body === undefined ? undefined : { "application/json": response.body },
             },
             { parent: this, dependsOn: [methodResponse, mock] },
         );

@@ -4,7 +4,7 @@ import { THUMBNAILS_PREFIX, UPLOADS_PREFIX } from "../functions/thumbnail/keys";
 import type { BackendConfig } from "./config";
 import { physicalName } from "./naming";
 import { createServiceRole } from "./service-role";
-import { BACKEND_PORT, HEALTH_PATH } from "../deploy/backend-env";
+import { API_ONLY_HEALTH, BACKEND_PORT, HEALTH_PATH } from "../deploy/backend-env";
 
 /** The container's name in the task definition (the load balancer and the logs name it). */
 export const CONTAINER_NAME = "backend";
@@ -16,6 +16,15 @@ export const DEREGISTRATION_DELAY_SECONDS = 30;
 export const CPU_TARGET_PERCENT = 60;
 /** Target tracking: load balancer requests per task per minute (ALBRequestCountPerTarget). */
 export const REQUESTS_PER_TASK_TARGET = 1000;
+/**
+ * Listener rules, evaluated from the lowest priority to the highest, the listener's default action
+ * (forward to the service's targets) last; priorities run 1-50000, one rule per priority and listener
+ * (https://docs.aws.amazon.com/elasticloadbalancing/latest/application/listener-rules.html,
+ * https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_RulePriorityPair.html).
+ * The health answer while no service runs comes before the stage rewrite, which also matches
+ * `/{stage}/health`.
+ */
+export const RULE_PRIORITIES = { notDeployedHealth: 1, stripStage: 2 } as const;
 /** Untagged images (pushes that a newer push of the same tag replaced, failed builds) are expired after this many days. */
 export const UNTAGGED_IMAGE_DAYS = 7;
 
@@ -113,6 +122,8 @@ export class Backend extends pulumi.ComponentResource {
             this.taskDefinition = this.createTaskDefinition(args, args.image);
             this.service = this.createService(args, this.taskDefinition, [this.listener, stageRule]);
             if (args.autoscaling) this.createAutoscaling(args, this.service);
+        } else {
+            this.createNotDeployedHealthRule(args, stageRule);
         }
 
         this.registerOutputs({
@@ -314,12 +325,33 @@ export class Backend extends pulumi.ComponentResource {
             `${this.name}-strip-stage`,
             {
                 listenerArn: this.listener.arn,
-                priority: 1,
+                priority: RULE_PRIORITIES.stripStage,
                 conditions: [{ pathPattern: { values: [`/${args.stageName}`, `/${args.stageName}/*`] } }],
                 transforms: [{ type: "url-rewrite", urlRewriteConfig: { rewrite: stageRewrite(args.stageName) } }],
                 actions: [{ type: "forward", targetGroupArn: this.targetGroup.arn }],
             },
             { parent: this },
+        );
+    }
+
+    /**
+     * While no service runs (no `image`), the load balancer answers the health check itself with
+     * API_ONLY_HEALTH ("backend not deployed"); every other request finds no target and gets the load
+     * balancer's 503. The API is the same with or without a service, so an application deploy never
+     * re-deploys it: adding the service deletes this rule at the end of `pulumi up`, after the service
+     * is steady (waitForSteadyState), and removing the service creates it again. It waits for the stage
+     * rule, which gives up priority 1 to it on stacks created before it existed.
+     */
+    private createNotDeployedHealthRule(args: BackendArgs, stageRule: aws.lb.ListenerRule): aws.lb.ListenerRule {
+        return new aws.lb.ListenerRule(
+            `${this.name}-not-deployed-health`,
+            {
+                listenerArn: this.listener.arn,
+                priority: RULE_PRIORITIES.notDeployedHealth,
+                conditions: notDeployedHealthConditions(args.stageName),
+                actions: [{ type: "fixed-response", fixedResponse: NOT_DEPLOYED_RESPONSE }],
+            },
+            { parent: this, dependsOn: [stageRule] },
         );
     }
 
@@ -438,6 +470,29 @@ export class Backend extends pulumi.ComponentResource {
 /** The URL rewrite that removes the stage segment: `/{stage}` or `/{stage}/rest` -> `/` or `/rest`. */
 export function stageRewrite(stageName: string): { regex: string; replace: string } {
     return { regex: `^/${stageName.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}/?(.*)$`, replace: "/$1" };
+}
+
+/**
+ * The load balancer's own `GET /health` answer while no service runs: 200, JSON, API_ONLY_HEALTH. A
+ * fixed response has a status (2XX, 4XX or 5XX), a content type (text/plain, text/css, text/html,
+ * application/javascript or application/json) and a body of at most 1024 characters, and no other
+ * header (https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_FixedResponseActionConfig.html):
+ * no CORS header, which only a browser would need; the health check calls from a server.
+ */
+export const NOT_DEPLOYED_RESPONSE = { statusCode: "200", contentType: "application/json", messageBody: JSON.stringify(API_ONLY_HEALTH) } as const;
+
+/**
+ * The requests NOT_DEPLOYED_RESPONSE answers: `/health` as the load balancer receives it through the
+ * VPC link, `/{stage}/health` (API Gateway puts the stage first in a private integration's path,
+ * https://docs.aws.amazon.com/apigateway/latest/developerguide/private-integration.html), and bare
+ * `/health` as the stage rule lets it pass; GET, and HEAD, which AWS advises routing like GET.
+ * Path patterns are case-sensitive, compared with the path only (never the query string), at most 128
+ * characters each, `*` and `?` the only wildcards; method names are exact, case-sensitive, A-Z, `-`
+ * and `_`, at most 40 characters. A rule has at most one path and one method condition, three values a
+ * condition and five a rule (https://docs.aws.amazon.com/elasticloadbalancing/latest/application/rule-condition-types.html).
+ */
+export function notDeployedHealthConditions(stageName: string): { pathPattern?: { values: string[] }; httpRequestMethod?: { values: string[] } }[] {
+    return [{ pathPattern: { values: [`/${stageName}${HEALTH_PATH}`, HEALTH_PATH] } }, { httpRequestMethod: { values: ["GET", "HEAD"] } }];
 }
 
 /** DynamoDB actions the backend uses on items (TransactWriteItems/TransactGetItems authorize as these). */

@@ -14,12 +14,13 @@ import { StackOutputs } from "./stack-outputs";
 
 /** The port the backend listens on (its container port; PORT for a local backend). */
 export const BACKEND_PORT = 8000;
-/** The backend's health endpoint: the load balancer's health check, the API's `/health`, the local wait. */
+/** The backend's health endpoint: the target group's health check, the API's `/health`, the local wait. */
 export const HEALTH_PATH = "/health";
 
 /**
- * What the API answers on `GET /health` itself while no backend service runs; a backend's own
- * `/health` never says `backend: "not deployed"`, so the health check can tell the two apart.
+ * What `GET /health` through the API answers while no backend service runs (the load balancer's
+ * fixed response, components/backend.ts); a backend's own `/health` never says
+ * `backend: "not deployed"`, so the health check can tell the two apart.
  */
 export const API_ONLY_HEALTH = { status: "ok", backend: "not deployed" } as const;
 

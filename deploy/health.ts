@@ -100,9 +100,10 @@ async function pingRedis(url: string, password: string, timeoutMs: number): Prom
 }
 
 /**
- * `GET {apiUrl}/health` through the API to the backend. The API answers it itself (API_ONLY_HEALTH)
- * while no backend service runs: that is "backend not deployed", a failure where `backendRequired`
- * (staging, production), a note otherwise. Any other 2xx is the backend's own answer.
+ * `GET {apiUrl}/health` through the API and the backend's load balancer to the backend. The load
+ * balancer answers it itself (API_ONLY_HEALTH) while no backend service runs: that is "backend not
+ * deployed", a failure where `backendRequired` (staging, production), a note otherwise. Any other
+ * 2xx is the backend's own answer.
  */
 export async function checkApiHealth(apiUrl: string, backendRequired: boolean, timeoutMs = TIMEOUT_MS): Promise<string> {
     const url = `${apiUrl.replace(/\/$/, "")}${HEALTH_PATH}`;
@@ -123,7 +124,7 @@ export async function checkApiHealth(apiUrl: string, backendRequired: boolean, t
         parsed = undefined;
     }
     if ((parsed as { backend?: unknown } | undefined)?.backend === API_ONLY_HEALTH.backend) {
-        const what = "backend not deployed: the API answered /health itself (no backendImage yet; see README, Application deploy)";
+        const what = "backend not deployed: the load balancer answered /health itself (no backendImage yet; see README, Application deploy)";
         if (backendRequired) throw new Error(what);
         return `note: ${what}`;
     }

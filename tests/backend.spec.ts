@@ -1,8 +1,18 @@
 import * as pulumi from "@pulumi/pulumi";
 import { expect } from "chai";
-import { CPU_TARGET_PERCENT, REQUESTS_PER_TASK_TARGET, STREAM_ACTIONS, TABLE_ITEM_ACTIONS, stageRewrite } from "../components/backend";
+import {
+    CPU_TARGET_PERCENT,
+    NOT_DEPLOYED_RESPONSE,
+    REQUESTS_PER_TASK_TARGET,
+    RULE_PRIORITIES,
+    STREAM_ACTIONS,
+    TABLE_ITEM_ACTIONS,
+    notDeployedHealthConditions,
+    stageRewrite,
+} from "../components/backend";
 import { validateConfig } from "../components/config";
-import { BACKEND_VARIABLES, backendEnvironment, backendSecrets } from "../deploy/backend-env";
+import { ENVIRONMENTS } from "../components/naming";
+import { API_ONLY_HEALTH, BACKEND_VARIABLES, backendEnvironment, backendSecrets } from "../deploy/backend-env";
 import { Evaluation, MOCK_ACCOUNT_ID, RecordedResource, STANDARD_OUTPUTS, byName, mockId, ofType } from "../harness/mock-engine";
 import { GROUP, INGRESS, EGRESS, rulesOf } from "./helpers/security-groups";
 import { STACKS, backendImage, deployedEvaluation, rawConfig, stackEvaluation } from "./helpers/stacks";
@@ -39,6 +49,10 @@ const statements = (evaluation: Evaluation, policyName: string) => {
     const policy = byName(evaluation, T.rolePolicy, policyName).inputs.policy;
     return (typeof policy === "string" ? JSON.parse(policy) : policy).Statement as Record<string, any>[];
 };
+/** Whether an ALB path pattern matches a path: case-sensitive, `*` any characters, `?` one (rule-condition-types.html). */
+const pathMatches = (pattern: string, path: string) =>
+    new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*").replace(/\?/g, ".")}$`).test(path);
+
 const container = (evaluation: Evaluation) => JSON.parse(byName(evaluation, T.taskDefinition, "backend-task").inputs.containerDefinitions)[0];
 
 describe("backend pieces as data", () => {
@@ -51,6 +65,34 @@ describe("backend pieces as data", () => {
         expect(rewrite("/health")).to.equal("/health");
         expect(stageRewrite("a.b").regex).to.equal("^/a\\.b/?(.*)$");
     });
+
+    // https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_FixedResponseActionConfig.html
+    it("answers 'not deployed' within a fixed response's limits: 2XX/4XX/5XX, an allowed content type, a body of at most 1024 characters", () => {
+        expect(NOT_DEPLOYED_RESPONSE.statusCode).to.match(/^(2|4|5)\d\d$/);
+        expect(["text/plain", "text/css", "text/html", "application/javascript", "application/json"]).to.include(NOT_DEPLOYED_RESPONSE.contentType);
+        expect(NOT_DEPLOYED_RESPONSE.messageBody.length).to.be.at.most(1024);
+        expect(JSON.parse(NOT_DEPLOYED_RESPONSE.messageBody)).to.deep.equal(API_ONLY_HEALTH);
+    });
+
+    // https://docs.aws.amazon.com/elasticloadbalancing/latest/application/rule-condition-types.html
+    for (const environment of ENVIRONMENTS) {
+        it(`matches /${environment}/health and /health, GET and HEAD, within a rule's condition limits (${environment})`, () => {
+            const conditions = notDeployedHealthConditions(environment);
+            const paths = conditions.flatMap((c) => c.pathPattern?.values ?? []);
+            const methods = conditions.flatMap((c) => c.httpRequestMethod?.values ?? []);
+            expect(paths).to.deep.equal([`/${environment}/health`, "/health"]);
+            expect(methods).to.deep.equal(["GET", "HEAD"]);
+            for (const path of paths) expect(path.length, path).to.be.at.most(128);
+            for (const method of methods) expect(method).to.match(/^[A-Z_-]{1,40}$/);
+            for (const c of conditions) expect(Object.values(c)[0].values.length).to.be.at.most(3);
+            expect(paths.length + methods.length, "match evaluations in the rule").to.be.at.most(5);
+            // The stage rule matches the health path API Gateway sends too: the health rule must come first.
+            expect(pathMatches(`/${environment}/*`, `/${environment}/health`)).to.equal(true);
+            expect(pathMatches(paths[0], `/${environment}/health`)).to.equal(true);
+            expect(pathMatches(paths[0], `/${environment}/Health`)).to.equal(false);
+            expect(RULE_PRIORITIES.notDeployedHealth).to.be.below(RULE_PRIORITIES.stripStage);
+        });
+    }
 });
 
 for (const stack of STACKS) {
@@ -241,6 +283,7 @@ for (const stack of STACKS) {
             expect(listener.inputs.defaultActions).to.deep.equal([{ type: "forward", targetGroupArn: arnOf(deployed, targets) }]);
             const rule = get(T.listenerRule, "backend-strip-stage");
             expect(rule.inputs.conditions).to.deep.equal([{ pathPattern: { values: [`/${stack}`, `/${stack}/*`] } }]);
+            expect(rule.inputs.priority).to.equal(RULE_PRIORITIES.stripStage);
             expect(rule.inputs.transforms).to.deep.equal([{ type: "url-rewrite", urlRewriteConfig: { rewrite: stageRewrite(stack) } }]);
             expect(deployed.outputs.backendLoadBalancerDnsName).to.equal(`internal-slack-clone-alb-${stack}-1234567890.us-east-1.elb.amazonaws.com`);
         });
@@ -293,6 +336,23 @@ for (const stack of STACKS) {
                 for (const p of policies) expect(p.inputs).to.include({ policyType: "TargetTrackingScaling", resourceId: targets[0].inputs.resourceId });
             },
         );
+
+        it("without backendImage: the load balancer answers GET /health 'not deployed' by a rule ahead of the stage rule; with a service, no such rule", () => {
+            const rules = (e: Evaluation) => ofType(e, T.listenerRule).filter((r) => r.options.parent === "slack-clone:backend:Backend::backend");
+            expect(rules(deployed).map((r) => r.name)).to.deep.equal(["backend-strip-stage"]);
+            expect(rules(committed).map((r) => r.name).sort()).to.deep.equal(["backend-not-deployed-health", "backend-strip-stage"]);
+            const health = byName(committed, T.listenerRule, "backend-not-deployed-health");
+            const stageRule = byName(committed, T.listenerRule, "backend-strip-stage");
+            expect(health.inputs).to.deep.equal({
+                listenerArn: arnOf(committed, byName(committed, T.listener, "backend-listener")),
+                priority: 1,
+                conditions: [{ pathPattern: { values: [`/${stack}/health`, "/health"] } }, { httpRequestMethod: { values: ["GET", "HEAD"] } }],
+                actions: [{ type: "fixed-response", fixedResponse: { statusCode: "200", contentType: "application/json", messageBody: '{"status":"ok","backend":"not deployed"}' } }],
+            });
+            expect(stageRule.inputs.priority).to.be.above(health.inputs.priority);
+            // Stacks created with the stage rule at priority 1 move it first.
+            expect(health.options.dependsOn).to.deep.equal([mockId(stageRule)]);
+        });
 
         it("without backendImage (as committed): everything but the task definition and the service, and the outputs say so", () => {
             const types = (e: Evaluation) => new Set(e.resources.filter((r) => r.options.parent === "slack-clone:backend:Backend::backend").map((r) => r.type));

@@ -107,7 +107,7 @@ describe("health check: GET {apiUrl}/health tells the backend's answer from the 
         answer = { status: 200, body: JSON.stringify(API_ONLY_HEALTH) };
         let error: Error | undefined;
         await checkApiHealth(url, true).catch((e: Error) => (error = e));
-        expect(error?.message).to.match(/^backend not deployed: the API answered \/health itself/);
+        expect(error?.message).to.match(/^backend not deployed: the load balancer answered \/health itself/);
         expect(await checkApiHealth(url, false)).to.match(/^note: backend not deployed/);
     });
 
