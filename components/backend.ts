@@ -336,11 +336,13 @@ export class Backend extends pulumi.ComponentResource {
 
     /**
      * While no service runs (no `image`), the load balancer answers the health check itself with
-     * API_ONLY_HEALTH ("backend not deployed"); every other request finds no target and gets the load
-     * balancer's 503. The API is the same with or without a service, so an application deploy never
-     * re-deploys it: adding the service deletes this rule at the end of `pulumi up`, after the service
-     * is steady (waitForSteadyState), and removing the service creates it again. It waits for the stage
-     * rule, which gives up priority 1 to it on stacks created before it existed.
+     * API_ONLY_HEALTH ("backend not deployed"); every other request finds no registered target and gets
+     * the load balancer's 503
+     * (https://docs.aws.amazon.com/elasticloadbalancing/latest/application/load-balancer-troubleshooting.html).
+     * The API is the same with or without a service, so an application deploy never re-deploys it:
+     * adding the service deletes this rule at the end of `pulumi up`, after the service is steady
+     * (waitForSteadyState), and removing the service creates it again. It waits for the stage rule,
+     * which gives up priority 1 to it (an in-place SetRulePriorities) on stacks created before it existed.
      */
     private createNotDeployedHealthRule(args: BackendArgs, stageRule: aws.lb.ListenerRule): aws.lb.ListenerRule {
         return new aws.lb.ListenerRule(
@@ -485,7 +487,8 @@ export const NOT_DEPLOYED_RESPONSE = { statusCode: "200", contentType: "applicat
  * The requests NOT_DEPLOYED_RESPONSE answers: `/health` as the load balancer receives it through the
  * VPC link, `/{stage}/health` (API Gateway puts the stage first in a private integration's path,
  * https://docs.aws.amazon.com/apigateway/latest/developerguide/private-integration.html), and bare
- * `/health` as the stage rule lets it pass; GET, and HEAD, which AWS advises routing like GET.
+ * `/health`, which the stage rule would pass on unchanged; GET, and HEAD, which AWS advises routing
+ * like GET (HttpRequestMethodConditionConfig).
  * Path patterns are case-sensitive, compared with the path only (never the query string), at most 128
  * characters each, `*` and `?` the only wildcards; method names are exact, case-sensitive, A-Z, `-`
  * and `_`, at most 40 characters. A rule has at most one path and one method condition, three values a
