@@ -11,6 +11,7 @@
  * and supplemental-docs/CLIENTS.md (requestHandler shorthand, v3.521.0+).
  */
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { ECSClient } from "@aws-sdk/client-ecs";
 import { S3Client } from "@aws-sdk/client-s3";
 import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { SNSClient } from "@aws-sdk/client-sns";
@@ -49,11 +50,12 @@ export interface ClientOptions {
     readonly limits?: Partial<CallLimits>;
 }
 
-type Client = DynamoDBClient | S3Client | SecretsManagerClient | SNSClient;
+type Client = DynamoDBClient | ECSClient | S3Client | SecretsManagerClient | SNSClient;
 
-/** What the input names: the table, bucket (and key), secret or topic the call is about. */
+/** What the input names: the table, bucket (and key), secret, topic or ECS cluster and services the call is about. */
 function target(input: Record<string, unknown>): string {
-    const parts = [input.TableName, input.Bucket, input.Key, input.SecretId, input.TopicArn].filter((p): p is string => typeof p === "string");
+    const services = Array.isArray(input.services) ? input.services : [];
+    const parts = [input.TableName, input.Bucket, input.Key, input.SecretId, input.TopicArn, input.cluster, ...services].filter((p): p is string => typeof p === "string");
     if (parts.length === 0 && typeof input.RequestItems === "object" && input.RequestItems !== null) parts.push(...Object.keys(input.RequestItems));
     return parts.length > 0 ? ` ${parts.join("/")}` : "";
 }
@@ -127,4 +129,9 @@ export function secretsManagerClient(options: ClientOptions): SecretsManagerClie
 /** SNS: the health check lists the alarm topic's subscriptions with ListSubscriptionsByTopic. */
 export function snsClient(options: ClientOptions): SNSClient {
     return boundedClient("SNS", options, (c) => new SNSClient(c));
+}
+
+/** ECS: the health check reads the backend service's deployments with DescribeServices. */
+export function ecsClient(options: ClientOptions): ECSClient {
+    return boundedClient("ECS", options, (c) => new ECSClient(c));
 }
