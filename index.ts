@@ -209,7 +209,9 @@ const outputs: StackExports = {
     backendRepositoryUrl: backend.repository.repositoryUrl,
     backendClusterName: backend.cluster.name,
     backendLoadBalancerDnsName: backend.loadBalancer.dnsName,
-    ...(backend.service && config.backend.image ? { backendImage: config.backend.image, backendServiceName: backend.service.name } : {}),
+    ...(backend.service && backend.taskDefinition && config.backend.image
+        ? { backendImage: config.backend.image, backendServiceName: backend.service.name, backendTaskDefinitionArn: backend.taskDefinition.arn }
+        : {}),
     backendRequired: config.backend.required,
     ...(storage.filesReplicaBucket ? { filesReplicaBucketName: storage.filesReplicaBucket.bucket } : {}),
     alarmTopicArn: observability.alarmTopicArn,

@@ -422,8 +422,10 @@ export class Backend extends pulumi.ComponentResource {
                 networkConfiguration: { subnets: args.subnetIds, securityGroups: [args.taskSecurityGroupId], assignPublicIp: false },
                 loadBalancers: [{ targetGroupArn: this.targetGroup.arn, containerName: CONTAINER_NAME, containerPort: BACKEND_PORT }],
                 healthCheckGracePeriodSeconds: 60,
-                // A deploy whose tasks never get healthy rolls back to the last good task definition,
-                // and `pulumi up` waits for the outcome, so a failed application deploy fails the workflow.
+                // A deploy whose tasks never get healthy rolls back to the last completed deployment.
+                // `pulumi up` waits for a steady state, which the rollback reaches too, and reports
+                // success (hashicorp/terraform-provider-aws#19519, #20858): the health check's
+                // `backend rollout` (deploy/health.ts) fails that deploy, from backendTaskDefinitionArn.
                 deploymentCircuitBreaker: { enable: true, rollback: true },
                 deploymentMinimumHealthyPercent: 100,
                 deploymentMaximumPercent: 200,

@@ -71,6 +71,11 @@ export interface OutputValues extends Readonly<Record<TableOutputName, string>> 
     readonly backendImage?: string;
     /** ECS service `slack-clone-backend-{environment}` (once an image is deployed). */
     readonly backendServiceName?: string;
+    /**
+     * ARN, with its revision, of the task definition this deploy gave the service (once an image is
+     * deployed): the health check requires the service's PRIMARY deployment to run it, rolled out.
+     */
+    readonly backendTaskDefinitionArn?: string;
     /** `backendRequired`: the health check fails when no backend answers the API's /health (false: a note instead). */
     readonly backendRequired: boolean;
     /** The files bucket's replica in the secondary region (multiRegion only). */

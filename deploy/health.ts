@@ -3,26 +3,29 @@
  *
  * Verifies every component the stack outputs name: each table ACTIVE with the keys and indexes of
  * its spec, the buckets reachable, Redis answering PING, the API's /health answered by the backend
- * (through the VPC link and the load balancer), where files are private the CDN's signing-key
- * secret holding the private key of the public key CloudFront trusts, and, where alarms are on,
- * someone confirmed on the alarm topic. Prints one line per check and exits non-zero naming what
+ * (through the VPC link and the load balancer), where a backend service runs its rollout (ECS runs
+ * the task definition the stack deployed, rolled out completely), where files are private the CDN's
+ * signing-key secret holding the private key of the public key CloudFront trusts, and, where alarms
+ * are on, someone confirmed on the alarm topic. Prints one line per check and exits non-zero naming what
  * failed. `npm start` runs it against the local environment.
  * Every check is bounded in time (AWS calls: deploy/aws-clients.ts; Redis and the API: TIMEOUT_MS)
  * and a failure names the endpoint.
  */
 import { DescribeTableCommand, DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { DescribeServicesCommand, DescribeServicesCommandOutput, Deployment, ECSClient } from "@aws-sdk/client-ecs";
 import { HeadBucketCommand, S3Client } from "@aws-sdk/client-s3";
 import { GetSecretValueCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { SNSClient, Subscription, paginateListSubscriptionsByTopic } from "@aws-sdk/client-sns";
 import { createPrivateKey } from "crypto";
-import { CallLimits, dynamoDbClient, quietNodeVersionNotice, s3Client, secretsManagerClient, snsClient } from "./aws-clients";
+import { CallLimits, dynamoDbClient, ecsClient, quietNodeVersionNotice, s3Client, secretsManagerClient, snsClient } from "./aws-clients";
 import { count } from "./format";
 import Redis from "ioredis";
 import { publicKeyFingerprint } from "../components/config";
+import { physicalName } from "../components/naming";
 import { TABLES, TableSpec, keySchema, tableOutputName } from "../components/tables";
 import { API_ONLY_HEALTH, HEALTH_PATH, secretsFromEnvironment } from "./backend-env";
 import { readCommandLine, runMain } from "./command-line";
-import { CommonArgs, StackOutputs, limitsFromCommandLine, outputsCommand, outputsFromCommandLine, requireOutput } from "./stack-outputs";
+import { CommonArgs, StackOutputs, limitsFromCommandLine, outputsCommand, outputsFromCommandLine, requireOutput, requireOutputs } from "./stack-outputs";
 
 export interface CheckResult {
     readonly check: string;
@@ -44,6 +47,9 @@ export class EmptySecretError extends Error {
 /** Every subscription of an SNS topic, by the topic's ARN (ListSubscriptionsByTopic, all pages). */
 export type SubscriptionLister = (topicArn: string) => Promise<readonly Subscription[]>;
 
+/** An ECS service by cluster and service name (DescribeServices): the API's `services` and `failures`. */
+export type ServiceDescriber = (cluster: string, service: string) => Promise<Pick<DescribeServicesCommandOutput, "services" | "failures">>;
+
 export interface HealthClients {
     readonly dynamodb: DynamoDBClient;
     readonly s3: S3Client;
@@ -51,6 +57,8 @@ export interface HealthClients {
     readonly secrets: SecretReader;
     /** The alarm topic's subscriptions (SNS); absent where there is no SNS (the local environment). */
     readonly alarmSubscriptions?: SubscriptionLister;
+    /** The backend service's deployments (ECS); absent where there is no ECS (the local environment). */
+    readonly backendService?: ServiceDescriber;
 }
 
 /** Time Redis and the API's /health have to answer, in ms, unless `--timeout` says otherwise. */
@@ -237,6 +245,82 @@ export async function checkSigningKey(outputs: StackOutputs, secrets: SecretRead
     return `the secret holds the private key of ${deployed}`;
 }
 
+/** DescribeServices through `client`, for one service. */
+export function describeService(client: ECSClient): ServiceDescriber {
+    return (cluster, service) => client.send(new DescribeServicesCommand({ cluster, services: [service] }));
+}
+
+/** `{family}:{revision}` of a task definition ARN (`arn:aws:ecs:{region}:{account}:task-definition/{family}:{revision}`). */
+function taskDefinitionName(arn: string): string {
+    return arn.slice(arn.lastIndexOf("/") + 1);
+}
+
+/** A later revision of the same family: the service was updated after these outputs were read, or outside Pulumi. */
+function isLaterRevision(arn: string, than: string): boolean {
+    const [family, revision] = taskDefinitionName(arn).split(":");
+    const [otherFamily, otherRevision] = taskDefinitionName(than).split(":");
+    return family === otherFamily && Number(revision) > Number(otherRevision);
+}
+
+const rollout = (d: Deployment) => `${d.rolloutState ?? "no rollout state"}${d.rolloutStateReason ? `: "${d.rolloutStateReason}"` : ""}`;
+const runningTasks = (d: Deployment) => `${d.runningCount ?? 0} of ${d.desiredCount ?? 0} tasks running`;
+
+/**
+ * The backend service runs the task definition this stack deployed (`backendTaskDefinitionArn`),
+ * rolled out completely: its PRIMARY deployment (the most recent) has that task definition and the
+ * rolloutState COMPLETED (https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_Deployment.html).
+ * When a deploy's new tasks never get healthy, the deployment circuit breaker rolls the service back
+ * to its last COMPLETED deployment, the service is steady again on the old task definition, and
+ * `pulumi up` (waitForSteadyState) reports success (hashicorp/terraform-provider-aws#19519, #20858;
+ * terraform-aws-modules/terraform-aws-ecs#325): this check is what fails that deploy. Throws naming
+ * what runs instead, ECS's rolloutStateReason and the fix; also for a service ECS does not know
+ * (DescribeServices `failures` reason MISSING:
+ * https://docs.aws.amazon.com/AmazonECS/latest/developerguide/api_failures_messages.html), one being
+ * deleted, a rollout still IN_PROGRESS and a FAILED one with nothing to roll back to (a first deploy).
+ */
+export async function checkBackendRollout(outputs: StackOutputs, describe: ServiceDescriber): Promise<string> {
+    const [cluster, serviceName, deployed, environment] = requireOutputs(outputs, ["backendClusterName", "backendServiceName", "backendTaskDefinitionArn", "environment"]);
+    const { services = [], failures = [] } = await describe(cluster, serviceName);
+    const service = services[0];
+    const recreate = `pulumi up --refresh --stack ${environment} creates it again`;
+    if (service === undefined) {
+        const reasons = failures.map((f) => [f.reason, f.detail].filter((p) => p !== undefined).join(": ")).join(", ");
+        throw new Error(
+            `ECS has no service ${serviceName} in cluster ${cluster} (DescribeServices: ${reasons || "no service and no failure"}): it was deleted outside Pulumi, ` +
+                `or these credentials are for another account or region than the stack's. Fix: ${recreate}`,
+        );
+    }
+    if (service.status !== "ACTIVE") throw new Error(`${serviceName} is ${service.status}, not ACTIVE: it is deleted or being deleted. Fix: ${recreate}`);
+    const deployments = service.deployments ?? [];
+    const primary = deployments.find((d) => d.status === "PRIMARY");
+    const name = taskDefinitionName(deployed);
+    // The log group components/backend.ts gives the container.
+    const logGroup = physicalName("backend", environment);
+    const fix =
+        `Fix: find why the new tasks failed in the service's events (aws ecs describe-services --cluster ${cluster} --services ${serviceName} --query "services[0].events[:10].message") ` +
+        `and the container logs (aws logs tail ${logGroup} --since 1h), then push a fixed image under a new tag and deploy it (README, Application deploy)`;
+    if (primary?.taskDefinition === undefined) throw new Error(`${serviceName} has no PRIMARY deployment: ECS is not running ${name}. ${fix}`);
+    if (primary.taskDefinition !== deployed) {
+        const runs = `${serviceName} runs ${taskDefinitionName(primary.taskDefinition)} (${rollout(primary)}; ${runningTasks(primary)}), not this stack's ${name}`;
+        if (isLaterRevision(primary.taskDefinition, deployed)) {
+            throw new Error(`${runs}, an earlier revision: these outputs are older than the service's last deploy (read them again), or the service was updated outside Pulumi (pulumi up --refresh --stack ${environment})`);
+        }
+        const ours = deployments.find((d) => d.taskDefinition === deployed);
+        throw new Error(
+            `${runs}: the deployment circuit breaker rolled the deploy back (${ours === undefined ? "its deployment is gone" : `its deployment: ${rollout(ours)}`}), ` +
+                `and pulumi up reported success, since the rollback is a steady state too. The backend serves the previous image. ${fix}`,
+        );
+    }
+    switch (primary.rolloutState) {
+        case "COMPLETED":
+            return `${name} rolled out (COMPLETED), ${runningTasks(primary)}`;
+        case "IN_PROGRESS":
+            throw new Error(`${name} is still rolling out (${rollout(primary)}; ${runningTasks(primary)}): run the health check again once ECS completes it (or rolls it back)`);
+        default:
+            throw new Error(`${name} did not roll out (${rollout(primary)}; ${runningTasks(primary)}), and there was no earlier completed deployment to roll back to. ${fix}`);
+    }
+}
+
 /**
  * Runs every check the outputs allow, except `skip`ped ones; never throws, each failure is a result.
  * Redis and the API's /health each have `timeoutMs` to answer (the AWS calls: their clients' limits).
@@ -267,6 +351,17 @@ export async function checkHealth(outputs: StackOutputs, clients: HealthClients,
     }
     // Checks that cannot run on these outputs, and why.
     const skipped: CheckResult[] = [];
+    const rolloutCheck = "backend rollout";
+    if (outputs.backendClusterName === undefined) {
+        skipped.push({ check: rolloutCheck, ok: true, skipped: true, detail: "skipped: no backendClusterName output (the local environment has no ECS)" });
+    } else if (outputs.backendServiceName === undefined) {
+        skipped.push({ check: rolloutCheck, ok: true, skipped: true, detail: "skipped: no backend service in this stack (no backendImage deployed yet), nothing rolls out" });
+    } else {
+        checks.push([rolloutCheck, async () => {
+            if (clients.backendService === undefined) throw new Error("no ECS client to describe the backend service with");
+            return checkBackendRollout(outputs, clients.backendService);
+        }]);
+    }
     const alarmCheck = "alarm topic";
     if (outputs.alarmTopicArn === undefined) {
         skipped.push({ check: alarmCheck, ok: true, skipped: true, detail: "skipped: no alarmTopicArn output (the local environment has no SNS)" });
@@ -330,13 +425,14 @@ export function clientsFor(region: string, limits: Partial<CallLimits> = {}): He
         dynamodb: dynamoDbClient({ region, limits }),
         s3: s3Client({ region, limits }),
         alarmSubscriptions: listSubscriptions(snsClient({ region, limits })),
+        backendService: describeService(ecsClient({ region, limits })),
         secrets: secretReader(secretsManagerClient({ region, limits })),
     };
 }
 
 export const HEALTH_COMMAND = outputsCommand(
     "npm run health",
-    "Checks every component the stack outputs name (tables, buckets, Redis, the CDN signing key, the alarm subscriptions, the API and its backend), one line each; exits non-zero naming what failed.",
+    "Checks every component the stack outputs name (tables, buckets, Redis, the CDN signing key, the alarm subscriptions, the API and its backend, the backend's rollout), one line each; exits non-zero naming what failed.",
     { skip: { type: "string", multiple: true, value: "<check>", description: "leave out this check, by the name it prints (e.g. redis)" } },
 );
 

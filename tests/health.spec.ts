@@ -2,16 +2,30 @@ import { expect } from "chai";
 import { generateKeyPairSync } from "crypto";
 import * as http from "http";
 import { AddressInfo } from "net";
+import { Deployment } from "@aws-sdk/client-ecs";
 import { Subscription } from "@aws-sdk/client-sns";
 import { publicKeyFingerprint } from "../components/config";
-import { secretsManagerClient, snsClient } from "../deploy/aws-clients";
+import { ecsClient, secretsManagerClient, snsClient } from "../deploy/aws-clients";
 import { API_ONLY_HEALTH } from "../deploy/backend-env";
-import { PENDING_CONFIRMATION, SubscriptionLister, checkApiHealth, checkHealth, checkSigningKey, formatHealth, listSubscriptions, secretReader } from "../deploy/health";
+import {
+    PENDING_CONFIRMATION,
+    ServiceDescriber,
+    SubscriptionLister,
+    checkApiHealth,
+    checkBackendRollout,
+    checkHealth,
+    checkSigningKey,
+    describeService,
+    formatHealth,
+    listSubscriptions,
+    secretReader,
+} from "../deploy/health";
 import { StackOutputs } from "../deploy/stack-outputs";
 import { LocalEnvironment } from "../local/start";
 import { freePort } from "../local/stand-ins";
 import { localEnvironment } from "./helpers/local";
 import { endpointEnv, outputsFile, run, stalledEndpoint, tsx } from "./helpers/process";
+import { STACKS, deployedEvaluation, stackEvaluation } from "./helpers/stacks";
 
 describe("health check, on the local environment", function () {
     this.timeout(60000);
@@ -321,5 +335,159 @@ describe("health check: someone has confirmed the alarm topic's subscription whe
         expect(formatHealth([localResult])).to.match(/^skip {2}alarm topic {2}skipped: /);
         expect(await alarmResult(staging, unused.list, ["alarm topic"])).to.deep.equal([]);
         expect(unused.asked).to.deep.equal([]);
+    });
+});
+
+// A deploy that the deployment circuit breaker rolls back leaves the service steady on the old task
+// definition, and pulumi up reports success (hashicorp/terraform-provider-aws#19519, #20858;
+// terraform-aws-modules/terraform-aws-ecs#325): the health check is what fails it.
+describe("health check: the backend service runs the task definition the stack deployed, rolled out (not rolled back)", function () {
+    this.timeout(60000);
+    const CLUSTER = "slack-clone-staging";
+    const SERVICE = "slack-clone-backend-staging";
+    const taskDefinition = (revision: number) => `arn:aws:ecs:us-east-1:123456789012:task-definition/slack-clone-backend-staging:${revision}`;
+    const staging = { environment: "staging", backendClusterName: CLUSTER, backendServiceName: SERVICE, backendTaskDefinitionArn: taskDefinition(7) };
+    const deployment = (status: string, revision: number, rolloutState: string, rolloutStateReason: string, runningCount = 2): Deployment => ({
+        status,
+        taskDefinition: taskDefinition(revision),
+        rolloutState: rolloutState as Deployment["rolloutState"],
+        rolloutStateReason,
+        desiredCount: 2,
+        runningCount,
+    });
+    const fake = (answer: Awaited<ReturnType<ServiceDescriber>>) => {
+        const asked: string[] = [];
+        return { asked, describe: async (cluster: string, service: string) => (asked.push(`${cluster}/${service}`), answer) };
+    };
+    const withDeployments = (...deployments: Deployment[]) => fake({ services: [{ serviceName: SERVICE, status: "ACTIVE", deployments }], failures: [] });
+    const rolloutResult = async (outputs: StackOutputs, backendService?: ServiceDescriber, skip: string[] = []) =>
+        (await checkHealth(outputs, { dynamodb: undefined as never, s3: undefined as never, secrets: undefined as never, backendService }, skip)).filter((r) => r.check === "backend rollout");
+    const failure = (answer: ReturnType<typeof fake>) => checkBackendRollout(staging, answer.describe).then(() => undefined, (e: Error) => e.message);
+    const FIX =
+        `Fix: find why the new tasks failed in the service's events (aws ecs describe-services --cluster ${CLUSTER} --services ${SERVICE} --query "services[0].events[:10].message") ` +
+        "and the container logs (aws logs tail slack-clone-backend-staging --since 1h), then push a fixed image under a new tag and deploy it (README, Application deploy)";
+
+    it("passes when the PRIMARY deployment runs the deployed task definition, COMPLETED; asks ECS for the outputs' cluster and service", async () => {
+        const ecs = withDeployments(deployment("PRIMARY", 7, "COMPLETED", "ECS deployment ecs-svc/7 completed."));
+        expect(await rolloutResult(staging, ecs.describe)).to.deep.equal([{ check: "backend rollout", ok: true, detail: "slack-clone-backend-staging:7 rolled out (COMPLETED), 2 of 2 tasks running" }]);
+        expect(ecs.asked).to.deep.equal([`${CLUSTER}/${SERVICE}`]);
+    });
+
+    it("fails when the circuit breaker rolled the deploy back, naming what runs instead, ECS's reasons and the fix", async () => {
+        const primary = deployment("PRIMARY", 6, "COMPLETED", "ECS deployment circuit breaker: rolling back to deploymentId ecs-svc/6.");
+        const failed = deployment("ACTIVE", 7, "FAILED", "ECS deployment circuit breaker: tasks failed to start.", 0);
+        expect(await failure(withDeployments(primary, failed))).to.equal(
+            `${SERVICE} runs slack-clone-backend-staging:6 (COMPLETED: "ECS deployment circuit breaker: rolling back to deploymentId ecs-svc/6."; 2 of 2 tasks running), ` +
+                `not this stack's slack-clone-backend-staging:7: the deployment circuit breaker rolled the deploy back ` +
+                `(its deployment: FAILED: "ECS deployment circuit breaker: tasks failed to start."), and pulumi up reported success, since the rollback is a steady state too. ` +
+                `The backend serves the previous image. ${FIX}`,
+        );
+        // Once the failed deployment is INACTIVE, DescribeServices no longer lists it.
+        const gone = await failure(withDeployments(primary));
+        expect(gone).to.include("not this stack's slack-clone-backend-staging:7: the deployment circuit breaker rolled the deploy back (its deployment is gone)").and.include(FIX);
+        // While the rollback runs, the PRIMARY deployment is the old task definition, IN_PROGRESS.
+        const rollingBack = await failure(withDeployments(deployment("PRIMARY", 6, "IN_PROGRESS", "ECS deployment circuit breaker: rolling back to deploymentId ecs-svc/6.", 1), failed));
+        expect(rollingBack).to.match(/^slack-clone-backend-staging runs slack-clone-backend-staging:6 \(IN_PROGRESS: .*; 1 of 2 tasks running\), not this stack's slack-clone-backend-staging:7: the deployment circuit breaker rolled/);
+    });
+
+    it("fails on a later revision than the outputs name, saying the outputs are older than the service's last deploy", async () => {
+        const message = await failure(withDeployments(deployment("PRIMARY", 8, "COMPLETED", "ECS deployment ecs-svc/8 completed.")));
+        expect(message).to.match(/^slack-clone-backend-staging runs slack-clone-backend-staging:8 \(COMPLETED: .*\), not this stack's slack-clone-backend-staging:7, an earlier revision: these outputs are older/);
+        expect(message).to.include("pulumi up --refresh --stack staging").and.not.include("circuit breaker");
+    });
+
+    it("fails while the rollout is IN_PROGRESS, saying it is still rolling out", async () => {
+        const message = await failure(withDeployments(deployment("PRIMARY", 7, "IN_PROGRESS", "ECS deployment ecs-svc/7 in progress.", 1), deployment("ACTIVE", 6, "COMPLETED", "")));
+        expect(message).to.equal(
+            'slack-clone-backend-staging:7 is still rolling out (IN_PROGRESS: "ECS deployment ecs-svc/7 in progress."; 1 of 2 tasks running): run the health check again once ECS completes it (or rolls it back)',
+        );
+    });
+
+    it("fails on a FAILED rollout with nothing to roll back to (a first deploy), with ECS's reason and the fix", async () => {
+        const message = await failure(withDeployments(deployment("PRIMARY", 7, "FAILED", "ECS deployment circuit breaker: tasks failed to start.", 0)));
+        expect(message).to.equal(
+            'slack-clone-backend-staging:7 did not roll out (FAILED: "ECS deployment circuit breaker: tasks failed to start."; 0 of 2 tasks running), ' +
+                `and there was no earlier completed deployment to roll back to. ${FIX}`,
+        );
+    });
+
+    it("fails on a service ECS does not have (DescribeServices failures: MISSING) or one being deleted, saying how to create it again", async () => {
+        const missing = fake({ services: [], failures: [{ arn: `arn:aws:ecs:us-east-1:123456789012:service/${CLUSTER}/${SERVICE}`, reason: "MISSING" }] });
+        const [result] = await rolloutResult(staging, missing.describe);
+        expect(result).to.deep.equal({
+            check: "backend rollout",
+            ok: false,
+            detail:
+                `ECS has no service ${SERVICE} in cluster ${CLUSTER} (DescribeServices: MISSING): it was deleted outside Pulumi, ` +
+                "or these credentials are for another account or region than the stack's. Fix: pulumi up --refresh --stack staging creates it again",
+        });
+        const draining = fake({ services: [{ serviceName: SERVICE, status: "DRAINING", deployments: [deployment("PRIMARY", 7, "COMPLETED", "")] }], failures: [] });
+        expect(await failure(draining)).to.equal(`${SERVICE} is DRAINING, not ACTIVE: it is deleted or being deleted. Fix: pulumi up --refresh --stack staging creates it again`);
+    });
+
+    it("fails on outputs without the task definition (deployed by an older program) and without an ECS client, saying so", async () => {
+        const { backendTaskDefinitionArn, ...old } = staging;
+        expect(backendTaskDefinitionArn).to.be.a("string");
+        const ecs = withDeployments(deployment("PRIMARY", 7, "COMPLETED", ""));
+        expect((await rolloutResult(old, ecs.describe))[0]).to.deep.include({ ok: false, detail: "Stack outputs missing: backendTaskDefinitionArn" });
+        expect((await rolloutResult(staging))[0]).to.deep.include({ ok: false, detail: "no ECS client to describe the backend service with" });
+        expect(ecs.asked).to.deep.equal([]);
+    });
+
+    it("is skipped, saying why, on the local environment (no ECS) and in a stack without a service; --skip leaves it out", async () => {
+        const unused = withDeployments();
+        const [local] = await rolloutResult({ environment: "development", region: "us-east-1" }, unused.describe);
+        expect(local).to.deep.equal({ check: "backend rollout", ok: true, skipped: true, detail: "skipped: no backendClusterName output (the local environment has no ECS)" });
+        const { backendServiceName, backendTaskDefinitionArn, ...noService } = staging;
+        expect([backendServiceName, backendTaskDefinitionArn]).to.have.length(2);
+        const [infrastructureOnly] = await rolloutResult(noService, unused.describe);
+        expect(infrastructureOnly).to.deep.equal({ check: "backend rollout", ok: true, skipped: true, detail: "skipped: no backend service in this stack (no backendImage deployed yet), nothing rolls out" });
+        expect(formatHealth([infrastructureOnly])).to.match(/^skip {2}backend rollout {2}skipped: /);
+        expect(await rolloutResult(staging, unused.describe, ["backend rollout"])).to.deep.equal([]);
+        expect(unused.asked).to.deep.equal([]);
+    });
+
+    it("reads each stack's outputs as index.ts exports them: checked where a service runs, skipped where none does", async () => {
+        const keys = ["environment", "backendClusterName", "backendServiceName", "backendTaskDefinitionArn"] as const;
+        const pick = (outputs: Record<string, unknown>) => Object.fromEntries(keys.filter((k) => k in outputs).map((k) => [k, outputs[k]]));
+        for (const stack of STACKS) {
+            const [committed, deployed] = await Promise.all([stackEvaluation(stack), deployedEvaluation(stack)]);
+            const ecs = fake({ services: [{ serviceName: deployed.outputs.backendServiceName, status: "ACTIVE", deployments: [{ status: "PRIMARY", taskDefinition: deployed.outputs.backendTaskDefinitionArn, rolloutState: "COMPLETED", desiredCount: 1, runningCount: 1 }] }] });
+            const [result] = await rolloutResult(pick(deployed.outputs), ecs.describe);
+            expect(result, stack).to.deep.include({ ok: true, detail: `slack-clone-backend-${stack}:1 rolled out (COMPLETED), 1 of 1 tasks running` });
+            expect(ecs.asked, stack).to.deep.equal([`slack-clone-${stack}/slack-clone-backend-${stack}`]);
+            expect((await rolloutResult(pick(committed.outputs), ecs.describe))[0], stack).to.deep.include({ skipped: true });
+        }
+    });
+
+    it("calls DescribeServices through the ECS client, bounded like every AWS call and naming the cluster, service and endpoint", async () => {
+        const requests: Array<{ target: unknown; body: unknown }> = [];
+        const ecs = http.createServer((request, response) => {
+            let body = "";
+            request.on("data", (chunk: Buffer) => (body += chunk.toString()));
+            request.on("end", () => {
+                requests.push({ target: request.headers["x-amz-target"], body: JSON.parse(body) });
+                const answer = { services: [{ serviceName: SERVICE, status: "ACTIVE", deployments: [{ status: "PRIMARY", taskDefinition: taskDefinition(7), rolloutState: "COMPLETED", desiredCount: 2, runningCount: 2 }] }], failures: [] };
+                response.writeHead(200, { "content-type": "application/x-amz-json-1.1" }).end(JSON.stringify(answer));
+            });
+        });
+        await new Promise<void>((resolve) => ecs.listen(0, "127.0.0.1", resolve));
+        const stalled = await stalledEndpoint();
+        const credentials = { accessKeyId: "test", secretAccessKey: "test" };
+        try {
+            const endpoint = `http://127.0.0.1:${(ecs.address() as AddressInfo).port}`;
+            const [result] = await rolloutResult(staging, describeService(ecsClient({ region: "us-east-1", endpoint, credentials })));
+            expect(requests).to.deep.equal([{ target: "AmazonEC2ContainerServiceV20141113.DescribeServices", body: { cluster: CLUSTER, services: [SERVICE] } }]);
+            expect(result.detail).to.equal("slack-clone-backend-staging:7 rolled out (COMPLETED), 2 of 2 tasks running");
+
+            const bounded = ecsClient({ region: "us-east-1", endpoint: stalled.endpoint, credentials, limits: { requestTimeoutMs: 150, maxAttempts: 2 } });
+            const started = Date.now();
+            const [timedOut] = await rolloutResult(staging, describeService(bounded));
+            expect(Date.now() - started).to.be.below(2500);
+            expect(timedOut).to.deep.equal({ check: "backend rollout", ok: false, detail: `ECS DescribeServices ${CLUSTER}/${SERVICE} at ${stalled.endpoint}: no answer in 150 ms (2 attempts)` });
+        } finally {
+            ecs.close();
+            stalled.close();
+        }
     });
 });

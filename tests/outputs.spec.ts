@@ -4,7 +4,8 @@ import { tableOutputName, TABLES } from "../components/tables";
 import { backendEnvironment } from "../deploy/backend-env";
 import { StackOutputs, requireOutput } from "../deploy/stack-outputs";
 import { validateConfig } from "../components/config";
-import { STACKS, rawConfig, stackEvaluation } from "./helpers/stacks";
+import { byName } from "../harness/mock-engine";
+import { STACKS, deployedEvaluation, rawConfig, stackEvaluation } from "./helpers/stacks";
 
 // These tests are also type tests: `tsc --noEmit` (the first half of npm test) fails if a name that
 // is not a stack output type-checks where outputs are read.
@@ -39,6 +40,16 @@ describe("Stack outputs: one typed definition", () => {
             expect(outputs.cdnPublicKey).to.equal(configured);
             expect(outputs.cdnPublicKey === undefined).to.equal(stack === "development");
             expect(JSON.stringify(outputs)).to.not.include("PRIVATE KEY");
+        });
+
+        it(`${stack}: exports the task definition the service runs (the health check's backend rollout) exactly where a service exists`, async () => {
+            const [committed, deployed] = await Promise.all([stackEvaluation(stack), deployedEvaluation(stack)]);
+            const service = byName(deployed, "aws:ecs/service:Service", "backend-service");
+            expect(deployed.outputs.backendTaskDefinitionArn, "the ARN with its revision, as DescribeServices reports a deployment's").to.equal(service.inputs.taskDefinition);
+            expect(deployed.outputs.backendTaskDefinitionArn).to.match(new RegExp(`^arn:aws:ecs:us-east-1:\\d{12}:task-definition/slack-clone-backend-${stack}:\\d+$`));
+            expect(deployed.outputs).to.include({ backendClusterName: `slack-clone-${stack}`, backendServiceName: service.inputs.name });
+            expect(committed.resources.filter((r) => r.type === "aws:ecs/service:Service")).to.deep.equal([]);
+            expect(committed.outputs).to.not.have.any.keys("backendTaskDefinitionArn", "backendServiceName");
         });
 
         it(`${stack}: exports alarms and the alarm topic, which the health check reads to require a confirmed subscription`, async () => {
