@@ -351,11 +351,12 @@ export async function checkHealth(outputs: StackOutputs, clients: HealthClients,
     }
     // Checks that cannot run on these outputs, and why.
     const skipped: CheckResult[] = [];
+    const skipBecause = (check: string, why: string) => skipped.push({ check, ok: true, skipped: true, detail: `skipped: ${why}` });
     const rolloutCheck = "backend rollout";
     if (outputs.backendClusterName === undefined) {
-        skipped.push({ check: rolloutCheck, ok: true, skipped: true, detail: "skipped: no backendClusterName output (the local environment has no ECS)" });
+        skipBecause(rolloutCheck, "no backendClusterName output (the local environment has no ECS)");
     } else if (outputs.backendServiceName === undefined) {
-        skipped.push({ check: rolloutCheck, ok: true, skipped: true, detail: "skipped: no backend service in this stack (no backendImage deployed yet), nothing rolls out" });
+        skipBecause(rolloutCheck, "no backend service in this stack (no backendImage deployed yet), nothing rolls out");
     } else {
         checks.push([rolloutCheck, async () => {
             if (clients.backendService === undefined) throw new Error("no ECS client to describe the backend service with");
@@ -364,9 +365,9 @@ export async function checkHealth(outputs: StackOutputs, clients: HealthClients,
     }
     const alarmCheck = "alarm topic";
     if (outputs.alarmTopicArn === undefined) {
-        skipped.push({ check: alarmCheck, ok: true, skipped: true, detail: "skipped: no alarmTopicArn output (the local environment has no SNS)" });
+        skipBecause(alarmCheck, "no alarmTopicArn output (the local environment has no SNS)");
     } else if (outputs.alarms === false) {
-        skipped.push({ check: alarmCheck, ok: true, skipped: true, detail: "skipped: alarms are off in this stack (alarms: false), nothing notifies the topic" });
+        skipBecause(alarmCheck, "alarms are off in this stack (alarms: false), nothing notifies the topic");
     } else {
         const environment = typeof outputs.environment === "string" ? outputs.environment : undefined;
         checks.push([alarmCheck, async () => {
