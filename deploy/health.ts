@@ -307,7 +307,7 @@ export async function checkBackendRollout(outputs: StackOutputs, describe: Servi
         }
         const ours = deployments.find((d) => d.taskDefinition === deployed);
         throw new Error(
-            `${runs}: the deployment circuit breaker rolled the deploy back (${ours === undefined ? "its deployment is gone" : `its deployment: ${rollout(ours)}`}), ` +
+            `${runs}: the deployment circuit breaker rolled the deploy back (${ours === undefined ? "ECS no longer lists its deployment" : `its deployment: ${rollout(ours)}`}), ` +
                 `and pulumi up reported success, since the rollback is a steady state too. The backend serves the previous image. ${fix}`,
         );
     }
@@ -316,8 +316,10 @@ export async function checkBackendRollout(outputs: StackOutputs, describe: Servi
             return `${name} rolled out (COMPLETED), ${runningTasks(primary)}`;
         case "IN_PROGRESS":
             throw new Error(`${name} is still rolling out (${rollout(primary)}; ${runningTasks(primary)}): run the health check again once ECS completes it (or rolls it back)`);
-        default:
+        case "FAILED":
             throw new Error(`${name} did not roll out (${rollout(primary)}; ${runningTasks(primary)}), and there was no earlier completed deployment to roll back to. ${fix}`);
+        default:
+            throw new Error(`${name}: ECS reports ${rollout(primary)} (${runningTasks(primary)}), not the rollout state COMPLETED`);
     }
 }
 

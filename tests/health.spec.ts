@@ -384,7 +384,7 @@ describe("health check: the backend service runs the task definition the stack d
         );
         // Once the failed deployment is INACTIVE, DescribeServices no longer lists it.
         const gone = await failure(withDeployments(primary));
-        expect(gone).to.include("not this stack's slack-clone-backend-staging:7: the deployment circuit breaker rolled the deploy back (its deployment is gone)").and.include(FIX);
+        expect(gone).to.include("not this stack's slack-clone-backend-staging:7: the deployment circuit breaker rolled the deploy back (ECS no longer lists its deployment)").and.include(FIX);
         // While the rollback runs, the PRIMARY deployment is the old task definition, IN_PROGRESS.
         const rollingBack = await failure(withDeployments(deployment("PRIMARY", 6, "IN_PROGRESS", "ECS deployment circuit breaker: rolling back to deploymentId ecs-svc/6.", 1), failed));
         expect(rollingBack).to.match(/^slack-clone-backend-staging runs slack-clone-backend-staging:6 \(IN_PROGRESS: .*; 1 of 2 tasks running\), not this stack's slack-clone-backend-staging:7: the deployment circuit breaker rolled/);
@@ -409,6 +409,10 @@ describe("health check: the backend service runs the task definition the stack d
             'slack-clone-backend-staging:7 did not roll out (FAILED: "ECS deployment circuit breaker: tasks failed to start."; 0 of 2 tasks running), ' +
                 `and there was no earlier completed deployment to roll back to. ${FIX}`,
         );
+        // A service without the rolling update (ECS) deployment controller has no rollout state: not a pass.
+        const { rolloutState, rolloutStateReason, ...noState } = deployment("PRIMARY", 7, "COMPLETED", "", 2);
+        expect([rolloutState, rolloutStateReason]).to.deep.equal(["COMPLETED", ""]);
+        expect(await failure(withDeployments(noState))).to.equal("slack-clone-backend-staging:7: ECS reports no rollout state (2 of 2 tasks running), not the rollout state COMPLETED");
     });
 
     it("fails on a service ECS does not have (DescribeServices failures: MISSING) or one being deleted, saying how to create it again", async () => {
