@@ -60,23 +60,65 @@ function target(input: Record<string, unknown>): string {
     return parts.length > 0 ? ` ${parts.join("/")}` : "";
 }
 
+/** Where the call's request went, recorded for its error message. */
+const ENDPOINT = Symbol("endpoint");
+
+/**
+ * One line for a call that found no credentials (the SDK's CredentialsProviderError, "Could not load
+ * credentials from any providers", names no profile, variable or fix); undefined for other errors.
+ */
+export function credentialsProblem(error: Error, env: NodeJS.ProcessEnv = process.env): string | undefined {
+    if (error.name !== "CredentialsProviderError") return undefined;
+    const profile = env.AWS_PROFILE;
+    return profile
+        ? `no AWS credentials: AWS_PROFILE=${profile} gives none (no such profile in ~/.aws/config or ~/.aws/credentials, or its SSO session expired: aws sso login --profile ${profile})`
+        : "no AWS credentials: set AWS_PROFILE to a profile in ~/.aws/config (aws configure; aws sso login for SSO), or export AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY";
+}
+
+/**
+ * Resolves the client's credentials once, before any call: without them a command says so in one
+ * line, instead of every call failing with the same error. Throws credentialsProblem's line.
+ */
+export async function requireCredentials(client: Client): Promise<void> {
+    try {
+        await (client.config.credentials as () => Promise<unknown>)();
+    } catch (error) {
+        throw new Error(credentialsProblem(error as Error) ?? (error as Error).message);
+    }
+}
+
 /**
  * Rewrites a failed call's error message to start with the service, action, target and endpoint.
  * The error keeps its name (ResourceNotFoundException, NoSuchKey, ...) so callers still tell kinds apart.
+ * It wraps the whole call (initialize step), credentials resolution (serialize step) included; the
+ * endpoint is read where the request is built (build step).
  */
 function nameCallsInErrors(client: Client, service: string, limits: CallLimits): void {
     type Args = { input: unknown; request?: unknown };
     type Handler = (args: Args) => Promise<unknown>;
-    (client.middlewareStack as unknown as { add(middleware: unknown, options: object): void }).add(
-        (next: Handler, context: { commandName?: string }) => async (args: Args) => {
+    type Context = { commandName?: string; [ENDPOINT]?: string };
+    const stack = client.middlewareStack as unknown as { add(middleware: unknown, options: object): void };
+    stack.add(
+        (next: Handler, context: Context) => async (args: Args) => {
             const request = args.request as { protocol?: string; hostname?: string; port?: number } | undefined;
-            const endpoint = request?.hostname === undefined ? "" : ` at ${request.protocol ?? "https:"}//${request.hostname}${request.port ? `:${request.port}` : ""}`;
+            if (request?.hostname !== undefined) context[ENDPOINT] = ` at ${request.protocol ?? "https:"}//${request.hostname}${request.port ? `:${request.port}` : ""}`;
+            return next(args);
+        },
+        { step: "build", name: "recordEndpoint", priority: "low" },
+    );
+    stack.add(
+        (next: Handler, context: Context) => async (args: Args) => {
             try {
                 return await next(args);
             } catch (error) {
                 const e = error as Error & { $metadata?: { attempts?: number } };
                 const attempts = e.$metadata?.attempts ?? limits.maxAttempts;
-                const what = `${service} ${(context.commandName ?? "call").replace(/Command$/, "")}${target(args.input as Record<string, unknown>)}${endpoint}`;
+                const what = `${service} ${(context.commandName ?? "call").replace(/Command$/, "")}${target(args.input as Record<string, unknown>)}${context[ENDPOINT] ?? ""}`;
+                const credentials = credentialsProblem(e);
+                if (credentials !== undefined) {
+                    e.message = `${what}: ${credentials}`;
+                    throw e;
+                }
                 const reason =
                     e.name === "TimeoutError" || /timed? ?out/i.test(e.message)
                         ? `no answer in ${/connect/i.test(e.message) ? `${limits.connectionTimeoutMs} ms (connecting)` : `${limits.requestTimeoutMs} ms`}`
@@ -85,8 +127,7 @@ function nameCallsInErrors(client: Client, service: string, limits: CallLimits):
                 throw e;
             }
         },
-        // After the endpoint is resolved into the request (build step), before the retries (finalizeRequest).
-        { step: "build", name: "nameCallsInErrors", priority: "low" },
+        { step: "initialize", name: "nameCallsInErrors", priority: "high" },
     );
 }
 

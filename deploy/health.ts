@@ -17,7 +17,7 @@ import { HeadBucketCommand, S3Client } from "@aws-sdk/client-s3";
 import { GetSecretValueCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { SNSClient, Subscription, paginateListSubscriptionsByTopic } from "@aws-sdk/client-sns";
 import { createPrivateKey } from "crypto";
-import { CallLimits, dynamoDbClient, ecsClient, quietNodeVersionNotice, s3Client, secretsManagerClient, snsClient } from "./aws-clients";
+import { CallLimits, dynamoDbClient, ecsClient, quietNodeVersionNotice, requireCredentials, s3Client, secretsManagerClient, snsClient } from "./aws-clients";
 import { count } from "./format";
 import Redis from "ioredis";
 import { publicKeyFingerprint } from "../components/config";
@@ -449,6 +449,8 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
     const skip = args.skip ?? [];
     const limits = limitsFromCommandLine(args);
     const clients = clientsFor(requireOutput(outputs, "region"), limits);
+    // Without credentials every check would fail alike: one line instead.
+    await requireCredentials(clients.dynamodb);
     // --local: the running npm start has no Secrets Manager; its secrets are the backend's variables (.env.local).
     const secrets = args.local ? secretsFromEnvironment(outputs, process.env) : clients.secrets;
     const results = await checkHealth(outputs, { ...clients, secrets }, skip, limits.requestTimeoutMs);

@@ -5,7 +5,8 @@ import { AddressInfo } from "net";
 import { Deployment } from "@aws-sdk/client-ecs";
 import { Subscription } from "@aws-sdk/client-sns";
 import { publicKeyFingerprint } from "../components/config";
-import { ecsClient, secretsManagerClient, snsClient } from "../deploy/aws-clients";
+import { DescribeTableCommand } from "@aws-sdk/client-dynamodb";
+import { credentialsProblem, dynamoDbClient, ecsClient, secretsManagerClient, snsClient } from "../deploy/aws-clients";
 import { API_ONLY_HEALTH } from "../deploy/backend-env";
 import {
     PENDING_CONFIRMATION,
@@ -18,6 +19,7 @@ import {
     describeService,
     formatHealth,
     listSubscriptions,
+    main as health,
     secretReader,
 } from "../deploy/health";
 import { StackOutputs } from "../deploy/stack-outputs";
@@ -493,5 +495,39 @@ describe("health check: the backend service runs the task definition the stack d
             ecs.close();
             stalled.close();
         }
+    });
+});
+
+describe("AWS clients without credentials (deploy/aws-clients.ts)", () => {
+    /** Runs `work` with no credentials anywhere the SDK's default chain looks (no instance metadata either). */
+    async function withoutCredentials<T>(profile: string | undefined, work: () => Promise<T>): Promise<T> {
+        const saved = { ...process.env };
+        for (const key of Object.keys(process.env)) if (/^AWS_(ACCESS_KEY_ID|SECRET_ACCESS_KEY|SESSION_TOKEN|PROFILE|CONTAINER_|WEB_IDENTITY)/.test(key)) delete process.env[key];
+        Object.assign(process.env, { AWS_CONFIG_FILE: "/nonexistent/config", AWS_SHARED_CREDENTIALS_FILE: "/nonexistent/credentials", AWS_EC2_METADATA_DISABLED: "true" });
+        if (profile !== undefined) process.env.AWS_PROFILE = profile;
+        try {
+            return await work();
+        } finally {
+            for (const key of Object.keys(process.env)) if (!(key in saved)) delete process.env[key];
+            Object.assign(process.env, saved);
+        }
+    }
+    const failure = (work: Promise<unknown>) => work.then(() => "succeeded", (e: Error) => e.message);
+
+    it("a call says there are no credentials and how to give them, naming the call (the SDK's own message names neither)", async () => {
+        const message = await withoutCredentials(undefined, () =>
+            failure(dynamoDbClient({ region: "us-east-1", limits: { maxAttempts: 1 } }).send(new DescribeTableCommand({ TableName: "slack-clone-users-staging" }))),
+        );
+        expect(message).to.equal(
+            "DynamoDB DescribeTable slack-clone-users-staging: no AWS credentials: set AWS_PROFILE to a profile in ~/.aws/config (aws configure; aws sso login for SSO), or export AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY",
+        );
+    });
+
+    it("names the AWS_PROFILE that gives none, once, before any check runs", async () => {
+        const message = await withoutCredentials("nosuch", () => failure(health(["--outputs", outputsFile()])));
+        expect(message).to.equal(
+            "no AWS credentials: AWS_PROFILE=nosuch gives none (no such profile in ~/.aws/config or ~/.aws/credentials, or its SSO session expired: aws sso login --profile nosuch)",
+        );
+        expect(credentialsProblem(Object.assign(new Error("denied"), { name: "AccessDeniedException" }))).to.equal(undefined);
     });
 });
