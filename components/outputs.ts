@@ -4,7 +4,7 @@
  * read outputs by these names, so renaming one fails the type-check wherever it is read.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { TableOutputName } from "./tables";
+import { TableOutputName, tableOutputs } from "./tables";
 
 /**
  * Every stack output, as `pulumi stack output --json` prints it. One `<table>TableName` output per
@@ -100,3 +100,57 @@ export type OutputName = keyof OutputValues;
 
 /** What index.ts exports: each output as a Pulumi input of its value's type. */
 export type StackExports = { readonly [K in keyof OutputValues]: pulumi.Input<OutputValues[K]> };
+
+/** The JSON kind of an output's value: what `pulumi stack output --json` prints for it. */
+export type OutputKind = "string" | "number" | "boolean" | "list";
+type KindOf<T> = T extends string ? "string" : T extends number ? "number" : T extends boolean ? "boolean" : T extends readonly unknown[] ? "list" : never;
+
+/**
+ * Every output's kind, for reading outputs files at run time (the type-check holds it to
+ * OutputValues: a missing, extra or mistyped entry fails to compile).
+ */
+export const OUTPUT_KINDS: { readonly [K in OutputName]-?: KindOf<NonNullable<OutputValues[K]>> } = {
+    ...tableOutputs(() => "string" as const),
+    environment: "string",
+    region: "string",
+    demoData: "boolean",
+    messagesStreamArn: "string",
+    apiId: "string",
+    apiWebAclName: "string",
+    apiUrl: "string",
+    vpcId: "string",
+    privateSubnetIds: "list",
+    backendSecurityGroupId: "string",
+    redisPrimaryEndpoint: "string",
+    redisPort: "number",
+    redisUrl: "string",
+    redisTls: "boolean",
+    redisAuthTokenSecretArn: "string",
+    filesBucketName: "string",
+    filesBucketArn: "string",
+    thumbnailsBucketName: "string",
+    thumbnailsBucketArn: "string",
+    thumbnailFunctionName: "string",
+    thumbnailFailureQueueUrl: "string",
+    cdnDistributionId: "string",
+    cdnDomainName: "string",
+    filesBaseUrl: "string",
+    cdnKeyPairId: "string",
+    cdnPublicKey: "string",
+    cdnSigningKeySecretArn: "string",
+    backendRepositoryUrl: "string",
+    backendClusterName: "string",
+    backendLoadBalancerDnsName: "string",
+    backendImage: "string",
+    backendServiceName: "string",
+    backendTaskDefinitionArn: "string",
+    backendRequired: "boolean",
+    filesReplicaBucketName: "string",
+    alarmTopicArn: "string",
+    alarms: "boolean",
+    dashboardName: "string",
+    backupVaultName: "string",
+    backupRestoreRoleArn: "string",
+    trailName: "string",
+    auditBucketName: "string",
+};

@@ -8,7 +8,8 @@
 import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
-import { OutputName } from "../components/outputs";
+import { ENVIRONMENTS } from "../components/naming";
+import { OUTPUT_KINDS, OutputKind, OutputName } from "../components/outputs";
 import { readLocalEnvironment } from "../local/state";
 import { CallLimits, DEFAULT_LIMITS } from "./aws-clients";
 import { CommandSpec, OptionSpec } from "./command-line";
@@ -79,7 +80,33 @@ function parseOutputs(text: string, from: string): StackOutputs {
     if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
         throw new Error(`Stack outputs from ${from} must be a JSON object of output names to values`);
     }
+    const problems = outputValueProblems(parsed as StackOutputs);
+    if (problems.length > 0) throw new Error(`Stack outputs from ${from} do not read as this program's: ${problems.join("; ")}`);
     return parsed as StackOutputs;
+}
+
+/**
+ * What is wrong with the outputs' values, all at once: each output of another JSON kind than the
+ * program exports (OUTPUT_KINDS), an environment that is none of the product's, a URL output that is
+ * no http(s) URL. Outputs the program does not export are left alone (a newer program's).
+ */
+export function outputValueProblems(outputs: StackOutputs): string[] {
+    const problems: string[] = [];
+    for (const [name, kind] of Object.entries(OUTPUT_KINDS) as [OutputName, OutputKind][]) {
+        const value = outputs[name];
+        if (value === undefined || value === null) continue;
+        const actual = Array.isArray(value) ? "list" : typeof value;
+        if (actual !== kind) problems.push(mistyped(name, value, kind === "string" ? "a string" : kind === "number" ? "a number" : kind === "boolean" ? "true or false" : "a list").message);
+    }
+    const { environment } = outputs;
+    if (typeof environment === "string" && !(ENVIRONMENTS as readonly string[]).includes(environment)) {
+        problems.push(`Stack output "environment" is ${JSON.stringify(environment)}; expected one of ${ENVIRONMENTS.join(", ")}`);
+    }
+    for (const name of ["apiUrl", "filesBaseUrl"] as const) {
+        const value = outputs[name];
+        if (typeof value === "string" && !/^https?:\/\/[^\s/]+/.test(value)) problems.push(`Stack output "${name}" is ${JSON.stringify(value)}; expected an http(s) URL`);
+    }
+    return problems;
 }
 
 /** A non-empty string output (or a number or boolean output, with `"number"` or `"boolean"`), or an error naming it and where outputs come from. */

@@ -92,7 +92,7 @@ describe("npm run health against a stalled or refused endpoint (as a process)", 
         try {
             expect(await health.exited).to.equal(1);
             expect(health.output()).to.match(
-                new RegExp(`^FAIL  table users +DynamoDB DescribeTable slack-clone-users-qa at http://127\\.0\\.0\\.1:${stalled.port}: no answer in 100 ms \\(3 attempts\\)$`, "m"),
+                new RegExp(`^FAIL  table users +DynamoDB DescribeTable slack-clone-users-staging at http://127\\.0\\.0\\.1:${stalled.port}: no answer in 100 ms \\(3 attempts\\)$`, "m"),
             );
             expect(health.output()).to.include("health check failed: 12 of 12 checks failed");
         } finally {
@@ -101,7 +101,7 @@ describe("npm run health against a stalled or refused endpoint (as a process)", 
 
         expect(await refusedRun.exited).to.equal(1);
         expect(refusedRun.output()).to.include(
-            `FAIL  table users                      DynamoDB DescribeTable slack-clone-users-qa at http://127.0.0.1:${refused}: connect ECONNREFUSED 127.0.0.1:${refused} (3 attempts)`,
+            `FAIL  table users                      DynamoDB DescribeTable slack-clone-users-staging at http://127.0.0.1:${refused}: connect ECONNREFUSED 127.0.0.1:${refused} (3 attempts)`,
         );
         expect(refusedRun.output(), "no stack trace").to.not.match(/^\s+at /m);
     });

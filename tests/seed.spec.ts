@@ -166,7 +166,7 @@ describe("npm run seed against an endpoint that accepts and never answers (as a 
             expect(await seed.exited).to.equal(1);
             expect(Date.now() - started, "3 attempts of 0.1 s, backoff and start-up").to.be.below(15000);
             expect(seed.output()).to.match(
-                new RegExp(`^seed failed: DynamoDB DescribeTable slack-clone-[a-z-]+-qa at http://127\\.0\\.0\\.1:${stalled.port}: no answer in 100 ms \\(3 attempts\\)$`, "m"),
+                new RegExp(`^seed failed: DynamoDB DescribeTable slack-clone-[a-z-]+-staging at http://127\\.0\\.0\\.1:${stalled.port}: no answer in 100 ms \\(3 attempts\\)$`, "m"),
             );
             expect(seed.output(), "no stack trace").to.not.match(/^\s+at /m);
         } finally {

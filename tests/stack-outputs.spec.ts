@@ -35,6 +35,25 @@ describe("stack outputs (deploy/stack-outputs.ts)", () => {
         expect(() => readStackOutputs({ outputsFile: unreadable })).to.throw(`--outputs ${unreadable}: not readable (permission denied); make it readable or ${write(unreadable)}`);
     });
 
+    it("names every output of another kind than the program exports at once, an unknown environment and a URL that is none, when it reads them", () => {
+        const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "outputs-")), "outputs.json");
+        fs.writeFileSync(file, JSON.stringify({ region: 5, demoData: "yes", redisPort: "abc", privateSubnetIds: "subnet-1", apiUrl: "not a url", environment: "prod", futureOutput: 1 }));
+        expect(() => readStackOutputs({ outputsFile: file })).to.throw(
+            `Stack outputs from ${file} do not read as this program's: ` +
+                [
+                    'Stack output "region" is 5 (a number); expected a string',
+                    'Stack output "demoData" is "yes" (a string); expected true or false',
+                    'Stack output "privateSubnetIds" is "subnet-1" (a string); expected a list',
+                    'Stack output "redisPort" is "abc" (a string); expected a number',
+                    'Stack output "environment" is "prod"; expected one of development, staging, production, production-dr',
+                    'Stack output "apiUrl" is "not a url"; expected an http(s) URL',
+                ].join("; "),
+        );
+        const deployed = { environment: "staging", region: "eu-central-1", demoData: false, redisPort: 6379, privateSubnetIds: ["subnet-1"], apiUrl: "https://a1.execute-api.eu-central-1.amazonaws.com/staging", redisPort2: "x" };
+        fs.writeFileSync(file, JSON.stringify(deployed));
+        expect(readStackOutputs({ outputsFile: file }), "an output this program does not export is left alone").to.deep.equal(deployed);
+    });
+
     it("names a missing or mistyped output", () => {
         expect(() => requireOutput({ region: "" }, "region")).to.throw(/Stack output "region" is missing/);
         expect(() => requireOutput({}, "region")).to.throw(/Stack output "region" is missing/);

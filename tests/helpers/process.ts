@@ -73,10 +73,10 @@ export async function stalledEndpoint(): Promise<{ endpoint: string; port: numbe
     };
 }
 
-/** A stack outputs file for environment `qa` (every table), as `--outputs` reads it. */
+/** A stack outputs file for environment `staging` (every table), as `--outputs` reads it. */
 export function outputsFile(): string {
     const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "outputs-")), "outputs.json");
-    const outputs = { environment: "qa", region: "us-east-1", demoData: true, ...Object.fromEntries(TABLES.map((t) => [tableOutputName(t), `slack-clone-${t.name}-qa`])) };
+    const outputs = { environment: "staging", region: "us-east-1", demoData: true, ...Object.fromEntries(TABLES.map((t) => [tableOutputName(t), `slack-clone-${t.name}-staging`])) };
     fs.writeFileSync(file, JSON.stringify(outputs));
     return file;
 }
