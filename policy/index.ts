@@ -1,7 +1,9 @@
 /**
  * The product's policy pack: `pulumi preview --policy-pack policy` (see README.md, "Policy pack").
  * The CLI gives a policy pack the stack's config as it gives it to the program (PULUMI_CONFIG,
- * `namespace:key` -> string); the rules that depend on the stack read it from there.
+ * `namespace:key` -> string; pulumi/pulumi#3612, still set for Node.js packs by the CLI's plugin
+ * proxy: pulumi/pulumi#21684; tested end to end in pulumi/pulumi#20570); the rules that depend on
+ * the stack read it from there.
  */
 import { PolicyPack } from "@pulumi/policy";
 import { policies, stackSettings } from "./rules";
