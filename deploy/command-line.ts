@@ -57,13 +57,23 @@ export function usage(command: CommandSpec): string {
 /**
  * `argv` parsed by the command's options, or undefined once `--help` has printed the usage (the
  * command then ends, with exit code 0).
- * Throws parseArgs's error for an unknown option (with the closest option, if one is a typo away),
- * a string option without its value, or an argument the command does not take, each pointing at `--help`.
+ * Throws, pointing at `--help`: parseArgs's error for an unknown option (with the closest option, if
+ * one is a typo away), a string option without its value, or an argument the command does not take;
+ * and an option given twice that is not `multiple` (parseArgs would keep the last silently).
+ * Before that, throws for an option of the command that reached npm instead (npmOptionsProblem).
+ * `env` is where npm leaves those: the process's environment, unless a test gives its own.
  */
-export function readCommandLine(command: CommandSpec, argv: readonly string[], print: (text: string) => void = console.log): CommandLine | undefined {
-    let parsed: CommandLine;
+export function readCommandLine(
+    command: CommandSpec,
+    argv: readonly string[],
+    print: (text: string) => void = console.log,
+    env: Readonly<Record<string, string | undefined>> = process.env,
+): CommandLine | undefined {
+    const npmProblem = npmOptionsProblem(command, env);
+    if (npmProblem !== undefined) throw new Error(npmProblem);
+    let parsed: CommandLine & { tokens: { kind: string; name?: string; value?: string }[] };
     try {
-        parsed = parseArgs({ args: [...argv], options: { ...command.options, help: { ...HELP, short: "h" } }, allowPositionals: command.positionals ?? false, strict: true }) as CommandLine;
+        parsed = parseArgs({ args: [...argv], options: { ...command.options, help: { ...HELP, short: "h" } }, allowPositionals: command.positionals ?? false, strict: true, tokens: true }) as typeof parsed;
     } catch (error) {
         const e = error as Error & { code?: string };
         if (!e.code?.startsWith("ERR_PARSE_ARGS_")) throw e;
@@ -72,11 +82,57 @@ export function readCommandLine(command: CommandSpec, argv: readonly string[], p
         const problem = unknown !== undefined ? `Unknown option '${unknown}'${suggestion(unknown, ["help", ...Object.keys(command.options)].map((o) => `--${o}`))}` : e.message;
         throw new Error(`${problem} (\`${command.name} -- --help\` lists the options)`);
     }
+    for (const [name, option] of Object.entries(command.options)) {
+        const given = parsed.tokens.filter((t) => t.kind === "option" && t.name === name);
+        if (given.length > 1 && option.multiple !== true) {
+            const values = option.type === "string" ? ` (${given.map((t) => t.value).join(", ")})` : "";
+            throw new Error(`Option '--${name}' is given ${given.length} times${values}; give it once (\`${command.name} -- --help\` lists the options)`);
+        }
+    }
     if (parsed.values.help === true) {
         print(usage(command));
         return undefined;
     }
-    return parsed;
+    return { values: parsed.values, positionals: parsed.positionals };
+}
+
+/**
+ * What to say when options of `command` reached npm rather than the script: npm takes an option
+ * typed before `--` (`npm start --dynamodb-port=5000`) as its own config and hands it to the script
+ * only as the environment variable `npm_config_<name, - as _>` (npm docs, "config", Environment
+ * Variables: https://docs.npmjs.com/cli/v11/using-npm/config#environment-variables), leaving its value,
+ * if separate, as an argument. Only the command's own option names are looked for; an npm
+ * shorthand that maps to one of npm's defaults (`--local` is `--no-global`) leaves no trace to find.
+ * Undefined when there are none.
+ */
+export function npmOptionsProblem(command: CommandSpec, env: Readonly<Record<string, string | undefined>>): string | undefined {
+    const reached = Object.entries(command.options).filter(([name]) => env[npmConfigVariable(name)] !== undefined);
+    if (reached.length === 0) return undefined;
+    const fixed = reached.map(([name, option]) => {
+        const value = env[npmConfigVariable(name)];
+        if (option.type === "boolean") return `--${name}`;
+        // A value given as `--name value` stays an argument and npm records `true`: show the placeholder.
+        const shown = value === undefined || value === "true" || value === "" ? (option.value ?? "<value>") : /[\s"'$`\\]/.test(value) ? JSON.stringify(value) : value;
+        return `--${name} ${shown}`;
+    });
+    return (
+        `${reached.map(([name]) => `--${name}`).join(", ")} reached npm, not the script (npm set ${reached.map(([name]) => npmConfigVariable(name)).join(", ")}): ` +
+        `put -- before the script's options: ${command.name} -- ${fixed.join(" ")}`
+    );
+}
+
+/** The environment variable npm sets for its config key `name` (npm's set-envs: dashes as underscores, lower case). */
+export function npmConfigVariable(name: string): string {
+    return `npm_config_${name.replace(/-/g, "_").toLowerCase()}`;
+}
+
+/**
+ * `text` as a number written in decimal digits (`8080`), with a fraction where `fraction` (`1.5`,
+ * `.5`); NaN for anything else that `Number()` would take: `0x50`, `1e3`, `0b1`, ` 8`, `""`.
+ * Command-line numbers go through this, so that a range check sees only what the user meant.
+ */
+export function decimal(text: string, { fraction = false }: { readonly fraction?: boolean } = {}): number {
+    return (fraction ? /^(\d+(\.\d*)?|\.\d+)$/ : /^\d+$/).test(text) ? Number(text) : NaN;
 }
 
 /**

@@ -20,7 +20,7 @@ import { createPrivateKey } from "crypto";
 import { CallLimits, dynamoDbClient, ecsClient, quietNodeVersionNotice, requireCredentials, s3Client, secretsManagerClient, snsClient } from "./aws-clients";
 import { count } from "./format";
 import Redis from "ioredis";
-import { publicKeyFingerprint } from "../components/config";
+import { publicKeyFingerprint, suggestion } from "../components/config";
 import { physicalName } from "../components/naming";
 import { TABLES, TableSpec, keySchema, tableOutputName } from "../components/tables";
 import { API_ONLY_HEALTH, HEALTH_PATH, secretsFromEnvironment } from "./backend-env";
@@ -382,7 +382,7 @@ export async function checkHealth(outputs: StackOutputs, clients: HealthClients,
 
     const names = [...checks.map(([c]) => c), ...skipped.map((r) => r.check)];
     const unknown = skip.filter((s) => !names.includes(s));
-    if (unknown.length > 0) throw new Error(`--skip ${unknown.join(", ")}: no such check; checks: ${names.join(", ")}`);
+    if (unknown.length > 0) throw new Error(`--skip ${unknown.join(", ")}: no such check; checks: ${names.join(", ")}${unknown.map((u) => suggestion(u, names)).join("")}`);
     const results = await Promise.all(
         checks.filter(([check]) => !skip.includes(check)).map(async ([check, run]) => {
             try {

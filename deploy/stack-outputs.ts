@@ -12,7 +12,7 @@ import { ENVIRONMENTS } from "../components/naming";
 import { OUTPUT_KINDS, OutputKind, OutputName } from "../components/outputs";
 import { readLocalEnvironment } from "../local/state";
 import { CallLimits, DEFAULT_LIMITS } from "./aws-clients";
-import { CommandSpec, OptionSpec } from "./command-line";
+import { CommandSpec, OptionSpec, decimal } from "./command-line";
 
 /**
  * Stack outputs as read from JSON: any of the names components/outputs.ts defines, values not yet
@@ -38,7 +38,7 @@ export function readStackOutputs(source: OutputsSource): StackOutputs {
         }
         return parseOutputs(text, file === "-" ? "stdin" : file);
     }
-    if (source.stack === undefined) throw new Error("Say which outputs to use: --stack <name>, --outputs <file|-> or --local (the running npm start)");
+    if (source.stack === undefined) throw new Error("Say which outputs to use: --stack <name>, --outputs <file|-> or --local (the running npm start), after `--` (e.g. `npm run seed -- --local`: typed before `--`, --local goes to npm, which keeps it)");
     const run = spawnSync("pulumi", ["stack", "output", "--json", "--stack", source.stack], { encoding: "utf8" });
     if (run.error !== undefined) {
         throw new Error(
@@ -197,7 +197,7 @@ export function outputsFromCommandLine(args: CommonArgs): StackOutputs {
 /** `--timeout <seconds>`: the time each attempt of an AWS call may take. */
 export function limitsFromCommandLine(args: CommonArgs): Partial<CallLimits> {
     if (args.timeout === undefined) return {};
-    const seconds = Number(args.timeout);
-    if (!(seconds > 0 && seconds <= 600)) throw new Error(`--timeout must be a number of seconds, more than 0 and at most 600; got ${args.timeout}`);
+    const seconds = decimal(args.timeout, { fraction: true });
+    if (!(seconds > 0 && seconds <= 600)) throw new Error(`--timeout must be a number of seconds in decimal (5, 2.5), more than 0 and at most 600; got ${args.timeout}`);
     return { requestTimeoutMs: Math.round(seconds * 1000) };
 }

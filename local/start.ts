@@ -29,7 +29,7 @@ import { physicalName } from "../components/naming";
 import { OutputValues } from "../components/outputs";
 import { BILLING_MODE, TABLES, TableOutputName, TableSpec, keyAttributes, keySchema, tableName, tableOutputs } from "../components/tables";
 import { seed, seedDataFor } from "../deploy/seed/seed";
-import { CommandSpec, readCommandLine, runMain } from "../deploy/command-line";
+import { CommandSpec, decimal, readCommandLine, runMain } from "../deploy/command-line";
 import { BACKEND_PORT, HEALTH_PATH, backendEnvironment, secretsFromEnvironment } from "../deploy/backend-env";
 import { CheckResult, HealthClients, checkHealth, formatHealth } from "../deploy/health";
 import { createHandler } from "../functions/thumbnail/handler";
@@ -434,7 +434,7 @@ function parseCommandLine(argv: readonly string[]): { ports: Ports; backend?: st
     const values = line.values as Partial<Record<keyof typeof START_COMMAND.options, string>>;
     const port = (flag: `${keyof typeof DEFAULT_PORTS}-port`, fallback: number) => {
         const raw = values[flag];
-        const value = raw === undefined ? fallback : Number(raw);
+        const value = raw === undefined ? fallback : decimal(raw);
         if (!Number.isInteger(value) || value < 1 || value > 65535) throw new Error(`--${flag} must be a port from 1 to 65535; got ${raw}`);
         return value;
     };

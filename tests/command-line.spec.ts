@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import * as fs from "fs";
 import * as path from "path";
-import { CommandSpec, readCommandLine, usage } from "../deploy/command-line";
+import { CommandSpec, decimal, readCommandLine, usage } from "../deploy/command-line";
 import { checkOutputsSource } from "../deploy/stack-outputs";
 import { PROJECT_ROOT } from "../harness/stack-files";
 import { HEALTH_COMMAND, main as health } from "../deploy/health";
@@ -56,6 +56,53 @@ describe("command lines (deploy/command-line.ts)", () => {
         expect(() => readCommandLine(SEED_COMMAND, ["--dry_run"])).to.throw(`Unknown option '--dry_run'; did you mean "--dry-run"? (\`npm run seed -- --help\` lists the options)`);
         expect(() => readCommandLine(START_COMMAND, ["--backend"])).to.throw(`Option '--backend <value>' argument missing (\`npm start -- --help\` lists the options)`);
         expect(() => readCommandLine(SCHEMA_SNAPSHOT_COMMAND, ["production"])).to.throw(/^Unexpected argument 'production'.* \(`npm run schema:snapshot -- --help` lists the options\)$/);
+    });
+
+    // npm takes an option typed before `--` as its own config, and hands the script only the
+    // environment variable npm_config_<name with - as _> (https://docs.npmjs.com/cli/v11/using-npm/config#environment-variables).
+    it("refuses an option of the command that reached npm (typed without --), naming it and the fix, before what npm left of it", async () => {
+        const quiet = () => undefined;
+        expect(() => readCommandLine(START_COMMAND, [], quiet, { npm_config_dynamodb_port: "5000" })).to.throw(
+            "--dynamodb-port reached npm, not the script (npm set npm_config_dynamodb_port): put -- before the script's options: npm start -- --dynamodb-port 5000",
+        );
+        // `npm start --backend "exit 3"`: npm records true and leaves the value as an argument, which is not what to report.
+        expect(() => readCommandLine(START_COMMAND, ["exit 3"], quiet, { npm_config_backend: "true" })).to.throw(
+            `--backend reached npm, not the script (npm set npm_config_backend): put -- before the script's options: npm start -- --backend "<command>"`,
+        );
+        expect(() => readCommandLine(SEED_COMMAND, [], quiet, { npm_config_stack: "staging", npm_config_dry_run: "true" })).to.throw(
+            "--stack, --dry-run reached npm, not the script (npm set npm_config_stack, npm_config_dry_run): put -- before the script's options: npm run seed -- --stack staging --dry-run",
+        );
+        // npm's own config (always in a script's environment) is not a command's option.
+        const npmOwn = { npm_config_cache: "/root/.npm", npm_config_local_prefix: "/work", npm_config_node_gyp: "/x", npm_config_user_agent: "npm/11" };
+        expect(readCommandLine(START_COMMAND, ["--redis-port", "6380"], quiet, npmOwn)?.values).to.deep.equal({ "redis-port": "6380" });
+        // The commands read the process's environment.
+        process.env.npm_config_redis_port = "5001";
+        try {
+            let error: Error | undefined;
+            await start([]).catch((e: Error) => (error = e));
+            expect(error?.message).to.match(/^--redis-port reached npm, not the script .*: npm start -- --redis-port 5001$/);
+        } finally {
+            delete process.env.npm_config_redis_port;
+        }
+    });
+
+    it("refuses an option given twice unless it may be repeated, naming it and the values (parseArgs keeps the last)", async () => {
+        expect(() => readCommandLine(START_COMMAND, ["--redis-port", "5000", "--redis-port=5001"])).to.throw(
+            "Option '--redis-port' is given 2 times (5000, 5001); give it once (`npm start -- --help` lists the options)",
+        );
+        expect(() => readCommandLine(SEED_COMMAND, ["--dry-run", "--local", "--dry-run"])).to.throw("Option '--dry-run' is given 2 times; give it once");
+        expect(readCommandLine(HEALTH_COMMAND, ["--local", "--skip", "redis", "--skip", "cdn"])?.values.skip, "--skip may be repeated").to.deep.equal(["redis", "cdn"]);
+    });
+
+    it("takes numbers in decimal digits only: a port, a count or seconds written 0x50, 1e3 or 0b1 is refused, naming it", async () => {
+        expect([decimal("80"), decimal("0080"), decimal("1.5", { fraction: true }), decimal(".5", { fraction: true }), decimal("2.", { fraction: true })]).to.deep.equal([80, 80, 1.5, 0.5, 2]);
+        for (const text of ["0x50", "1e3", "0b1", "0o7", " 8", "8 ", "", "+8", "-8", "1.5", "Infinity", "1_000"]) expect(decimal(text), text).to.be.NaN;
+        expect(decimal("0x10", { fraction: true })).to.be.NaN;
+        for (const port of ["0x50", "1e3", "80.0"]) {
+            let error: Error | undefined;
+            await start(["--dynamodb-port", port]).catch((e: Error) => (error = e));
+            expect(error?.message, port).to.equal(`--dynamodb-port must be a port from 1 to 65535; got ${port}`);
+        }
     });
 });
 

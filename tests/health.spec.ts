@@ -77,7 +77,9 @@ describe("health check, on the local environment", function () {
         expect(results.every((r) => r.ok)).to.equal(true);
         let error: Error | undefined;
         await checkHealth(local.outputs, local.clients, ["cache"]).catch((e: Error) => (error = e));
-        expect(error?.message).to.match(/^--skip cache: no such check; checks: table users, /);
+        expect(error?.message).to.match(/^--skip cache: no such check; checks: table users, [^;]+$/);
+        await checkHealth(local.outputs, local.clients, ["redsi"]).catch((e: Error) => (error = e));
+        expect(error?.message, "the check a typo away, as for an unknown option").to.match(/^--skip redsi: no such check; checks: .*; did you mean "redis"\?$/);
     });
 });
 

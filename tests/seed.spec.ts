@@ -147,10 +147,10 @@ describe("seed on the local environment's tables", function () {
 
 describe("npm run seed's command line", () => {
     it("refuses a --concurrency outside 1 to 50 (the AWS SDK's 50 sockets; a request waiting for one has no timeout), before any call", async () => {
-        for (const value of ["0", "2.5", "many", String(MAX_CONCURRENCY + 1)]) {
+        for (const value of ["0", "2.5", "many", "0x10", "1e1", " 8", String(MAX_CONCURRENCY + 1)]) {
             let error: Error | undefined;
             await main(["--outputs", outputsFile(), "--concurrency", value]).catch((e: Error) => (error = e));
-            expect(error?.message, value).to.equal(`--concurrency must be a whole number from 1 to 50 (the AWS SDK opens at most 50 connections); got ${value}`);
+            expect(error?.message, value).to.equal(`--concurrency must be a whole number from 1 to 50 in decimal digits (the AWS SDK opens at most 50 connections); got ${value}`);
         }
     });
 });

@@ -68,14 +68,15 @@ describe("seed and health command lines (deploy/stack-outputs.ts)", () => {
         expect(() => outputsFromCommandLine(parseCommandLine(["--stack", "staging", "--local"]))).to.throw(
             "Give one of --stack, --outputs and --local; got --stack and --local",
         );
-        expect(() => outputsFromCommandLine(parseCommandLine([]))).to.throw("Say which outputs to use: --stack <name>, --outputs <file|-> or --local");
+        expect(() => outputsFromCommandLine(parseCommandLine([]))).to.throw("Say which outputs to use: --stack <name>, --outputs <file|-> or --local (the running npm start), after `--`");
     });
 
     it("read --timeout as seconds per attempt, refusing anything else", () => {
         expect(limitsFromCommandLine(parseCommandLine(["--timeout", "2.5"]))).to.deep.equal({ requestTimeoutMs: 2500 });
+        expect(limitsFromCommandLine(parseCommandLine(["--timeout", ".5"]))).to.deep.equal({ requestTimeoutMs: 500 });
         expect(limitsFromCommandLine(parseCommandLine([]))).to.deep.equal({});
-        for (const bad of ["0", "ten", "601"]) {
-            expect(() => limitsFromCommandLine(parseCommandLine(["--timeout", bad])), bad).to.throw(`--timeout must be a number of seconds, more than 0 and at most 600; got ${bad}`);
+        for (const bad of ["0", "ten", "601", "0x10", "1e1", "Infinity", ""]) {
+            expect(() => limitsFromCommandLine(parseCommandLine(["--timeout", bad])), bad).to.throw(`--timeout must be a number of seconds in decimal (5, 2.5), more than 0 and at most 600; got ${bad}`);
         }
     });
 });

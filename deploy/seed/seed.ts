@@ -27,7 +27,7 @@ import { count } from "../format";
 import { marshall, unmarshall } from "@aws-sdk/util-dynamodb";
 import { PRODUCTION_ENVIRONMENTS } from "../../components/naming";
 import { TABLES, TableSpec, keyAttributes, tableOutputName } from "../../components/tables";
-import { readCommandLine, runMain } from "../command-line";
+import { decimal, readCommandLine, runMain } from "../command-line";
 import { CommonArgs, StackOutputs, limitsFromCommandLine, mistyped, outputsCommand, outputsFromCommandLine, requireOutput, requireOutputs } from "../stack-outputs";
 
 /** BatchGetItem reads at most 100 keys a request (DynamoDB API reference, BatchGetItem). */
@@ -239,11 +239,11 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
     const args = line.values as CommonArgs & { "dry-run"?: boolean; concurrency?: string };
     const notice = quietNodeVersionNotice();
     if (notice !== undefined) console.error(notice);
-    const outputs = outputsFromCommandLine(args);
-    const concurrency = Number(args.concurrency ?? DEFAULT_CONCURRENCY);
+    const concurrency = args.concurrency === undefined ? DEFAULT_CONCURRENCY : decimal(args.concurrency);
     if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > MAX_CONCURRENCY) {
-        throw new Error(`--concurrency must be a whole number from 1 to ${MAX_CONCURRENCY} (the AWS SDK opens at most ${MAX_CONCURRENCY} connections); got ${args.concurrency}`);
+        throw new Error(`--concurrency must be a whole number from 1 to ${MAX_CONCURRENCY} in decimal digits (the AWS SDK opens at most ${MAX_CONCURRENCY} connections); got ${args.concurrency}`);
     }
+    const outputs = outputsFromCommandLine(args);
     const client = dynamoDbClient({ region: requireOutput(outputs, "region"), limits: limitsFromCommandLine(args) });
     const log = (line: string) => console.log(line);
     log(`Seeding ${requireOutput(outputs, "environment")}${args["dry-run"] ? " (dry run)" : ""}`);
