@@ -607,10 +607,26 @@ function awsProviderSettings(c: Checker, raw: RawConfig, environment: string, st
 
 /**
  * Validates raw stack config and returns the typed, frozen config. Pure: no Pulumi calls. `stack`,
- * when given, is the stack's name, which its `stack` tag must carry.
- * Throws one error listing every bad key with its value and what is allowed.
+ * when given, is the stack's name, which its `stack` tag must carry and the error names.
+ * Throws one error listing every bad key with its value and what is allowed (configProblems' lines).
  */
 export function validateConfig(raw: RawConfig, stack?: string): StackConfig {
+    const { config, problems } = checkConfig(raw, stack);
+    if (problems.length > 0) {
+        throw new Error(`Invalid configuration${stack === undefined ? "" : ` of stack "${stack}"`}:\n  - ${problems.join("\n  - ")}`);
+    }
+    return Object.freeze(config);
+}
+
+/**
+ * Every problem `validateConfig` finds in `raw`, one line each (`<key>: got <value>; expected ...`
+ * and the like); none when the config is valid.
+ */
+export function configProblems(raw: RawConfig, stack?: string): readonly string[] {
+    return checkConfig(raw, stack).problems;
+}
+
+function checkConfig(raw: RawConfig, stack: string | undefined): { config: StackConfig; problems: readonly string[] } {
     const c = new Checker(raw);
     const environment = c.oneOf("environment", ENVIRONMENTS);
     const environmentKnown = (ENVIRONMENTS as readonly string[]).includes(environment);
@@ -789,10 +805,7 @@ export function validateConfig(raw: RawConfig, stack?: string): StackConfig {
         c.name("aws:iam/role:Role", "name", physicalName("backend-execution", environment));
     }
 
-    if (c.problems.length > 0) {
-        throw new Error(`Invalid stack configuration:\n  - ${c.problems.join("\n  - ")}`);
-    }
-    return Object.freeze(config);
+    return { config, problems: c.problems };
 }
 
 /**

@@ -7,7 +7,7 @@ import * as fs from "fs";
 import * as path from "path";
 import type * as awsConfig from "@pulumi/aws/config/vars";
 import { Document, Pair, YAMLMap, isMap, isScalar, parseDocument } from "yaml";
-import { AWS_STATIC_CREDENTIAL_KEYS, RawConfig, staticCredentialProblem, suggestion, validateConfig } from "../components/config";
+import { AWS_STATIC_CREDENTIAL_KEYS, RawConfig, configProblems, staticCredentialProblem, suggestion } from "../components/config";
 
 export const PROJECT_ROOT = path.resolve(__dirname, "..");
 
@@ -22,8 +22,43 @@ export interface ProjectFile {
     readonly config: Readonly<Record<string, ProjectConfigDeclaration>>;
 }
 
+/**
+ * The types a project config key may declare, and the attributes of a declaration: Pulumi's project
+ * file schema (pulumi/pulumi sdk/go/common/workspace/project.json, `simpleConfigType` and
+ * `configTypeDeclaration`, which also requires `items` of an `array`), which the CLI enforces.
+ */
+const CONFIG_TYPES = ["string", "integer", "boolean", "array"] as const;
+const DECLARATION_KEYS = ["type", "items", "description", "secret", "default"];
+
+/** Whether `value`, as YAML read it, is of the declared `type`. */
+function isOfType(value: unknown, type: (typeof CONFIG_TYPES)[number]): boolean {
+    return type === "array" ? Array.isArray(value) : type === "integer" ? Number.isInteger(value) : typeof value === type;
+}
+
+/**
+ * Pulumi.yaml, its `config:` declarations checked as the CLI checks them: a known type (else the
+ * closest is suggested), `items` for an array, no attribute the schema lacks, and a default of the
+ * declared type. Throws one error naming Pulumi.yaml and listing every problem.
+ */
 export function readProject(root = PROJECT_ROOT): ProjectFile {
-    return readYaml(path.join(root, "Pulumi.yaml")).document.toJS() as ProjectFile;
+    const project = readYaml(path.join(root, "Pulumi.yaml")).document.toJS() as ProjectFile;
+    const problems: string[] = [];
+    for (const [key, declaration] of Object.entries(project.config ?? {})) {
+        if (declaration === null || typeof declaration !== "object" || Array.isArray(declaration)) continue; // `key: value`, a default alone
+        const { type, default: fallback } = declaration;
+        for (const attribute of Object.keys(declaration).filter((a) => !DECLARATION_KEYS.includes(a))) {
+            problems.push(`config key ${key}: "${attribute}" is not an attribute of a config declaration (${DECLARATION_KEYS.join(", ")})${suggestion(attribute, DECLARATION_KEYS)}`);
+        }
+        if (type !== undefined && !(CONFIG_TYPES as readonly string[]).includes(type)) {
+            problems.push(`config key ${key}: type ${JSON.stringify(type)} is not a config type (${CONFIG_TYPES.join(", ")})${suggestion(String(type), CONFIG_TYPES)}`);
+        } else if (type === "array" && !("items" in declaration)) {
+            problems.push(`config key ${key}: type array needs \`items:\` (e.g. items: {type: string})`);
+        } else if (type !== undefined && fallback !== undefined && !isOfType(fallback, type as (typeof CONFIG_TYPES)[number])) {
+            problems.push(`config key ${key}: default ${JSON.stringify(fallback)} is not of its type, ${type}`);
+        }
+    }
+    if (problems.length > 0) throw new Error(`Pulumi.yaml:\n  - ${problems.join("\n  - ")}`);
+    return project;
 }
 
 /** A YAML file's document and text; a syntax error names the file (the parser's message has line, column and caret). */
@@ -117,6 +152,55 @@ export function stackName(reference: string, root = PROJECT_ROOT): string {
  * Throws one error naming the file and listing every problem.
  */
 export function readStackFile(reference: string, root = PROJECT_ROOT): StackFile {
+    const reading = readStack(reference, root);
+    // Bad values are listed with the file's own problems: one round of fixes, not two.
+    if (reading.problems.length > 0) throw stackError(reading, valueProblems(reading));
+    return { config: reading.config, notes: reading.notes };
+}
+
+/**
+ * A stack's config checked as a deploy checks it, before any evaluation: readStackFile's checks and
+ * the config validation (components/config.ts), in one error naming the file and listing every
+ * problem; a bad value that is Pulumi.yaml's default, not the stack file's, is said to be.
+ */
+export function checkStackFile(reference: string, root = PROJECT_ROOT): StackFile {
+    const reading = readStack(reference, root);
+    const invalid = valueProblems(reading);
+    if (reading.problems.length + invalid.length > 0) throw stackError(reading, invalid);
+    return { config: reading.config, notes: reading.notes };
+}
+
+/** A stack file as read: its config (defaults included), notes, problems, and which project keys it set or had reported. */
+interface StackReading extends StackFile {
+    readonly project: string;
+    readonly stack: string;
+    readonly fileName: string;
+    readonly problems: readonly string[];
+    /** Project keys (bare) the file sets, and the bare keys its problems already name. */
+    readonly set: ReadonlySet<string>;
+    readonly reported: ReadonlySet<string>;
+    /** The keys Pulumi.yaml declares (bare). */
+    readonly declared: readonly string[];
+}
+
+function stackError(reading: StackReading, invalid: readonly string[]): Error {
+    return new Error(`${reading.fileName}:\n  - ${[...reading.problems, ...invalid].join("\n  - ")}`);
+}
+
+/** The config validation's problems with the stack's config, except for keys the file's problems name already; a value that is Pulumi.yaml's default says so. */
+function valueProblems(reading: StackReading): string[] {
+    const bare = (key: string) => (key.startsWith(`${reading.project}:`) ? key.slice(reading.project.length + 1) : key);
+    const raw = Object.fromEntries(Object.entries(reading.config).map(([key, value]) => [bare(key), value]));
+    return configProblems(raw as RawConfig, reading.stack)
+        .map((line) => ({ line, key: line.slice(0, line.indexOf(":", line.startsWith("aws:") ? 4 : 0)) }))
+        .filter(({ key }) => !reading.reported.has(key))
+        .map(({ line, key }) => {
+            const fromDefault = reading.declared.includes(key) && !reading.set.has(key) && `${reading.project}:${key}` in reading.config;
+            return fromDefault ? `${line} (the value is Pulumi.yaml's default; ${reading.fileName} does not set ${key})` : line;
+        });
+}
+
+function readStack(reference: string, root: string): StackReading {
     const project = readProject(root);
     const stack = stackName(reference, root);
     const fileName = `Pulumi.${stack}.yaml`;
@@ -130,7 +214,9 @@ export function readStackFile(reference: string, root = PROJECT_ROOT): StackFile
     }
     const { document, text } = readYaml(file);
     const top = document.contents;
-    const entries = top === null ? undefined : isMap(top) ? top.get("config", true) : top;
+    const given = top === null ? undefined : isMap(top) ? top.get("config", true) : top;
+    // `config:` with nothing under it is YAML's null: no keys, as in an empty file.
+    const entries = isScalar(given) && given.value === null ? undefined : given;
     if (top !== null && !isMap(top)) throw new Error(`${fileName}: must be a map with a \`config:\` map of key: value; got ${describeNode(top)}`);
     const unknownTop = isMap(top) ? (top.items as Pair[]).map((p) => String(isScalar(p.key) ? p.key.value : p.key)).filter((k) => !STACK_FILE_KEYS.includes(k)) : [];
     if (unknownTop.length > 0) {
@@ -146,10 +232,13 @@ export function readStackFile(reference: string, root = PROJECT_ROOT): StackFile
     const notes: string[] = [];
     /** String keys written as numbers: the key, the text as written, what YAML read. */
     const unquoted: { key: string; name: string; written: string; read: unknown }[] = [];
+    const set = new Set<string>();
+    const reported = new Set<string>();
     for (const pair of ((entries as YAMLMap | undefined)?.items ?? []) as Pair[]) {
         const key = String(isScalar(pair.key) ? pair.key.value : pair.key);
         const [namespace, name] = key.includes(":") ? [key.slice(0, key.indexOf(":")), key.slice(key.indexOf(":") + 1)] : [project.name, key];
         const full = `${namespace}:${name}`;
+        reported.add(namespace === project.name ? name : full); // unless its value is taken, below
         const known =
             namespace === project.name
                 ? name in project.config
@@ -197,6 +286,8 @@ export function readStackFile(reference: string, root = PROJECT_ROOT): StackFile
             continue;
         }
         config[full] = asConfigString(plain);
+        reported.delete(namespace === project.name ? name : full);
+        if (namespace === project.name) set.add(name);
     }
     for (const { key, name, written, read } of unquoted) {
         const refused = quotedProblem(project.name, config, name, written);
@@ -205,8 +296,7 @@ export function readStackFile(reference: string, root = PROJECT_ROOT): StackFile
                 (refused === undefined ? `; quote it: "${written}"` : `, and "${written}" is not valid either: ${refused}`),
         );
     }
-    if (problems.length > 0) throw new Error(`${fileName}:\n  - ${problems.join("\n  - ")}`);
-    return { config, notes };
+    return { config, notes, problems, set, reported, project: project.name, stack, fileName, declared: Object.keys(project.config) };
 }
 
 /**
@@ -219,13 +309,9 @@ function quotedProblem(project: string, config: Readonly<Record<string, string>>
         const bare = key.startsWith(`${project}:`) ? key.slice(project.length + 1) : key;
         if (bare !== name) raw[bare] = value;
     }
-    try {
-        validateConfig(raw as RawConfig);
-    } catch (error) {
-        const line = (error as Error).message.split("\n").find((l) => l.startsWith(`  - ${name}: `));
-        if (line !== undefined) return line.includes("; expected ") ? line.slice(line.indexOf("; expected ") + 2) : line.slice(4);
-    }
-    return undefined;
+    const line = configProblems(raw as RawConfig).find((l) => l.startsWith(`${name}: `));
+    if (line === undefined) return undefined;
+    return line.includes("; expected ") ? line.slice(line.indexOf("; expected ") + 2) : line;
 }
 
 function describeNode(node: unknown): string {

@@ -2,13 +2,27 @@ import { expect } from "chai";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { readStackConfig, readStackFile } from "../harness/stack-files";
+import { checkStackFile, readProject, readStackConfig, readStackFile } from "../harness/stack-files";
 
-/** A project directory with the real Pulumi.yaml and a stack `qa` whose file is `body`. */
-function project(body: string): string {
+/** What a valid development-like stack `qa` needs, key by key: added to a test's `config:` unless it sets that key. */
+const VALID = {
+    "aws:region": "us-east-1",
+    "aws:defaultTags": "{tags: {project: slack-clone, environment: development, stack: qa, managed-by: pulumi}}",
+    "slack-clone:environment": "development",
+    "slack-clone:frontendUrl": "http://localhost:3000",
+    "slack-clone:privateFiles": "false",
+};
+
+/**
+ * A project directory with the real Pulumi.yaml (or `projectFile`) and a stack `qa` whose file is
+ * `body`; a body that starts with a `config:` block gets the VALID keys it does not set, so that only
+ * the problems a test makes are reported.
+ */
+function project(body: string, projectFile = fs.readFileSync("Pulumi.yaml", "utf8")): string {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "stack-"));
-    fs.copyFileSync("Pulumi.yaml", path.join(dir, "Pulumi.yaml"));
-    fs.writeFileSync(path.join(dir, "Pulumi.qa.yaml"), body);
+    fs.writeFileSync(path.join(dir, "Pulumi.yaml"), projectFile);
+    const valid = Object.entries(VALID).filter(([key]) => !body.includes(`${key}:`)).map(([key, value]) => `  ${key}: ${value}\n`).join("");
+    fs.writeFileSync(path.join(dir, "Pulumi.qa.yaml"), /^config:\n  [^- ]/.test(body) ? body.replace("config:\n", `config:\n${valid}`) : body);
     return dir;
 }
 
@@ -94,6 +108,51 @@ describe("stack files (harness/stack-files.ts)", () => {
             'Pulumi.qa.yaml:\n  - "slack-clone:alarmEmail" has no value; give it one (quote "" for an empty string) or remove the key',
         );
         expect(errorOf("config:\n  slack-clone:multiAz: null\n")).to.include('"slack-clone:multiAz" has no value');
+    });
+
+    it("list unknown keys and bad values in one error, not the values only once the keys are fixed", () => {
+        expect(errorOf("config:\n  slack-clone:frontendUrl2: x\n  slack-clone:logRetentionDays: 31\n  slack-clone:availabilityZones: 0\n")).to.equal(
+            "Pulumi.qa.yaml:\n" +
+                '  - "slack-clone:frontendUrl2" is not a key of this project; did you mean "slack-clone:frontendUrl"?\n' +
+                '  - availabilityZones: got "0"; expected an integer from 2 to 6\n' +
+                '  - logRetentionDays: got "31"; expected one of 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653',
+        );
+        // A value the file's problems name already is not reported again as missing.
+        expect(errorOf("config:\n  slack-clone:frontendUrl:\n    secure: AAABAHk8c2VjcmV0\n")).to.not.include("frontendUrl: missing");
+        // checkStackFile (what the preview runs first) reports bad values alone too; readStackFile leaves them to the evaluation.
+        const dir = project("config:\n  slack-clone:logRetentionDays: 31\n");
+        expect(readStackFile("qa", dir).config["slack-clone:logRetentionDays"]).to.equal("31");
+        expect(() => checkStackFile("qa", dir)).to.throw(/^Pulumi\.qa\.yaml:\n  - logRetentionDays: got "31"; expected one of 1, 3, .*3653$/);
+        expect(checkStackFile("qa", project("config:\n  slack-clone:logRetentionDays: 30\n")).config["slack-clone:logRetentionDays"]).to.equal("30");
+    });
+
+    it("read a file holding just `config:` (YAML null) as an empty one", () => {
+        expect(readStackFile("qa", project("config:\n"))).to.deep.equal(readStackFile("qa", project("")));
+        expect(readStackFile("qa", project("# nothing yet\nconfig:\n")).config["slack-clone:multiAz"]).to.equal("false");
+    });
+
+    it("refuse in Pulumi.yaml a type the CLI does not know, an attribute its schema lacks, and a default not of its type, naming Pulumi.yaml", () => {
+        const real = fs.readFileSync("Pulumi.yaml", "utf8");
+        const declaration = (key: string) => new RegExp(`(\n  ${key}:\n(?:    .*\n)*)`);
+        const edited = real
+            .replace(declaration("multiAz"), (d) => d.replace("type: boolean", "type: boolen"))
+            .replace(declaration("privateFiles"), (d) => d.replace("default: true", "default: nope"))
+            .replace(declaration("existingPrivateSubnetIds"), (d) => d.replace("    default: []", "    defualt: []"));
+        expect(() => readProject(project("", edited))).to.throw(
+            "Pulumi.yaml:\n" +
+                '  - config key multiAz: type "boolen" is not a config type (string, integer, boolean, array); did you mean "boolean"?\n' +
+                '  - config key privateFiles: default "nope" is not of its type, boolean\n' +
+                '  - config key existingPrivateSubnetIds: "defualt" is not an attribute of a config declaration (type, items, description, secret, default); did you mean "default"?',
+        );
+        expect(() => readProject(project("", real.replace(/(\n  existingPrivateSubnetIds:\n    type: array\n)    items:\n      type: string\n/, "$1")))).to.throw(
+            "config key existingPrivateSubnetIds: type array needs `items:`",
+        );
+        // A default of the right type that the validation refuses is named as Pulumi.yaml's, not the stack file's.
+        const retention = real.replace(declaration("logRetentionDays"), (d) => d.replace("default: 30", "default: 31"));
+        expect(() => checkStackFile("qa", project("config:\n  slack-clone:multiAz: false\n", retention))).to.throw(
+            `logRetentionDays: got "31"; expected one of 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653 (the value is Pulumi.yaml's default; Pulumi.qa.yaml does not set logRetentionDays)`,
+        );
+        expect(readProject().config.multiAz.type, "the real Pulumi.yaml passes").to.equal("boolean");
     });
 
     it("refuse what is not a stack before looking for its file", () => {
