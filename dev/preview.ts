@@ -8,7 +8,7 @@
  */
 import { CommandSpec, readCommandLine, runMain } from "../deploy/command-line";
 import { Evaluation, RecordedResource, evaluateStack, mockId, physicalNameOf } from "../harness/mock-engine";
-import { listStacks, readStackFile } from "../harness/stack-files";
+import { PROJECT_ROOT, checkStackFile, listStacks } from "../harness/stack-files";
 
 /** A mock id (`type::name`) inside a value stands for an id AWS assigns at deploy time: `<name id>`. */
 const MOCK_ID = /[a-z0-9-]+:[A-Za-z0-9/]+:[A-Za-z0-9]+::([A-Za-z0-9_.-]+)/g;
@@ -81,24 +81,43 @@ export const PREVIEW_COMMAND: CommandSpec = {
 export interface PreviewOptions {
     /** Evaluates a stack; default: `evaluateStack` (harness/mock-engine.ts). */
     readonly evaluate?: (stack: string) => Promise<Evaluation>;
+    /** The project directory whose stack files are checked. @default PROJECT_ROOT */
+    readonly root?: string;
 }
 
 /**
- * Prints the plan of each stack named in `argv`, one after another. Throws, having printed no plan,
- * on a bad stack reference or a stack file that does not read (harness/stack-files' checks); a
- * stack whose program fails throws its error.
+ * Prints the plan of each stack named in `argv`, one after another. First checks every stack's
+ * config (harness/stack-files' checkStackFile: the file and the config validation) and throws, having
+ * printed no plan, one error listing every bad stack reference and every bad stack with each of its
+ * problems. A stack whose program then fails throws its error, prefixed with the stack's name.
  */
 export async function main(argv: readonly string[] = process.argv.slice(2), options: PreviewOptions = {}): Promise<void> {
     const line = readCommandLine(PREVIEW_COMMAND, argv);
     if (line === undefined) return;
-    const stacks = line.positionals;
-    if (stacks.length === 0) throw new Error(`Name at least one stack (${listStacks().join(", ")}): npm run preview -- <stack> [<stack>...]`);
-    // Every stack file is read (and checked) before the first evaluation.
-    for (const stack of stacks) for (const note of readStackFile(stack).notes) console.error(`Note: ${note}`);
+    const root = options.root ?? PROJECT_ROOT;
+    const stacks = [...new Set(line.positionals)];
+    if (stacks.length === 0) throw new Error(`Name at least one stack (${listStacks(root).join(", ")}): npm run preview -- <stack> [<stack>...]`);
+    const notes: string[] = [];
+    const problems: string[] = [];
+    for (const stack of stacks) {
+        try {
+            notes.push(...checkStackFile(stack, root).notes);
+        } catch (error) {
+            problems.push((error as Error).message);
+        }
+    }
+    if (problems.length > 0) {
+        const header = stacks.length > 1 ? `${problems.length} of the ${stacks.length} stacks named cannot be previewed (no plan printed):\n` : "";
+        throw new Error(header + problems.join("\n"));
+    }
+    for (const note of notes) console.error(`Note: ${note}`);
     const evaluate = options.evaluate ?? ((stack: string) => evaluateStack(stack));
-    const plans: string[] = [];
-    for (const stack of new Set(stacks)) plans.push(renderPlan(await evaluate(stack)));
-    console.log(plans.join("\n\n"));
+    for (const [i, stack] of stacks.entries()) {
+        const evaluation = await evaluate(stack).catch((error: Error) => {
+            throw new Error(`Stack ${stack}: ${error.message}`);
+        });
+        console.log(`${i > 0 ? "\n" : ""}${renderPlan(evaluation)}`);
+    }
 }
 
 if (require.main === module) runMain("preview", main);

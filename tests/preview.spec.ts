@@ -1,4 +1,7 @@
 import { expect } from "chai";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
 import { main, renderPlan, vpcLayout } from "../dev/preview";
 import { captureLog } from "./helpers/console";
 import { evaluateWith, stackEvaluation } from "./helpers/stacks";
@@ -39,6 +42,34 @@ describe("offline plan (npm run preview)", () => {
         ]);
     });
 
+    it("checks every named stack's config before evaluating any, and lists every bad stack, each by name, in one error", async () => {
+        const root = fs.mkdtempSync(path.join(os.tmpdir(), "preview-"));
+        for (const file of ["Pulumi.yaml", "Pulumi.development.yaml"]) fs.copyFileSync(file, path.join(root, file));
+        const development = fs.readFileSync("Pulumi.development.yaml", "utf8");
+        const broken = (stack: string, extra: string) => development.replace(/stack: development/, `stack: ${stack}`) + extra;
+        fs.writeFileSync(path.join(root, "Pulumi.b1.yaml"), broken("b1", "  slack-clone:frontendUrl2: x\n  slack-clone:logRetentionDays: 31\n"));
+        fs.writeFileSync(path.join(root, "Pulumi.b8.yaml"), broken("b8", "  slack-clone:availabilityZones: 0\n"));
+        const evaluated: string[] = [];
+        const evaluate = (stack: string) => (evaluated.push(stack), stackEvaluation(stack));
+        const { printed, error } = await captureLog(() => main(["development", "b1", "b8"], { root, evaluate }));
+        expect(error?.message.split("\n")).to.deep.equal([
+            "2 of the 3 stacks named cannot be previewed (no plan printed):",
+            "Pulumi.b1.yaml:",
+            '  - "slack-clone:frontendUrl2" is not a key of this project; did you mean "slack-clone:frontendUrl"?',
+            '  - logRetentionDays: got "31"; expected one of 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653',
+            "Pulumi.b8.yaml:",
+            '  - availabilityZones: got "0"; expected an integer from 2 to 6',
+        ]);
+        expect(evaluated, "no evaluation before every stack is checked").to.deep.equal([]);
+        expect(printed).to.equal("");
+        // Once the configs are good, a program error names its stack, after the plans of the stacks before it.
+        const failing = await captureLog(() =>
+            main(["development", "staging"], { evaluate: (stack) => (stack === "staging" ? Promise.reject(new Error("boom")) : stackEvaluation(stack)) }),
+        );
+        expect(failing.error?.message).to.equal("Stack staging: boom");
+        expect(failing.printed).to.match(/^Stack development: \d+ resources would be created$/m);
+    });
+
     it("fails naming the problem for an unknown stack, before any plan", async () => {
         const { printed, error } = await preview("staging", "prod");
         expect(error?.message).to.include('Unknown stack "prod"').and.include("development, production, staging");
@@ -47,9 +78,9 @@ describe("offline plan (npm run preview)", () => {
 });
 
 describe("evaluation with bad config", () => {
-    it("fails with the validation error, before any resource is declared", async () => {
+    it("fails with the validation error, naming the stack, before any resource is declared", async () => {
         let error: Error | undefined;
         await evaluateWith("staging", { config: { "slack-clone:vpcCidr": "10.0.0.0/33" } }).catch((e: Error) => (error = e));
-        expect(error?.message).to.include('vpcCidr: got "10.0.0.0/33"');
+        expect(error?.message).to.match(/^Invalid configuration of stack "staging":\n  - vpcCidr: got "10\.0\.0\.0\/33"/);
     });
 });
