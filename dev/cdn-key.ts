@@ -24,7 +24,7 @@ import { createPrivateKey, generateKeyPairSync } from "crypto";
 import * as fs from "fs";
 import * as path from "path";
 import { Pair, Scalar, YAMLMap, isMap, isScalar, parseDocument } from "yaml";
-import { publicKeyFingerprint } from "../components/config";
+import { RawConfig, configProblems, publicKeyFingerprint } from "../components/config";
 import type { OutputName } from "../components/outputs";
 import { PROJECT_ROOT, listStacks, rawConfig, readProject, stackName } from "../harness/stack-files";
 import { CommandSpec, readCommandLine, runMain } from "../deploy/command-line";
@@ -79,6 +79,9 @@ export function createCdnKey(reference: string, options: CdnKeyOptions = {}): Cd
     const stack = stackName(reference, root);
     const stackFile = path.join(root, `Pulumi.${stack}.yaml`);
     const stackFileName = path.basename(stackFile);
+    // A value that is no boolean gets the config validation's own line, not "serves files without signed URLs".
+    const notBoolean = ["true", "false"].includes(config.privateFiles) ? undefined : configProblems(config as RawConfig).find((line) => line.startsWith("privateFiles: "));
+    if (notBoolean !== undefined) throw new Error(`${stackFileName}: ${notBoolean}`);
     if (config.privateFiles !== "true") {
         throw new Error(
             `${stackFileName} sets ${project}:privateFiles to ${config.privateFiles}: its CDN serves files without signed URLs and trusts no key. ` +

@@ -112,6 +112,18 @@ describe("npm run cdn-key: the CDN's signing key pair", () => {
         expect(files()).to.deep.equal(before);
     });
 
+    it("says a privateFiles that is no boolean is not one, with the config validation's own words, writing nothing", () => {
+        const typo = project();
+        const file = path.join(typo, "Pulumi.development.yaml");
+        fs.writeFileSync(file, fs.readFileSync(file, "utf8").replace("slack-clone:privateFiles: false", "slack-clone:privateFiles: flase"));
+        const before = fs.readFileSync(file, "utf8");
+        expect(errorOf(() => createCdnKey("development", { root: typo })).message).to.equal(
+            'Pulumi.development.yaml: privateFiles: got "flase"; expected a boolean (true or false)',
+        );
+        expect(fs.readFileSync(file, "utf8")).to.equal(before);
+        expect(fs.existsSync(defaultPrivateKeyFile("development", typo))).to.equal(false);
+    });
+
     it("never overwrites a private key file, and says when it holds the private half of the stack's key", () => {
         const stackFile = path.join(root, "Pulumi.staging.yaml");
         const other = defaultPrivateKeyFile("staging", root);
