@@ -148,8 +148,10 @@ export function stackName(reference: string, root = PROJECT_ROOT): string {
  * suggested); a string key written as an unquoted number is shown as written, with the values
  * allowed where quoting it would not do. A `secure:` value cannot be decrypted without the CLI: the
  * key's default stands in for it, with a note; a static AWS credential is refused whatever its value,
- * as the config validation refuses it in the clear.
- * Throws one error naming the file and listing every problem.
+ * as the config validation refuses it in the clear. A file holding only `config:` reads as empty.
+ * Throws one error naming the file and listing every problem, the config validation's among them
+ * once there is one (a file whose only problems are bad values is left to the evaluation, whose
+ * overrides may fix them: checkStackFile refuses those too).
  */
 export function readStackFile(reference: string, root = PROJECT_ROOT): StackFile {
     const reading = readStack(reference, root);
