@@ -69,7 +69,7 @@ export function readCommandLine(
     print: (text: string) => void = console.log,
     env: Readonly<Record<string, string | undefined>> = process.env,
 ): CommandLine | undefined {
-    const npmProblem = npmOptionsProblem(command, env);
+    const npmProblem = npmOptionsProblem(command, env, argv);
     if (npmProblem !== undefined) throw new Error(npmProblem);
     let parsed: CommandLine & { tokens: { kind: string; name?: string; value?: string }[] };
     try {
@@ -105,15 +105,18 @@ export function readCommandLine(
  * shorthand that maps to one of npm's defaults (`--local` is `--no-global`) leaves no trace to find.
  * Undefined when there are none.
  */
-export function npmOptionsProblem(command: CommandSpec, env: Readonly<Record<string, string | undefined>>): string | undefined {
+export function npmOptionsProblem(command: CommandSpec, env: Readonly<Record<string, string | undefined>>, argv: readonly string[] = []): string | undefined {
     const reached = Object.entries(command.options).filter(([name]) => env[npmConfigVariable(name)] !== undefined);
     if (reached.length === 0) return undefined;
+    // A value typed apart (`--backend "exit 3"`) stays an argument and npm records `true`: where one
+    // string option lost its value so and the command takes no argument, the one argument is that value.
+    const valueless = reached.filter(([name, option]) => option.type === "string" && ["true", ""].includes(env[npmConfigVariable(name)] ?? ""));
+    const leftover = valueless.length === 1 && !command.positionals && argv.length === 1 && !argv[0].startsWith("-") ? argv[0] : undefined;
+    const quoted = (value: string) => (/[\s"'$`\\]/.test(value) ? JSON.stringify(value) : value);
     const fixed = reached.map(([name, option]) => {
-        const value = env[npmConfigVariable(name)];
         if (option.type === "boolean") return `--${name}`;
-        // A value given as `--name value` stays an argument and npm records `true`: show the placeholder.
-        const shown = value === undefined || value === "true" || value === "" ? (option.value ?? "<value>") : /[\s"'$`\\]/.test(value) ? JSON.stringify(value) : value;
-        return `--${name} ${shown}`;
+        const value = valueless.some(([n]) => n === name) ? leftover : env[npmConfigVariable(name)];
+        return `--${name} ${value === undefined ? (option.value ?? "<value>") : quoted(value)}`;
     });
     return (
         `${reached.map(([name]) => `--${name}`).join(", ")} reached npm, not the script (npm set ${reached.map(([name]) => npmConfigVariable(name)).join(", ")}): ` +

@@ -67,7 +67,10 @@ describe("command lines (deploy/command-line.ts)", () => {
         );
         // `npm start --backend "exit 3"`: npm records true and leaves the value as an argument, which is not what to report.
         expect(() => readCommandLine(START_COMMAND, ["exit 3"], quiet, { npm_config_backend: "true" })).to.throw(
-            `--backend reached npm, not the script (npm set npm_config_backend): put -- before the script's options: npm start -- --backend "<command>"`,
+            `--backend reached npm, not the script (npm set npm_config_backend): put -- before the script's options: npm start -- --backend "exit 3"`,
+        );
+        expect(() => readCommandLine(SEED_COMMAND, ["staging", "2"], quiet, { npm_config_stack: "true", npm_config_timeout: "true" })).to.throw(
+            "npm run seed -- --stack <name> --timeout <seconds>",
         );
         expect(() => readCommandLine(SEED_COMMAND, [], quiet, { npm_config_stack: "staging", npm_config_dry_run: "true" })).to.throw(
             "--stack, --dry-run reached npm, not the script (npm set npm_config_stack, npm_config_dry_run): put -- before the script's options: npm run seed -- --stack staging --dry-run",
