@@ -8,6 +8,7 @@ import * as path from "path";
 import type * as awsConfig from "@pulumi/aws/config/vars";
 import { Document, Pair, YAMLMap, isMap, isScalar, parseDocument } from "yaml";
 import { AWS_STATIC_CREDENTIAL_KEYS, RawConfig, configProblems, staticCredentialProblem, suggestion } from "../components/config";
+import { ENVIRONMENTS } from "../components/naming";
 
 export const PROJECT_ROOT = path.resolve(__dirname, "..");
 
@@ -76,6 +77,18 @@ export function listStacks(root = PROJECT_ROOT): string[] {
         .map((file) => /^Pulumi\.(.+)\.yaml$/.exec(file)?.[1])
         .filter((stack): stack is string => stack !== undefined)
         .sort();
+}
+
+/**
+ * The project's stacks: those whose file is named after an environment, Pulumi.<environment>.yaml
+ * (ENVIRONMENTS in components/naming.ts: development, staging, production, and production-dr once a
+ * disaster-recovery rebuild creates its file), sorted. These are what the tests, the schema snapshot,
+ * the benchmark and the workflows' checks cover. Any other stack file (Pulumi.alice.yaml) is a
+ * developer's own stack: the commands that take a stack name (preview, diagram, cdn-key) accept it,
+ * and messages that list stacks for a user name it (`listStacks`), but nothing iterates it.
+ */
+export function projectStacks(root = PROJECT_ROOT): string[] {
+    return listStacks(root).filter((stack) => (ENVIRONMENTS as readonly string[]).includes(stack));
 }
 
 /** A config value as the CLI hands it to the program: scalars as strings, lists and maps as JSON. */

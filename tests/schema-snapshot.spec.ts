@@ -2,9 +2,10 @@ import { expect } from "chai";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { SNAPSHOT_FILE, SchemaSnapshot, main, readSnapshot, replacementsBetween, schemaOf } from "../dev/schema-snapshot";
+import { SNAPSHOT_FILE, SchemaSnapshot, SchemaSnapshotOptions, main, readSnapshot, replacementsBetween, schemaOf } from "../dev/schema-snapshot";
 import { captureLog } from "./helpers/console";
-import { STACKS, stackEvaluation } from "./helpers/stacks";
+import { Evaluation } from "../harness/mock-engine";
+import { STACKS, evaluateWith, stackEvaluation } from "./helpers/stacks";
 
 describe("schema guard", () => {
     for (const stack of STACKS) {
@@ -57,7 +58,9 @@ describe("npm run schema:snapshot", () => {
     let file: string;
     const committed = () => fs.readFileSync(SNAPSHOT_FILE, "utf8");
     /** main on a copy of the snapshot: what it printed, or its error. */
-    const run = (argv: string[]) => captureLog(() => main(argv, { file, evaluate: stackEvaluation }));
+    const run = (argv: string[], options: SchemaSnapshotOptions = {}) => captureLog(() => main(argv, { file, evaluate: stackEvaluation, ...options }));
+    /** Development's evaluation as a developer's own stack `b0` copied from its file has it: the same environment, another stack name. */
+    const personal = async (stack: string): Promise<Evaluation> => ({ ...(await stackEvaluation("development")), stack });
     beforeEach(() => {
         dir = fs.mkdtempSync(path.join(os.tmpdir(), "schema-snapshot-"));
         file = path.join(dir, "schema-snapshot.json");
@@ -89,5 +92,38 @@ describe("npm run schema:snapshot", () => {
         expect(recorded.error).to.equal(undefined);
         expect(recorded.printed).to.match(/^Recorded: Table slack-clone-users-\{environment\} is new\nWrote .*schema-snapshot\.json \(12 tables\)$/);
         expect(fs.readFileSync(file, "utf8")).to.equal(committed());
+    });
+
+    it("reads a stack's tables under its environment, not its name: a developer's own stack copied from development agrees with it", async () => {
+        expect(schemaOf(await personal("b0"))).to.deep.equal(schemaOf(await stackEvaluation("development")));
+        fs.writeFileSync(file, committed());
+        const recorded = await run([], { stacks: ["development", "b0"], evaluate: (stack) => (stack === "b0" ? personal(stack) : stackEvaluation(stack)) });
+        expect(recorded.error).to.equal(undefined);
+        expect(fs.readFileSync(file, "utf8")).to.equal(committed());
+    });
+
+    it("names the stacks that disagree and what differs, table by table, writing nothing", async () => {
+        const staging = await stackEvaluation("staging");
+        const users = (r: Evaluation["resources"][number]) => r.type === "aws:dynamodb/table:Table" && String(r.inputs.name).startsWith("slack-clone-users-");
+        const changed: Evaluation = {
+            ...staging,
+            // users keyed by PK alone, and the messages table gone.
+            resources: staging.resources
+                .filter((r) => !(r.type === "aws:dynamodb/table:Table" && String(r.inputs.name).startsWith("slack-clone-messages-")))
+                .map((r) => (users(r) ? { ...r, inputs: { ...r.inputs, rangeKey: undefined } } : r)),
+        };
+        fs.writeFileSync(file, "{}");
+        const refused = await run([], { stacks: ["development", "staging", "production"], evaluate: (stack) => (stack === "staging" ? Promise.resolve(changed) : stackEvaluation(stack)) });
+        expect(refused.error?.message).to.equal(
+            "The stacks disagree on the tables (a table's key schema cannot depend on a stack's config); fix the program first:\n" +
+                "  - staging: table slack-clone-users-{environment}: key schema PK (S) + SK (S) in development, PK (S) in staging\n" +
+                "  - staging: table slack-clone-messages-{environment}: only in development, not in staging",
+        );
+        expect(fs.readFileSync(file, "utf8")).to.equal("{}");
+    });
+
+    it("names the file of a stack whose config is invalid", async () => {
+        const refused = await run([], { stacks: ["b1"], evaluate: () => evaluateWith("development", { stackName: "b1", config: { "slack-clone:multiAz": "maybe" } }) });
+        expect(refused.error?.message).to.match(/^Pulumi\.b1\.yaml: Invalid stack configuration:\n {2}- multiAz: /);
     });
 });

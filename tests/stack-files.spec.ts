@@ -2,7 +2,7 @@ import { expect } from "chai";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { checkStackFile, readProject, readStackConfig, readStackFile } from "../harness/stack-files";
+import { checkStackFile, listStacks, projectStacks, readProject, readStackConfig, readStackFile } from "../harness/stack-files";
 
 /** What a valid development-like stack `qa` needs, key by key: added to a test's `config:` unless it sets that key. */
 const VALID = {
@@ -169,5 +169,20 @@ describe("stack files (harness/stack-files.ts)", () => {
             expect(readStackConfig(reference, dir)["slack-clone:alarmEmail"], reference).to.equal("a@b.co");
         }
         expect(() => readStackConfig("acme/other/qa", dir)).to.throw('"acme/other/qa" names project "other"; this is project "slack-clone": use acme/slack-clone/qa or qa');
+    });
+
+    it("tell the project's stacks (named after an environment) from a developer's own, which stays readable and listed for users", () => {
+        const dir = project("config: {}\n");
+        try {
+            for (const stack of ["development", "staging", "production", "production-dr", "b0", "alice", "development-alice", "Production"]) {
+                fs.copyFileSync("Pulumi.development.yaml", path.join(dir, `Pulumi.${stack}.yaml`));
+            }
+            expect(projectStacks(dir)).to.deep.equal(["development", "production", "production-dr", "staging"]);
+            expect(listStacks(dir)).to.deep.equal(["Production", "alice", "b0", "development", "development-alice", "production", "production-dr", "qa", "staging"]);
+            expect(readStackConfig("b0", dir)["slack-clone:environment"]).to.equal("development");
+            expect(() => readStackConfig("bo", dir)).to.throw('Unknown stack "bo": no Pulumi.bo.yaml. Stacks: Production, alice, b0, development');
+        } finally {
+            fs.rmSync(dir, { recursive: true, force: true });
+        }
     });
 });

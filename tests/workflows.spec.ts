@@ -8,7 +8,7 @@ import { parse } from "yaml";
 // action-validator's engine (the @action-validator/cli command wraps the same package).
 import { validateWorkflow } from "@action-validator/core";
 import { validateConfig } from "../components/config";
-import { PROJECT_ROOT, listStacks, rawConfig, readStackConfig } from "../harness/stack-files";
+import { PROJECT_ROOT, projectStacks, rawConfig, readStackConfig } from "../harness/stack-files";
 
 interface Step {
     readonly id?: string;
@@ -44,7 +44,7 @@ const FILES = fs.readdirSync(WORKFLOW_DIR).filter((file) => /\.ya?ml$/.test(file
 const SOURCES = new Map(FILES.map((file) => [file, fs.readFileSync(path.join(WORKFLOW_DIR, file), "utf8")]));
 const workflow = (file: string): Workflow => parse(SOURCES.get(file)!) as Workflow;
 
-/** The order of promotion; every stack file must have its place in it. */
+/** The order of promotion; every project stack (`projectStacks`) must have its place in it. */
 const DEPLOY_ORDER = ["development", "staging", "production"];
 /** The step before every preview and deploy of a stack that keeps its backend image (not committed). */
 const KEEP_BACKEND_IMAGE = 'bash deploy/keep-backend-image.sh "$STACK"';
@@ -128,9 +128,9 @@ describe("pull-request previews (preview.yml)", () => {
         expect(preview.needs).to.equal("test");
     });
 
-    it("previews every stack file, each in its region with its own account's preview role", () => {
+    it("previews every project stack (not a developer's own stack file), each in its region with its own account's preview role", () => {
         const entries = preview.strategy!.matrix.include;
-        expect(entries.map((entry) => entry.stack).sort()).to.deep.equal(listStacks());
+        expect(entries.map((entry) => entry.stack).sort()).to.deep.equal(projectStacks());
         for (const entry of entries) {
             expect(entry.region, entry.stack).to.equal(readStackConfig(entry.stack)["aws:region"]);
             expect(entry.role, entry.stack).to.equal(`\${{ vars.AWS_PREVIEW_ROLE_ARN_${entry.stack.toUpperCase()} }}`);
@@ -172,8 +172,8 @@ describe("deploys on main (deploy.yml, deploy-stack.yml)", () => {
     const steps = deployJob.steps ?? [];
     const callers = Object.entries(flow.jobs).filter(([, job]) => job.uses === "./.github/workflows/deploy-stack.yml");
 
-    it("has one deploy per stack file, named after the stack, with the stack's region and the secrets", () => {
-        expect([...DEPLOY_ORDER].sort()).to.deep.equal(listStacks());
+    it("has one deploy per project stack, named after the stack, with the stack's region and the secrets", () => {
+        expect([...DEPLOY_ORDER].sort()).to.deep.equal(projectStacks());
         expect(callers.map(([name]) => name)).to.deep.equal(DEPLOY_ORDER);
         for (const [name, job] of callers) {
             expect(job.with).to.deep.equal({ stack: name, region: readStackConfig(name)["aws:region"], "backend-image": "${{ inputs.backend-image }}" });
