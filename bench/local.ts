@@ -15,7 +15,7 @@ import { TABLES, tableOutputName } from "../components/tables";
 import { createTableInput } from "../local/start";
 import { freePort, startDynamoDb } from "../local/stand-ins";
 import { seed } from "../deploy/seed/seed";
-import { dynamoDbClient, quietNodeVersionNotice } from "../deploy/aws-clients";
+import { dynamoDbClient } from "../deploy/aws-clients";
 
 const ITEMS = 2000;
 const messages = TABLES.find((t) => t.name === "messages")!;
@@ -91,12 +91,8 @@ async function benchStart(): Promise<void> {
     console.log(`  local/start.ts until healthy         ${start.toFixed(0).padStart(6)} ms  x${(start / baseline).toFixed(2)} of baseline`);
 }
 
-const notice = quietNodeVersionNotice();
-if (notice !== undefined) console.error(notice);
-
-benchSeed()
-    .then(benchStart)
-    .catch((error: Error) => {
-        console.error(error.message);
-        process.exit(1);
-    });
+/** Measures and prints the seed's and `npm start`'s figures. Throws when a stand-in or `npm start` fails. */
+export async function benchLocal(): Promise<void> {
+    await benchSeed();
+    await benchStart();
+}

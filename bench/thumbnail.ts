@@ -8,14 +8,14 @@
  *           256 px, encode, write
  *   jimp    the baseline: decode, orient, fit in 256 px, encode at the same quality, in pure JS
  * Each runs in a fresh process (peak memory matters: the function has 512 MB), one warm-up, then
- * RUNS timed runs; medians. Reproduce: npm run bench:thumbnail   (RUNS=5 for more samples)
+ * `--runs` timed runs; medians. Reproduce: npm run bench:thumbnail   (-- --runs 5 for more samples)
  */
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { spawnSync } from "child_process";
+import { CommandSpec, readCommandLine, runMain } from "../deploy/command-line";
+import { RUNS_OPTION, childMain, median, runChild, runsOption } from "./child";
 
-const RUNS = Number(process.env.RUNS ?? 3);
 const MAX_DIMENSION = 256;
 const QUALITY = 80;
 
@@ -57,32 +57,25 @@ async function thumbnailer(library: Library): Promise<(input: Buffer) => Promise
     };
 }
 
-async function child(library: Library, inputPath: string): Promise<void> {
+/** The child's work: one warm-up, then `runs` timed thumbnails of the file `inputPath`. */
+async function child(library: Library, inputPath: string, runs: number): Promise<Sample> {
     const run = await thumbnailer(library);
     const input = fs.readFileSync(inputPath);
     await run(input);
     const times: number[] = [];
     let size = { width: 0, height: 0 };
-    for (let i = 0; i < RUNS; i++) {
+    for (let i = 0; i < runs; i++) {
         const started = process.hrtime.bigint();
         size = await run(input);
         times.push(Number(process.hrtime.bigint() - started) / 1e6);
     }
-    const sample: Sample = { ms: median(times), rssMb: process.resourceUsage().maxRSS / 1024, ...size };
-    console.log(JSON.stringify(sample));
+    return { ms: median(times), rssMb: process.resourceUsage().maxRSS / 1024, ...size };
 }
 
-function measure(library: Library, inputPath: string): Sample {
-    process.stderr.write(`  ${library}: ${RUNS} runs...\n`);
-    const result = spawnSync(process.execPath, ["--import", "tsx", __filename, "--child", library, inputPath], {
-        encoding: "utf8",
-        env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true" },
-    });
-    if (result.status !== 0) throw new Error(`bench child ${library} failed: ${result.stderr}`);
-    return JSON.parse(result.stdout.trim().split("\n").pop()!) as Sample;
+function measure(library: Library, inputPath: string, runs: number): Sample {
+    process.stderr.write(`  ${library}: ${runs} runs...\n`);
+    return runChild<Sample>(__filename, [library, inputPath, String(runs)], { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true" });
 }
-
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MB`;
 
 /** A 4000x3000 photo-sized JPEG with EXIF orientation 6. */
@@ -109,14 +102,15 @@ async function archiveSizes(): Promise<string> {
     );
 }
 
-async function main(): Promise<void> {
+/** Measures and prints the thumbnail figures and the code archive's size. Throws when a library or the archive's build fails. */
+export async function benchThumbnail(runs: number): Promise<void> {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "bench-thumbnail-"));
     try {
         const input = path.join(dir, "photo.jpg");
         await twelveMegapixelJpeg(input);
-        console.log(`Thumbnail of a 12 MP JPEG (4000x3000, ${mb(fs.statSync(input).size)}, EXIF-rotated) to ${MAX_DIMENSION} px, ${RUNS} runs each (median)`);
-        const jimp = measure("jimp", input);
-        const sharp = measure("sharp", input);
+        console.log(`Thumbnail of a 12 MP JPEG (4000x3000, ${mb(fs.statSync(input).size)}, EXIF-rotated) to ${MAX_DIMENSION} px, ${runs} runs each (median)`);
+        const jimp = measure("jimp", input, runs);
+        const sharp = measure("sharp", input, runs);
         const row = (label: string, s: Sample) =>
             `${label.padEnd(34)} ${s.ms.toFixed(0).padStart(6)} ms  x${(s.ms / jimp.ms).toFixed(3).padStart(6)}   ` +
             `${s.rssMb.toFixed(0).padStart(4)} MB peak RSS   ${s.width}x${s.height}`;
@@ -132,14 +126,22 @@ async function main(): Promise<void> {
     }
 }
 
-if (process.argv[2] === "--child") {
-    child(process.argv[3] as Library, process.argv[4]).catch((error: Error) => {
-        console.error(error.stack);
-        process.exit(1);
-    });
-} else {
-    main().catch((error: Error) => {
-        console.error(error.stack);
-        process.exit(1);
-    });
+export const BENCH_THUMBNAIL_COMMAND: CommandSpec = {
+    name: "npm run bench:thumbnail",
+    synopsis: "[--runs <n>]",
+    summary:
+        "The thumbnail part of `npm run bench` alone: the real handler (sharp) on a 12 MP EXIF-rotated JPEG against a pure-JavaScript baseline (jimp) " +
+        "measured in the same run, as ratios of time and peak memory, and the size of the function's code archive against Lambda's limits.",
+    options: { runs: RUNS_OPTION },
+};
+
+export async function main(argv: readonly string[] = process.argv.slice(2)): Promise<void> {
+    const line = readCommandLine(BENCH_THUMBNAIL_COMMAND, argv);
+    if (line === undefined) return;
+    await benchThumbnail(runsOption(line.values.runs));
+}
+
+if (require.main === module) {
+    if (process.argv[2] === "--child") childMain(() => child(process.argv[3] as Library, process.argv[4], Number(process.argv[5])));
+    else runMain("bench:thumbnail", main);
 }

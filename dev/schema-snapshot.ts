@@ -9,7 +9,7 @@
  */
 import * as fs from "fs";
 import * as path from "path";
-import { Evaluation, evaluateStack, ofType } from "../harness/mock-engine";
+import { Evaluation, evaluateStack, inStackFile, ofType } from "../harness/mock-engine";
 import { PROJECT_ROOT, projectStacks, readProject } from "../harness/stack-files";
 import { CommandSpec, readCommandLine, runMain } from "../deploy/command-line";
 
@@ -169,8 +169,7 @@ export async function main(argv: readonly string[] = process.argv.slice(2), opti
     const schemas = new Map<string, SchemaSnapshot>();
     for (const stack of options.stacks ?? projectStacks()) {
         const evaluation = await evaluate(stack).catch((error: Error) => {
-            const stackFile = `Pulumi.${stack}.yaml`;
-            throw error.message.startsWith(`${stackFile}:`) ? error : new Error(`${stackFile}: ${error.message}`);
+            throw inStackFile(stack, error);
         });
         schemas.set(stack, schemaOf(evaluation));
     }

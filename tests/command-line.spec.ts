@@ -11,6 +11,8 @@ import { DIAGRAM_COMMAND, main as diagram } from "../dev/diagram";
 import { PREVIEW_COMMAND, main as preview } from "../dev/preview";
 import { SCHEMA_SNAPSHOT_COMMAND, main as schemaSnapshot } from "../dev/schema-snapshot";
 import { START_COMMAND, main as start } from "../local/start";
+import { BENCH_COMMAND, main as bench } from "../bench/index";
+import { BENCH_THUMBNAIL_COMMAND, main as benchThumbnail } from "../bench/thumbnail";
 import { captureLog } from "./helpers/console";
 
 /** Every command of the README, with the main its script runs. */
@@ -22,6 +24,8 @@ const COMMANDS: ReadonlyArray<[CommandSpec, (argv: readonly string[]) => Promise
     [DIAGRAM_COMMAND, diagram],
     [SCHEMA_SNAPSHOT_COMMAND, schemaSnapshot],
     [CDN_KEY_COMMAND, cdnKey],
+    [BENCH_COMMAND, bench],
+    [BENCH_THUMBNAIL_COMMAND, benchThumbnail],
 ];
 
 /** What `work` prints with console.log. */
