@@ -5,15 +5,15 @@ import * as os from "os";
 import * as path from "path";
 import { isCloudFrontPublicKey, publicKeyFingerprint, validateConfig } from "../components/config";
 import { createCdnKey, defaultPrivateKeyFile } from "../dev/cdn-key";
-import { PROJECT_ROOT, rawConfig, readStackConfig } from "../harness/stack-files";
+import { PROJECT_ROOT, projectStacks, rawConfig, readStackConfig } from "../harness/stack-files";
 import { runToEnd, tsx } from "./helpers/process";
 
 const NOW = new Date("2026-11-29T12:00:00Z");
 
-/** A copy of the project's Pulumi.yaml and stack files in a folder of its own. */
+/** A copy of the project's Pulumi.yaml and its stacks' files (not a developer's own) in a folder of its own. */
 function project(): string {
     const root = fs.mkdtempSync(path.join(os.tmpdir(), "cdn-key-"));
-    for (const file of fs.readdirSync(PROJECT_ROOT).filter((f) => /^Pulumi\..*yaml$/.test(f))) fs.copyFileSync(path.join(PROJECT_ROOT, file), path.join(root, file));
+    for (const file of ["Pulumi.yaml", ...projectStacks().map((stack) => `Pulumi.${stack}.yaml`)]) fs.copyFileSync(path.join(PROJECT_ROOT, file), path.join(root, file));
     return root;
 }
 
