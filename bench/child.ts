@@ -20,7 +20,7 @@ export function runsOption(value: string | boolean | string[] | undefined): numb
 /**
  * Runs `node --import tsx <script> --child <args...>` to its end and returns what the child's
  * `childMain` printed last (parsed JSON). Throws the child's own error message when it failed
- * (e.g. `Pulumi.staging.yaml: Invalid stack configuration: ...`), or its exit code and the error
+ * (e.g. `Stack staging: ...`), or its exit code and the error
  * line of its stderr when it died without one.
  */
 export function runChild<T>(script: string, args: readonly string[], env: NodeJS.ProcessEnv = process.env): T {

@@ -8,7 +8,7 @@
  * Only the project's stacks (harness/stack-files.ts `projectStacks`), not a developer's own stack file.
  * Reproduce: npm run bench   (npm run bench -- --runs 5 for more samples)
  */
-import { projectStacks } from "../harness/stack-files";
+import { checkStackFile, projectStacks } from "../harness/stack-files";
 import { childMain, median, runChild } from "./child";
 
 interface Sample {
@@ -16,14 +16,14 @@ interface Sample {
     readonly rssMb: number;
 }
 
-/** The child's work: the stacks evaluated one after another (none: the empty program). A failure names the stack's file. */
+/** The child's work: the stacks evaluated one after another (none: the empty program). A failure names the stack. */
 async function child(stacks: readonly string[]): Promise<{ resources: number; rssMb: number }> {
-    const { evaluate, evaluateStack, inStackFile } = await import("../harness/mock-engine");
+    const { evaluate, evaluateStack } = await import("../harness/mock-engine");
     let resources = 0;
     if (stacks.length === 0) await evaluate("baseline", { "aws:region": "us-east-1" }, () => ({}));
     for (const stack of stacks) {
         const evaluation = await evaluateStack(stack).catch((error: Error) => {
-            throw inStackFile(stack, error);
+            throw new Error(`Stack ${stack}: ${error.message}`);
         });
         resources += evaluation.resources.length;
     }
@@ -46,10 +46,15 @@ function measure(label: string, cases: string[][], runs: number): Sample {
     return { ms: median(samples.map((s) => s.ms)), rssMb: median(samples.map((s) => s.rssMb)) };
 }
 
-/** Measures and prints the evaluation figures. Throws when there is no project stack, or a stack fails to evaluate (naming its file). */
+/**
+ * Measures and prints the evaluation figures. Throws, before measuring anything, when there is no
+ * project stack or a stack's config is bad (checkStackFile's error, naming its file); and when a
+ * stack's program fails (`Stack <stack>: ...`).
+ */
 export async function benchEvaluate(runs: number): Promise<void> {
     const stacks = projectStacks();
     if (stacks.length === 0) throw new Error("No stack to evaluate: the project's stacks are its Pulumi.<environment>.yaml files");
+    for (const stack of stacks) checkStackFile(stack);
     console.log(`Evaluating ${stacks.join(", ")} under the mock engine, ${runs} runs each (median)`);
     const baseline = measure("baseline", [[]], runs);
     const together = measure("1 process", [stacks], runs);

@@ -9,8 +9,8 @@
  */
 import * as fs from "fs";
 import * as path from "path";
-import { Evaluation, evaluateStack, inStackFile, ofType } from "../harness/mock-engine";
-import { PROJECT_ROOT, projectStacks, readProject } from "../harness/stack-files";
+import { Evaluation, evaluateStack, ofType } from "../harness/mock-engine";
+import { PROJECT_ROOT, checkStackFile, projectStacks, readProject } from "../harness/stack-files";
 import { CommandSpec, readCommandLine, runMain } from "../deploy/command-line";
 
 export const SNAPSHOT_FILE = path.join(PROJECT_ROOT, "tests", "schema-snapshot.json");
@@ -151,14 +151,14 @@ export interface SchemaSnapshotOptions {
     readonly file?: string;
     /** A stack's evaluation. @default evaluateStack */
     readonly evaluate?: (stack: string) => Promise<Evaluation>;
-    /** The stacks whose tables are recorded (they must agree). @default projectStacks() (a developer's own stack is not recorded) */
-    readonly stacks?: readonly string[];
+    /** The project folder whose stacks (`projectStacks`: not a developer's own) are checked and recorded. @default PROJECT_ROOT */
+    readonly root?: string;
 }
 
 /**
  * Writes the program's table schemas, those of the project's stacks, to the snapshot file. Throws,
- * writing nothing: when a stack fails to evaluate (the message starts with its file, Pulumi.<stack>.yaml);
- * when the stacks disagree (each stack and table named, with what differs); or when a change would
+ * writing nothing: when a stack's config is bad (checkStackFile's error, naming its file), before any
+ * evaluation; when a stack's program fails (`Stack <stack>: ...`); when the stacks disagree (each stack and table named, with what differs); or when a change would
  * replace or delete a table (each one named) and the command line lacks --accept-replacements.
  */
 export async function main(argv: readonly string[] = process.argv.slice(2), options: SchemaSnapshotOptions = {}): Promise<void> {
@@ -167,9 +167,12 @@ export async function main(argv: readonly string[] = process.argv.slice(2), opti
     const file = options.file ?? SNAPSHOT_FILE;
     const evaluate = options.evaluate ?? ((stack: string) => evaluateStack(stack));
     const schemas = new Map<string, SchemaSnapshot>();
-    for (const stack of options.stacks ?? projectStacks()) {
+    const root = options.root ?? PROJECT_ROOT;
+    const stacks = projectStacks(root);
+    for (const stack of stacks) checkStackFile(stack, root);
+    for (const stack of stacks) {
         const evaluation = await evaluate(stack).catch((error: Error) => {
-            throw inStackFile(stack, error);
+            throw new Error(`Stack ${stack}: ${error.message}`);
         });
         schemas.set(stack, schemaOf(evaluation));
     }

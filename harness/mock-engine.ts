@@ -376,16 +376,6 @@ export async function evaluateStack(reference: string, options: EvaluateOptions 
     );
 }
 
-/**
- * `error` as a command that evaluates several stacks reports it: its message preceded by the stack's
- * file (`Pulumi.b1.yaml: Invalid stack configuration: ...`), unless it starts with it already (the
- * stack file's own errors do).
- */
-export function inStackFile(stack: string, error: Error): Error {
-    const file = `Pulumi.${stack}.yaml`;
-    return error.message.startsWith(`${file}:`) ? error : new Error(`${file}: ${error.message}`);
-}
-
 /** Query helpers over an evaluation's recorded resources. */
 export function ofType(evaluation: Evaluation, type: string): RecordedResource[] {
     return evaluation.resources.filter((r) => r.type === type);

@@ -5,7 +5,8 @@ import * as path from "path";
 import { SNAPSHOT_FILE, SchemaSnapshot, SchemaSnapshotOptions, main, readSnapshot, replacementsBetween, schemaOf } from "../dev/schema-snapshot";
 import { captureLog } from "./helpers/console";
 import { Evaluation } from "../harness/mock-engine";
-import { STACKS, evaluateWith, stackEvaluation } from "./helpers/stacks";
+import { PROJECT_ROOT } from "../harness/stack-files";
+import { STACKS, stackEvaluation } from "./helpers/stacks";
 
 describe("schema guard", () => {
     for (const stack of STACKS) {
@@ -59,6 +60,13 @@ describe("npm run schema:snapshot", () => {
     const committed = () => fs.readFileSync(SNAPSHOT_FILE, "utf8");
     /** main on a copy of the snapshot: what it printed, or its error. */
     const run = (argv: string[], options: SchemaSnapshotOptions = {}) => captureLog(() => main(argv, { file, evaluate: stackEvaluation, ...options }));
+    /** A copy of Pulumi.yaml and the project's stack files in a folder of its own (removed after the test). */
+    const projectCopy = (): string => {
+        const root = path.join(dir, "project");
+        fs.mkdirSync(root);
+        for (const f of ["Pulumi.yaml", ...STACKS.map((stack) => `Pulumi.${stack}.yaml`)]) fs.copyFileSync(path.join(PROJECT_ROOT, f), path.join(root, f));
+        return root;
+    };
     /** Development's evaluation as a developer's own stack `b0` copied from its file has it: the same environment, another stack name. */
     const personal = async (stack: string): Promise<Evaluation> => ({ ...(await stackEvaluation("development")), stack });
     beforeEach(() => {
@@ -94,26 +102,29 @@ describe("npm run schema:snapshot", () => {
         expect(fs.readFileSync(file, "utf8")).to.equal(committed());
     });
 
-    it("reads a stack's tables under its environment, not its name: a developer's own stack copied from development agrees with it", async () => {
-        expect(schemaOf(await personal("b0"))).to.deep.equal(schemaOf(await stackEvaluation("development")));
+    it("records the project's stacks only, each table under its stack's environment: a developer's own stack file, even a broken one, is left out", async () => {
+        expect(schemaOf(await personal("b0")), "b0's tables are named -development").to.deep.equal(schemaOf(await stackEvaluation("development")));
+        const root = projectCopy();
+        fs.copyFileSync(path.join(root, "Pulumi.development.yaml"), path.join(root, "Pulumi.b0.yaml"));
+        fs.writeFileSync(path.join(root, "Pulumi.b1.yaml"), "config:\n  slack-clone:multiAz: maybe\n");
         fs.writeFileSync(file, committed());
-        const recorded = await run([], { stacks: ["development", "b0"], evaluate: (stack) => (stack === "b0" ? personal(stack) : stackEvaluation(stack)) });
+        const evaluated: string[] = [];
+        const recorded = await run([], { root, evaluate: (stack) => (evaluated.push(stack), stackEvaluation(stack)) });
         expect(recorded.error).to.equal(undefined);
+        expect(evaluated).to.deep.equal(["development", "production", "staging"]);
         expect(fs.readFileSync(file, "utf8")).to.equal(committed());
     });
 
     it("names the stacks that disagree and what differs, table by table, writing nothing", async () => {
         const staging = await stackEvaluation("staging");
-        const users = (r: Evaluation["resources"][number]) => r.type === "aws:dynamodb/table:Table" && String(r.inputs.name).startsWith("slack-clone-users-");
+        const table = (r: Evaluation["resources"][number], name: string) => r.type === "aws:dynamodb/table:Table" && String(r.inputs.name).startsWith(`slack-clone-${name}-`);
         const changed: Evaluation = {
             ...staging,
             // users keyed by PK alone, and the messages table gone.
-            resources: staging.resources
-                .filter((r) => !(r.type === "aws:dynamodb/table:Table" && String(r.inputs.name).startsWith("slack-clone-messages-")))
-                .map((r) => (users(r) ? { ...r, inputs: { ...r.inputs, rangeKey: undefined } } : r)),
+            resources: staging.resources.filter((r) => !table(r, "messages")).map((r) => (table(r, "users") ? { ...r, inputs: { ...r.inputs, rangeKey: undefined } } : r)),
         };
         fs.writeFileSync(file, "{}");
-        const refused = await run([], { stacks: ["development", "staging", "production"], evaluate: (stack) => (stack === "staging" ? Promise.resolve(changed) : stackEvaluation(stack)) });
+        const refused = await run([], { evaluate: (stack) => (stack === "staging" ? Promise.resolve(changed) : stackEvaluation(stack)) });
         expect(refused.error?.message).to.equal(
             "The stacks disagree on the tables (a table's key schema cannot depend on a stack's config); fix the program first:\n" +
                 "  - staging: table slack-clone-users-{environment}: key schema PK (S) + SK (S) in development, PK (S) in staging\n" +
@@ -122,8 +133,15 @@ describe("npm run schema:snapshot", () => {
         expect(fs.readFileSync(file, "utf8")).to.equal("{}");
     });
 
-    it("names the file of a stack whose config is invalid", async () => {
-        const refused = await run([], { stacks: ["b1"], evaluate: () => evaluateWith("development", { stackName: "b1", config: { "slack-clone:multiAz": "maybe" } }) });
-        expect(refused.error?.message).to.match(/^Pulumi\.b1\.yaml: Invalid stack configuration:\n {2}- multiAz: /);
+    it("checks every stack's config before evaluating any, naming the file; a program that fails is named by its stack", async () => {
+        const root = projectCopy();
+        const staging = path.join(root, "Pulumi.staging.yaml");
+        fs.writeFileSync(staging, fs.readFileSync(staging, "utf8").replace(/^config:\n/m, "config:\n  slack-clone:multiAz: maybe\n"));
+        const evaluated: string[] = [];
+        const bad = await run([], { root, evaluate: (stack) => (evaluated.push(stack), stackEvaluation(stack)) });
+        expect(bad.error?.message).to.match(/^Pulumi\.staging\.yaml:\n {2}- multiAz: got "maybe"/);
+        expect(evaluated).to.deep.equal([]);
+        const failing = await run([], { evaluate: (stack) => (stack === "production" ? Promise.reject(new Error("boom")) : stackEvaluation(stack)) });
+        expect(failing.error?.message).to.equal("Stack production: boom");
     });
 });
