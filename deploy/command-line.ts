@@ -1,6 +1,6 @@
 /**
  * The command lines of the README's commands (npm start, seed, health, preview, diagram,
- * schema:snapshot): one definition per command, its options with a placeholder and a description
+ * schema:snapshot, cdn-key, bench): one definition per command, its options with a placeholder and a description
  * each, serves both node's `parseArgs` and the usage that `--help` prints.
  */
 import { parseArgs } from "util";
