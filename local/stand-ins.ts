@@ -13,10 +13,14 @@ import * as path from "path";
 import { once } from "events";
 
 export interface StandIn {
+    /** What messages call it: "DynamoDB", "S3", "Redis", "the backend". */
+    readonly name: string;
     readonly endpoint: string;
     readonly port: number;
     /** The child process, for a stand-in that runs as one. */
     readonly pid?: number;
+    /** Whether it still runs: false once its process has exited (an in-process stand-in runs until stopped). */
+    running(): boolean;
     stop(): Promise<void>;
 }
 
@@ -69,6 +73,8 @@ export async function startDynamoDb(port: number): Promise<StandIn> {
     const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
     const bound = await listen(server, port, "DynamoDB (dynalite)", "--dynamodb-port");
     return {
+        name: "DynamoDB",
+        running: () => server.listening,
         endpoint: `http://127.0.0.1:${bound}`,
         port: bound,
         stop: () => closeServer(server as http.Server),
@@ -101,6 +107,8 @@ export async function startS3(port: number, buckets: readonly string[]): Promise
     });
     const { port: bound } = (await server.run()) as { port: number };
     return {
+        name: "S3",
+        running: () => (server.httpServer as http.Server).listening,
         endpoint: `http://127.0.0.1:${bound}`,
         port: bound,
         events: server,
@@ -125,14 +133,18 @@ export function diesWithParent(command: string, args: string[], signal: NodeJS.S
 /**
  * redis-server on `port`, requiring `password` (AUTH), as ElastiCache requires its AUTH token. The
  * password is passed as a config line on stdin (`-`), not as an argument other users could read
- * from the process list.
+ * from the process list. `onExit` gets the code and signal of an exit that `stop()` did not cause
+ * (a crash, a kill), once it was ready.
  */
-export async function startRedis(port: number, password: string): Promise<StandIn> {
+export async function startRedis(port: number, password: string, onExit?: (code: number | null, signal: NodeJS.Signals | null) => void): Promise<StandIn> {
     const bound = port === 0 ? await freePort() : port;
     const child: ChildProcess = spawn(
         ...diesWithParent("redis-server", ["-", "--port", String(bound), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]),
         { stdio: ["pipe", "pipe", "pipe"] },
     );
+    // Listened for from the start: an exit before stop() asked is no longer observable once it happened.
+    const exited = once(child, "exit") as Promise<[number | null, NodeJS.Signals | null]>;
+    exited.catch(() => undefined);
     // A redis-server that exits at once (not installed, port taken) closes stdin first: its exit says why, not EPIPE.
     child.stdin?.on("error", () => undefined).end(`requirepass "${password}"\n`);
     let output = "";
@@ -141,27 +153,34 @@ export async function startRedis(port: number, password: string): Promise<StandI
     const notInstalled = new Error(`redis-server is not installed. Install it with: ${REDIS_INSTALL}`);
     await new Promise<void>((resolve, reject) => {
         child.once("error", (error: NodeJS.ErrnoException) => reject(error.code === "ENOENT" ? notInstalled : error));
-        child.once("exit", (code) =>
+        void exited.then(([code]) =>
             reject(
                 // setpriv reports a missing command on stderr and exits 127.
                 code === 127 && /No such file/.test(output)
                     ? notInstalled
                     : new Error(`redis-server exited (${code}) on port ${bound}: ${output.trim().split("\n").pop()}; choose another port with --redis-port <port>`),
             ),
+            () => undefined, // an "error" event instead: rejected above
         );
         child.stdout?.on("data", () => {
             if (output.includes("Ready to accept connections")) resolve();
         });
     });
-    child.removeAllListeners("exit");
+    let stopping = false;
+    void exited.then(([code, signal]) => {
+        if (!stopping) onExit?.(code, signal);
+    }, () => undefined);
     return {
+        name: "Redis",
+        running: () => child.exitCode === null && child.signalCode === null,
         endpoint: `redis://127.0.0.1:${bound}`,
         port: bound,
         pid: child.pid,
         stop: async () => {
-            if (child.exitCode !== null) return;
-            child.kill("SIGTERM");
-            await once(child, "exit");
+            stopping = true;
+            // A killed redis-server has a signalCode and no exitCode: waiting for its exit would wait forever.
+            if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
+            await exited;
         },
     };
 }

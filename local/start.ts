@@ -20,7 +20,6 @@ import { ChildProcess, spawn } from "child_process";
 import { once } from "events";
 import * as fs from "fs";
 import * as os from "os";
-import * as path from "path";
 import { CreateTableCommand } from "@aws-sdk/client-dynamodb";
 import { dynamoDbClient, quietNodeVersionNotice, s3Client } from "../deploy/aws-clients";
 import type { S3Event } from "aws-lambda";
@@ -31,12 +30,13 @@ import { BILLING_MODE, TABLES, TableOutputName, TableSpec, keyAttributes, keySch
 import { seed, seedDataFor } from "../deploy/seed/seed";
 import { CommandSpec, decimal, readCommandLine, runMain } from "../deploy/command-line";
 import { BACKEND_PORT, HEALTH_PATH, backendEnvironment, secretsFromEnvironment } from "../deploy/backend-env";
-import { CheckResult, HealthClients, checkHealth, formatHealth } from "../deploy/health";
+import { CheckResult, HealthClients, checkApiHealth, checkHealth, formatHealth } from "../deploy/health";
 import { createHandler } from "../functions/thumbnail/handler";
 import { UPLOADS_PREFIX, UPLOAD_SUFFIX, encodeEventKey } from "../functions/thumbnail/keys";
 import { rawConfig } from "../harness/stack-files";
 import { S3StandIn, StandIn, answers, diesWithParent, startDynamoDb, startRedis, startS3 } from "./stand-ins";
-import { ENV_FILE, ENV_FILE_MARK, LOCK_FILE, Lock, OUTPUTS_FILE, checkEnvFileIsOurs, makeStateDir, START_PID_VARIABLE, claimLock, groupRunning, groupStartedBy, isRedisOnPort, isRunning, writeLock, writePrivateFile } from "./state";
+import { listed } from "../deploy/format";
+import { ENV_FILE, ENV_FILE_MARK, LOCK_FILE, Lock, OUTPUTS_FILE, START_PID_VARIABLE, claimLock, groupRunning, groupStartedBy, isRedisOnPort, isRunning, prepareStateFiles, shown, writeLock, writePrivateFile } from "./state";
 
 export const ENVIRONMENT = "development";
 /** Stands in for the 12-digit account id in local bucket names. */
@@ -46,6 +46,8 @@ export const DEFAULT_PORTS = { dynamodb: 4567, s3: 4568, redis: 6380, backend: B
 export const BACKEND_START_TIMEOUT_MS = 60000;
 /** How often the backend's /health is asked until it answers: a refused connection costs next to nothing. */
 export const BACKEND_POLL_MS = 50;
+/** How often a start waiting for the backend's /health says what it last got. */
+export const BACKEND_PROGRESS_MS = 10000;
 export { ENV_FILE };
 /** How long a backend may take to stop after SIGTERM before its process group gets SIGKILL. */
 export const BACKEND_STOP_TIMEOUT_MS = 2000;
@@ -78,6 +80,8 @@ export interface LocalEnvironment {
     readonly s3: S3StandIn;
     /** Clients of the stand-ins, and the reader of the local stack's one secret. */
     readonly clients: HealthClients;
+    /** Its parts by name ("the backend", "DynamoDB", "Redis", "S3"), in stop order: those that run, and those whose process has exited. */
+    status(): { running: string[]; exited: string[] };
     stop(): Promise<void>;
 }
 
@@ -192,7 +196,9 @@ export function howEnded(code: number | null, signal: NodeJS.Signals | null): st
 
 /**
  * Runs `command` through the shell with `env` and PORT, and resolves once GET /health answers 2xx.
- * Rejects, naming the command, when it exits first or stays unhealthy for BACKEND_START_TIMEOUT_MS.
+ * Rejects, naming the command, when it exits first or stays unhealthy for `startTimeoutMs` (default
+ * BACKEND_START_TIMEOUT_MS), with the last answer it got (status and body, or the connection's
+ * error); every `progressMs` (default BACKEND_PROGRESS_MS) of the wait logs that answer.
  * Once healthy, an exit (a crash) is logged at once on one line, with its code or signal; the
  * stand-ins are left running, so the developer can restart the backend with .env.local's variables.
  * The command runs in a process group of its own, in the background of a shell (BACKEND_SHELL)
@@ -208,7 +214,12 @@ export async function startBackend(
     port: number,
     env: Record<string, string>,
     log: (line: string) => void,
-    { onStarted, stopTimeoutMs = BACKEND_STOP_TIMEOUT_MS }: { onStarted?: (pgid: number) => void; stopTimeoutMs?: number } = {},
+    {
+        onStarted,
+        stopTimeoutMs = BACKEND_STOP_TIMEOUT_MS,
+        startTimeoutMs = BACKEND_START_TIMEOUT_MS,
+        progressMs = BACKEND_PROGRESS_MS,
+    }: { onStarted?: (pgid: number) => void; stopTimeoutMs?: number; startTimeoutMs?: number; progressMs?: number } = {},
 ): Promise<StandIn> {
     // Whatever already answers there would pass the /health wait for a command that then fails to bind.
     if (await answers(port)) throw new Error(`port ${port} is already in use by another process: stop it, or give the backend another port with --backend-port`);
@@ -221,32 +232,46 @@ export async function startBackend(
     const prefix = (chunk: Buffer) => chunk.toString().trimEnd().split("\n").forEach((line) => log(`backend | ${line}`));
     child.stdout?.on("data", prefix);
     child.stderr?.on("data", prefix);
-    let state: "starting" | "healthy" | "stopping" = "starting";
+    let state: "starting" | "healthy" | "stopping" | "exited" = "starting";
     const exited = once(child, "exit").then(([code, signal]) => {
         const how = `backend command "${command}" ${howEnded(code as number | null, signal as NodeJS.Signals | null)}`;
-        if (state === "starting") throw new Error(`${how} before answering ${HEALTH_PATH} on port ${port}`);
-        if (state === "healthy") {
-            log(`${how} after it was healthy on port ${port}; DynamoDB, S3 and Redis keep running: restart it with the variables of .env.local and PORT=${port}, or stop everything with Ctrl-C`);
+        const was = state;
+        state = "exited";
+        if (was === "starting") throw new Error(`${how} before answering ${HEALTH_PATH} on port ${port}`);
+        if (was === "healthy") {
+            log(`${how} after it was healthy on port ${port}; DynamoDB, S3 and Redis keep running: restart it with the variables of ${shown(ENV_FILE)} and PORT=${port}, or stop everything with Ctrl-C`);
         }
     });
     exited.catch(() => undefined);
     const stop = async () => {
-        state = "stopping";
+        if (state !== "exited") state = "stopping";
         // The whole group: what the command started too, even after the command itself ended.
         await terminate(-child.pid!, () => groupRunning(child.pid!), stopTimeoutMs);
     };
-    const url = `http://127.0.0.1:${port}${HEALTH_PATH}`;
-    const deadline = Date.now() + BACKEND_START_TIMEOUT_MS;
+    const origin = `http://127.0.0.1:${port}`;
+    const url = `${origin}${HEALTH_PATH}`;
+    const began = Date.now();
     // Ends the polling when the backend exits first: it would otherwise poll on until the deadline.
     const settled = new AbortController();
     const healthy = (async () => {
+        let last = "no answer yet";
+        let reported = began;
         while (!settled.signal.aborted) {
             try {
-                if ((await fetch(url, { signal: AbortSignal.any([settled.signal, AbortSignal.timeout(2000)]) })).ok) return;
-            } catch {
-                // not listening yet
+                // The health check's own request: its error names the status and body, or the connection's error.
+                await checkApiHealth(origin, false, 2000);
+                return;
+            } catch (error) {
+                last = (error as Error).message.replace(`${url}`, "").replace(/^:? */, "").replace(/\s+/g, " ");
             }
-            if (Date.now() > deadline) throw new Error(`backend command "${command}" did not answer ${url} with 2xx within ${BACKEND_START_TIMEOUT_MS / 1000} s`);
+            const waited = Date.now() - began;
+            if (waited > startTimeoutMs) {
+                throw new Error(`backend command "${command}" did not answer ${url} with 2xx within ${startTimeoutMs / 1000} s; last: ${last}`);
+            }
+            if (Date.now() - reported >= progressMs && !settled.signal.aborted) {
+                reported = Date.now();
+                log(`… backend: no 2xx from ${url} after ${Math.round(waited / 1000)} s of ${startTimeoutMs / 1000} s; last: ${last}`);
+            }
             await new Promise((resolve) => setTimeout(resolve, BACKEND_POLL_MS));
         }
     })();
@@ -259,7 +284,7 @@ export async function startBackend(
     } finally {
         settled.abort();
     }
-    return { endpoint: `http://127.0.0.1:${port}`, port, pid: child.pid, stop };
+    return { name: "the backend", running: () => state !== "exited", endpoint: origin, port, pid: child.pid, stop };
 }
 
 /** Starts the stand-ins, tables, seed and health check, and the backend if given. On any failure, stops what it started. */
@@ -267,6 +292,10 @@ export async function startLocal(ports: Ports, log: (line: string) => void = () 
     const { region, thumbnailMaxDimension, demoData } = validateConfig(rawConfig(ENVIRONMENT));
     const started: StandIn[] = [];
     let backend: StandIn | undefined;
+    const status = () => {
+        const parts = [...(backend !== undefined ? [backend] : []), ...started];
+        return { running: parts.filter((s) => s.running()).map((s) => s.name), exited: parts.filter((s) => !s.running()).map((s) => s.name) };
+    };
     const stop = async () => {
         // The backend first: it must not see its stand-ins vanish under it.
         await backend?.stop();
@@ -280,7 +309,15 @@ export async function startLocal(ports: Ports, log: (line: string) => void = () 
         // A fresh password per start: a backend that forgets AUTH fails here, not in staging.
         const redisPassword = randomBytes(32).toString("hex");
         const secretVariables = { REDIS_AUTH_TOKEN: redisPassword };
-        const redis = await step(log, `Redis (redis-server, AUTH required) on ${ports.redis || "a free port"}`, () => startRedis(ports.redis, redisPassword));
+        const redis = await step(log, `Redis (redis-server, AUTH required) on ${ports.redis || "a free port"}`, () =>
+            startRedis(ports.redis, redisPassword, (code, signal) => {
+                const others = status().running;
+                log(
+                    `redis-server (pid ${redis.pid}, port ${redis.port}) ${howEnded(code, signal)}; ${listed(others)} ${others.length === 1 ? "keeps" : "keep"} running without it: ` +
+                        `stop everything with Ctrl-C and run npm start again to get Redis back`,
+                );
+            }),
+        );
         started.push(redis);
         if (redis.pid !== undefined) options.onRedisStarted?.(redis.pid);
         const [filesBucket, thumbnailsBucket] = [FILES_BUCKET, THUMBNAILS_BUCKET];
@@ -335,7 +372,7 @@ export async function startLocal(ports: Ports, log: (line: string) => void = () 
             );
         }
         const withBackend: LocalOutputs = backend === undefined ? outputs : { ...outputs, apiUrl: backend.endpoint, backendRequired: true };
-        return { outputs: withBackend, env, health, s3, clients, stop };
+        return { outputs: withBackend, env, health, s3, clients, status, stop };
     } catch (error) {
         await stop();
         throw error;
@@ -364,6 +401,12 @@ async function terminate(target: number, running: () => boolean, timeoutMs = 500
     await gone(1000);
 }
 
+/** The last line of a stop: what it stopped, what had exited before, and the files it removed. */
+export function stoppedLine(stopped: readonly string[], exited: readonly string[] = []): string {
+    const before = exited.length > 0 ? ` (${listed(exited)} had already exited)` : "";
+    return `Stopped ${stopped.length > 0 ? listed(stopped) : "nothing"}${before}; removed ${shown(ENV_FILE)} and ${shown(OUTPUTS_FILE)}.`;
+}
+
 /** The files that describe a running environment: gone once it stops. */
 function removeEnvironmentFiles(): void {
     for (const file of [ENV_FILE, OUTPUTS_FILE]) fs.rmSync(file, { force: true });
@@ -375,14 +418,13 @@ function removeEnvironmentFiles(): void {
  * recorded there, are stopped now if they are still that start's (the redis-server on its port; a
  * group whose members carry the start's pid in START_PID_VARIABLE, its shell gone or not).
  */
-async function acquireLock(ports: Ports, log: (line: string) => void): Promise<void> {
-    makeStateDir();
-    const { holder, stale } = claimLock({ pid: process.pid, ports });
+async function acquireLock(lock: Lock, log: (line: string) => void): Promise<void> {
+    const { holder, stale } = claimLock(lock);
     if (stale !== undefined) await clearLeftovers(stale, log, holder === undefined);
     if (holder !== undefined) {
         throw new Error(
             `The local environment is already running (pid ${holder.pid}, DynamoDB ${holder.ports.dynamodb}, S3 ${holder.ports.s3}, ` +
-                `Redis ${holder.ports.redis}); its variables are in .env.local. Stop it with Ctrl-C in its terminal, or kill ${holder.pid}.`,
+                `Redis ${holder.ports.redis}); its variables are in ${shown(ENV_FILE)}. Stop it with Ctrl-C in its terminal, or kill ${holder.pid}.`,
         );
     }
 }
@@ -465,8 +507,9 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
     const notice = quietNodeVersionNotice();
     if (notice !== undefined) log(notice);
     // Before the lock: clearing a killed start's leftovers removes .env.local, which must be ours.
-    checkEnvFileIsOurs();
-    await acquireLock(ports, log);
+    prepareStateFiles();
+    let lock: Lock = { pid: process.pid, ports };
+    await acquireLock(lock, log);
     const started = Date.now();
     let local: LocalEnvironment | undefined;
     let redisPid: number | undefined;
@@ -477,7 +520,10 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
         if (stopping) return; // a second Ctrl-C must not cut the clean-up short
         stopping = true;
         log(`\nStopping (${why})…`);
+        let line: string;
         if (local !== undefined) {
+            const { running, exited } = local.status();
+            line = stoppedLine(running, exited);
             // A client holding a keep-alive connection (a running backend) must not keep the stop waiting.
             const stopped = await Promise.race([local.stop().then(() => true), new Promise<boolean>((resolve) => setTimeout(resolve, STOP_TIMEOUT_MS, false))]);
             if (!stopped) log(`Stand-ins still closing connections after ${STOP_TIMEOUT_MS} ms; exiting takes them down.`);
@@ -486,10 +532,12 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
             const pgid = backendPgid;
             if (pgid !== undefined && groupRunning(pgid)) await terminate(-pgid, () => groupRunning(pgid), BACKEND_STOP_TIMEOUT_MS);
             if (redisPid !== undefined && isRunning(redisPid)) process.kill(redisPid, "SIGTERM");
+            // DynamoDB and S3 run in this process: exiting ends them.
+            line = stoppedLine([...(pgid !== undefined ? ["the backend"] : []), "DynamoDB", ...(redisPid !== undefined ? ["Redis"] : []), "S3"]);
         }
         removeEnvironmentFiles();
         fs.rmSync(LOCK_FILE, { force: true });
-        log(`Stopped ${backendPgid !== undefined ? "the backend, " : ""}DynamoDB, S3 and Redis; removed ${path.basename(ENV_FILE)} and .local/${path.basename(OUTPUTS_FILE)}.`);
+        log(line);
         process.exit(0);
     };
     // Ctrl-C, an editor's stop button or a process manager (SIGTERM), a closed terminal (SIGHUP).
@@ -504,12 +552,12 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
         local = await startLocal(ports, log, {
             onRedisStarted: (pid) => {
                 redisPid = pid;
-                writeLock({ pid: process.pid, ports, redisPid: pid });
+                writeLock((lock = { ...lock, redisPid: pid }));
             },
             backend,
             onBackendStarted: (pgid) => {
                 backendPgid = pgid;
-                writeLock({ pid: process.pid, ports, redisPid, backend: { pgid, command: backend! } });
+                writeLock((lock = { ...lock, backend: { pgid, command: backend! } }));
             },
         });
     } catch (error) {
@@ -520,8 +568,10 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
     const dotenv = Object.entries(local.env).map(([k, v]) => `${k}=${v}`).join("\n");
     writePrivateFile(ENV_FILE, `${ENV_FILE_MARK}\n${dotenv}\n`);
     writePrivateFile(OUTPUTS_FILE, `${JSON.stringify(local.outputs, null, 2)}\n`);
-    log(`\nHealthy in ${Date.now() - started} ms. Backend environment (also in .env.local):\n\n${dotenv}\n`);
-    log("Stack outputs in .local/outputs.json: `npm run seed -- --local` and `npm run health -- --local` use them.");
+    // From now on, `--local` commands read the files.
+    writeLock({ ...lock, ready: true });
+    log(`\nHealthy in ${Date.now() - started} ms. Backend environment (also in ${shown(ENV_FILE)}):\n\n${dotenv}\n`);
+    log(`Stack outputs in ${shown(OUTPUTS_FILE)}: \`npm run seed -- --local\` and \`npm run health -- --local\` use them.`);
     if (backend !== undefined) log(`Backend "${backend}" healthy on http://127.0.0.1:${ports.backend}${HEALTH_PATH}`);
     log(`Running; Ctrl-C stops ${backend !== undefined ? "the backend and " : ""}every stand-in.`);
 }

@@ -1,7 +1,8 @@
 /**
  * What a running `npm start` leaves on disk, shared by the local environment and the commands that
- * use it (`npm run seed -- --local`, `npm run health -- --local`):
- *   .local/start.lock      {pid, ports, redisPid, backend}: who runs, and what to clear if it died
+ * use it (`npm run seed -- --local`, `npm run health -- --local`), in LOCAL_ROOT (the checkout,
+ * unless LOCAL_ROOT_VARIABLE names another folder):
+ *   .local/start.lock      {pid, ports, redisPid, backend, ready}: who runs, and what to clear if it died
  *   .local/outputs.json    the local environment's stack outputs (development stack's names)
  *   .env.local             the backend's environment variables, local endpoints included
  * The outputs and .env.local exist only while the environment runs.
@@ -10,10 +11,27 @@ import * as fs from "fs";
 import * as path from "path";
 import { PROJECT_ROOT } from "../harness/stack-files";
 
-export const STATE_DIR = path.join(PROJECT_ROOT, ".local");
+/**
+ * The environment variable that moves the folder holding .env.local and .local/ away from the
+ * checkout (an absolute path, or one relative to the working directory): a second local environment
+ * (the tests' processes, another working copy's tools) then runs beside the checkout's own
+ * `npm start`, and the commands reading it (`--local`) must be given the same value. Unset or empty:
+ * the checkout.
+ */
+export const LOCAL_ROOT_VARIABLE = "SLACK_CLONE_LOCAL_ROOT";
+const rootSetting = process.env[LOCAL_ROOT_VARIABLE];
+/** The folder holding .env.local and .local/, read once when this module loads (see LOCAL_ROOT_VARIABLE). */
+export const LOCAL_ROOT = rootSetting !== undefined && rootSetting !== "" ? path.resolve(rootSetting) : PROJECT_ROOT;
+export const STATE_DIR = path.join(LOCAL_ROOT, ".local");
 export const LOCK_FILE = path.join(STATE_DIR, "start.lock");
 export const OUTPUTS_FILE = path.join(STATE_DIR, "outputs.json");
-export const ENV_FILE = path.join(PROJECT_ROOT, ".env.local");
+export const ENV_FILE = path.join(LOCAL_ROOT, ".env.local");
+
+/** `file` as messages name it: relative to the working directory where it lies below it (`.env.local`), absolute otherwise. */
+export function shown(file: string): string {
+    const relative = path.relative(process.cwd(), file);
+    return relative !== "" && !relative.startsWith("..") && !path.isAbsolute(relative) ? relative : file;
+}
 
 /**
  * Creates `dir` (default .local) unless it exists. Throws naming it when a file holds its name or
@@ -25,8 +43,42 @@ export function makeStateDir(dir = STATE_DIR): void {
     } catch (error) {
         const code = (error as NodeJS.ErrnoException).code;
         if (code !== "EEXIST" && code !== "ENOTDIR") throw error;
-        throw new Error(`${dir}: a file is in the way of that folder (${code}); npm start keeps its lock and outputs there; move the file away and start again`);
+        throw new Error(`${shown(dir)}: a file is in the way of that folder (${code}); npm start keeps its lock and outputs there; move the file away and start again`);
     }
+}
+
+/**
+ * Throws naming `file` when something other than a file holds its name (a folder: reading or
+ * replacing it would fail with a bare EISDIR); `holds` says what npm start keeps in it.
+ */
+export function checkNothingInTheWay(file: string, holds: string): void {
+    let stat: fs.Stats;
+    try {
+        stat = fs.statSync(file);
+    } catch (error) {
+        const code = (error as NodeJS.ErrnoException).code;
+        if (code === "ENOENT" || code === "ENOTDIR") return; // none yet (a file in a parent's place is makeStateDir's to name)
+        throw error;
+    }
+    if (stat.isFile()) return;
+    const name = shown(file);
+    throw new Error(
+        `${name}: a ${stat.isDirectory() ? "folder" : "non-file"} is in the way of that file; npm start writes ${holds} there. ` +
+            `Move it away (mv ${name} ${name}.moved) and start again`,
+    );
+}
+
+/**
+ * Checks, before a start claims the lock, that it can write its files: a .env.local it did not
+ * write is never taken (checkEnvFileIsOurs), .local is made (makeStateDir), and no folder holds the
+ * name of .env.local, the lock or the outputs (checkNothingInTheWay).
+ */
+export function prepareStateFiles(): void {
+    checkNothingInTheWay(ENV_FILE, "the backend's variables");
+    checkEnvFileIsOurs();
+    makeStateDir();
+    checkNothingInTheWay(LOCK_FILE, "its lock");
+    checkNothingInTheWay(OUTPUTS_FILE, "the local stack outputs");
 }
 
 export interface Lock {
@@ -36,6 +88,8 @@ export interface Lock {
     readonly redisPid?: number;
     /** The `--backend` command and its process group (led by the shell that runs it), once started. */
     readonly backend?: { readonly pgid: number; readonly command: string };
+    /** Set once .env.local and .local/outputs.json are written: before, a missing file means the start is still under way. */
+    readonly ready?: boolean;
 }
 
 export function isRunning(pid: number): boolean {
@@ -138,9 +192,10 @@ export function checkEnvFileIsOurs(file = ENV_FILE): void {
         throw error;
     }
     if (first !== ENV_FILE_MARK) {
+        const name = shown(file);
         throw new Error(
-            `${path.basename(file)} exists and npm start did not write it: npm start writes the backend's variables there and removes ` +
-                `the file when it stops, so yours would be lost. Move it aside (mv ${path.basename(file)} ${path.basename(file)}.mine) and start again`,
+            `${name} exists and npm start did not write it: npm start writes the backend's variables there and removes ` +
+                `the file when it stops, so yours would be lost. Move it aside (mv ${name} ${name}.mine) and start again`,
         );
     }
 }
@@ -245,15 +300,35 @@ export function parseEnvFile(text: string): Record<string, string> {
 
 /**
  * The running local environment's outputs and variables, for seed and health `--local`.
- * Throws, saying how to start it, when no `npm start` is running.
+ * Throws, saying how to start it, when no `npm start` is running; saying to wait, while it starts;
+ * naming the file and saying to restart it, when .env.local or .local/outputs.json is gone (or
+ * unreadable) while it runs.
  */
-export function readLocalEnvironment(): { outputs: Record<string, unknown>; env: Record<string, string> } {
-    const lock = readLock();
-    if (lock === undefined || !isRunning(lock.pid) || !fs.existsSync(OUTPUTS_FILE) || !fs.existsSync(ENV_FILE)) {
+export function readLocalEnvironment(
+    files: { readonly lock: string; readonly outputs: string; readonly env: string } = { lock: LOCK_FILE, outputs: OUTPUTS_FILE, env: ENV_FILE },
+    running: (pid: number) => boolean = isStart,
+): { outputs: Record<string, unknown>; env: Record<string, string> } {
+    const lock = readLock(files.lock);
+    if (lock === undefined || !running(lock.pid)) {
         throw new Error("The local environment is not running: start it with `npm start` in another terminal, then run this again");
     }
+    if (lock.ready !== true) throw new Error(`npm start (pid ${lock.pid}) is still starting: run this again once it prints "Running;"`);
     return {
-        outputs: JSON.parse(fs.readFileSync(OUTPUTS_FILE, "utf8")) as Record<string, unknown>,
-        env: parseEnvFile(fs.readFileSync(ENV_FILE, "utf8")),
+        outputs: JSON.parse(readStateFile(files.outputs, lock.pid)) as Record<string, unknown>,
+        env: parseEnvFile(readStateFile(files.env, lock.pid)),
     };
+}
+
+/** A file a running start wrote, or an error naming it: removed (or replaced) since, so the start must write it again. */
+function readStateFile(file: string, pid: number): string {
+    try {
+        return fs.readFileSync(file, "utf8");
+    } catch (error) {
+        const code = (error as NodeJS.ErrnoException).code;
+        const what = code === "ENOENT" ? "is missing" : code === "EISDIR" ? "is a folder" : `cannot be read (${code})`;
+        throw new Error(
+            `${shown(file)} ${what}, though npm start (pid ${pid}) is running: it wrote that file once it was up, and something has removed or replaced it since. ` +
+                `Restart it (Ctrl-C in its terminal, then npm start) to write the file again`,
+        );
+    }
 }

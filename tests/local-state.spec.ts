@@ -5,7 +5,27 @@ import * as path from "path";
 import { spawn } from "child_process";
 import { answers, freePort } from "../local/stand-ins";
 import { once } from "events";
-import { Claim, ENV_FILE_MARK, Lock, START_PID_VARIABLE, checkEnvFileIsOurs, claimLock, groupRunning, groupStartedBy, isRedisOnPort, makeStateDir, readLock, writeLock } from "../local/state";
+import {
+    Claim,
+    ENV_FILE,
+    ENV_FILE_MARK,
+    LOCK_FILE,
+    Lock,
+    START_PID_VARIABLE,
+    checkEnvFileIsOurs,
+    checkNothingInTheWay,
+    claimLock,
+    groupRunning,
+    groupStartedBy,
+    isRedisOnPort,
+    makeStateDir,
+    readLocalEnvironment,
+    readLock,
+    runs,
+    shown,
+    writeLock,
+} from "../local/state";
+import { main as start } from "../local/start";
 // The module object itself, whose functions every importer's namespace reads through.
 import nodeFs = require("fs");
 
@@ -110,6 +130,57 @@ describe("the state folder (local/state.ts)", () => {
     });
 });
 
+describe("the files of a running start (local/state.ts)", () => {
+    it("are read for --local once the start is ready; before, it says to wait; a file removed (or a folder in its place) while it runs is named, with the restart that writes it again", () => {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "running-"));
+        const files = { lock: path.join(dir, "start.lock"), outputs: path.join(dir, "outputs.json"), env: path.join(dir, ".env.local") };
+        const read = () => readLocalEnvironment(files, running);
+        expect(read, "no lock").to.throw("The local environment is not running: start it with `npm start` in another terminal, then run this again");
+        writeLock(DEAD, files.lock);
+        expect(read, "a killed start's lock").to.throw("The local environment is not running");
+        writeLock({ pid: FIRST, ports }, files.lock);
+        expect(read).to.throw(`npm start (pid ${FIRST}) is still starting: run this again once it prints "Running;"`);
+        writeLock({ pid: FIRST, ports, ready: true }, files.lock);
+        fs.writeFileSync(files.outputs, JSON.stringify({ environment: "development" }));
+        fs.writeFileSync(files.env, `${ENV_FILE_MARK}\nENVIRONMENT=development\n`);
+        expect(read()).to.deep.equal({ outputs: { environment: "development" }, env: { ENVIRONMENT: "development" } });
+        const restart = "though npm start (pid 101) is running: it wrote that file once it was up, and something has removed or replaced it since. " +
+            "Restart it (Ctrl-C in its terminal, then npm start) to write the file again";
+        fs.rmSync(files.env);
+        expect(read).to.throw(`${files.env} is missing, ${restart}`);
+        fs.mkdirSync(files.env);
+        expect(read).to.throw(`${files.env} is a folder, ${restart}`);
+        fs.rmSync(files.outputs);
+        expect(read).to.throw(`${files.outputs} is missing, ${restart}`);
+    });
+
+    it("must not have a folder in their place: npm start names it and the fix instead of a bare EISDIR, before it starts anything", async () => {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "in-the-way-"));
+        const file = path.join(dir, "outputs.json");
+        expect(() => checkNothingInTheWay(file, "the outputs"), "none yet").to.not.throw();
+        fs.writeFileSync(file, "{}");
+        expect(() => checkNothingInTheWay(file, "the outputs"), "a file").to.not.throw();
+        fs.rmSync(file);
+        fs.mkdirSync(file);
+        expect(() => checkNothingInTheWay(file, "the outputs")).to.throw(
+            `${file}: a folder is in the way of that file; npm start writes the outputs there. Move it away (mv ${file} ${file}.moved) and start again`,
+        );
+        // npm start itself (in process: it fails before it starts anything), with a folder named .env.local.
+        fs.mkdirSync(ENV_FILE, { recursive: true });
+        try {
+            let error: Error | undefined;
+            await start(["--dynamodb-port", "1", "--s3-port", "2", "--redis-port", "3"]).catch((e: Error) => (error = e));
+            expect(error?.message).to.equal(
+                `${shown(ENV_FILE)}: a folder is in the way of that file; npm start writes the backend's variables there. ` +
+                    `Move it away (mv ${shown(ENV_FILE)} ${shown(ENV_FILE)}.moved) and start again`,
+            );
+            expect(fs.existsSync(LOCK_FILE), "no lock taken").to.equal(false);
+        } finally {
+            fs.rmdirSync(ENV_FILE);
+        }
+    });
+});
+
 describe("what a killed start left (local/state.ts)", () => {
     it("takes a recorded redis-server pid for the start's only while it serves the recorded port (a reused pid on another port is someone else's)", async () => {
         const port = await freePort();
@@ -131,8 +202,8 @@ describe("what a killed start left (local/state.ts)", () => {
         expect(() => checkEnvFileIsOurs(file), "a start's").to.not.throw();
         fs.writeFileSync(file, "MY_OWN_SETTING=keep-me\n");
         expect(() => checkEnvFileIsOurs(file)).to.throw(
-            ".env.local exists and npm start did not write it: npm start writes the backend's variables there and removes the file when it stops, " +
-                "so yours would be lost. Move it aside (mv .env.local .env.local.mine) and start again",
+            `${file} exists and npm start did not write it: npm start writes the backend's variables there and removes the file when it stops, ` +
+                `so yours would be lost. Move it aside (mv ${file} ${file}.mine) and start again`,
         );
     });
 });
@@ -140,10 +211,14 @@ describe("what a killed start left (local/state.ts)", () => {
 describe("a killed start's backend (local/state.ts)", () => {
     it("is known by the start's pid in its group's environment, also once the shell that led the group has exited", async () => {
         // The leader exits at once; the member it started in the background lives on in its group.
-        const leader = spawn("/bin/sh", ["-c", "sleep 30 & exit 0"], { detached: true, stdio: "ignore", env: { ...process.env, [START_PID_VARIABLE]: "4242" } });
+        const leader = spawn("/bin/sh", ["-c", "sleep 30 >/dev/null & echo $!; exit 0"], { detached: true, stdio: ["ignore", "pipe", "ignore"], env: { ...process.env, [START_PID_VARIABLE]: "4242" } });
         const pgid = leader.pid!;
-        await once(leader, "exit");
+        let member = "";
+        leader.stdout!.on("data", (chunk: Buffer) => (member += chunk.toString()));
+        await once(leader, "close");
         try {
+            // Until the member has exec'd sleep: mid-exec, its /proc environ reads empty (seen under the load of a full npm test).
+            for (let waited = 0; !runs(Number(member), "sleep") && waited < 2000; waited += 10) await new Promise((resolve) => setTimeout(resolve, 10));
             expect(groupRunning(pgid), "the member runs on").to.equal(true);
             expect(groupStartedBy(pgid, 4242), "the dead start's group").to.equal(true);
             expect(groupStartedBy(pgid, 4243), "another start's pid").to.equal(false);

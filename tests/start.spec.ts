@@ -11,14 +11,14 @@ import sharp from "sharp";
 import { TABLES } from "../components/tables";
 import { BACKEND_POLL_MS, LocalEnvironment, START_COMMAND, startBackend, startLocal } from "../local/start";
 import { usage } from "../deploy/command-line";
-import { answers, freePort } from "../local/stand-ins";
+import { answers, freePort, startRedis } from "../local/stand-ins";
 import { groupRunning } from "../local/state";
 import Redis from "ioredis";
 import { BACKEND_VARIABLES, SECRET_VARIABLES, backendEnvironment, backendSecrets } from "../deploy/backend-env";
 import { byName } from "../harness/mock-engine";
 import { localEnvironment, localLog as lines } from "./helpers/local";
 import { run, runToEnd, tsx } from "./helpers/process";
-import { ENV_FILE_MARK, START_PID_VARIABLE } from "../local/state";
+import { ENV_FILE, ENV_FILE_MARK, LOCK_FILE, OUTPUTS_FILE, START_PID_VARIABLE, shown } from "../local/state";
 import { checkHealth } from "../deploy/health";
 import { deployedEvaluation } from "./helpers/stacks";
 
@@ -143,10 +143,10 @@ describe("npm start (local/start.ts as a process)", function () {
             expect(second.status).to.equal(1);
             expect(second.stderr).to.include(`The local environment is already running (pid ${first.pid}`);
 
-            for (const file of [".env.local", ".local/outputs.json", ".local/start.lock"]) {
+            for (const file of [ENV_FILE, OUTPUTS_FILE, LOCK_FILE]) {
                 expect((fs.statSync(file).mode & 0o777).toString(8), `${file}: readable by its owner only (.env.local holds REDIS_AUTH_TOKEN)`).to.equal("600");
             }
-            const dotenv = Object.fromEntries(fs.readFileSync(".env.local", "utf8").trim().split("\n").map((line) => line.split(/=(.*)/s).slice(0, 2)));
+            const dotenv = Object.fromEntries(fs.readFileSync(ENV_FILE, "utf8").trim().split("\n").map((line) => line.split(/=(.*)/s).slice(0, 2)));
             expect(dotenv.REDIS_AUTH_TOKEN, "a fresh Redis password per start").to.match(/^[0-9a-f]{64}$/).and.not.equal(firstStartPassword);
             expect(await ping(dotenv.REDIS_URL)).to.match(/^NOAUTH/);
             expect(await ping(dotenv.REDIS_URL, dotenv.REDIS_AUTH_TOKEN)).to.equal("PONG");
@@ -160,7 +160,7 @@ describe("npm start (local/start.ts as a process)", function () {
         first.kill("SIGINT"); // impatient: Ctrl-C again while it stops
         expect(await exited).to.equal(0);
         expect(await answers(ports[2]), "redis-server stopped").to.equal(false);
-        expect(fs.existsSync(".local/start.lock"), "lock released").to.equal(false);
+        expect(fs.existsSync(LOCK_FILE), "lock released").to.equal(false);
     });
 
     it("says redis-server is missing and how to install it, with no stack trace, and releases its lock", async () => {
@@ -170,7 +170,7 @@ describe("npm start (local/start.ts as a process)", function () {
         expect(await start.exited).to.equal(1);
         expect(start.output()).to.include("npm start failed: redis-server is not installed. Install it with: sudo apt-get install -y redis-server");
         expect(start.output(), "no stack trace").to.not.match(/^\s+at /m);
-        expect(fs.existsSync(".local/start.lock"), "lock released").to.equal(false);
+        expect(fs.existsSync(LOCK_FILE), "lock released").to.equal(false);
     });
 
     it("refuses one port given to two stand-ins before starting any, rather than calling it in use; npm start -- --help prints the usage and exits 0", async () => {
@@ -189,7 +189,7 @@ describe("npm start stopped any other way than Ctrl-C (as processes)", function 
     this.timeout(90000);
     const portArgs = (ports: number[]) => ["--dynamodb-port", String(ports[0]), "--s3-port", String(ports[1]), "--redis-port", String(ports[2])];
 
-    it("SIGTERM to npm stops every stand-in, frees all three ports and removes .env.local; a crashed backend is reported and the stand-ins keep running; seed and health --local work while it runs", async () => {
+    it("SIGTERM to npm stops every stand-in, frees all three ports and removes .env.local; a crashed backend and a killed redis-server are reported at once and the rest keeps running, and the stop names only what it stopped, at once; seed and health --local work while it runs", async () => {
         const ports = await Promise.all([freePort(), freePort(), freePort(), freePort()]);
         const notRunning = spawnSync(...tsx("deploy/health.ts", "--local"), { encoding: "utf8" });
         expect(notRunning.status).to.equal(1);
@@ -203,10 +203,10 @@ describe("npm start stopped any other way than Ctrl-C (as processes)", function 
             await npm.until("after it was healthy");
             expect(npm.output().split("\n").filter((l) => l.includes("after it was healthy"))).to.deep.equal([
                 `backend command "${backend}" exited with code 1 after it was healthy on port ${ports[3]}; ` +
-                    `DynamoDB, S3 and Redis keep running: restart it with the variables of .env.local and PORT=${ports[3]}, or stop everything with Ctrl-C`,
+                    `DynamoDB, S3 and Redis keep running: restart it with the variables of ${shown(ENV_FILE)} and PORT=${ports[3]}, or stop everything with Ctrl-C`,
             ]);
-            expect(fs.existsSync(".env.local") && fs.existsSync(".local/outputs.json")).to.equal(true);
-            expect(fs.readFileSync(".env.local", "utf8").split("\n")[0], "marked as npm start's").to.equal(ENV_FILE_MARK);
+            expect(fs.existsSync(ENV_FILE) && fs.existsSync(OUTPUTS_FILE)).to.equal(true);
+            expect(fs.readFileSync(ENV_FILE, "utf8").split("\n")[0], "marked as npm start's").to.equal(ENV_FILE_MARK);
             const { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: _, ...unquieted } = process.env;
             const [health, seeded] = await Promise.all([runToEnd(...tsx("deploy/health.ts", "--local")), runToEnd(...tsx("deploy/seed/seed.ts", "--local"), unquieted)]);
             // The backend stands in for the API locally: health --local sees that it is down.
@@ -217,12 +217,25 @@ describe("npm start stopped any other way than Ctrl-C (as processes)", function 
             expect(seeded.stderr, "the SDK's 9-line notice is not printed").to.not.include("NodeVersionSupportWarning");
             if (Number(process.versions.node.split(".")[0]) < 22) expect(seeded.stderr).to.match(/^Note: Node \d+\.\d+\.\d+ works, but is past its end of life; use Node 22 or 24/m);
 
+            const { redisPid } = JSON.parse(fs.readFileSync(LOCK_FILE, "utf8")) as { redisPid: number };
+            process.kill(redisPid, "SIGKILL");
+            await npm.until("redis-server (pid");
+            expect(npm.output().split("\n").filter((l) => l.startsWith("redis-server (pid"))).to.deep.equal([
+                `redis-server (pid ${redisPid}, port ${ports[2]}) was killed by SIGKILL; DynamoDB and S3 keep running without it: ` +
+                    "stop everything with Ctrl-C and run npm start again to get Redis back",
+            ]);
+
+            const stopping = Date.now();
             npm.child.kill("SIGTERM"); // what an editor's stop button or a process manager sends
             await npm.exited;
+            expect(Date.now() - stopping, "no wait for a redis-server already gone").to.be.below(2500);
+            expect(npm.output()).to.not.include("still closing connections");
             for (const port of ports) expect(await answers(port), `port ${port} freed`).to.equal(false);
-            expect(fs.existsSync(".env.local"), ".env.local removed").to.equal(false);
-            expect(fs.existsSync(".local/start.lock"), "lock released").to.equal(false);
-            expect(npm.output().trim().split("\n").pop()).to.equal("Stopped the backend, DynamoDB, S3 and Redis; removed .env.local and .local/outputs.json.");
+            expect(fs.existsSync(ENV_FILE), ".env.local removed").to.equal(false);
+            expect(fs.existsSync(LOCK_FILE), "lock released").to.equal(false);
+            expect(npm.output().trim().split("\n").pop()).to.equal(
+                `Stopped DynamoDB and S3 (the backend and Redis had already exited); removed ${shown(ENV_FILE)} and ${shown(OUTPUTS_FILE)}.`,
+            );
         } finally {
             if (npm.child.exitCode === null && npm.child.signalCode === null) npm.child.kill("SIGTERM");
             await npm.exited;
@@ -234,10 +247,10 @@ describe("npm start stopped any other way than Ctrl-C (as processes)", function 
         const npm = run("npm", ["start", "--", ...portArgs(ports)]);
         await npm.until("Running;");
         npm.child.kill("SIGKILL");
-        const free = async () => !(await Promise.all(ports.map(answers))).some(Boolean) && !fs.existsSync(".local/start.lock");
+        const free = async () => !(await Promise.all(ports.map(answers))).some(Boolean) && !fs.existsSync(LOCK_FILE);
         for (let waited = 0; !(await free()) && waited < 10000; waited += 200) await new Promise((resolve) => setTimeout(resolve, 200));
         expect(await Promise.all(ports.map(answers)), "all three ports freed").to.deep.equal([false, false, false]);
-        expect(fs.existsSync(".local/start.lock"), "lock released").to.equal(false);
+        expect(fs.existsSync(LOCK_FILE), "lock released").to.equal(false);
     });
 
     it("kill -9 takes redis-server and the backend's process group down with it; the next start clears a leftover redis-server and backend by their recorded pid and process group, and stops at once while a client holds connections open to the stand-ins (a running backend's keep-alive)", async () => {
@@ -260,9 +273,9 @@ describe("npm start stopped any other way than Ctrl-C (as processes)", function 
         // Started as the dead start would have: its pid marks the group (START_PID_VARIABLE).
         const leftoverBackend = await startBackend(backend, ports[3], { [START_PID_VARIABLE]: String(first.child.pid) }, () => undefined, { onStarted: (pgid) => (leftoverPgid = pgid) });
         while (!(await answers(ports[2]))) await new Promise((resolve) => setTimeout(resolve, 50));
-        const lock = JSON.parse(fs.readFileSync(".local/start.lock", "utf8"));
+        const lock = JSON.parse(fs.readFileSync(LOCK_FILE, "utf8"));
         expect(lock.backend?.command, "the lock records the backend").to.equal(backend);
-        fs.writeFileSync(".local/start.lock", JSON.stringify({ ...lock, redisPid: leftover.pid, backend: { ...lock.backend, pgid: leftoverPgid } }));
+        fs.writeFileSync(LOCK_FILE, JSON.stringify({ ...lock, redisPid: leftover.pid, backend: { ...lock.backend, pgid: leftoverPgid } }));
 
         const second = run(...tsx("local/start.ts", ...args));
         const held: net.Socket[] = [];
@@ -281,7 +294,7 @@ describe("npm start stopped any other way than Ctrl-C (as processes)", function 
             expect(await second.exited).to.equal(0);
             expect(Date.now() - stopped).to.be.below(2500);
             expect(second.output(), "the stand-ins dropped the held connections instead of waiting them out").to.not.include("still closing connections");
-            expect(second.output().trim().split("\n").pop()).to.equal("Stopped the backend, DynamoDB, S3 and Redis; removed .env.local and .local/outputs.json.");
+            expect(second.output().trim().split("\n").pop()).to.equal(`Stopped the backend, DynamoDB, Redis and S3; removed ${shown(ENV_FILE)} and ${shown(OUTPUTS_FILE)}.`);
         } finally {
             held.forEach((socket) => socket.destroy());
             if (second.child.exitCode === null) second.child.kill("SIGTERM");
@@ -340,6 +353,24 @@ describe("npm start -- --backend", function () {
     });
 });
 
+describe("startRedis (local/stand-ins.ts)", () => {
+    it("reports an exit it did not cause (kill -9) with its signal, once, and a stop after it returns at once (it waited for an exit that had already happened)", async () => {
+        const exits: [number | null, NodeJS.Signals | null][] = [];
+        const redis = await startRedis(0, "password", (code, signal) => exits.push([code, signal]));
+        expect(redis.running()).to.equal(true);
+        process.kill(redis.pid!, "SIGKILL");
+        for (let waited = 0; exits.length === 0 && waited < 3000; waited += 20) await new Promise((resolve) => setTimeout(resolve, 20));
+        expect(exits).to.deep.equal([[null, "SIGKILL"]]);
+        expect(redis.running()).to.equal(false);
+        const stopping = Date.now();
+        await redis.stop();
+        expect(Date.now() - stopping, "stop of a redis-server already gone").to.be.below(200);
+        const stopped = await startRedis(0, "password", (code, signal) => exits.push([code, signal]));
+        await stopped.stop();
+        expect(exits, "a stop's own exit is not reported").to.have.length(1);
+    });
+});
+
 describe("startBackend (local/start.ts)", () => {
     const fixture = `"${process.execPath}" tests/fixtures/backend.js`;
 
@@ -380,12 +411,34 @@ describe("startBackend (local/start.ts)", () => {
                     const line = await lineStarting(lines, `backend command "${fixture}" `);
                     expect(line, lines.join("\n")).to.equal(
                         `backend command "${fixture}" ${how} after it was healthy on port ${port}; ` +
-                            `DynamoDB, S3 and Redis keep running: restart it with the variables of .env.local and PORT=${port}, or stop everything with Ctrl-C`,
+                            `DynamoDB, S3 and Redis keep running: restart it with the variables of ${shown(ENV_FILE)} and PORT=${port}, or stop everything with Ctrl-C`,
                     );
                 } finally {
                     await backend.stop();
                 }
                 expect(lines.filter((l) => l.includes("after it was healthy")), "one line, not repeated by the stop").to.have.length(1);
+            }),
+        );
+    });
+
+    it("says what /health last answered while it waits (a line every progress interval), and puts the last answer in the timeout's error: a 500 and its body, a refused connection", async () => {
+        const cases = [
+            [`${fixture}`, { HEALTH_STATUS: "500" }, 'answered 500: {"status":"error","reason":"database unreachable"}'],
+            ["sleep 30", {}, "connect ECONNREFUSED 127.0.0.1:"],
+        ] as const;
+        await Promise.all(
+            cases.map(async ([command, env, last]) => {
+                const port = await freePort();
+                const lines: string[] = [];
+                const url = `http://127.0.0.1:${port}/health`;
+                const error = await startBackend(command, port, env, (l) => lines.push(l), { startTimeoutMs: 600, progressMs: 250 }).then(
+                    (started) => started.stop().then(() => undefined),
+                    (e: Error) => e,
+                );
+                expect(error?.message).to.include(`backend command "${command}" did not answer ${url} with 2xx within 0.6 s; last: ${last}`);
+                const progress = lines.filter((l) => l.startsWith("… backend:"));
+                expect(progress.length, lines.join("\n")).to.be.within(1, 3);
+                expect(progress[0]).to.match(new RegExp(`^… backend: no 2xx from ${url} after 0 s of 0.6 s; last: `)).and.include(last);
             }),
         );
     });
