@@ -199,8 +199,9 @@ export function howEnded(code: number | null, signal: NodeJS.Signals | null): st
  * Rejects, naming the command, when it exits first or stays unhealthy for `startTimeoutMs` (default
  * BACKEND_START_TIMEOUT_MS), with the last answer it got (status and body, or the connection's
  * error); every `progressMs` (default BACKEND_PROGRESS_MS) of the wait logs that answer.
- * Once healthy, an exit (a crash) is logged at once on one line, with its code or signal; the
- * stand-ins are left running, so the developer can restart the backend with .env.local's variables.
+ * Once healthy, an exit (a crash) is logged at once on one line, with its code or signal and what
+ * keeps running (`othersRunning`, default the three stand-ins); the stand-ins are left running, so
+ * the developer can restart the backend with .env.local's variables.
  * The command runs in a process group of its own, in the background of a shell (BACKEND_SHELL)
  * that this process's death signals, even by SIGKILL (setpriv's parent-death signal, which reaches
  * only that shell): the shell then sends SIGTERM to the whole group, as stop() does. stop() gives
@@ -219,7 +220,8 @@ export async function startBackend(
         stopTimeoutMs = BACKEND_STOP_TIMEOUT_MS,
         startTimeoutMs = BACKEND_START_TIMEOUT_MS,
         progressMs = BACKEND_PROGRESS_MS,
-    }: { onStarted?: (pgid: number) => void; stopTimeoutMs?: number; startTimeoutMs?: number; progressMs?: number } = {},
+        othersRunning = () => ["DynamoDB", "S3", "Redis"],
+    }: { onStarted?: (pgid: number) => void; stopTimeoutMs?: number; startTimeoutMs?: number; progressMs?: number; othersRunning?: () => readonly string[] } = {},
 ): Promise<StandIn> {
     // Whatever already answers there would pass the /health wait for a command that then fails to bind.
     if (await answers(port)) throw new Error(`port ${port} is already in use by another process: stop it, or give the backend another port with --backend-port`);
@@ -239,7 +241,7 @@ export async function startBackend(
         state = "exited";
         if (was === "starting") throw new Error(`${how} before answering ${HEALTH_PATH} on port ${port}`);
         if (was === "healthy") {
-            log(`${how} after it was healthy on port ${port}; DynamoDB, S3 and Redis keep running: restart it with the variables of ${shown(ENV_FILE)} and PORT=${port}, or stop everything with Ctrl-C`);
+            log(`${how} after it was healthy on port ${port}; ${keepRunning(othersRunning())}: restart it with the variables of ${shown(ENV_FILE)} and PORT=${port}, or stop everything with Ctrl-C`);
         }
     });
     exited.catch(() => undefined);
@@ -311,9 +313,8 @@ export async function startLocal(ports: Ports, log: (line: string) => void = () 
         const secretVariables = { REDIS_AUTH_TOKEN: redisPassword };
         const redis = await step(log, `Redis (redis-server, AUTH required) on ${ports.redis || "a free port"}`, () =>
             startRedis(ports.redis, redisPassword, (code, signal) => {
-                const others = status().running;
                 log(
-                    `redis-server (pid ${redis.pid}, port ${redis.port}) ${howEnded(code, signal)}; ${listed(others)} ${others.length === 1 ? "keeps" : "keep"} running without it: ` +
+                    `redis-server (pid ${redis.pid}, port ${redis.port}) ${howEnded(code, signal)}; ${keepRunning(status().running)} without it: ` +
                         `stop everything with Ctrl-C and run npm start again to get Redis back`,
                 );
             }),
@@ -368,7 +369,7 @@ export async function startLocal(ports: Ports, log: (line: string) => void = () 
         if (options.backend !== undefined) {
             const command = options.backend;
             backend = await step(log, `backend "${command}" on ${backendPort}, healthy at ${HEALTH_PATH}`, () =>
-                startBackend(command, backendPort, env, log, { onStarted: options.onBackendStarted }),
+                startBackend(command, backendPort, env, log, { onStarted: options.onBackendStarted, othersRunning: () => status().running }),
             );
         }
         const withBackend: LocalOutputs = backend === undefined ? outputs : { ...outputs, apiUrl: backend.endpoint, backendRequired: true };
@@ -400,6 +401,9 @@ async function terminate(target: number, running: () => boolean, timeoutMs = 500
     signal("SIGKILL");
     await gone(1000);
 }
+
+/** "DynamoDB and S3 keep running", "S3 keeps running". */
+const keepRunning = (names: readonly string[]) => `${listed(names)} ${names.length === 1 ? "keeps" : "keep"} running`;
 
 /** The last line of a stop: what it stopped, what had exited before, and the files it removed. */
 export function stoppedLine(stopped: readonly string[], exited: readonly string[] = []): string {

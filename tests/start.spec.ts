@@ -22,6 +22,16 @@ import { ENV_FILE, ENV_FILE_MARK, LOCK_FILE, OUTPUTS_FILE, START_PID_VARIABLE, s
 import { checkHealth } from "../deploy/health";
 import { deployedEvaluation } from "./helpers/stacks";
 
+/** Waits up to `timeoutMs` for a line starting with `prefix` in `lines`. */
+async function lineStarting(lines: string[], prefix: string, timeoutMs = 3000): Promise<string | undefined> {
+    for (let waited = 0; waited < timeoutMs; waited += 20) {
+        const line = lines.find((l) => l.startsWith(prefix));
+        if (line !== undefined) return line;
+        await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    return undefined;
+}
+
 /** The AUTH password of the shared in-process local environment, to compare with a later start's. */
 let firstStartPassword: string | undefined;
 
@@ -203,7 +213,7 @@ describe("npm start stopped any other way than Ctrl-C (as processes)", function 
             await npm.until("after it was healthy");
             expect(npm.output().split("\n").filter((l) => l.includes("after it was healthy"))).to.deep.equal([
                 `backend command "${backend}" exited with code 1 after it was healthy on port ${ports[3]}; ` +
-                    `DynamoDB, S3 and Redis keep running: restart it with the variables of ${shown(ENV_FILE)} and PORT=${ports[3]}, or stop everything with Ctrl-C`,
+                    `DynamoDB, Redis and S3 keep running: restart it with the variables of ${shown(ENV_FILE)} and PORT=${ports[3]}, or stop everything with Ctrl-C`,
             ]);
             expect(fs.existsSync(ENV_FILE) && fs.existsSync(OUTPUTS_FILE)).to.equal(true);
             expect(fs.readFileSync(ENV_FILE, "utf8").split("\n")[0], "marked as npm start's").to.equal(ENV_FILE_MARK);
@@ -309,10 +319,11 @@ describe("npm start -- --backend", function () {
     this.timeout(60000);
     const fixture = `"${process.execPath}" tests/fixtures/backend.js`;
 
-    it("runs the backend with the local environment and PORT, waits for its /health, and stops it first", async () => {
+    it("runs the backend with the local environment and PORT, waits for its /health, and stops it first; a redis-server, then a backend, that exits says what keeps running", async () => {
         const port = await freePort();
         const lines: string[] = [];
-        const local = await startLocal({ dynamodb: 0, s3: 0, redis: 0, backend: port }, (l) => lines.push(l), { backend: fixture });
+        let redisPid = 0;
+        const local = await startLocal({ dynamodb: 0, s3: 0, redis: 0, backend: port }, (l) => lines.push(l), { backend: fixture, onRedisStarted: (pid) => (redisPid = pid) });
         try {
             const health = (await (await fetch(`http://127.0.0.1:${port}/health`)).json()) as { env: Record<string, string> };
             expect(health.env).to.include(local.env);
@@ -322,6 +333,17 @@ describe("npm start -- --backend", function () {
             expect(local.outputs.apiUrl).to.equal(`http://127.0.0.1:${port}`);
             const checks = await checkHealth(local.outputs, local.clients);
             expect(checks.find((r) => r.check === "api /health")).to.deep.include({ ok: true, detail: "backend answered 200" });
+
+            // Each exit says what still runs: Redis first, then the backend.
+            process.kill(redisPid, "SIGKILL");
+            await lineStarting(lines, "redis-server (pid");
+            await fetch(`http://127.0.0.1:${port}/crash`).catch(() => undefined);
+            await lineStarting(lines, `backend command "${fixture}" exited`);
+            expect(lines.filter((l) => /^redis-server \(pid|after it was healthy/.test(l)).map((l) => l.replace(/^.*?; /, ""))).to.deep.equal([
+                "the backend, DynamoDB and S3 keep running without it: stop everything with Ctrl-C and run npm start again to get Redis back",
+                `DynamoDB and S3 keep running: restart it with the variables of ${shown(ENV_FILE)} and PORT=${port}, or stop everything with Ctrl-C`,
+            ]);
+            expect(local.status()).to.deep.equal({ running: ["DynamoDB", "S3"], exited: ["the backend", "Redis"] });
         } finally {
             await local.stop();
         }
@@ -373,16 +395,6 @@ describe("startRedis (local/stand-ins.ts)", () => {
 
 describe("startBackend (local/start.ts)", () => {
     const fixture = `"${process.execPath}" tests/fixtures/backend.js`;
-
-    /** Waits up to `timeoutMs` for a line starting with `prefix` in `lines`. */
-    async function lineStarting(lines: string[], prefix: string, timeoutMs = 3000): Promise<string | undefined> {
-        for (let waited = 0; waited < timeoutMs; waited += 20) {
-            const line = lines.find((l) => l.startsWith(prefix));
-            if (line !== undefined) return line;
-            await new Promise((resolve) => setTimeout(resolve, 20));
-        }
-        return undefined;
-    }
 
     it("gives a backend that ignores SIGTERM its stop timeout, then ends its whole process group with SIGKILL", async () => {
         const port = await freePort();
