@@ -134,13 +134,16 @@ export function diesWithParent(command: string, args: string[], signal: NodeJS.S
  * redis-server on `port`, requiring `password` (AUTH), as ElastiCache requires its AUTH token. The
  * password is passed as a config line on stdin (`-`), not as an argument other users could read
  * from the process list. `onExit` gets the code and signal of an exit that `stop()` did not cause
- * (a crash, a kill), once it was ready.
+ * (a crash, a kill), once it was ready. It runs in a process group of its own, and gets SIGTERM when
+ * this process dies (diesWithParent).
  */
 export async function startRedis(port: number, password: string, onExit?: (code: number | null, signal: NodeJS.Signals | null) => void): Promise<StandIn> {
     const bound = port === 0 ? await freePort() : port;
     const child: ChildProcess = spawn(
         ...diesWithParent("redis-server", ["-", "--port", String(bound), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]),
-        { stdio: ["pipe", "pipe", "pipe"] },
+        // A process group of its own: a terminal's Ctrl-C (SIGINT to the whole foreground group) reaches
+        // this process, whose stop ends it, not redis-server, whose exit would pass for a crash.
+        { stdio: ["pipe", "pipe", "pipe"], detached: true },
     );
     // Listened for from the start: an exit before stop() asked is no longer observable once it happened.
     const exited = once(child, "exit") as Promise<[number | null, NodeJS.Signals | null]>;

@@ -264,7 +264,7 @@ export async function startBackend(
                 await checkApiHealth(origin, false, 2000);
                 return;
             } catch (error) {
-                last = (error as Error).message.replace(`${url}`, "").replace(/^:? */, "").replace(/\s+/g, " ");
+                last = (error as Error).message.replace(url, "").replace(/^:? */, "").replace(/\s+/g, " ");
             }
             const waited = Date.now() - began;
             if (waited > startTimeoutMs) {
@@ -298,7 +298,9 @@ export async function startLocal(ports: Ports, log: (line: string) => void = () 
         const parts = [...(backend !== undefined ? [backend] : []), ...started];
         return { running: parts.filter((s) => s.running()).map((s) => s.name), exited: parts.filter((s) => !s.running()).map((s) => s.name) };
     };
+    let stopping = false;
     const stop = async () => {
+        stopping = true;
         // The backend first: it must not see its stand-ins vanish under it.
         await backend?.stop();
         backend = undefined;
@@ -313,6 +315,8 @@ export async function startLocal(ports: Ports, log: (line: string) => void = () 
         const secretVariables = { REDIS_AUTH_TOKEN: redisPassword };
         const redis = await step(log, `Redis (redis-server, AUTH required) on ${ports.redis || "a free port"}`, () =>
             startRedis(ports.redis, redisPassword, (code, signal) => {
+                // Once the stop has begun (the backend first), its exit is the stop's.
+                if (stopping) return;
                 log(
                     `redis-server (pid ${redis.pid}, port ${redis.port}) ${howEnded(code, signal)}; ${keepRunning(status().running)} without it: ` +
                         `stop everything with Ctrl-C and run npm start again to get Redis back`,
