@@ -11,7 +11,8 @@
  * until the process that started it is gone), then stops the backend and every stand-in and removes
  * both files.
  * A start after one that was killed clears what it left (its redis-server by recorded pid, its
- * backend by recorded process group).
+ * backend by recorded process group). The files are in the checkout, or where SLACK_CLONE_LOCAL_ROOT
+ * says (local/state.ts).
  *
  *   npm start -- [--backend "<command>"] [--backend-port 8000] [--dynamodb-port 4567] [--s3-port 4568] [--redis-port 6380]
  */
