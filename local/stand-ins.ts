@@ -86,7 +86,11 @@ export interface S3StandIn extends StandIn {
     readonly events: NodeJS.EventEmitter;
 }
 
-export async function startS3(port: number, buckets: readonly string[]): Promise<S3StandIn> {
+/**
+ * s3rver on `port` (0: a free one) with `buckets`, its objects in `directory` (default: a new folder
+ * under the system's temporary folder), which `stop()` removes.
+ */
+export async function startS3(port: number, buckets: readonly string[], directory?: string): Promise<S3StandIn> {
     if (port !== 0) {
         // s3rver reports a busy port poorly; probe it first.
         const probe = net.createServer();
@@ -95,12 +99,13 @@ export async function startS3(port: number, buckets: readonly string[]): Promise
     }
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const S3rver = require("s3rver");
-    const directory = fs.mkdtempSync(path.join(os.tmpdir(), "slack-clone-s3-"));
+    const folder = directory ?? fs.mkdtempSync(path.join(os.tmpdir(), "slack-clone-s3-"));
+    fs.mkdirSync(folder, { recursive: true });
     const server = new S3rver({
         port,
         address: "127.0.0.1",
         silent: true,
-        directory,
+        directory: folder,
         resetOnClose: true,
         allowMismatchedSignatures: true,
         configureBuckets: buckets.map((name) => ({ name, configs: [] })),
@@ -114,7 +119,7 @@ export async function startS3(port: number, buckets: readonly string[]): Promise
         events: server,
         stop: async () => {
             await closeServer(server.httpServer as http.Server);
-            fs.rmSync(directory, { recursive: true, force: true });
+            fs.rmSync(folder, { recursive: true, force: true });
         },
     };
 }

@@ -37,7 +37,7 @@ import { UPLOADS_PREFIX, UPLOAD_SUFFIX, encodeEventKey } from "../functions/thum
 import { rawConfig } from "../harness/stack-files";
 import { S3StandIn, StandIn, answers, diesWithParent, startDynamoDb, startRedis, startS3 } from "./stand-ins";
 import { listed } from "../deploy/format";
-import { ENV_FILE, ENV_FILE_MARK, LOCK_FILE, Lock, OUTPUTS_FILE, START_PID_VARIABLE, claimLock, groupRunning, groupStartedBy, isRedisOnPort, isRunning, prepareStateFiles, shown, writeLock, writePrivateFile } from "./state";
+import { ENV_FILE, ENV_FILE_MARK, LOCK_FILE, Lock, OUTPUTS_FILE, S3_DIR, START_PID_VARIABLE, claimLock, groupRunning, groupStartedBy, isRedisOnPort, isRunning, prepareStateFiles, shown, writeLock, writePrivateFile } from "./state";
 
 export const ENVIRONMENT = "development";
 /** Stands in for the 12-digit account id in local bucket names. */
@@ -183,6 +183,14 @@ export interface StartOptions {
     readonly backend?: string;
     /** Called with the backend command's process group id as soon as it runs. */
     readonly onBackendStarted?: (pgid: number) => void;
+    /** Where S3's objects go, emptied first; default: a new folder under the system's temporary folder. */
+    readonly s3Directory?: string;
+}
+
+/** `directory` emptied (a killed start's objects gone), or undefined for none. */
+function emptied(directory: string | undefined): string | undefined {
+    if (directory !== undefined) fs.rmSync(directory, { recursive: true, force: true });
+    return directory;
 }
 
 /**
@@ -328,7 +336,7 @@ export async function startLocal(ports: Ports, log: (line: string) => void = () 
         if (redis.pid !== undefined) options.onRedisStarted?.(redis.pid);
         const [filesBucket, thumbnailsBucket] = [FILES_BUCKET, THUMBNAILS_BUCKET];
         const s3 = await step(log, `S3 (s3rver) on ${ports.s3 || "a free port"} with ${filesBucket}, ${thumbnailsBucket}`, () =>
-            startS3(ports.s3, [filesBucket, thumbnailsBucket]),
+            startS3(ports.s3, [filesBucket, thumbnailsBucket], emptied(options.s3Directory)),
         );
         started.push(s3);
         const outputs = localOutputs(region, demoData, redis.port, s3.endpoint);
@@ -568,6 +576,8 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
                 backendPgid = pgid;
                 writeLock((lock = { ...lock, backend: { pgid, command: backend! } }));
             },
+            // Under the lock: no other start uses it.
+            s3Directory: S3_DIR,
         });
     } catch (error) {
         fs.rmSync(LOCK_FILE, { force: true });

@@ -4,6 +4,7 @@
  * unless LOCAL_ROOT_VARIABLE names another folder):
  *   .local/start.lock      {pid, ports, redisPid, backend, ready}: who runs, and what to clear if it died
  *   .local/outputs.json    the local environment's stack outputs (development stack's names)
+ *   .local/s3/             the S3 stand-in's objects
  *   .env.local             the backend's environment variables, local endpoints included
  * The outputs and .env.local exist only while the environment runs.
  */
@@ -26,6 +27,8 @@ export const STATE_DIR = path.join(LOCAL_ROOT, ".local");
 export const LOCK_FILE = path.join(STATE_DIR, "start.lock");
 export const OUTPUTS_FILE = path.join(STATE_DIR, "outputs.json");
 export const ENV_FILE = path.join(LOCAL_ROOT, ".env.local");
+/** The objects of npm start's S3 stand-in: emptied by each start, so a killed one leaves them only until the next. */
+export const S3_DIR = path.join(STATE_DIR, "s3");
 
 /** `file` as messages name it: relative to the working directory where it lies below it (`.env.local`), absolute otherwise. */
 export function shown(file: string): string {

@@ -18,7 +18,7 @@ import { BACKEND_VARIABLES, SECRET_VARIABLES, backendEnvironment, backendSecrets
 import { byName } from "../harness/mock-engine";
 import { localEnvironment, localLog as lines } from "./helpers/local";
 import { run, runToEnd, tsx } from "./helpers/process";
-import { ENV_FILE, ENV_FILE_MARK, LOCK_FILE, OUTPUTS_FILE, START_PID_VARIABLE, shown } from "../local/state";
+import { ENV_FILE, ENV_FILE_MARK, LOCK_FILE, OUTPUTS_FILE, S3_DIR, START_PID_VARIABLE, shown } from "../local/state";
 import { checkHealth } from "../deploy/health";
 import { deployedEvaluation } from "./helpers/stacks";
 
@@ -286,11 +286,15 @@ describe("npm start stopped any other way than Ctrl-C (as processes)", function 
         const lock = JSON.parse(fs.readFileSync(LOCK_FILE, "utf8"));
         expect(lock.backend?.command, "the lock records the backend").to.equal(backend);
         fs.writeFileSync(LOCK_FILE, JSON.stringify({ ...lock, redisPid: leftover.pid, backend: { ...lock.backend, pgid: leftoverPgid } }));
+        // The killed start's S3 objects stay where it kept them (not in the system's temporary folder) until the next start.
+        expect(fs.readdirSync(S3_DIR), "the killed start's buckets").to.not.deep.equal([]);
+        fs.writeFileSync(path.join(S3_DIR, "leftover-object"), "");
 
         const second = run(...tsx("local/start.ts", ...args));
         const held: net.Socket[] = [];
         try {
             await second.until("Running;");
+            expect(fs.existsSync(path.join(S3_DIR, "leftover-object")), "emptied by the next start").to.equal(false);
             expect(second.output()).to.include(
                 `Stopped redis-server (pid ${leftover.pid}, port ${ports[2]}) left running by an earlier npm start (pid ${first.child.pid}) that did not stop cleanly`,
             );
@@ -305,6 +309,7 @@ describe("npm start stopped any other way than Ctrl-C (as processes)", function 
             expect(Date.now() - stopped).to.be.below(2500);
             expect(second.output(), "the stand-ins dropped the held connections instead of waiting them out").to.not.include("still closing connections");
             expect(second.output().trim().split("\n").pop()).to.equal(`Stopped the backend, DynamoDB, Redis and S3; removed ${shown(ENV_FILE)} and ${shown(OUTPUTS_FILE)}.`);
+            expect(fs.existsSync(S3_DIR), "a clean stop removes the S3 objects").to.equal(false);
         } finally {
             held.forEach((socket) => socket.destroy());
             if (second.child.exitCode === null) second.child.kill("SIGTERM");
