@@ -79,16 +79,21 @@ export function listStacks(root = PROJECT_ROOT): string[] {
         .sort();
 }
 
+/** The disaster-recovery rebuild's environment: its stack file exists only during a recovery. */
+const REBUILD_ENVIRONMENT = "production-dr";
+
 /**
  * The project's stacks: those whose file is named after an environment, Pulumi.<environment>.yaml
- * (ENVIRONMENTS in components/naming.ts: development, staging, production, and production-dr once a
- * disaster-recovery rebuild creates its file), sorted. These are what the tests, the schema snapshot,
- * the benchmark and the workflows' checks cover. Any other stack file (Pulumi.alice.yaml) is a
- * developer's own stack: the commands that take a stack name (preview, diagram, cdn-key) accept it,
- * and messages that list stacks for a user name it (`listStacks`), but nothing iterates it.
+ * (ENVIRONMENTS in components/naming.ts: development, staging, production), sorted. These are what
+ * the tests, the schema snapshot, the benchmark and the workflows' checks cover. Left out:
+ * Pulumi.production-dr.yaml, which the disaster-recovery runbook makes from production's file during
+ * a recovery (docs/disaster-recovery.md; tests/disaster-recovery.spec.ts checks the config it gives),
+ * and any other stack file (Pulumi.alice.yaml), a developer's own stack. The commands that take a
+ * stack name (preview, diagram, cdn-key) accept those, and messages that list stacks for a user name
+ * them (`listStacks`), but nothing iterates them.
  */
 export function projectStacks(root = PROJECT_ROOT): string[] {
-    return listStacks(root).filter((stack) => (ENVIRONMENTS as readonly string[]).includes(stack));
+    return listStacks(root).filter((stack) => stack !== REBUILD_ENVIRONMENT && (ENVIRONMENTS as readonly string[]).includes(stack));
 }
 
 /** A config value as the CLI hands it to the program: scalars as strings, lists and maps as JSON. */

@@ -171,13 +171,13 @@ describe("stack files (harness/stack-files.ts)", () => {
         expect(() => readStackConfig("acme/other/qa", dir)).to.throw('"acme/other/qa" names project "other"; this is project "slack-clone": use acme/slack-clone/qa or qa');
     });
 
-    it("tell the project's stacks (named after an environment) from a developer's own, which stays readable and listed for users", () => {
+    it("tell the project's stacks (named after an environment) from a developer's own and the disaster-recovery rebuild's, which stay readable and listed for users", () => {
         const dir = project("config: {}\n");
         try {
             for (const stack of ["development", "staging", "production", "production-dr", "b0", "alice", "development-alice", "Production"]) {
                 fs.copyFileSync("Pulumi.development.yaml", path.join(dir, `Pulumi.${stack}.yaml`));
             }
-            expect(projectStacks(dir)).to.deep.equal(["development", "production", "production-dr", "staging"]);
+            expect(projectStacks(dir)).to.deep.equal(["development", "production", "staging"]);
             expect(listStacks(dir)).to.deep.equal(["Production", "alice", "b0", "development", "development-alice", "production", "production-dr", "qa", "staging"]);
             expect(readStackConfig("b0", dir)["slack-clone:environment"]).to.equal("development");
             expect(() => readStackConfig("bo", dir)).to.throw('Unknown stack "bo": no Pulumi.bo.yaml. Stacks: Production, alice, b0, development');
