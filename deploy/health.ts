@@ -355,9 +355,12 @@ export async function checkHealth(outputs: StackOutputs, clients: HealthClients,
     const skipped: CheckResult[] = [];
     const skipBecause = (check: string, why: string) => skipped.push({ check, ok: true, skipped: true, detail: `skipped: ${why}` });
     const rolloutCheck = "backend rollout";
-    if (outputs.backendClusterName === undefined) {
-        skipBecause(rolloutCheck, "no backendClusterName output (the local environment has no ECS)");
-    } else if (outputs.backendServiceName === undefined) {
+    // A service's outputs come together (index.ts); any one of them means a service runs, and the check
+    // then names whichever is missing rather than skipping on a guess.
+    const serviceOutputs = (["backendImage", "backendServiceName", "backendTaskDefinitionArn"] as const).filter((name) => outputs[name] !== undefined);
+    if (serviceOutputs.length === 0 && outputs.backendClusterName === undefined) {
+        skipBecause(rolloutCheck, "no backend outputs (the local environment has no ECS)");
+    } else if (serviceOutputs.length === 0) {
         skipBecause(rolloutCheck, "no backend service in this stack (no backendImage deployed yet), nothing rolls out");
     } else {
         checks.push([rolloutCheck, async () => {

@@ -433,11 +433,15 @@ describe("health check: the backend service runs the task definition the stack d
         expect(await failure(draining)).to.equal(`${SERVICE} is DRAINING, not ACTIVE: it is deleted or being deleted. Fix: pulumi up --refresh --stack staging creates it again`);
     });
 
-    it("fails on outputs without the task definition (deployed by an older program) and without an ECS client, saying so", async () => {
+    it("fails on outputs without the task definition (deployed by an older program) or the cluster (hand-written), and without an ECS client, saying so", async () => {
         const { backendTaskDefinitionArn, ...old } = staging;
         expect(backendTaskDefinitionArn).to.be.a("string");
         const ecs = withDeployments(deployment("PRIMARY", 7, "COMPLETED", ""));
         expect((await rolloutResult(old, ecs.describe))[0]).to.deep.include({ ok: false, detail: "Stack outputs missing: backendTaskDefinitionArn" });
+        // A service's outputs without the cluster's: not taken for the local environment and skipped.
+        const { backendClusterName, ...noCluster } = staging;
+        expect(backendClusterName).to.be.a("string");
+        expect((await rolloutResult(noCluster, ecs.describe))[0]).to.deep.include({ ok: false, detail: "Stack outputs missing: backendClusterName" });
         expect((await rolloutResult(staging))[0]).to.deep.include({ ok: false, detail: "no ECS client to describe the backend service with" });
         expect(ecs.asked).to.deep.equal([]);
     });
@@ -445,7 +449,7 @@ describe("health check: the backend service runs the task definition the stack d
     it("is skipped, saying why, on the local environment (no ECS) and in a stack without a service; --skip leaves it out", async () => {
         const unused = withDeployments();
         const [local] = await rolloutResult({ environment: "development", region: "us-east-1" }, unused.describe);
-        expect(local).to.deep.equal({ check: "backend rollout", ok: true, skipped: true, detail: "skipped: no backendClusterName output (the local environment has no ECS)" });
+        expect(local).to.deep.equal({ check: "backend rollout", ok: true, skipped: true, detail: "skipped: no backend outputs (the local environment has no ECS)" });
         const { backendServiceName, backendTaskDefinitionArn, ...noService } = staging;
         expect([backendServiceName, backendTaskDefinitionArn]).to.have.length(2);
         const [infrastructureOnly] = await rolloutResult(noService, unused.describe);
