@@ -11,6 +11,7 @@ import { DIAGRAM_COMMAND, main as diagram } from "../dev/diagram";
 import { PREVIEW_COMMAND, main as preview } from "../dev/preview";
 import { SCHEMA_SNAPSHOT_COMMAND, main as schemaSnapshot } from "../dev/schema-snapshot";
 import { START_COMMAND, main as start } from "../local/start";
+import { KEEP_BACKEND_IMAGE_COMMAND, main as keepBackendImage } from "../deploy/keep-backend-image";
 import { BENCH_COMMAND, main as bench } from "../bench/index";
 import { BENCH_THUMBNAIL_COMMAND, main as benchThumbnail } from "../bench/thumbnail";
 import { captureLog } from "./helpers/console";
@@ -20,6 +21,7 @@ const COMMANDS: ReadonlyArray<[CommandSpec, (argv: readonly string[]) => Promise
     [START_COMMAND, start],
     [SEED_COMMAND, seed],
     [HEALTH_COMMAND, health],
+    [KEEP_BACKEND_IMAGE_COMMAND, keepBackendImage],
     [PREVIEW_COMMAND, preview],
     [DIAGRAM_COMMAND, diagram],
     [SCHEMA_SNAPSHOT_COMMAND, schemaSnapshot],

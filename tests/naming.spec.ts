@@ -82,8 +82,8 @@ describe("Physical names", () => {
 });
 
 describe("naming.ts without the Pulumi SDK", () => {
-    it("the commands that only need names and stack files (npm start, seed, health check, cdn-key) do not load the Pulumi SDK: it cost each about a second", () => {
-        const modules = ["./local/start", "./deploy/seed/seed", "./deploy/health", "./dev/cdn-key", "./components/config", "./components/tables"];
+    it("the commands that only need names and stack files (npm start, seed, health check, cdn-key, keep-backend-image) do not load the Pulumi SDK: it cost each about a second", () => {
+        const modules = ["./local/start", "./deploy/seed/seed", "./deploy/health", "./dev/cdn-key", "./deploy/keep-backend-image", "./components/config", "./components/tables"];
         // Reading and validating the development stack file as npm start does, aws:defaultTags included.
         const work = `require("./components/config").validateConfig(require("./harness/stack-files").rawConfig("development"));`;
         const probe = `${modules.map((m) => `require(${JSON.stringify(m)});`).join("")}${work}console.log(Object.keys(require.cache).filter((f) => f.includes("/node_modules/@pulumi/pulumi/")).length)`;

@@ -47,7 +47,7 @@ const workflow = (file: string): Workflow => parse(SOURCES.get(file)!) as Workfl
 /** The order of promotion; every project stack (`projectStacks`) must have its place in it. */
 const DEPLOY_ORDER = ["development", "staging", "production"];
 /** The step before every preview and deploy of a stack that keeps its backend image (not committed). */
-const KEEP_BACKEND_IMAGE = 'bash deploy/keep-backend-image.sh "$STACK"';
+const KEEP_BACKEND_IMAGE = 'npm run keep-backend-image -- "$STACK"';
 const CREDENTIALS_ACTION = "aws-actions/configure-aws-credentials";
 
 const usesAction = (step: Step, action: string) => step.uses?.startsWith(`${action}@`) === true;
@@ -267,67 +267,6 @@ describe("deploys on main (deploy.yml, deploy-stack.yml)", () => {
     it("takes the backend image as an input of a manual deploy, passed to every stack", () => {
         const dispatch = (parse(SOURCES.get("deploy.yml")!) as { on: { workflow_dispatch: { inputs: Record<string, { type: string; required: boolean }> } } }).on.workflow_dispatch;
         expect(dispatch.inputs["backend-image"]).to.include({ type: "string", required: false });
-    });
-});
-
-/**
- * deploy/keep-backend-image.sh run by bash against a stand-in `pulumi` that records its arguments and
- * answers `stack output --json` with OUTPUTS (or fails as the CLI does, with FAIL as its message).
- */
-describe("keeping the backend image a stack runs (deploy/keep-backend-image.sh)", () => {
-    let bin: string;
-    before(() => {
-        bin = fs.mkdtempSync(path.join(os.tmpdir(), "keep-backend-image-"));
-        fs.writeFileSync(
-            path.join(bin, "pulumi"),
-            '#!/usr/bin/env bash\necho "pulumi $*" >> "$CALLS"\nif [ "$2" = output ]; then [ -z "$FAIL" ] || { echo "error: $FAIL" >&2; exit 255; }; printf "%s\\n" "$OUTPUTS"; fi\n',
-            { mode: 0o755 },
-        );
-    });
-    after(() => fs.rmSync(bin, { recursive: true, force: true }));
-
-    function keep(outputs: string, fail = "", args = ["staging"]) {
-        const calls = path.join(bin, `calls-${Math.random().toString(36).slice(2)}`);
-        fs.writeFileSync(calls, "");
-        const result = spawnSync("bash", [path.join(PROJECT_ROOT, "deploy", "keep-backend-image.sh"), ...args], {
-            encoding: "utf8",
-            env: { PATH: `${bin}:${process.env.PATH}`, CALLS: calls, OUTPUTS: outputs, FAIL: fail },
-        });
-        return { status: result.status, stderr: result.stderr.trim(), calls: fs.readFileSync(calls, "utf8").trim().split("\n").filter(Boolean) };
-    }
-    const IMAGE = "210987654321.dkr.ecr.eu-central-1.amazonaws.com/slack-clone-backend-staging:1.4.2";
-    const READ = "pulumi stack output --json --stack staging";
-
-    it("sets backendImage to the image the stack runs", () => {
-        const run = keep(JSON.stringify({ apiUrl: "https://example", backendImage: IMAGE }));
-        expect([run.status, run.calls]).to.deep.equal([0, [READ, `pulumi config set backendImage ${IMAGE} --stack staging`]]);
-        expect(run.stderr).to.equal(`keep-backend-image: stack staging keeps backendImage ${IMAGE}`);
-    });
-
-    it("sets nothing for a stack that runs no backend yet, and says so", () => {
-        for (const outputs of ["{}", JSON.stringify({ apiUrl: "https://example" })]) {
-            const run = keep(outputs);
-            expect([run.status, run.calls], outputs).to.deep.equal([0, [READ]]);
-            expect(run.stderr).to.equal("keep-backend-image: stack staging runs no backend yet (no backendImage output): nothing to keep");
-        }
-    });
-
-    it("fails, setting nothing, when the outputs cannot be read: an error is never taken for 'no image' (the deploy would delete the service)", () => {
-        const run = keep("", "getting stack outputs: failed to load checkpoint: blob (code=Unknown): dial tcp: i/o timeout");
-        expect([run.status, run.calls]).to.deep.equal([1, [READ]]);
-        expect(run.stderr.split("\n")).to.deep.equal([
-            "error: getting stack outputs: failed to load checkpoint: blob (code=Unknown): dial tcp: i/o timeout",
-            "keep-backend-image: reading the outputs of stack staging failed (above): not deploying it without knowing which backend image it runs; fix that and run again",
-        ]);
-    });
-
-    it("fails on outputs that are not JSON or whose backendImage is not an image URI, and on a missing stack argument", () => {
-        for (const outputs of ["not json", JSON.stringify({ backendImage: 5 }), JSON.stringify({ backendImage: "" })]) {
-            const run = keep(outputs);
-            expect([run.status, run.calls], outputs).to.deep.equal([1, [READ]]);
-            expect(run.stderr.split("\n").at(-1)).to.equal("keep-backend-image: the outputs of stack staging do not read as pulumi stack output --json prints them (above)");
-        }
-        expect(keep("{}", "", [])).to.deep.include({ status: 1, stderr: "keep-backend-image: usage: bash deploy/keep-backend-image.sh <stack>", calls: [] });
     });
 });
 
