@@ -75,7 +75,7 @@ function parseOutputs(text: string, from: string): StackOutputs {
     try {
         parsed = JSON.parse(text);
     } catch (error) {
-        throw new Error(`Stack outputs from ${from} are not JSON: ${(error as Error).message}`);
+        throw new Error(`Stack outputs from ${from} are not JSON: ${(error as Error).message.replace(/\s*\n\s*/g, " ")}`);
     }
     if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
         throw new Error(`Stack outputs from ${from} must be a JSON object of output names to values`);
@@ -83,6 +83,17 @@ function parseOutputs(text: string, from: string): StackOutputs {
     const problems = outputValueProblems(parsed as StackOutputs);
     if (problems.length > 0) throw new Error(`Stack outputs from ${from} do not read as this program's: ${problems.join("; ")}`);
     return parsed as StackOutputs;
+}
+
+/** `value` is an http(s) URL that paths can be appended to: parsed as written, with no user, password, query or fragment. */
+function isBaseUrl(value: string): boolean {
+    let url: URL;
+    try {
+        url = new URL(value);
+    } catch {
+        return false;
+    }
+    return ["http:", "https:"].includes(url.protocol) && url.username === "" && url.password === "" && !/[?#\s]/.test(value) && url.href.replace(/\/$/, "") === value.replace(/\/$/, "");
 }
 
 /**
@@ -104,7 +115,9 @@ export function outputValueProblems(outputs: StackOutputs): string[] {
     }
     for (const name of ["apiUrl", "filesBaseUrl"] as const) {
         const value = outputs[name];
-        if (typeof value === "string" && !/^https?:\/\/[^\s/]+/.test(value)) problems.push(`Stack output "${name}" is ${JSON.stringify(value)}; expected an http(s) URL`);
+        if (typeof value === "string" && !isBaseUrl(value)) {
+            problems.push(`Stack output "${name}" is ${JSON.stringify(value)}; expected an http(s) URL with no credentials, query or fragment (paths are added to it)`);
+        }
     }
     return problems;
 }
@@ -165,7 +178,7 @@ export const OUTPUTS_OPTIONS: Readonly<Record<keyof CommonArgs, OptionSpec>> = {
     timeout: {
         type: "string",
         value: "<seconds>",
-        description: `time per attempt of each AWS call, more than 0 and at most 600 (default ${DEFAULT_LIMITS.requestTimeoutMs / 1000})`,
+        description: `time per attempt of each AWS call, 0.01 to 600 (default ${DEFAULT_LIMITS.requestTimeoutMs / 1000})`,
     },
 };
 
@@ -198,6 +211,8 @@ export function outputsFromCommandLine(args: CommonArgs): StackOutputs {
 export function limitsFromCommandLine(args: CommonArgs): Partial<CallLimits> {
     if (args.timeout === undefined) return {};
     const seconds = decimal(args.timeout, { fraction: true });
-    if (!(seconds > 0 && seconds <= 600)) throw new Error(`--timeout must be a number of seconds in decimal (5, 2.5), more than 0 and at most 600; got ${args.timeout}`);
+    // At least 10 ms: a value that rounds to 0 ms would turn the request timeout off, not make it short
+    // (0 is the SDK's "no timeout": aws/aws-sdk-js-v3#6763).
+    if (!(seconds >= 0.01 && seconds <= 600)) throw new Error(`--timeout must be a number of seconds in decimal (5, 2.5), from 0.01 to 600; got ${args.timeout}`);
     return { requestTimeoutMs: Math.round(seconds * 1000) };
 }

@@ -14,8 +14,8 @@ describe("stack outputs (deploy/stack-outputs.ts)", () => {
         const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "outputs-")), "outputs.json");
         fs.writeFileSync(file, JSON.stringify({ region: "us-east-1" }));
         expect(readStackOutputs({ outputsFile: file })).to.deep.equal({ region: "us-east-1" });
-        fs.writeFileSync(file, "not json");
-        expect(() => readStackOutputs({ outputsFile: file })).to.throw(/are not JSON/);
+        fs.writeFileSync(file, "not json\nat all");
+        expect(() => readStackOutputs({ outputsFile: file })).to.throw(/^Stack outputs from \S+ are not JSON: [^\n]+$/);
         expect(() => readStackOutputs({ outputsFile: `${file}.missing` })).to.throw(`--outputs ${file}.missing: no such file; write it with pulumi stack output`);
         const saved = process.env.PATH;
         process.env.PATH = "/nonexistent";
@@ -46,9 +46,13 @@ describe("stack outputs (deploy/stack-outputs.ts)", () => {
                     'Stack output "privateSubnetIds" is "subnet-1" (a string); expected a list',
                     'Stack output "redisPort" is "abc" (a string); expected a number',
                     'Stack output "environment" is "prod"; expected one of development, staging, production, production-dr',
-                    'Stack output "apiUrl" is "not a url"; expected an http(s) URL',
+                    'Stack output "apiUrl" is "not a url"; expected an http(s) URL with no credentials, query or fragment (paths are added to it)',
                 ].join("; "),
         );
+        for (const apiUrl of ["https://exa mple.com", "https://example.com/staging?x=1", "https://example.com/staging#top", "http://user:pw@example.com/staging", "ftp://example.com/staging"]) {
+            fs.writeFileSync(file, JSON.stringify({ apiUrl }));
+            expect(() => readStackOutputs({ outputsFile: file }), apiUrl).to.throw(`Stack output "apiUrl" is ${JSON.stringify(apiUrl)}; expected an http(s) URL`);
+        }
         const deployed = { environment: "staging", region: "eu-central-1", demoData: false, redisPort: 6379, privateSubnetIds: ["subnet-1"], apiUrl: "https://a1.execute-api.eu-central-1.amazonaws.com/staging", redisPort2: "x" };
         fs.writeFileSync(file, JSON.stringify(deployed));
         expect(readStackOutputs({ outputsFile: file }), "an output this program does not export is left alone").to.deep.equal(deployed);
@@ -75,8 +79,10 @@ describe("seed and health command lines (deploy/stack-outputs.ts)", () => {
         expect(limitsFromCommandLine(parseCommandLine(["--timeout", "2.5"]))).to.deep.equal({ requestTimeoutMs: 2500 });
         expect(limitsFromCommandLine(parseCommandLine(["--timeout", ".5"]))).to.deep.equal({ requestTimeoutMs: 500 });
         expect(limitsFromCommandLine(parseCommandLine([]))).to.deep.equal({});
-        for (const bad of ["0", "ten", "601", "0x10", "1e1", "Infinity", ""]) {
-            expect(() => limitsFromCommandLine(parseCommandLine(["--timeout", bad])), bad).to.throw(`--timeout must be a number of seconds in decimal (5, 2.5), more than 0 and at most 600; got ${bad}`);
+        expect(limitsFromCommandLine(parseCommandLine(["--timeout", "0.01"]))).to.deep.equal({ requestTimeoutMs: 10 });
+        // 0.0001 s rounds to 0 ms, which the SDK takes for no timeout at all.
+        for (const bad of ["0", "0.0001", "0.009", "ten", "601", "0x10", "1e1", "Infinity", ""]) {
+            expect(() => limitsFromCommandLine(parseCommandLine(["--timeout", bad])), bad).to.throw(`--timeout must be a number of seconds in decimal (5, 2.5), from 0.01 to 600; got ${bad}`);
         }
     });
 });
