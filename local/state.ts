@@ -23,6 +23,59 @@ export const LOCAL_ROOT_VARIABLE = "SLACK_CLONE_LOCAL_ROOT";
 const rootSetting = process.env[LOCAL_ROOT_VARIABLE];
 /** The folder holding .env.local and .local/, read once when this module loads (see LOCAL_ROOT_VARIABLE). */
 export const LOCAL_ROOT = rootSetting !== undefined && rootSetting !== "" ? path.resolve(rootSetting) : PROJECT_ROOT;
+
+/**
+ * Why LOCAL_ROOT_VARIABLE's value `setting` cannot hold .env.local and .local/, naming the variable,
+ * its value and the fix; undefined when it can (unset or empty: the checkout, not checked here).
+ * Refused: only white space (a folder named so in the checkout is never what was meant); a file, or
+ * a file in place of one of its parents; and, where `writable`, a folder (or, for a folder still to be
+ * made, its nearest existing parent) that `access` (default: fs.accessSync for write and search
+ * permission) refuses, e.g. EACCES or EROFS.
+ */
+export function localRootProblem(
+    setting: string | undefined,
+    writable: boolean,
+    access: (dir: string) => void = (dir) => fs.accessSync(dir, fs.constants.W_OK | fs.constants.X_OK),
+): string | undefined {
+    if (setting === undefined || setting === "") return undefined;
+    const given = `${LOCAL_ROOT_VARIABLE}=${JSON.stringify(setting)}`;
+    const fix = `set ${LOCAL_ROOT_VARIABLE} to a folder you can write (made if missing), or unset it to use the checkout`;
+    if (setting.trim() === "") return `${given} is only white space: ${fix}`;
+    const root = path.resolve(setting);
+    // The folder, or its nearest existing parent: mkdir makes the rest.
+    let existing = root;
+    for (;;) {
+        let stat: fs.Stats | undefined;
+        try {
+            stat = fs.statSync(existing);
+        } catch (error) {
+            if (!["ENOENT", "ENOTDIR"].includes((error as NodeJS.ErrnoException).code ?? "")) throw error;
+        }
+        if (stat !== undefined) {
+            if (!stat.isDirectory()) {
+                const where = existing === root ? "is a file, not a folder" : `cannot be a folder: ${existing} is a file`;
+                return `${given}: ${root} ${where}; npm start keeps .env.local and .local/ there. Fix: ${fix}`;
+            }
+            break;
+        }
+        existing = path.dirname(existing);
+    }
+    if (!writable) return undefined;
+    try {
+        access(existing);
+    } catch (error) {
+        const code = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+        const what = existing === root ? root : `${root} (to be made in ${existing})`;
+        return `${given}: ${what} cannot be written (${code}); npm start keeps .env.local and .local/ there. Fix: ${fix}`;
+    }
+    return undefined;
+}
+
+/** Throws localRootProblem's message for this process's LOCAL_ROOT_VARIABLE, if any. */
+function checkLocalRoot(writable: boolean): void {
+    const problem = localRootProblem(rootSetting, writable);
+    if (problem !== undefined) throw new Error(problem);
+}
 export const STATE_DIR = path.join(LOCAL_ROOT, ".local");
 export const LOCK_FILE = path.join(STATE_DIR, "start.lock");
 export const OUTPUTS_FILE = path.join(STATE_DIR, "outputs.json");
@@ -72,11 +125,13 @@ export function checkNothingInTheWay(file: string, holds: string): void {
 }
 
 /**
- * Checks, before a start claims the lock, that it can write its files: a .env.local it did not
+ * Checks, before a start claims the lock, that it can write its files: LOCAL_ROOT_VARIABLE names a
+ * folder it can write (localRootProblem), a .env.local it did not
  * write is never taken (checkEnvFileIsOurs), .local is made (makeStateDir), and no folder holds the
  * name of .env.local, the lock or the outputs (checkNothingInTheWay).
  */
 export function prepareStateFiles(): void {
+    checkLocalRoot(true);
     checkNothingInTheWay(ENV_FILE, "the backend's variables");
     checkEnvFileIsOurs();
     makeStateDir();
@@ -303,7 +358,7 @@ export function parseEnvFile(text: string): Record<string, string> {
 
 /**
  * The running local environment's outputs and variables, for seed and health `--local`.
- * Throws, saying how to start it, when no `npm start` is running; saying to wait, while it starts;
+ * Throws localRootProblem's message for a LOCAL_ROOT_VARIABLE that names no folder; throws, saying how to start it, when no `npm start` is running; saying to wait, while it starts;
  * naming the file and saying to restart it, when .env.local or .local/outputs.json is gone (or
  * unreadable) while it runs.
  */
@@ -311,6 +366,7 @@ export function readLocalEnvironment(
     files: { readonly lock: string; readonly outputs: string; readonly env: string } = { lock: LOCK_FILE, outputs: OUTPUTS_FILE, env: ENV_FILE },
     running: (pid: number) => boolean = isStart,
 ): { outputs: Record<string, unknown>; env: Record<string, string> } {
+    checkLocalRoot(false);
     const lock = readLock(files.lock);
     if (lock === undefined || !running(lock.pid)) {
         throw new Error("The local environment is not running: start it with `npm start` in another terminal, then run this again");

@@ -18,6 +18,7 @@ import {
     groupRunning,
     groupStartedBy,
     isRedisOnPort,
+    localRootProblem,
     makeStateDir,
     readLocalEnvironment,
     readLock,
@@ -127,6 +128,30 @@ describe("the state folder (local/state.ts)", () => {
         for (const blocked of [file, path.join(file, ".local")]) {
             expect(() => makeStateDir(blocked)).to.throw(`${blocked}: a file is in the way of that folder (`);
         }
+    });
+
+    it("is refused, naming SLACK_CLONE_LOCAL_ROOT, its value and the fix, where that variable is only white space, a file, below a file, or not writable", () => {
+        const root = fs.mkdtempSync(path.join(os.tmpdir(), "state-root-"));
+        const file = path.join(root, "afile");
+        fs.writeFileSync(file, "");
+        const fix = "Fix: set SLACK_CLONE_LOCAL_ROOT to a folder you can write (made if missing), or unset it to use the checkout";
+        expect(localRootProblem(undefined, true)).to.equal(undefined);
+        expect(localRootProblem("", true)).to.equal(undefined);
+        expect(localRootProblem("   ", false)).to.equal('SLACK_CLONE_LOCAL_ROOT="   " is only white space: set SLACK_CLONE_LOCAL_ROOT to a folder you can write (made if missing), or unset it to use the checkout');
+        expect(localRootProblem(file, false)).to.equal(`SLACK_CLONE_LOCAL_ROOT="${file}": ${file} is a file, not a folder; npm start keeps .env.local and .local/ there. ${fix}`);
+        const below = path.join(file, "sub", "dir");
+        expect(localRootProblem(below, false)).to.equal(`SLACK_CLONE_LOCAL_ROOT="${below}": ${below} cannot be a folder: ${file} is a file; npm start keeps .env.local and .local/ there. ${fix}`);
+        // A read-only folder (this test may run as root, whom no mode stops): what access(2) answers there.
+        const denied = (dir: string) => {
+            throw Object.assign(new Error(`EACCES: permission denied, access '${dir}'`), { code: "EACCES" });
+        };
+        expect(localRootProblem(root, true, denied)).to.equal(`SLACK_CLONE_LOCAL_ROOT="${root}": ${root} cannot be written (EACCES); npm start keeps .env.local and .local/ there. ${fix}`);
+        const missing = path.join(root, "new", "state");
+        expect(localRootProblem(missing, true, denied)).to.equal(`SLACK_CLONE_LOCAL_ROOT="${missing}": ${missing} (to be made in ${root}) cannot be written (EACCES); npm start keeps .env.local and .local/ there. ${fix}`);
+        // Only a start writes: the --local readers take a folder they could not write.
+        expect(localRootProblem(root, false, denied)).to.equal(undefined);
+        expect(localRootProblem(missing, true)).to.equal(undefined);
+        expect(fs.existsSync(path.join(root, "new"))).to.equal(false);
     });
 });
 
