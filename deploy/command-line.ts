@@ -5,6 +5,7 @@
  */
 import { parseArgs } from "util";
 import { suggestion } from "../components/config";
+import { oneLine } from "./format";
 
 export interface OptionSpec {
     readonly type: "string" | "boolean";
@@ -139,12 +140,20 @@ export function decimal(text: string, { fraction = false }: { readonly fraction?
 }
 
 /**
+ * `<what> failed: <message>`: the message's lines stay lines; a control character in one (a
+ * server's message quoted in it) is shown escaped (oneLine).
+ */
+export function failureLine(what: string, error: Error): string {
+    return `${what} failed: ${String(error.message).split("\n").map((line) => oneLine(line)).join("\n")}`;
+}
+
+/**
  * A command's entry, for its script's `require.main === module`: runs `main`, and on an error ends
- * the process with one line, `<what> failed: <message>` (no stack trace), and exit code 1.
+ * the process with failureLine (no stack trace), and exit code 1.
  */
 export function runMain(what: string, main: () => Promise<void>): void {
     main().catch((error: Error) => {
-        console.error(`${what} failed: ${error.message}`);
+        console.error(failureLine(what, error));
         process.exit(1);
     });
 }

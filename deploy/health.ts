@@ -18,7 +18,7 @@ import { GetSecretValueCommand, SecretsManagerClient } from "@aws-sdk/client-sec
 import { SNSClient, Subscription, paginateListSubscriptionsByTopic } from "@aws-sdk/client-sns";
 import { createPrivateKey } from "crypto";
 import { CallLimits, dynamoDbClient, ecsClient, quietNodeVersionNotice, requireCredentials, s3Client, secretsManagerClient, snsClient } from "./aws-clients";
-import { count } from "./format";
+import { count, oneLine } from "./format";
 import Redis from "ioredis";
 import { publicKeyFingerprint, suggestion } from "../components/config";
 import { physicalName } from "../components/naming";
@@ -124,7 +124,7 @@ export async function checkApiHealth(apiUrl: string, backendRequired: boolean, t
         timeoutMs,
     );
     const body = await withTimeout(response.text(), url, timeoutMs);
-    if (!response.ok) throw new Error(`${url} answered ${response.status}: ${body.slice(0, 200)}`);
+    if (!response.ok) throw new Error(`${url} answered ${response.status}: ${oneLine(body, 200)}`);
     let parsed: unknown;
     try {
         parsed = JSON.parse(body);
@@ -399,9 +399,10 @@ export async function checkHealth(outputs: StackOutputs, clients: HealthClients,
     return [...results, ...skipped.filter((r) => !skip.includes(r.check))];
 }
 
+/** One line per check: its state, name and detail (oneLine: a detail quotes what servers answered). */
 export function formatHealth(results: readonly CheckResult[]): string {
     const width = Math.max(...results.map((r) => r.check.length));
-    return results.map((r) => `${r.skipped ? "skip" : r.ok ? "ok  " : "FAIL"}  ${r.check.padEnd(width)}  ${r.detail}`).join("\n");
+    return results.map((r) => `${r.skipped ? "skip" : r.ok ? "ok  " : "FAIL"}  ${r.check.padEnd(width)}  ${oneLine(r.detail)}`).join("\n");
 }
 
 /**

@@ -36,7 +36,7 @@ import { createHandler } from "../functions/thumbnail/handler";
 import { UPLOADS_PREFIX, UPLOAD_SUFFIX, encodeEventKey } from "../functions/thumbnail/keys";
 import { rawConfig } from "../harness/stack-files";
 import { S3StandIn, StandIn, answers, diesWithParent, startDynamoDb, startRedis, startS3 } from "./stand-ins";
-import { listed } from "../deploy/format";
+import { listed, oneLine } from "../deploy/format";
 import { ENV_FILE, ENV_FILE_MARK, LOCK_FILE, Lock, OUTPUTS_FILE, S3_DIR, START_PID_VARIABLE, claimLock, groupRunning, groupStartedBy, isRedisOnPort, isRunning, prepareStateFiles, shown, writeLock, writePrivateFile } from "./state";
 
 export const ENVIRONMENT = "development";
@@ -240,7 +240,13 @@ export async function startBackend(
         stdio: ["ignore", "pipe", "pipe"],
     });
     if (child.pid !== undefined) onStarted?.(child.pid);
-    const prefix = (chunk: Buffer) => chunk.toString().trimEnd().split("\n").forEach((line) => log(`backend | ${line}`));
+    let printed = false;
+    /** Where a start that failed on the backend looks next. */
+    const nextStep = () => (printed ? "see the `backend |` lines above for what it printed" : "it printed nothing: run it by hand with the same PORT to see why");
+    const prefix = (chunk: Buffer) => {
+        printed = true;
+        chunk.toString().trimEnd().split("\n").forEach((line) => log(`backend | ${line}`));
+    };
     child.stdout?.on("data", prefix);
     child.stderr?.on("data", prefix);
     let state: "starting" | "healthy" | "stopping" | "exited" = "starting";
@@ -248,7 +254,7 @@ export async function startBackend(
         const how = `backend command "${command}" ${howEnded(code as number | null, signal as NodeJS.Signals | null)}`;
         const was = state;
         state = "exited";
-        if (was === "starting") throw new Error(`${how} before answering ${HEALTH_PATH} on port ${port}`);
+        if (was === "starting") throw new Error(`${how} before answering ${HEALTH_PATH} on port ${port}; ${nextStep()}`);
         if (was === "healthy") {
             log(`${how} after it was healthy on port ${port}; ${keepRunning(othersRunning())}: restart it with the variables of ${shown(ENV_FILE)} and PORT=${port}, or stop everything with Ctrl-C`);
         }
@@ -273,11 +279,12 @@ export async function startBackend(
                 await checkApiHealth(origin, false, 2000);
                 return;
             } catch (error) {
-                last = (error as Error).message.replace(url, "").replace(/^:? */, "").replace(/\s+/g, " ");
+                // What the backend answered, on one line: a body may hold line breaks or terminal escapes.
+                last = oneLine((error as Error).message.replace(url, "").replace(/^:? */, ""), 300);
             }
             const waited = Date.now() - began;
             if (waited > startTimeoutMs) {
-                throw new Error(`backend command "${command}" did not answer ${url} with 2xx within ${startTimeoutMs / 1000} s; last: ${last}`);
+                throw new Error(`backend command "${command}" did not answer ${url} with 2xx within ${startTimeoutMs / 1000} s; last: ${last}; ${nextStep()}`);
             }
             if (Date.now() - reported >= progressMs && !settled.signal.aborted) {
                 reported = Date.now();

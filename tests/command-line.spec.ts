@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import * as fs from "fs";
 import * as path from "path";
-import { CommandSpec, decimal, readCommandLine, usage } from "../deploy/command-line";
+import { CommandSpec, decimal, failureLine, readCommandLine, usage } from "../deploy/command-line";
 import { checkOutputsSource } from "../deploy/stack-outputs";
 import { PROJECT_ROOT } from "../harness/stack-files";
 import { HEALTH_COMMAND, main as health } from "../deploy/health";
@@ -101,6 +101,11 @@ describe("command lines (deploy/command-line.ts)", () => {
         );
         expect(() => readCommandLine(SEED_COMMAND, ["--dry-run", "--local", "--dry-run"])).to.throw("Option '--dry-run' is given 2 times; give it once");
         expect(readCommandLine(HEALTH_COMMAND, ["--local", "--skip", "redis", "--skip", "cdn"])?.values.skip, "--skip may be repeated").to.deep.equal(["redis", "cdn"]);
+    });
+
+    it("ends a failed command with its message, lines kept, a server's control characters shown escaped (ESC [2J would clear the screen)", () => {
+        const error = new Error("Seed data does not fit the tables:\n  - AccessDenied: \u001b[2Jno\r");
+        expect(failureLine("seed", error)).to.equal("seed failed: Seed data does not fit the tables:\n  - AccessDenied: \\x1b[2Jno");
     });
 
     it("takes numbers in decimal digits only: a port, a count or seconds written 0x50, 1e3 or 0b1 is refused, naming it", async () => {

@@ -137,6 +137,17 @@ describe("health check: GET {apiUrl}/health tells the backend's answer from the 
         await checkApiHealth(url, false).catch((e: Error) => (error = e));
         expect(error?.message).to.equal(`${url.replace(/\/$/, "")}/health answered 503: {"message":"Service Unavailable"}`);
     });
+
+    it("quotes an error's body on one line, control characters escaped (ESC [2J would clear the screen), cut to 200 characters with an ellipsis; its FAIL line stays one line", async () => {
+        answer = { status: 502, body: `<html>\r\n  <h1>Bad\tGateway</h1>\n\u001b[2J\u0007${"x".repeat(300)}` };
+        let error: Error | undefined;
+        await checkApiHealth(url, false).catch((e: Error) => (error = e));
+        const quoted = error?.message.split(" answered 502: ")[1];
+        expect(quoted).to.equal(`<html> <h1>Bad Gateway</h1> \\x1b[2J\\x07${"x".repeat(199 - "<html> <h1>Bad Gateway</h1> \\x1b[2J\\x07".length)}…`);
+        expect(quoted).to.have.length(200);
+        const line = formatHealth([{ check: "api /health", ok: false, detail: "first\nsecond\u001b[2J\u009b" }]);
+        expect(line).to.equal("FAIL  api /health  first second\\x1b[2J\\x9b");
+    });
 });
 
 /**

@@ -375,7 +375,7 @@ describe("npm start -- --backend", function () {
         const redis = await freePort();
         let error: Error | undefined;
         await startLocal({ dynamodb: 0, s3: 0, redis, backend: await freePort() }, undefined, { backend: "exit 3" }).catch((e: Error) => (error = e));
-        expect(error?.message).to.match(/^backend command "exit 3" exited with code 3 before answering \/health on port \d+$/);
+        expect(error?.message).to.match(/^backend command "exit 3" exited with code 3 before answering \/health on port \d+; it printed nothing: run it by hand with the same PORT to see why$/);
         expect(await answers(redis), "redis-server stopped").to.equal(false);
     });
 });
@@ -438,13 +438,15 @@ describe("startBackend (local/start.ts)", () => {
         );
     });
 
-    it("says what /health last answered while it waits (a line every progress interval), and puts the last answer in the timeout's error: a 500 and its body, a refused connection", async () => {
+    it("says what /health last answered while it waits (a line every progress interval), and puts the last answer and where to look next in the timeout's error: a 500 and its body (on one line, terminal escapes shown escaped), a refused connection", async () => {
+        const seeOutput = "see the `backend |` lines above for what it printed";
         const cases = [
-            [`${fixture}`, { HEALTH_STATUS: "500" }, 'answered 500: {"status":"error","reason":"database unreachable"}'],
-            ["sleep 30", {}, "connect ECONNREFUSED 127.0.0.1:"],
+            [`${fixture}`, { HEALTH_STATUS: "500" }, 'answered 500: {"status":"error","reason":"database unreachable"}', seeOutput],
+            [`${fixture}`, { HEALTH_STATUS: "500", HEALTH_BODY: "down\n\n\u001b[2Jcleared" }, "answered 500: down \\x1b[2Jcleared", seeOutput],
+            ["sleep 30", {}, "connect ECONNREFUSED 127.0.0.1:", "it printed nothing: run it by hand with the same PORT to see why"],
         ] as const;
         await Promise.all(
-            cases.map(async ([command, env, last]) => {
+            cases.map(async ([command, env, last, next]) => {
                 const port = await freePort();
                 const lines: string[] = [];
                 const url = `http://127.0.0.1:${port}/health`;
@@ -452,10 +454,11 @@ describe("startBackend (local/start.ts)", () => {
                     (started) => started.stop().then(() => undefined),
                     (e: Error) => e,
                 );
-                expect(error?.message).to.include(`backend command "${command}" did not answer ${url} with 2xx within 0.6 s; last: ${last}`);
+                expect(error?.message).to.include(`backend command "${command}" did not answer ${url} with 2xx within 0.6 s; last: ${last}`).and.match(new RegExp(`; ${next.replace(/[|()]/g, "\\$&")}$`));
+                expect(error?.message).not.to.match(/[\n\u001b]/);
                 const progress = lines.filter((l) => l.startsWith("… backend:"));
                 expect(progress.length, lines.join("\n")).to.be.within(1, 3);
-                expect(progress[0]).to.match(new RegExp(`^… backend: no 2xx from ${url} after 0 s of 0.6 s; last: `)).and.include(last);
+                expect(progress[0]).to.match(new RegExp(`^… backend: no 2xx from ${url} after 0 s of 0.6 s; last: `)).and.include(last).and.not.match(/[\n\u001b]/);
             }),
         );
     });
