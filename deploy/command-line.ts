@@ -5,7 +5,7 @@
  */
 import { parseArgs } from "util";
 import { suggestion } from "../components/config";
-import { oneLine } from "./format";
+import { listed, oneLine } from "./format";
 
 export interface OptionSpec {
     readonly type: "string" | "boolean";
@@ -101,27 +101,50 @@ export function readCommandLine(
  * What to say when options of `command` reached npm rather than the script: npm takes an option
  * typed before `--` (`npm start --dynamodb-port=5000`) as its own config and hands it to the script
  * only as the environment variable `npm_config_<name, - as _>` (npm docs, "config", Environment
- * Variables: https://docs.npmjs.com/cli/v11/using-npm/config#environment-variables), leaving its value,
- * if separate, as an argument. Only the command's own option names are looked for; an npm
- * shorthand that maps to one of npm's defaults (`--local` is `--no-global`) leaves no trace to find.
- * Undefined when there are none.
+ * Variables: https://docs.npmjs.com/cli/v11/using-npm/config#environment-variables), a repeated
+ * option's values joined by a blank line (npm's @npmcli/config set-envs: `join('\n\n')`), and
+ * leaves a value typed apart (`--skip redis`) as an argument, recording `true`, before the
+ * arguments typed after `--` (`argv`). The fix it suggests is the whole command line meant: every
+ * option with its value, then those arguments. A value left as an argument is known for one option
+ * (given once or repeated) of a command that takes no arguments: the leading arguments are its
+ * values; otherwise the option shows its placeholder, and the message names the arguments npm left.
+ * Only the command's own option names are looked for; an npm shorthand that maps to one of npm's
+ * defaults (`--local` is `--no-global`) leaves no trace to find. Undefined when there are none.
  */
 export function npmOptionsProblem(command: CommandSpec, env: Readonly<Record<string, string | undefined>>, argv: readonly string[] = []): string | undefined {
     const reached = Object.entries(command.options).filter(([name]) => env[npmConfigVariable(name)] !== undefined);
     if (reached.length === 0) return undefined;
-    // A value typed apart (`--backend "exit 3"`) stays an argument and npm records `true`: where one
-    // string option lost its value so and the command takes no argument, the one argument is that value.
-    const valueless = reached.filter(([name, option]) => option.type === "string" && ["true", ""].includes(env[npmConfigVariable(name)] ?? ""));
-    const leftover = valueless.length === 1 && !command.positionals && argv.length === 1 && !argv[0].startsWith("-") ? argv[0] : undefined;
-    const quoted = (value: string) => (/[\s"'$`\\]/.test(value) ? JSON.stringify(value) : value);
-    const fixed = reached.map(([name, option]) => {
-        if (option.type === "boolean") return `--${name}`;
-        const value = valueless.some(([n]) => n === name) ? leftover : env[npmConfigVariable(name)];
-        return `--${name} ${value === undefined ? (option.value ?? "<value>") : quoted(value)}`;
+    const valueless = (value: string) => value === "true" || value === "";
+    // Each time a string option was given: its value, or undefined where npm kept none.
+    const given = reached.map(([name, option]) => {
+        const recorded = env[npmConfigVariable(name)] ?? "";
+        const values = option.type === "string" ? recorded.split("\n\n").map((v) => (valueless(v) ? undefined : v)) : [];
+        return { name, option, values };
     });
+    const lost = given.filter(({ values }) => values.includes(undefined));
+    const lostCount = lost.reduce((n, { values }) => n + values.filter((v) => v === undefined).length, 0);
+    // The values npm left as arguments lead them; a command that takes arguments may have had one typed first.
+    let leading = 0;
+    while (!command.positionals && leading < Math.min(lostCount, argv.length) && !argv[leading].startsWith("-")) leading++;
+    const found = argv.slice(0, leading);
+    const rest = argv.slice(leading);
+    if (lost.length === 1) {
+        // One option's values: theirs in the order typed.
+        lost[0].values.forEach((value, i, values) => value === undefined && (values[i] = found.shift()));
+    }
+    const quoted = (value: string) => (/[\s"'$`\\]/.test(value) || value === "" ? JSON.stringify(value) : value);
+    const fixed = given.flatMap(({ name, option, values }) =>
+        option.type === "boolean" ? [`--${name}`] : values.map((value) => `--${name} ${value === undefined ? (option.value ?? "<value>") : quoted(value)}`),
+    );
+    const unplaced =
+        found.length > 0
+            ? `; npm left ${listed(found.map(quoted))} as ${found.length === 1 ? "an argument" : "arguments"}: put each after its option`
+            : command.positionals && lostCount > 0 && argv.length > 0
+              ? `; if npm left a value typed after ${listed(lost.map(({ name }) => `--${name}`))} among the arguments, put it there instead of the placeholder`
+              : "";
     return (
         `${reached.map(([name]) => `--${name}`).join(", ")} reached npm, not the script (npm set ${reached.map(([name]) => npmConfigVariable(name)).join(", ")}): ` +
-        `put -- before the script's options: ${command.name} -- ${fixed.join(" ")}`
+        `put -- before the script's options: ${[command.name, "--", ...fixed, ...rest.map(quoted)].join(" ")}${unplaced}`
     );
 }
 

@@ -75,8 +75,26 @@ describe("command lines (deploy/command-line.ts)", () => {
         expect(() => readCommandLine(START_COMMAND, ["exit 3"], quiet, { npm_config_backend: "true" })).to.throw(
             `--backend reached npm, not the script (npm set npm_config_backend): put -- before the script's options: npm start -- --backend "exit 3"`,
         );
-        expect(() => readCommandLine(SEED_COMMAND, ["staging", "2"], quiet, { npm_config_stack: "true", npm_config_timeout: "true" })).to.throw(
-            "npm run seed -- --stack <name> --timeout <seconds>",
+        // Two options lost their values: which is whose is not known.
+        expect(() => readCommandLine(SEED_COMMAND, ["staging", "2", "--local"], quiet, { npm_config_stack: "true", npm_config_timeout: "true" })).to.throw(
+            "npm run seed -- --stack <name> --timeout <seconds> --local; npm left staging and 2 as arguments: put each after its option",
+        );
+        // The suggestion is the whole command line meant: the arguments typed after -- too.
+        const health = (argv: string[], env: Record<string, string>) => () => readCommandLine(HEALTH_COMMAND, argv, quiet, env);
+        // `npm run health --skip redis -- --local`
+        expect(health(["redis", "--local"], { npm_config_skip: "true" })).to.throw(/: npm run health -- --skip redis --local$/);
+        // `npm run health --skip redis --skip cdn -- --local`; `--skip=redis --skip cdn`
+        expect(health(["redis", "cdn", "--local"], { npm_config_skip: "true\n\ntrue" })).to.throw(/: npm run health -- --skip redis --skip cdn --local$/);
+        expect(health(["cdn", "--local"], { npm_config_skip: "redis\n\ntrue" })).to.throw(/: npm run health -- --skip redis --skip cdn --local$/);
+        // `npm run health --skip=redis --skip="api /health" -- --local`: npm joins a repeated option's values with a blank line.
+        expect(health(["--local"], { npm_config_skip: "redis\n\napi /health" })).to.throw(/: npm run health -- --skip redis --skip "api \/health" --local$/);
+        // `npm run health --skip -- --local`: no value typed at all.
+        expect(health(["--local"], { npm_config_skip: "true" })).to.throw(/: npm run health -- --skip <check> --local$/);
+        // `npm run seed --dry-run -- --local`
+        expect(() => readCommandLine(SEED_COMMAND, ["--local"], quiet, { npm_config_dry_run: "true" })).to.throw(/: npm run seed -- --dry-run --local$/);
+        // A command that takes arguments: the value may be any of them.
+        expect(() => readCommandLine(CDN_KEY_COMMAND, ["key.pem", "staging"], quiet, { npm_config_out: "true" })).to.throw(
+            /: npm run cdn-key -- --out <file> key.pem staging; if npm left a value typed after --out among the arguments, put it there instead of the placeholder$/,
         );
         expect(() => readCommandLine(SEED_COMMAND, [], quiet, { npm_config_stack: "staging", npm_config_dry_run: "true" })).to.throw(
             "--stack, --dry-run reached npm, not the script (npm set npm_config_stack, npm_config_dry_run): put -- before the script's options: npm run seed -- --stack staging --dry-run",
