@@ -7,13 +7,19 @@ import { spawnSync } from "child_process";
 /** How many times each case runs by default (`--runs`). */
 export const DEFAULT_RUNS = 3;
 
-/** `--runs <n>`, as `npm run bench` and `npm run bench:thumbnail` take it. */
-export const RUNS_OPTION = { type: "string", value: "<n>", description: `timed runs of each case; its figures are their medians (default ${DEFAULT_RUNS})` } as const;
+/** The most runs `--runs` takes: each run of a case is a fresh process of seconds, so more would run for hours. */
+export const MAX_RUNS = 100;
 
-/** The value of `--runs`: a whole number, 1 or more. Throws naming the value otherwise. */
+/** `--runs <n>`, as `npm run bench` and `npm run bench:thumbnail` take it. */
+export const RUNS_OPTION = { type: "string", value: "<n>", description: `timed runs of each case, 1 to ${MAX_RUNS}; its figures are their medians (default ${DEFAULT_RUNS})` } as const;
+
+/** The value of `--runs`: a whole number from 1 to MAX_RUNS. Throws naming the value and the range otherwise. */
 export function runsOption(value: string | boolean | string[] | undefined): number {
     if (value === undefined) return DEFAULT_RUNS;
-    if (typeof value !== "string" || !/^[1-9]\d*$/.test(value)) throw new Error(`--runs must be a whole number, 1 or more; got ${JSON.stringify(value)}`);
+    // Digits first: a number past 2^53 (99999999999999999999) would lose its precision, and never end.
+    if (typeof value !== "string" || !/^[1-9]\d*$/.test(value) || value.length > String(MAX_RUNS).length || Number(value) > MAX_RUNS) {
+        throw new Error(`--runs must be a whole number from 1 to ${MAX_RUNS}; got ${JSON.stringify(value)}`);
+    }
     return Number(value);
 }
 
