@@ -458,7 +458,7 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
     // --local: the running npm start has no Secrets Manager; its secrets are the backend's variables (.env.local).
     const secrets = args.local ? secretsFromEnvironment(outputs, process.env) : clients.secrets;
     const results = await checkHealth(outputs, { ...clients, secrets }, skip, limits.requestTimeoutMs);
-    if (skip.length > 0) console.log(`Skipped: ${skip.join(", ")}`);
+    if (skip.length > 0) console.log(`Skipped: ${[...new Set(skip)].join(", ")}`);
     console.log(formatHealth(results));
     const failed = results.filter((r) => !r.ok);
     const ran = results.filter((r) => !r.skipped);

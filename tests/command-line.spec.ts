@@ -80,16 +80,16 @@ describe("command lines (deploy/command-line.ts)", () => {
             "npm run seed -- --stack <name> --timeout <seconds> --local; npm left staging and 2 as arguments: put each after its option",
         );
         // The suggestion is the whole command line meant: the arguments typed after -- too.
-        const health = (argv: string[], env: Record<string, string>) => () => readCommandLine(HEALTH_COMMAND, argv, quiet, env);
+        const healthLine = (argv: string[], env: Record<string, string>) => () => readCommandLine(HEALTH_COMMAND, argv, quiet, env);
         // `npm run health --skip redis -- --local`
-        expect(health(["redis", "--local"], { npm_config_skip: "true" })).to.throw(/: npm run health -- --skip redis --local$/);
+        expect(healthLine(["redis", "--local"], { npm_config_skip: "true" })).to.throw(/: npm run health -- --skip redis --local$/);
         // `npm run health --skip redis --skip cdn -- --local`; `--skip=redis --skip cdn`
-        expect(health(["redis", "cdn", "--local"], { npm_config_skip: "true\n\ntrue" })).to.throw(/: npm run health -- --skip redis --skip cdn --local$/);
-        expect(health(["cdn", "--local"], { npm_config_skip: "redis\n\ntrue" })).to.throw(/: npm run health -- --skip redis --skip cdn --local$/);
+        expect(healthLine(["redis", "cdn", "--local"], { npm_config_skip: "true\n\ntrue" })).to.throw(/: npm run health -- --skip redis --skip cdn --local$/);
+        expect(healthLine(["cdn", "--local"], { npm_config_skip: "redis\n\ntrue" })).to.throw(/: npm run health -- --skip redis --skip cdn --local$/);
         // `npm run health --skip=redis --skip="api /health" -- --local`: npm joins a repeated option's values with a blank line.
-        expect(health(["--local"], { npm_config_skip: "redis\n\napi /health" })).to.throw(/: npm run health -- --skip redis --skip "api \/health" --local$/);
+        expect(healthLine(["--local"], { npm_config_skip: "redis\n\napi /health" })).to.throw(/: npm run health -- --skip redis --skip "api \/health" --local$/);
         // `npm run health --skip -- --local`: no value typed at all.
-        expect(health(["--local"], { npm_config_skip: "true" })).to.throw(/: npm run health -- --skip <check> --local$/);
+        expect(healthLine(["--local"], { npm_config_skip: "true" })).to.throw(/: npm run health -- --skip <check> --local$/);
         // `npm run seed --dry-run -- --local`
         expect(() => readCommandLine(SEED_COMMAND, ["--local"], quiet, { npm_config_dry_run: "true" })).to.throw(/: npm run seed -- --dry-run --local$/);
         // A command that takes arguments: the value may be any of them.

@@ -218,11 +218,12 @@ describe("npm start stopped any other way than Ctrl-C (as processes)", function 
             expect(fs.existsSync(ENV_FILE) && fs.existsSync(OUTPUTS_FILE)).to.equal(true);
             expect(fs.readFileSync(ENV_FILE, "utf8").split("\n")[0], "marked as npm start's").to.equal(ENV_FILE_MARK);
             const { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: _, ...unquieted } = process.env;
-            const [health, seeded] = await Promise.all([runToEnd(...tsx("deploy/health.ts", "--local")), runToEnd(...tsx("deploy/seed/seed.ts", "--local"), unquieted)]);
+            const [health, seeded] = await Promise.all([runToEnd(...tsx("deploy/health.ts", "--local", "--skip", "redis", "--skip", "redis")), runToEnd(...tsx("deploy/seed/seed.ts", "--local"), unquieted)]);
             // The backend stands in for the API locally: health --local sees that it is down.
             expect(health.status, health.stdout).to.equal(1);
             expect(health.stdout).to.match(new RegExp(`^FAIL +api /health +http://127\\.0\\.0\\.1:${ports[3]}/health: connect ECONNREFUSED`, "m"));
             expect(health.stdout.split("\n").filter((l) => l.startsWith("FAIL")), "nothing else fails").to.have.length(1);
+            expect(health.stdout.split("\n").filter((l) => l.startsWith("Skipped:")), "a check skipped twice is named once").to.deep.equal(["Skipped: redis"]);
             expect(seeded.stdout, seeded.stderr).to.match(/^Seeded 7 tables: 0 items written, 23 items already there and kept/m);
             expect(seeded.stderr, "the SDK's 9-line notice is not printed").to.not.include("NodeVersionSupportWarning");
             if (Number(process.versions.node.split(".")[0]) < 22) expect(seeded.stderr).to.match(/^Note: Node \d+\.\d+\.\d+ works, but is past its end of life; use Node 22 or 24/m);
