@@ -317,10 +317,14 @@ class Checker {
 
     constructor(private readonly raw: RawConfig) {}
 
+    /**
+     * `<key>: got <value>; expected <allowed>`: a string quoted, a number as it is (as YAML wrote it);
+     * undefined, for a key that is not set (or set to its empty default), is `<key>: missing; expected <allowed>`.
+     */
     fail(key: string, value: unknown, allowed: string): void {
         if (this.failed.has(key)) return;
         this.failed.add(key);
-        this.problems.push(`${key}: got ${JSON.stringify(value)}; expected ${allowed}`);
+        this.problems.push(`${key}: ${value === undefined ? "missing" : `got ${JSON.stringify(value)}`}; expected ${allowed}`);
     }
 
     /** `key` is set but means nothing without `needed`. */
@@ -372,10 +376,12 @@ class Checker {
         const value = this.text(key);
         if (value === undefined) return min;
         const n = Number(value);
+        // A number shown as one (got 300), as YAML wrote it; anything else quoted (got "300m").
+        const shown = String(n) === value ? n : value;
         if (!/^-?\d+$/.test(value) || n < min || n > max) {
-            this.fail(key, value, `an integer from ${min} to ${max}`);
+            this.fail(key, shown, `an integer from ${min} to ${max}`);
         } else if (allowed !== undefined && !allowed.includes(n)) {
-            this.fail(key, value, `one of ${allowed.join(", ")}`);
+            this.fail(key, shown, `one of ${allowed.join(", ")}`);
         }
         return n;
     }
@@ -597,7 +603,7 @@ function awsProviderSettings(c: Checker, raw: RawConfig, environment: string, st
     if (wrong.length > 0) {
         c.fail(
             "aws:defaultTags",
-            settings.defaultTags ?? "",
+            settings.defaultTags,
             `tags ${REQUIRED_TAGS.map((t) => `${t}: ${expected[t] ?? "<stack name>"}`).join(", ")} ` +
                 `(wrong or missing: ${wrong.join(", ")}); e.g. pulumi config set --path aws:defaultTags.tags.${wrong[0]} <value>`,
         );
@@ -661,7 +667,7 @@ function checkConfig(raw: RawConfig, stack: string | undefined): { config: Stack
         c.fail("existingPrivateSubnetIds", existingPrivateSubnetIds, "at least two private subnet ids (in two AZs) when existingVpcId is set");
     }
     if (existingVpcId === undefined && existingPrivateSubnetIds.length > 0) {
-        c.fail("existingVpcId", "", "the id of the VPC those existingPrivateSubnetIds belong to");
+        c.fail("existingVpcId", undefined, "the id of the VPC those existingPrivateSubnetIds belong to");
     }
 
     const availabilityZones = c.integer("availabilityZones", AVAILABILITY_ZONE_COUNT.min, AVAILABILITY_ZONE_COUNT.max);
@@ -693,7 +699,7 @@ function checkConfig(raw: RawConfig, stack: string | undefined): { config: Stack
     const customDomainName = c.optional("customDomain", (v) => HOSTNAME.test(v), "a lower-case DNS name of at most 253 characters, labels of at most 63");
     const customDomainZoneId = c.optional("customDomainZoneId", (v) => /^Z[A-Z0-9]{1,31}$/.test(v), "a Route 53 hosted zone id such as Z0123456789ABCDEFGHIJ");
     if (customDomainName !== undefined && customDomainZoneId === undefined) {
-        c.fail("customDomainZoneId", "", `the Route 53 hosted zone that validates the certificate for ${customDomainName}`);
+        c.fail("customDomainZoneId", undefined, `the Route 53 hosted zone that validates the certificate for ${customDomainName}`);
     }
     if (customDomainName === undefined) c.needs("customDomainZoneId", customDomainZoneId, "customDomain (the domain this zone validates)");
 
@@ -703,7 +709,7 @@ function checkConfig(raw: RawConfig, stack: string | undefined): { config: Stack
         `an AWS region @pulumi/aws knows, other than aws:region (${region})${suggestion(raw.secondaryRegion ?? "", AWS_REGIONS.filter((r) => r !== region))}`,
     );
     if (multiRegion && secondaryRegion === undefined) {
-        c.fail("secondaryRegion", "", "a second AWS region when multiRegion is true");
+        c.fail("secondaryRegion", undefined, "a second AWS region when multiRegion is true");
     }
     if (!multiRegion) c.needs("secondaryRegion", secondaryRegion, "multiRegion: true (replication and backup copies to it)");
     const alarms = c.boolean("alarms");
@@ -745,7 +751,7 @@ function checkConfig(raw: RawConfig, stack: string | undefined): { config: Stack
         c.needs("cdnPublicKey", cdnPublicKey, "privateFiles: true (signed URLs are what the key verifies)", key);
     }
     if (privateFiles && cdnPublicKey === undefined) {
-        c.fail("cdnPublicKey", "", `the public key of the CDN's key group when privateFiles is true: npm run cdn-key -- ${stack ?? "<stack>"} makes a pair and writes it (README, "Private files")`);
+        c.fail("cdnPublicKey", undefined, `the public key of the CDN's key group when privateFiles is true: npm run cdn-key -- ${stack ?? "<stack>"} makes a pair and writes it (README, "Private files")`);
     }
     const rateLimit = c.integer("apiThrottlingRateLimit", 1, API_ACCOUNT_THROTTLE.rateLimit);
     const burstLimit = c.integer("apiThrottlingBurstLimit", 1, API_ACCOUNT_THROTTLE.burstLimit);
@@ -817,7 +823,7 @@ function alarmEmail(c: Checker, alarms: boolean): string | undefined {
     const email = c.optional("alarmEmail", (v) => /^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(v), "an e-mail address");
     if (!alarms) c.needs("alarmEmail", email, "alarms: true (nothing else notifies the alarm topic)");
     if (alarms && email === undefined && c.problems.every((p) => !p.startsWith("alarmEmail:"))) {
-        c.fail("alarmEmail", "", "an address to notify when alarms is true (alarms that notify nobody are not monitoring)");
+        c.fail("alarmEmail", undefined, "an address to notify when alarms is true (alarms that notify nobody are not monitoring)");
     }
     return email;
 }

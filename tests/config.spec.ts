@@ -215,7 +215,9 @@ describe("stack config", () => {
             expect(tags, stack).to.deep.equal({ project: "slack-clone", environment: stack, stack, "managed-by": "pulumi" });
         }
         const staging = rawConfig("staging");
-        expectInvalid({ ...staging, "aws:defaultTags": "" }, "aws:defaultTags", "project, environment, stack, managed-by");
+        expectInvalid({ ...staging, "aws:defaultTags": "" }, "aws:defaultTags: missing; expected tags project: slack-clone, environment: staging", "stack, managed-by");
+        const { "aws:defaultTags": _, ...untagged } = staging;
+        expectInvalid(untagged, "aws:defaultTags: missing; expected tags");
         const tags = (over: object) => JSON.stringify({ tags: { project: "slack-clone", environment: "staging", stack: "staging", "managed-by": "pulumi", ...over } });
         expectInvalid({ ...staging, "aws:defaultTags": tags({ environment: "production" }) }, "aws:defaultTags", "wrong or missing: environment");
         expect(() => validateConfig({ ...staging, "aws:defaultTags": tags({ stack: "qa" }) }, "staging")).to.throw(/wrong or missing: stack/);
@@ -240,7 +242,7 @@ describe("stack config", () => {
 
     it("rejects values AWS would refuse", () => {
         const prod = rawConfig("production");
-        expectInvalid({ ...prod, logRetentionDays: "42" }, "logRetentionDays", '"42"', "one of 1, 3, 5");
+        expectInvalid({ ...prod, logRetentionDays: "42" }, "logRetentionDays: got 42;", "one of 1, 3, 5");
         expectInvalid({ ...prod, "aws:region": "Europe" }, "aws:region", '"Europe"', "us-east-1");
         expectInvalid({ ...prod, natGateways: "Many" }, "natGateways", "Single, OnePerAz");
         expectInvalid({ ...prod, cdnPriceClass: "cheap" }, "cdnPriceClass");
@@ -304,7 +306,9 @@ describe("stack config", () => {
 
     it("allows only the task sizes Fargate runs (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task-cpu-memory-error.html)", () => {
         const dev = rawConfig("development");
-        expectInvalid({ ...dev, backendCpu: "300" }, "backendCpu", '"300"', "one of 256, 512, 1024, 2048, 4096, 8192, 16384");
+        // A number is shown unquoted, as YAML wrote it (`backendCpu: 300`); anything else is quoted.
+        expectInvalid({ ...dev, backendCpu: "300" }, "backendCpu: got 300; expected one of 256, 512, 1024, 2048, 4096, 8192, 16384");
+        expectInvalid({ ...dev, backendCpu: "0300" }, 'backendCpu: got "0300"; expected');
         expectInvalid({ ...dev, backendCpu: "256", backendMemory: "4096" }, "backendMemory", "4096", "with backendCpu 256: 512, 1024, 2048");
         expectInvalid({ ...dev, backendCpu: "2048", backendMemory: "4500" }, "backendMemory", "4096 to 16384 in steps of 1024");
         expect(validateConfig({ ...dev, backendCpu: "1024", backendMemory: "3072" }).backend).to.include({ cpu: 1024, memory: 3072 });
@@ -466,7 +470,7 @@ describe("stack config: wrong but once accepted", () => {
 
     it("reports one problem on one line: a bad availabilityZones or subnet id is not also checked against the VPC", () => {
         expect(problems({ ...rawConfig("development"), availabilityZones: "7" })).to.deep.equal([
-            'availabilityZones: got "7"; expected an integer from 2 to 6',
+            "availabilityZones: got 7; expected an integer from 2 to 6",
         ]);
         expect(problems({ ...rawConfig("development"), availabilityZones: "2.5" })).to.have.length(1);
         const mixed = '["subnet-0123456789abcdef0","SUBNET-0123456789abcdef1"]';

@@ -57,9 +57,9 @@ describe("offline plan (npm run preview)", () => {
             "2 of the 3 stacks named cannot be previewed (no plan printed):",
             "Pulumi.b1.yaml:",
             '  - "slack-clone:frontendUrl2" is not a key of this project; did you mean "slack-clone:frontendUrl"?',
-            '  - logRetentionDays: got "31"; expected one of 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653',
+            '  - logRetentionDays: got 31; expected one of 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653',
             "Pulumi.b8.yaml:",
-            '  - availabilityZones: got "0"; expected an integer from 2 to 6',
+            '  - availabilityZones: got 0; expected an integer from 2 to 6',
         ]);
         expect(evaluated, "no evaluation before every stack is checked").to.deep.equal([]);
         expect(printed).to.equal("");

@@ -114,15 +114,15 @@ describe("stack files (harness/stack-files.ts)", () => {
         expect(errorOf("config:\n  slack-clone:frontendUrl2: x\n  slack-clone:logRetentionDays: 31\n  slack-clone:availabilityZones: 0\n")).to.equal(
             "Pulumi.qa.yaml:\n" +
                 '  - "slack-clone:frontendUrl2" is not a key of this project; did you mean "slack-clone:frontendUrl"?\n' +
-                '  - availabilityZones: got "0"; expected an integer from 2 to 6\n' +
-                '  - logRetentionDays: got "31"; expected one of 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653',
+                '  - availabilityZones: got 0; expected an integer from 2 to 6\n' +
+                '  - logRetentionDays: got 31; expected one of 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653',
         );
         // A value the file's problems name already is not reported again as missing.
         expect(errorOf("config:\n  slack-clone:frontendUrl:\n    secure: AAABAHk8c2VjcmV0\n")).to.not.include("frontendUrl: missing");
         // checkStackFile (what the preview runs first) reports bad values alone too; readStackFile leaves them to the evaluation.
         const dir = project("config:\n  slack-clone:logRetentionDays: 31\n");
         expect(readStackFile("qa", dir).config["slack-clone:logRetentionDays"]).to.equal("31");
-        expect(() => checkStackFile("qa", dir)).to.throw(/^Pulumi\.qa\.yaml:\n  - logRetentionDays: got "31"; expected one of 1, 3, .*3653$/);
+        expect(() => checkStackFile("qa", dir)).to.throw(/^Pulumi\.qa\.yaml:\n  - logRetentionDays: got 31; expected one of 1, 3, .*3653$/);
         expect(checkStackFile("qa", project("config:\n  slack-clone:logRetentionDays: 30\n")).config["slack-clone:logRetentionDays"]).to.equal("30");
     });
 
@@ -150,7 +150,7 @@ describe("stack files (harness/stack-files.ts)", () => {
         // A default of the right type that the validation refuses is named as Pulumi.yaml's, not the stack file's.
         const retention = real.replace(declaration("logRetentionDays"), (d) => d.replace("default: 30", "default: 31"));
         expect(() => checkStackFile("qa", project("config:\n  slack-clone:multiAz: false\n", retention))).to.throw(
-            `logRetentionDays: got "31"; expected one of 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653 (the value is Pulumi.yaml's default; Pulumi.qa.yaml does not set logRetentionDays)`,
+            `logRetentionDays: got 31; expected one of 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653 (the value is Pulumi.yaml's default; Pulumi.qa.yaml does not set logRetentionDays)`,
         );
         expect(readProject().config.multiAz.type, "the real Pulumi.yaml passes").to.equal("boolean");
     });
