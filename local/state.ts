@@ -17,7 +17,7 @@ import { PROJECT_ROOT } from "../harness/stack-files";
  * checkout (an absolute path, or one relative to the working directory): a second local environment
  * (the tests' processes, another working copy's tools) then runs beside the checkout's own
  * `npm start`, and the commands reading it (`--local`) must be given the same value. Unset or empty:
- * the checkout.
+ * the checkout. Only white space, a file, or a folder npm start cannot write: refused (localRootProblem).
  */
 export const LOCAL_ROOT_VARIABLE = "SLACK_CLONE_LOCAL_ROOT";
 const rootSetting = process.env[LOCAL_ROOT_VARIABLE];
