@@ -12,6 +12,7 @@ import { ENVIRONMENTS } from "../components/naming";
 import { OUTPUT_KINDS, OutputKind, OutputName } from "../components/outputs";
 import { readLocalEnvironment } from "../local/state";
 import { CallLimits, DEFAULT_LIMITS } from "./aws-clients";
+import { oneLine } from "./format";
 import { CommandSpec, OptionSpec, decimal } from "./command-line";
 
 /**
@@ -75,7 +76,7 @@ function parseOutputs(text: string, from: string): StackOutputs {
     try {
         parsed = JSON.parse(text);
     } catch (error) {
-        throw new Error(`Stack outputs from ${from} are not JSON: ${(error as Error).message.replace(/\s*\n\s*/g, " ")}`);
+        throw new Error(`Stack outputs from ${from} are not JSON: ${oneLine((error as Error).message)}`);
     }
     if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
         throw new Error(`Stack outputs from ${from} must be a JSON object of output names to values`);
