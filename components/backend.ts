@@ -22,9 +22,13 @@ export const REQUESTS_PER_TASK_TARGET = 1000;
  * (https://docs.aws.amazon.com/elasticloadbalancing/latest/application/listener-rules.html,
  * https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_RulePriorityPair.html).
  * The health answer while no service runs comes before the stage rewrite, which also matches
- * `/{stage}/health`.
+ * `/{stage}/health`. Neither is 1 or 2, which earlier versions of the program used (the stage rule
+ * at 1; then the health rule at 1 and the stage rule at 2): an upgrade or a revert moves each rule,
+ * in place, to a priority no rule holds, since a removed rule is deleted only at the end of the
+ * update and SetRulePriorities fails with PriorityInUse on a taken one
+ * (https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_SetRulePriorities.html).
  */
-export const RULE_PRIORITIES = { notDeployedHealth: 1, stripStage: 2 } as const;
+export const RULE_PRIORITIES = { notDeployedHealth: 5, stripStage: 10 } as const;
 /** Untagged images (pushes that a newer push of the same tag replaced, failed builds) are expired after this many days. */
 export const UNTAGGED_IMAGE_DAYS = 7;
 
