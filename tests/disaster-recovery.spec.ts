@@ -99,6 +99,8 @@ describe("disaster-recovery runbook", () => {
             "aws:region": production.config["slack-clone:secondaryRegion"],
             "slack-clone:multiRegion": "false",
             "slack-clone:secondaryRegion": "",
+            // A backendImage of production's (set by an operator's keep-backend-image) would name production's repository.
+            "slack-clone:backendImage": "",
             "aws:defaultTags": JSON.stringify({ tags: { project: "slack-clone", environment: "production-dr", stack: "production-dr", "managed-by": "pulumi" } }),
         });
         const raw = Object.fromEntries(Object.entries(rebuild.config).map(([k, v]) => [k.replace(/^slack-clone:/, ""), v]));
