@@ -107,13 +107,22 @@ async function pingRedis(url: string, password: string, timeoutMs: number): Prom
     }
 }
 
+/** What the stack's outputs say about its backend, for `checkApiHealth`. */
+export interface BackendExpectation {
+    /** `backendRequired`: no backend is a failure (staging, production), else a note. */
+    readonly backendRequired: boolean;
+    /** The outputs name a backend service (`backendServiceName`): an answer saying "not deployed" is then stale. @default false */
+    readonly backendDeployed?: boolean;
+}
+
 /**
  * `GET {apiUrl}/health` through the API and the backend's load balancer to the backend. The load
  * balancer answers it itself (API_ONLY_HEALTH) while no backend service runs: that is "backend not
- * deployed", a failure where `backendRequired` (staging, production), a note otherwise. Any other
- * 2xx is the backend's own answer.
+ * deployed", a failure where `backendRequired` (staging, production), a note otherwise; and always a
+ * failure where a service is deployed (a stale API deployment or load balancer rule). Any other 2xx
+ * is the backend's own answer.
  */
-export async function checkApiHealth(apiUrl: string, backendRequired: boolean, timeoutMs = TIMEOUT_MS): Promise<string> {
+export async function checkApiHealth(apiUrl: string, backend: BackendExpectation, timeoutMs = TIMEOUT_MS): Promise<string> {
     const url = `${apiUrl.replace(/\/$/, "")}${HEALTH_PATH}`;
     const response = await withTimeout(
         fetch(url, { signal: AbortSignal.timeout(timeoutMs) }).catch((error: Error & { cause?: Error }) => {
@@ -132,8 +141,15 @@ export async function checkApiHealth(apiUrl: string, backendRequired: boolean, t
         parsed = undefined;
     }
     if ((parsed as { backend?: unknown } | undefined)?.backend === API_ONLY_HEALTH.backend) {
+        if (backend.backendDeployed === true) {
+            throw new Error(
+                `${url} answered "not deployed", yet the stack runs a backend service: the API stage serves a deployment made while /health was ` +
+                    "the API's own (a stack deployed before the load balancer answered it: run pulumi up --replace with the URN of its api-deployment), " +
+                    "or the load balancer's not-deployed rule outlived a failed update (pulumi up again). README, Api",
+            );
+        }
         const what = "backend not deployed: the load balancer answered /health itself (no backendImage yet; see README, Application deploy)";
-        if (backendRequired) throw new Error(what);
+        if (backend.backendRequired) throw new Error(what);
         return `note: ${what}`;
     }
     return `backend answered ${response.status}`;
@@ -349,7 +365,7 @@ export async function checkHealth(outputs: StackOutputs, clients: HealthClients,
     }
     if (outputs.apiUrl !== undefined) {
         // Outputs of a stack deployed before backendRequired existed: strict.
-        checks.push(["api /health", () => checkApiHealth(requireOutput(outputs, "apiUrl"), outputs.backendRequired !== false, timeoutMs)]);
+        checks.push(["api /health", () => checkApiHealth(requireOutput(outputs, "apiUrl"), { backendRequired: outputs.backendRequired !== false, backendDeployed: outputs.backendServiceName !== undefined }, timeoutMs)]);
     }
     // Checks that cannot run on these outputs, and why.
     const skipped: CheckResult[] = [];

@@ -276,7 +276,7 @@ export async function startBackend(
         while (!settled.signal.aborted) {
             try {
                 // The health check's own request: its error names the status and body, or the connection's error.
-                await checkApiHealth(origin, false, 2000);
+                await checkApiHealth(origin, { backendRequired: false }, 2000);
                 return;
             } catch (error) {
                 // What the backend answered, on one line: a body may hold line breaks or terminal escapes.

@@ -124,24 +124,32 @@ describe("health check: GET {apiUrl}/health tells the backend's answer from the 
     it("fails with 'backend not deployed' on the API-only answer where a backend is required, and notes it elsewhere", async () => {
         answer = { status: 200, body: JSON.stringify(API_ONLY_HEALTH) };
         let error: Error | undefined;
-        await checkApiHealth(url, true).catch((e: Error) => (error = e));
+        await checkApiHealth(url, { backendRequired: true }).catch((e: Error) => (error = e));
         expect(error?.message).to.match(/^backend not deployed: the load balancer answered \/health itself/);
-        expect(await checkApiHealth(url, false)).to.match(/^note: backend not deployed/);
+        expect(await checkApiHealth(url, { backendRequired: false })).to.match(/^note: backend not deployed/);
+    });
+
+    it("fails, required or not, on the 'not deployed' answer where the outputs name a backend service: a stale API deployment (made while /health was the API's own) or rule, with the fix", async () => {
+        answer = { status: 200, body: JSON.stringify(API_ONLY_HEALTH) };
+        for (const backendRequired of [true, false]) {
+            const error = await checkApiHealth(url, { backendRequired, backendDeployed: true }).then(() => undefined, (e: Error) => e);
+            expect(error?.message).to.match(/answered "not deployed", yet the stack runs a backend service: the API stage serves a deployment made while \/health was the API's own .*pulumi up --replace/);
+        }
     });
 
     it("passes on the backend's own answer and fails on an error, with its status", async () => {
         answer = { status: 200, body: JSON.stringify({ status: "ok", version: "1.0.0" }) };
-        expect(await checkApiHealth(url, true)).to.equal("backend answered 200");
+        expect(await checkApiHealth(url, { backendRequired: true })).to.equal("backend answered 200");
         answer = { status: 503, body: '{"message":"Service Unavailable"}' };
         let error: Error | undefined;
-        await checkApiHealth(url, false).catch((e: Error) => (error = e));
+        await checkApiHealth(url, { backendRequired: false }).catch((e: Error) => (error = e));
         expect(error?.message).to.equal(`${url.replace(/\/$/, "")}/health answered 503: {"message":"Service Unavailable"}`);
     });
 
     it("quotes an error's body on one line, control characters escaped (ESC [2J would clear the screen), cut to 200 characters with an ellipsis; its FAIL line stays one line", async () => {
         answer = { status: 502, body: `<html>\r\n  <h1>Bad\tGateway</h1>\n\u001b[2J\u0007${"x".repeat(300)}` };
         let error: Error | undefined;
-        await checkApiHealth(url, false).catch((e: Error) => (error = e));
+        await checkApiHealth(url, { backendRequired: false }).catch((e: Error) => (error = e));
         const quoted = error?.message.split(" answered 502: ")[1];
         expect(quoted).to.equal(`<html> <h1>Bad Gateway</h1> \\x1b[2J\\x07${"x".repeat(199 - "<html> <h1>Bad Gateway</h1> \\x1b[2J\\x07".length)}…`);
         expect(quoted).to.have.length(200);
