@@ -339,44 +339,54 @@ export async function checkBackendRollout(outputs: StackOutputs, describe: Servi
     }
 }
 
-/**
- * Runs every check the outputs allow, except `skip`ped ones; never throws, each failure is a result.
- * Redis and the API's /health each have `timeoutMs` to answer (the AWS calls: their clients' limits).
- */
-export async function checkHealth(outputs: StackOutputs, clients: HealthClients, skip: readonly string[] = [], timeoutMs = TIMEOUT_MS): Promise<CheckResult[]> {
+export interface HealthOptions {
+    /** Checks to leave out, by the names they print. Throws, naming the checks, on one that does not exist. @default [] */
+    readonly skip?: readonly string[];
+    /** Time Redis and the API's /health each have to answer, in ms (the AWS calls: their clients' limits). @default 5000 */
+    readonly timeoutMs?: number;
+    /**
+     * The outputs are the local environment's (npm start): it has no SNS, no ECS and, without
+     * `--backend`, no API, so those checks are skipped. Elsewhere a missing output fails its check,
+     * naming it, rather than leaving the check out. @default false
+     */
+    readonly local?: boolean;
+}
+
+/** Runs every check, except `skip`ped ones; never throws for a check, each failure is a result. */
+export async function checkHealth(outputs: StackOutputs, clients: HealthClients, options: HealthOptions = {}): Promise<CheckResult[]> {
+    const { skip = [], timeoutMs = TIMEOUT_MS, local = false } = options;
     const checks: Array<[string, () => Promise<string>]> = TABLES.map((spec) => [
         `table ${spec.name}`,
         () => checkTable(clients.dynamodb, spec, requireOutput(outputs, tableOutputName(spec))),
     ]);
     for (const output of ["filesBucketName", "thumbnailsBucketName"] as const) {
-        if (outputs[output] !== undefined) {
-            checks.push([`bucket ${output}`, async () => {
-                const bucket = requireOutput(outputs, output);
-                await clients.s3.send(new HeadBucketCommand({ Bucket: bucket }));
-                return `${bucket} reachable`;
-            }]);
-        }
+        checks.push([`bucket ${output}`, async () => {
+            const bucket = requireOutput(outputs, output);
+            await clients.s3.send(new HeadBucketCommand({ Bucket: bucket }));
+            return `${bucket} reachable`;
+        }]);
     }
-    if (outputs.redisUrl !== undefined) {
-        checks.push(["redis", async () => pingRedis(requireOutput(outputs, "redisUrl"), await clients.secrets(requireOutput(outputs, "redisAuthTokenSecretArn")), timeoutMs)]);
-    }
+    checks.push(["redis", async () => pingRedis(requireOutput(outputs, "redisUrl"), await clients.secrets(requireOutput(outputs, "redisAuthTokenSecretArn")), timeoutMs)]);
+    // Only where the stack's files are private (privateFiles): its outputs then name the secret.
     if (outputs.cdnSigningKeySecretArn !== undefined) {
         checks.push(["cdn signing key", () => checkSigningKey(outputs, clients.secrets)]);
-    }
-    if (outputs.apiUrl !== undefined) {
-        // Outputs of a stack deployed before backendRequired existed: strict.
-        checks.push(["api /health", () => checkApiHealth(requireOutput(outputs, "apiUrl"), { backendRequired: outputs.backendRequired !== false, backendDeployed: outputs.backendServiceName !== undefined }, timeoutMs)]);
     }
     // Checks that cannot run on these outputs, and why.
     const skipped: CheckResult[] = [];
     const skipBecause = (check: string, why: string) => skipped.push({ check, ok: true, skipped: true, detail: `skipped: ${why}` });
+    if (local && outputs.apiUrl === undefined) {
+        skipBecause("api /health", "no backend (npm start -- --backend <command> runs one in its place)");
+    } else {
+        // Outputs of a stack deployed before backendRequired existed: strict.
+        checks.push(["api /health", () => checkApiHealth(requireOutput(outputs, "apiUrl"), { backendRequired: outputs.backendRequired !== false, backendDeployed: outputs.backendServiceName !== undefined }, timeoutMs)]);
+    }
     const rolloutCheck = "backend rollout";
     // A service's outputs come together (index.ts); any one of them means a service runs, and the check
     // then names whichever is missing rather than skipping on a guess.
     const serviceOutputs = (["backendImage", "backendServiceName", "backendTaskDefinitionArn"] as const).filter((name) => outputs[name] !== undefined);
-    if (serviceOutputs.length === 0 && outputs.backendClusterName === undefined) {
-        skipBecause(rolloutCheck, "no backend outputs (the local environment has no ECS)");
-    } else if (serviceOutputs.length === 0) {
+    if (local) {
+        skipBecause(rolloutCheck, "the local environment has no ECS");
+    } else if (serviceOutputs.length === 0 && outputs.backendClusterName !== undefined) {
         skipBecause(rolloutCheck, "no backend service in this stack (no backendImage deployed yet), nothing rolls out");
     } else {
         checks.push([rolloutCheck, async () => {
@@ -385,8 +395,8 @@ export async function checkHealth(outputs: StackOutputs, clients: HealthClients,
         }]);
     }
     const alarmCheck = "alarm topic";
-    if (outputs.alarmTopicArn === undefined) {
-        skipBecause(alarmCheck, "no alarmTopicArn output (the local environment has no SNS)");
+    if (local) {
+        skipBecause(alarmCheck, "the local environment has no SNS");
     } else if (outputs.alarms === false) {
         skipBecause(alarmCheck, "alarms are off in this stack (alarms: false), nothing notifies the topic");
     } else {
@@ -473,7 +483,7 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
     await requireCredentials(clients.dynamodb);
     // --local: the running npm start has no Secrets Manager; its secrets are the backend's variables (.env.local).
     const secrets = args.local ? secretsFromEnvironment(outputs, process.env) : clients.secrets;
-    const results = await checkHealth(outputs, { ...clients, secrets }, skip, limits.requestTimeoutMs);
+    const results = await checkHealth(outputs, { ...clients, secrets }, { skip, timeoutMs: limits.requestTimeoutMs, local: args.local === true });
     if (skip.length > 0) console.log(`Skipped: ${[...new Set(skip)].join(", ")}`);
     console.log(formatHealth(results));
     const failed = results.filter((r) => !r.ok);

@@ -369,7 +369,7 @@ export async function startLocal(ports: Ports, log: (line: string) => void = () 
         });
         await step(log, "seed", () => seed(clients.dynamodb, outputs, seedDataFor(outputs), { log }));
         const health = await step(log, "health check", async () => {
-            const results = await checkHealth(outputs, clients);
+            const results = await checkHealth(outputs, clients, { local: true });
             log(formatHealth(results));
             return results;
         });

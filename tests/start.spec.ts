@@ -337,7 +337,7 @@ describe("npm start -- --backend", function () {
             expect(lines).to.include(`backend | listening on ${port}`);
             // The local outputs name the backend as the API, so the health check (and health --local) checks it.
             expect(local.outputs.apiUrl).to.equal(`http://127.0.0.1:${port}`);
-            const checks = await checkHealth(local.outputs, local.clients);
+            const checks = await checkHealth(local.outputs, local.clients, { local: true });
             expect(checks.find((r) => r.check === "api /health")).to.deep.include({ ok: true, detail: "backend answered 200" });
 
             // Each exit says what still runs: Redis first, then the backend.
