@@ -10,6 +10,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { ENVIRONMENTS } from "../components/naming";
 import { OUTPUT_KINDS, OutputKind, OutputName } from "../components/outputs";
+import { TABLES, tableName, tableOutputName } from "../components/tables";
 import { readLocalEnvironment } from "../local/state";
 import { CallLimits, DEFAULT_LIMITS } from "./aws-clients";
 import { oneLine } from "./format";
@@ -113,6 +114,13 @@ export function outputValueProblems(outputs: StackOutputs): string[] {
     const { environment } = outputs;
     if (typeof environment === "string" && !(ENVIRONMENTS as readonly string[]).includes(environment)) {
         problems.push(`Stack output "environment" is ${JSON.stringify(environment)}; expected one of ${ENVIRONMENTS.join(", ")}`);
+    } else if (typeof environment === "string") {
+        // Each table output names the table the program gives that name in this environment: a file that
+        // swaps two, or names another environment's, would have the seed write into the wrong tables.
+        for (const spec of TABLES) {
+            const [name, value, expected] = [tableOutputName(spec), outputs[tableOutputName(spec)], tableName(spec, environment)];
+            if (typeof value === "string" && value !== expected) problems.push(`Stack output "${name}" is ${JSON.stringify(value)}; expected ${expected}, the ${spec.name} table of ${environment}`);
+        }
     }
     for (const name of ["apiUrl", "filesBaseUrl"] as const) {
         const value = outputs[name];

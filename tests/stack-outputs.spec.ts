@@ -53,6 +53,13 @@ describe("stack outputs (deploy/stack-outputs.ts)", () => {
             fs.writeFileSync(file, JSON.stringify({ apiUrl }));
             expect(() => readStackOutputs({ outputsFile: file }), apiUrl).to.throw(`Stack output "apiUrl" is ${JSON.stringify(apiUrl)}; expected an http(s) URL`);
         }
+        // Two table outputs swapped, and another environment's: the seed would write into the wrong tables.
+        fs.writeFileSync(file, JSON.stringify({ environment: "staging", channelsTableName: "slack-clone-messages-staging", messagesTableName: "slack-clone-channels-development", usersTableName: "slack-clone-users-staging" }));
+        expect(() => readStackOutputs({ outputsFile: file })).to.throw(
+            `Stack outputs from ${file} do not read as this program's: ` +
+                'Stack output "channelsTableName" is "slack-clone-messages-staging"; expected slack-clone-channels-staging, the channels table of staging; ' +
+                'Stack output "messagesTableName" is "slack-clone-channels-development"; expected slack-clone-messages-staging, the messages table of staging',
+        );
         const deployed = { environment: "staging", region: "eu-central-1", demoData: false, redisPort: 6379, privateSubnetIds: ["subnet-1"], apiUrl: "https://a1.execute-api.eu-central-1.amazonaws.com/staging", redisPort2: "x" };
         fs.writeFileSync(file, JSON.stringify(deployed));
         expect(readStackOutputs({ outputsFile: file }), "an output this program does not export is left alone").to.deep.equal(deployed);
