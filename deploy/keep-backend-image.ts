@@ -10,10 +10,9 @@
  * program's) fails here, naming the stack, instead of passing for "no image" and letting the deploy
  * remove the service.
  */
-import { spawnSync } from "child_process";
 import { isOwnRepositoryImage } from "../components/config";
 import { CommandSpec, readCommandLine, runMain } from "./command-line";
-import { readStackOutputs, requireOutput } from "./stack-outputs";
+import { readStackOutputs, requireOutput, runPulumi } from "./stack-outputs";
 
 export const KEEP_BACKEND_IMAGE_COMMAND: CommandSpec = {
     name: "npm run keep-backend-image",
@@ -31,6 +30,9 @@ export const KEEP_BACKEND_IMAGE_COMMAND: CommandSpec = {
  * output names an image outside the stack's own repository, or when `pulumi config set` fails.
  */
 export function keepBackendImage(stack: string): string {
+    // Pulumi's stack names ([org/[project/]]name of letters, digits, -, _ and .): an empty one would be
+    // the CLI's selected stack, one starting with - an option.
+    if (!/^([\w.][\w.-]*\/){0,2}[\w.][\w.-]*$/.test(stack)) throw new Error(`${JSON.stringify(stack)} is no stack name: give one as pulumi stack ls prints it (staging, acme/staging)`);
     const outputs = readStackOutputs({ stack });
     if (outputs.backendImage === undefined) return `stack ${stack} runs no backend yet (no backendImage output): nothing to keep`;
     const image = requireOutput(outputs, "backendImage");
@@ -38,10 +40,7 @@ export function keepBackendImage(stack: string): string {
     if (!isOwnRepositoryImage(image, environment, region)) {
         throw new Error(`stack ${stack}'s backendImage output is ${JSON.stringify(image)}, no image of its own repository (${environment}, ${region}): not deploying it`);
     }
-    const set = spawnSync("pulumi", ["config", "set", "backendImage", image, "--stack", stack], { encoding: "utf8" });
-    if (set.error !== undefined || set.status !== 0) {
-        throw new Error(`pulumi config set backendImage on stack ${stack} failed: ${set.error?.message ?? set.stderr.trim()}`);
-    }
+    runPulumi(["config", "set", "backendImage", image, "--stack", stack]);
     return `stack ${stack} keeps backendImage ${image}`;
 }
 

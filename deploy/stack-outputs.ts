@@ -29,6 +29,29 @@ export interface OutputsSource {
     readonly outputsFile?: string;
 }
 
+/** How long a Pulumi CLI command may take (ms) before it is stopped: reading outputs or setting config takes seconds. */
+export const PULUMI_TIMEOUT_MS = 120_000;
+
+/**
+ * The Pulumi CLI run with `args` to its end (at most PULUMI_TIMEOUT_MS); its stdout. Throws, naming the
+ * command: when the CLI is not installed (with how to do without it), times out, is killed, or exits
+ * non-zero (its exit code and message: stderr, else stdout).
+ */
+export function runPulumi(args: readonly string[]): string {
+    const command = `pulumi ${args.join(" ")}`;
+    const run = spawnSync("pulumi", [...args], { encoding: "utf8", timeout: PULUMI_TIMEOUT_MS, maxBuffer: 256 * 1024 * 1024 });
+    const code = (run.error as NodeJS.ErrnoException | undefined)?.code;
+    if (code === "ENOENT") {
+        const stack = args[args.indexOf("--stack") + 1] ?? "<name>";
+        throw new Error(`Cannot run the Pulumi CLI (it is not installed here). Without it, pass the outputs as a file: pulumi stack output --json --stack ${stack} > outputs.json, then --outputs outputs.json`);
+    }
+    if (code === "ETIMEDOUT") throw new Error(`${command} gave no result in ${PULUMI_TIMEOUT_MS / 1000} s and was stopped`);
+    if (run.error !== undefined) throw new Error(`${command} failed: ${run.error.message}`);
+    if (run.signal !== null) throw new Error(`${command} was killed by ${run.signal}`);
+    if (run.status !== 0) throw new Error(`${command} failed (exit code ${run.status}): ${oneLine(run.stderr.trim() || run.stdout.trim() || "no message")}`);
+    return run.stdout;
+}
+
 export function readStackOutputs(source: OutputsSource): StackOutputs {
     const file = source.outputsFile;
     if (file !== undefined) {
@@ -41,15 +64,8 @@ export function readStackOutputs(source: OutputsSource): StackOutputs {
         return parseOutputs(text, file === "-" ? "stdin" : file);
     }
     if (source.stack === undefined) throw new Error("Say which outputs to use: --stack <name>, --outputs <file|-> or --local (the running npm start), after `--` (e.g. `npm run seed -- --local`: typed before `--`, --local goes to npm, which keeps it)");
-    const run = spawnSync("pulumi", ["stack", "output", "--json", "--stack", source.stack], { encoding: "utf8" });
-    if (run.error !== undefined) {
-        throw new Error(
-            `Cannot run the Pulumi CLI (${run.error.message}). Without it, pass the outputs as a file: ` +
-                `pulumi stack output --json --stack ${source.stack} > outputs.json, then --outputs outputs.json`,
-        );
-    }
-    if (run.status !== 0) throw new Error(`pulumi stack output --stack ${source.stack} failed: ${run.stderr.trim()}`);
-    return parseOutputs(run.stdout, `pulumi stack output --stack ${source.stack}`);
+    const run = runPulumi(["stack", "output", "--json", "--stack", source.stack]);
+    return parseOutputs(run, `pulumi stack output --stack ${source.stack}`);
 }
 
 /** Why `--outputs <file>` cannot be read, and how to write the file. */

@@ -19,6 +19,8 @@ describe("keeping the backend image a stack runs (deploy/keep-backend-image.ts)"
             [
                 "#!/usr/bin/env bash",
                 'echo "pulumi $*" >> "$CALLS"',
+                '[ -z "$SIGNAL" ] || kill -"$SIGNAL" $$',
+                '[ -z "$SILENT_EXIT" ] || exit "$SILENT_EXIT"',
                 'if [ "$2" = output ]; then [ -z "$FAIL" ] || { echo "error: $FAIL" >&2; exit 255; }; printf "%s\\n" "$OUTPUTS"; fi',
                 'if [ "$1" = config ]; then [ -z "$SET_FAIL" ] || { echo "error: $SET_FAIL" >&2; exit 255; }; fi',
             ].join("\n"),
@@ -27,11 +29,11 @@ describe("keeping the backend image a stack runs (deploy/keep-backend-image.ts)"
     });
     after(() => fs.rmSync(bin, { recursive: true, force: true }));
 
-    async function keep(outputs: unknown, env: { FAIL?: string; SET_FAIL?: string } = {}, argv = ["staging"]) {
+    async function keep(outputs: unknown, env: { FAIL?: string; SET_FAIL?: string; SIGNAL?: string; SILENT_EXIT?: string } = {}, argv = ["staging"]) {
         const calls = path.join(bin, `calls-${Math.random().toString(36).slice(2)}`);
         fs.writeFileSync(calls, "");
         const saved = { ...process.env };
-        Object.assign(process.env, { PATH: `${bin}:${process.env.PATH}`, CALLS: calls, OUTPUTS: typeof outputs === "string" ? outputs : JSON.stringify(outputs), FAIL: env.FAIL ?? "", SET_FAIL: env.SET_FAIL ?? "" });
+        Object.assign(process.env, { PATH: `${bin}:${process.env.PATH}`, CALLS: calls, OUTPUTS: typeof outputs === "string" ? outputs : JSON.stringify(outputs), FAIL: env.FAIL ?? "", SET_FAIL: env.SET_FAIL ?? "", SIGNAL: env.SIGNAL ?? "", SILENT_EXIT: env.SILENT_EXIT ?? "" });
         try {
             const { printed, error } = await captureLog(() => main(argv));
             return { printed, error: error?.message, calls: fs.readFileSync(calls, "utf8").trim().split("\n").filter(Boolean) };
@@ -62,9 +64,11 @@ describe("keeping the backend image a stack runs (deploy/keep-backend-image.ts)"
         const run = await keep("", { FAIL: "getting stack outputs: failed to load checkpoint: blob (code=Unknown): dial tcp: i/o timeout" });
         expect(run).to.deep.equal({
             printed: "",
-            error: "pulumi stack output --stack staging failed: error: getting stack outputs: failed to load checkpoint: blob (code=Unknown): dial tcp: i/o timeout",
+            error: "pulumi stack output --json --stack staging failed (exit code 255): error: getting stack outputs: failed to load checkpoint: blob (code=Unknown): dial tcp: i/o timeout",
             calls: [READ],
         });
+        expect((await keep("{}", { SILENT_EXIT: "1" })).error, "an exit without a message").to.equal("pulumi stack output --json --stack staging failed (exit code 1): no message");
+        expect((await keep("{}", { SIGNAL: "TERM" })).error, "killed").to.equal("pulumi stack output --json --stack staging was killed by SIGTERM");
     });
 
     it("fails, setting nothing, on outputs that are not a JSON object of this program's outputs, or an image outside the stack's repository", async () => {
@@ -88,9 +92,14 @@ describe("keeping the backend image a stack runs (deploy/keep-backend-image.ts)"
 
     it("fails naming the stack when pulumi config set fails, and refuses a command line without exactly one stack", async () => {
         const run = await keep({ ...DEPLOYED, backendImage: IMAGE }, { SET_FAIL: "no stack named 'staging' found" });
-        expect(run.error).to.equal("pulumi config set backendImage on stack staging failed: error: no stack named 'staging' found");
+        expect(run.error).to.equal(`pulumi config set backendImage ${IMAGE} --stack staging failed (exit code 255): error: no stack named 'staging' found`);
         for (const argv of [[], ["staging", "production"]]) {
             expect((await keep({}, {}, argv)).error).to.equal(`Name one stack: npm run keep-backend-image -- <stack>; got ${argv.length} arguments`);
+        }
+        // An empty name is the CLI's selected stack, one starting with - an option: neither reaches it.
+        for (const stack of ["", "--stack", "a b", "acme/-x"]) {
+            const refused = await keep({}, {}, ["--", stack]);
+            expect(refused, stack).to.deep.equal({ printed: "", error: `${JSON.stringify(stack)} is no stack name: give one as pulumi stack ls prints it (staging, acme/staging)`, calls: [] });
         }
     });
 });

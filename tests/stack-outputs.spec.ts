@@ -20,7 +20,7 @@ describe("stack outputs (deploy/stack-outputs.ts)", () => {
         const saved = process.env.PATH;
         process.env.PATH = "/nonexistent";
         try {
-            expect(() => readStackOutputs({ stack: "staging" })).to.throw(/Cannot run the Pulumi CLI.*--outputs outputs.json/);
+            expect(() => readStackOutputs({ stack: "staging" })).to.throw("Cannot run the Pulumi CLI (it is not installed here). Without it, pass the outputs as a file: pulumi stack output --json --stack staging > outputs.json, then --outputs outputs.json");
         } finally {
             process.env.PATH = saved;
         }
