@@ -133,7 +133,7 @@ export async function checkApiHealth(apiUrl: string, backend: BackendExpectation
         timeoutMs,
     );
     const body = await withTimeout(response.text(), url, timeoutMs);
-    if (!response.ok) throw new Error(`${url} answered ${response.status}: ${oneLine(body, 200)}`);
+    if (!response.ok) throw new Error(`${url} answered ${response.status}: ${body.trim() === "" ? "(an empty body)" : oneLine(body, 200)}`);
     let parsed: unknown;
     try {
         parsed = JSON.parse(body);
@@ -411,7 +411,7 @@ export async function checkHealth(outputs: StackOutputs, clients: HealthClients,
 
     const names = [...checks.map(([c]) => c), ...skipped.map((r) => r.check)];
     const unknown = skip.filter((s) => !names.includes(s));
-    if (unknown.length > 0) throw new Error(`--skip ${unknown.join(", ")}: no such check; checks: ${names.join(", ")}${unknown.map((u) => suggestion(u, names)).join("")}`);
+    if (unknown.length > 0) throw new Error(`--skip ${unknown.map((u) => JSON.stringify(u)).join(", ")}: no such check; checks: ${names.join(", ")}${unknown.map((u) => suggestion(u.trim(), names)).join("")}`);
     const results = await Promise.all(
         checks.filter(([check]) => !skip.includes(check)).map(async ([check, run]) => {
             try {

@@ -54,6 +54,7 @@ export function runPulumi(args: readonly string[]): string {
 
 export function readStackOutputs(source: OutputsSource): StackOutputs {
     const file = source.outputsFile;
+    if (file === "") throw new Error("--outputs needs a file name (or - for stdin); got an empty one");
     if (file !== undefined) {
         let text: string;
         try {
@@ -91,7 +92,8 @@ function unreadable(file: string, error: NodeJS.ErrnoException): Error {
 function parseOutputs(text: string, from: string): StackOutputs {
     let parsed: unknown;
     try {
-        parsed = JSON.parse(text);
+        // A byte-order mark (an editor's UTF-8 "with BOM") is no part of the JSON.
+        parsed = JSON.parse(text.replace(/^\uFEFF/, ""));
     } catch (error) {
         throw new Error(`Stack outputs from ${from} are not JSON: ${oneLine((error as Error).message)}`);
     }

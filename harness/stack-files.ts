@@ -64,7 +64,13 @@ export function readProject(root = PROJECT_ROOT): ProjectFile {
 
 /** A YAML file's document and text; a syntax error names the file (the parser's message has line, column and caret). */
 function readYaml(file: string): { document: Document; text: string } {
-    const text = fs.readFileSync(file, "utf8");
+    let text: string;
+    try {
+        text = fs.readFileSync(file, "utf8");
+    } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== "ENOENT" || path.basename(file) !== "Pulumi.yaml") throw error;
+        throw new Error(`No Pulumi.yaml in ${path.dirname(file)}: the project's file is missing (git checkout -- Pulumi.yaml restores it)`);
+    }
     const document = parseDocument(text, { prettyErrors: true });
     if (document.errors.length > 0) throw new Error(`${path.basename(file)}: ${document.errors[0].message}`);
     return { document, text };

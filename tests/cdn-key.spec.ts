@@ -4,7 +4,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { isCloudFrontPublicKey, publicKeyFingerprint, validateConfig } from "../components/config";
-import { createCdnKey, defaultPrivateKeyFile } from "../dev/cdn-key";
+import { createCdnKey, defaultPrivateKeyFile, main as cdnKey } from "../dev/cdn-key";
 import { PROJECT_ROOT, projectStacks, rawConfig, readStackConfig } from "../harness/stack-files";
 import { runToEnd, tsx } from "./helpers/process";
 
@@ -145,6 +145,11 @@ describe("npm run cdn-key: the CDN's signing key pair", () => {
                 `--secret-id "$(pulumi stack output cdnSigningKeySecretArn --stack staging)" --secret-string file://cdn-signing-key-staging.pem && shred -u cdn-signing-key-staging.pem`,
         );
         expect(readStackConfig("staging", root)["slack-clone:cdnPublicKey"]).to.equal(key.publicKey);
+    });
+
+    it("refuses an empty --out before anything else", async () => {
+        const error = await cdnKey(["staging", "--out", ""]).then(() => undefined, (e: Error) => e);
+        expect(error?.message).to.equal("--out needs a file name; got an empty one (npm run cdn-key -- --help)");
     });
 
     it("refuses --out in a directory that does not exist, naming it, and creates nothing", () => {

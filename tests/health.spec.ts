@@ -77,9 +77,11 @@ describe("health check, on the local environment", function () {
         expect(results.every((r) => r.ok)).to.equal(true);
         let error: Error | undefined;
         await checkHealth(local.outputs, local.clients, { skip: ["cache"], local: true }).catch((e: Error) => (error = e));
-        expect(error?.message).to.match(/^--skip cache: no such check; checks: table users, [^;]+$/);
+        expect(error?.message).to.match(/^--skip "cache": no such check; checks: table users, [^;]+$/);
+        await checkHealth(local.outputs, local.clients, { skip: ["redis "], local: true }).catch((e: Error) => (error = e));
+        expect(error?.message, "quoted, so a space shows").to.match(/^--skip "redis ": no such check; .*; did you mean "redis"\?$/);
         await checkHealth(local.outputs, local.clients, { skip: ["redsi"], local: true }).catch((e: Error) => (error = e));
-        expect(error?.message, "the check a typo away, as for an unknown option").to.match(/^--skip redsi: no such check; checks: .*; did you mean "redis"\?$/);
+        expect(error?.message, "the check a typo away, as for an unknown option").to.match(/^--skip "redsi": no such check; checks: .*; did you mean "redis"\?$/);
     });
 });
 
@@ -146,6 +148,9 @@ describe("health check: GET {apiUrl}/health tells the backend's answer from the 
         let error: Error | undefined;
         await checkApiHealth(url, { backendRequired: false }).catch((e: Error) => (error = e));
         expect(error?.message).to.equal(`${url.replace(/\/$/, "")}/health answered 503: {"message":"Service Unavailable"}`);
+        answer = { status: 404, body: "" };
+        await checkApiHealth(url, { backendRequired: false }).catch((e: Error) => (error = e));
+        expect(error?.message).to.equal(`${url.replace(/\/$/, "")}/health answered 404: (an empty body)`);
     });
 
     it("quotes an error's body on one line, control characters escaped (ESC [2J would clear the screen), cut to 200 characters with an ellipsis; its FAIL line stays one line", async () => {

@@ -74,6 +74,8 @@ describe("seed data", () => {
         expect([...seedDataFor(outputs[0]).keys()]).to.deep.equal([...loadSeedData().keys()]);
         expect(seedDataFor(outputs[2]).size).to.equal(0);
         expect(() => seedDataFor({ ...outputs[0], demoData: "yes" }), "not read as false").to.throw('Stack output "demoData" is "yes" (a string); expected true or false');
+        const { demoData: _, ...withoutDemoData } = outputs[0];
+        expect(() => seedDataFor(withoutDemoData), "a missing output is not read as false either").to.throw('Stack output "demoData" is missing');
         // Hand-written or merged outputs cannot bring demo data into production (the config refuses it there).
         for (const environment of ["production", "production-dr"]) {
             expect(() => seedDataFor({ ...outputs[2], environment, demoData: true })).to.throw(

@@ -153,6 +153,9 @@ describe("stack files (harness/stack-files.ts)", () => {
             `logRetentionDays: got 31; expected one of 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653 (the value is Pulumi.yaml's default; Pulumi.qa.yaml does not set logRetentionDays)`,
         );
         expect(readProject().config.multiAz.type, "the real Pulumi.yaml passes").to.equal("boolean");
+        const empty = fs.mkdtempSync(path.join(os.tmpdir(), "no-project-"));
+        expect(() => readProject(empty)).to.throw(`No Pulumi.yaml in ${empty}: the project's file is missing (git checkout -- Pulumi.yaml restores it)`);
+        fs.rmSync(empty, { recursive: true });
     });
 
     it("refuse what is not a stack before looking for its file", () => {

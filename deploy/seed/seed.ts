@@ -28,7 +28,7 @@ import { marshall, unmarshall } from "@aws-sdk/util-dynamodb";
 import { PRODUCTION_ENVIRONMENTS } from "../../components/naming";
 import { TABLES, TableSpec, keyAttributes, tableOutputName } from "../../components/tables";
 import { decimal, readCommandLine, runMain } from "../command-line";
-import { CommonArgs, StackOutputs, limitsFromCommandLine, mistyped, outputsCommand, outputsFromCommandLine, requireOutput, requireOutputs } from "../stack-outputs";
+import { CommonArgs, StackOutputs, limitsFromCommandLine, outputsCommand, outputsFromCommandLine, requireOutput, requireOutputs } from "../stack-outputs";
 
 /** BatchGetItem reads at most 100 keys a request (DynamoDB API reference, BatchGetItem). */
 export const BATCH_GET_SIZE = 100;
@@ -50,9 +50,13 @@ export function loadSeedData(dir = DEMO_DATA_DIR): SeedData {
     return data;
 }
 
-/** The data set a stack gets: the demo data where its `demoData` output is true, none otherwise. */
+/**
+ * The data set a stack gets: the demo data where its `demoData` output is true, none where false.
+ * Throws when the output is missing (every stack exports it: an outputs file without it is not taken
+ * for false) or not a boolean, and when it is true in a production environment.
+ */
 export function seedDataFor(outputs: StackOutputs): SeedData {
-    if (outputs.demoData !== undefined && typeof outputs.demoData !== "boolean") throw mistyped("demoData", outputs.demoData, "true or false");
+    requireOutput(outputs, "demoData", "boolean");
     if (outputs.demoData === true && (PRODUCTION_ENVIRONMENTS as readonly unknown[]).includes(outputs.environment)) {
         // The config refuses demoData there; outputs that say otherwise were written or merged by hand.
         throw new Error(`Stack outputs say demoData is true for environment ${String(outputs.environment)}, which never gets demo data; nothing was written`);
