@@ -61,6 +61,30 @@ export const BACKEND_STOP_TIMEOUT_MS = 2000;
  * command started, which must not inherit an ignored SIGTERM; the newline lets it end in a comment.
  */
 export const BACKEND_SHELL = (command: string) => `{ ${command}\n} &\ntrap '' TERM\ntrap 'trap "" HUP; kill -TERM 0' HUP\nwait $!`;
+/**
+ * The Fetch standard's bad ports (https://fetch.spec.whatwg.org/#port-blocking; the same list in
+ * web-platform-tests' fetch/api/request/request-bad-port.any.js): Node's fetch, which asks the
+ * backend's /health, refuses them ("bad port") without connecting, so a backend there never passes.
+ */
+export const FETCH_BAD_PORTS: ReadonlySet<number> = new Set([
+    1, 7, 9, 11, 13, 15, 17, 19, 20, 21, 22, 23, 25, 37, 42, 43, 53, 69, 77, 79, 87, 95, 101, 102, 103, 104, 109, 110, 111, 113, 115, 117, 119, 123, 135, 137, 139,
+    143, 161, 179, 389, 427, 465, 512, 513, 514, 515, 526, 530, 531, 532, 540, 548, 554, 556, 563, 587, 601, 636, 989, 990, 993, 995, 1719, 1720, 1723, 2049, 3659,
+    4045, 4190, 5060, 5061, 6000, 6566, 6665, 6666, 6667, 6668, 6669, 6679, 6697, 10080,
+]);
+
+/**
+ * Why `port` cannot be the backend's (a Fetch bad port, see FETCH_BAD_PORTS), suggesting the next
+ * port above it that is not one and not in `taken`; undefined when it can.
+ */
+export function backendPortProblem(port: number, taken: readonly number[] = []): string | undefined {
+    if (!FETCH_BAD_PORTS.has(port)) return undefined;
+    let next = port + 1;
+    while (FETCH_BAD_PORTS.has(next) || taken.includes(next)) next++;
+    return (
+        `--backend-port ${port} is one of the ports Node's fetch refuses to connect to (the Fetch standard's bad ports, ` +
+        `https://fetch.spec.whatwg.org/#port-blocking), so npm start could never ask the backend's ${HEALTH_PATH}: give it another, e.g. --backend-port ${next}`
+    );
+}
 /** How long a stop waits for the stand-ins to close their connections before exiting anyway. */
 const STOP_TIMEOUT_MS = 3000;
 
@@ -232,6 +256,8 @@ export async function startBackend(
         othersRunning = () => ["DynamoDB", "S3", "Redis"],
     }: { onStarted?: (pgid: number) => void; stopTimeoutMs?: number; startTimeoutMs?: number; progressMs?: number; othersRunning?: () => readonly string[] } = {},
 ): Promise<StandIn> {
+    const badPort = backendPortProblem(port);
+    if (badPort !== undefined) throw new Error(badPort);
     // Whatever already answers there would pass the /health wait for a command that then fails to bind.
     if (await answers(port)) throw new Error(`port ${port} is already in use by another process: stop it, or give the backend another port with --backend-port`);
     const child: ChildProcess = spawn(...diesWithParent("/bin/sh", ["-c", BACKEND_SHELL(command)], "SIGHUP"), {
@@ -511,6 +537,8 @@ function parseCommandLine(argv: readonly string[]): { ports: Ports; backend?: st
         redis: port("redis-port", DEFAULT_PORTS.redis),
         backend: port("backend-port", DEFAULT_PORTS.backend),
     };
+    const badPort = values.backend !== undefined ? backendPortProblem(ports.backend, [ports.dynamodb, ports.s3, ports.redis]) : undefined;
+    if (badPort !== undefined) throw new Error(badPort);
     // One port per process that listens (the backend's only where --backend runs one).
     const listeners = Object.entries(ports).filter(([name]) => name !== "backend" || values.backend !== undefined);
     const chosen = listeners.map(([, p]) => p);

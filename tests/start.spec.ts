@@ -9,7 +9,7 @@ import { once } from "events";
 import { GetObjectCommand, PutObjectCommand } from "@aws-sdk/client-s3";
 import sharp from "sharp";
 import { TABLES } from "../components/tables";
-import { BACKEND_POLL_MS, LocalEnvironment, START_COMMAND, startBackend, startLocal } from "../local/start";
+import { BACKEND_POLL_MS, FETCH_BAD_PORTS, LocalEnvironment, START_COMMAND, backendPortProblem, main as startMain, startBackend, startLocal } from "../local/start";
 import { usage } from "../deploy/command-line";
 import { answers, freePort, startRedis } from "../local/stand-ins";
 import { groupRunning } from "../local/state";
@@ -401,6 +401,24 @@ describe("startRedis (local/stand-ins.ts)", () => {
 
 describe("startBackend (local/start.ts)", () => {
     const fixture = `"${process.execPath}" tests/fixtures/backend.js`;
+
+    it("refuses a Fetch bad port for the backend when --backend-port is read (Node's fetch would never reach its /health: https://fetch.spec.whatwg.org/#port-blocking), suggesting a port it reaches", async () => {
+        // Node's own fetch refuses every listed port without connecting; the suggestions it does not.
+        const refusal = (port: number) => fetch(`http://127.0.0.1:${port}/`).then(() => "answered", (error: Error & { cause?: Error }) => error.cause?.message);
+        for (const port of FETCH_BAD_PORTS) expect(await refusal(port), `port ${port}`).to.equal("bad port");
+        for (const port of [6001, 6670, 10081]) expect(await refusal(port), `port ${port}`).to.not.equal("bad port");
+        const refused = (argv: string[]) => startMain(argv).then(() => "started", (error: Error) => error.message);
+        expect(await refused(["--backend", "node be.js", "--backend-port", "6000"])).to.equal(
+            "--backend-port 6000 is one of the ports Node's fetch refuses to connect to (the Fetch standard's bad ports, https://fetch.spec.whatwg.org/#port-blocking), " +
+                "so npm start could never ask the backend's /health: give it another, e.g. --backend-port 6001",
+        );
+        // The suggestion skips the rest of a run of bad ports, and a port another stand-in has.
+        expect(await refused(["--backend", "node be.js", "--backend-port", "6665", "--redis-port", "6670"])).to.match(/e\.g\. --backend-port 6671$/);
+        expect(backendPortProblem(8000)).to.equal(undefined);
+        // startBackend itself refuses it too, before it runs the command.
+        const ran = await startBackend(fixture, 10080, {}, () => undefined).then(() => "ran", (error: Error) => error.message);
+        expect(ran).to.match(/^--backend-port 10080 is one of the ports Node's fetch refuses/);
+    });
 
     it("gives a backend that ignores SIGTERM its stop timeout, then ends its whole process group with SIGKILL", async () => {
         const port = await freePort();
