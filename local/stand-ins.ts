@@ -25,6 +25,8 @@ export interface StandIn {
 }
 
 export const REDIS_INSTALL = "sudo apt-get install -y redis-server";
+/** How long redis-server may take to exit after SIGTERM before it gets SIGKILL. */
+export const REDIS_STOP_TIMEOUT_MS = 2000;
 
 /** Fails with a clear message when a port is taken, instead of an obscure EADDRINUSE later. */
 async function listen(server: net.Server, port: number, what: string, flag: string): Promise<number> {
@@ -139,10 +141,16 @@ export function diesWithParent(command: string, args: string[], signal: NodeJS.S
  * redis-server on `port`, requiring `password` (AUTH), as ElastiCache requires its AUTH token. The
  * password is passed as a config line on stdin (`-`), not as an argument other users could read
  * from the process list. `onExit` gets the code and signal of an exit that `stop()` did not cause
- * (a crash, a kill), once it was ready. It runs in a process group of its own, and gets SIGTERM when
- * this process dies (diesWithParent).
+ * (a crash, a kill), once it was ready; `onSpawned` gets its pid as soon as it runs. It runs in a
+ * process group of its own, and gets SIGTERM when this process dies (diesWithParent). `stop()` gives
+ * it REDIS_STOP_TIMEOUT_MS after SIGTERM, then SIGKILL, and resolves once it has exited.
  */
-export async function startRedis(port: number, password: string, onExit?: (code: number | null, signal: NodeJS.Signals | null) => void): Promise<StandIn> {
+export async function startRedis(
+    port: number,
+    password: string,
+    onExit?: (code: number | null, signal: NodeJS.Signals | null) => void,
+    onSpawned?: (pid: number) => void,
+): Promise<StandIn> {
     const bound = port === 0 ? await freePort() : port;
     const child: ChildProcess = spawn(
         ...diesWithParent("redis-server", ["-", "--port", String(bound), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]),
@@ -150,6 +158,7 @@ export async function startRedis(port: number, password: string, onExit?: (code:
         // this process, whose stop ends it, not redis-server, whose exit would pass for a crash.
         { stdio: ["pipe", "pipe", "pipe"], detached: true },
     );
+    if (child.pid !== undefined) onSpawned?.(child.pid);
     // Listened for from the start: an exit before stop() asked is no longer observable once it happened.
     const exited = once(child, "exit") as Promise<[number | null, NodeJS.Signals | null]>;
     exited.catch(() => undefined);
@@ -187,8 +196,12 @@ export async function startRedis(port: number, password: string, onExit?: (code:
         stop: async () => {
             stopping = true;
             // A killed redis-server has a signalCode and no exitCode: waiting for its exit would wait forever.
-            if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
+            if (child.exitCode !== null || child.signalCode !== null) return;
+            child.kill("SIGTERM");
+            // Bounded: one that does not exit on SIGTERM gets SIGKILL.
+            const timer = setTimeout(() => child.kill("SIGKILL"), REDIS_STOP_TIMEOUT_MS);
             await exited;
+            clearTimeout(timer);
         },
     };
 }

@@ -16,6 +16,8 @@
  *
  *   npm start -- [--backend "<command>"] [--backend-port 8000] [--dynamodb-port 4567] [--s3-port 4568] [--redis-port 6380]
  */
+// First: from here on, a stop signal stops npm start as main's handler would (local/stop-signals.ts).
+import { takeStopSignals } from "./stop-signals";
 import { randomBytes } from "crypto";
 import { ChildProcess, spawn } from "child_process";
 import { once } from "events";
@@ -35,7 +37,7 @@ import { CheckResult, HealthClients, checkApiHealth, checkHealth, formatHealth }
 import { createHandler } from "../functions/thumbnail/handler";
 import { UPLOADS_PREFIX, UPLOAD_SUFFIX, encodeEventKey } from "../functions/thumbnail/keys";
 import { rawConfig } from "../harness/stack-files";
-import { S3StandIn, StandIn, answers, diesWithParent, startDynamoDb, startRedis, startS3 } from "./stand-ins";
+import { REDIS_STOP_TIMEOUT_MS, S3StandIn, StandIn, answers, diesWithParent, startDynamoDb, startRedis, startS3 } from "./stand-ins";
 import { listed, oneLine } from "../deploy/format";
 import { ENV_FILE, ENV_FILE_MARK, LOCK_FILE, Lock, OUTPUTS_FILE, S3_DIR, START_PID_VARIABLE, claimLock, groupRunning, groupStartedBy, isRedisOnPort, isRunning, prepareStateFiles, shown, writeLock, writePrivateFile } from "./state";
 
@@ -201,8 +203,12 @@ export function isThumbnailUpload(key: string): boolean {
 }
 
 export interface StartOptions {
+    /** Called with each stand-in's name ("DynamoDB", "Redis", "S3") once it runs. */
+    readonly onStarted?: (name: string) => void;
     /** Called with redis-server's pid as soon as it runs, so a later start can clear it if this one is killed. */
     readonly onRedisStarted?: (pid: number) => void;
+    /** Whether the caller is stopping what has started so far (a stop before this returned): redis-server's exit is then no crash. */
+    readonly stopping?: () => boolean;
     /** A backend developer's server, run by the shell with the backend's environment and PORT. */
     readonly backend?: string;
     /** Called with the backend command's process group id as soon as it runs. */
@@ -346,32 +352,51 @@ export async function startLocal(ports: Ports, log: (line: string) => void = () 
         // The backend first: it must not see its stand-ins vanish under it.
         await backend?.stop();
         backend = undefined;
-        await Promise.all(started.splice(0).map((s) => s.stop()));
+        const parts = started.splice(0);
+        // redis-server is waited for (its stop is bounded); the in-process stand-ins are given STOP_TIMEOUT_MS to
+        // close their connections: a client holding a keep-alive connection must not keep the stop waiting.
+        const children = Promise.all(parts.filter((s) => s.pid !== undefined).map((s) => s.stop()));
+        let timer: NodeJS.Timeout | undefined;
+        const closed = await Promise.race([
+            Promise.all(parts.filter((s) => s.pid === undefined).map((s) => s.stop())).then(() => true),
+            new Promise<boolean>((resolve) => (timer = setTimeout(resolve, STOP_TIMEOUT_MS, false))),
+        ]);
+        clearTimeout(timer);
+        if (!closed) log(`Stand-ins still closing connections after ${STOP_TIMEOUT_MS} ms; exiting takes them down.`);
+        await children;
+    };
+    const record = (standIn: StandIn) => {
+        started.push(standIn);
+        options.onStarted?.(standIn.name);
     };
     const backendPort = ports.backend ?? DEFAULT_PORTS.backend;
     try {
         const dynamodb = await step(log, `DynamoDB (dynalite) on ${ports.dynamodb || "a free port"}`, () => startDynamoDb(ports.dynamodb));
-        started.push(dynamodb);
+        record(dynamodb);
         // A fresh password per start: a backend that forgets AUTH fails here, not in staging.
         const redisPassword = randomBytes(32).toString("hex");
         const secretVariables = { REDIS_AUTH_TOKEN: redisPassword };
         const redis = await step(log, `Redis (redis-server, AUTH required) on ${ports.redis || "a free port"}`, () =>
-            startRedis(ports.redis, redisPassword, (code, signal) => {
-                // Once the stop has begun (the backend first), its exit is the stop's.
-                if (stopping) return;
-                log(
-                    `redis-server (pid ${redis.pid}, port ${redis.port}) ${howEnded(code, signal)}; ${keepRunning(status().running)} without it: ` +
-                        `stop everything with Ctrl-C and run npm start again to get Redis back`,
-                );
-            }),
+            startRedis(
+                ports.redis,
+                redisPassword,
+                (code, signal) => {
+                    // Once a stop has begun (the backend first), its exit is the stop's.
+                    if (stopping || options.stopping?.() === true) return;
+                    log(
+                        `redis-server (pid ${redis.pid}, port ${redis.port}) ${howEnded(code, signal)}; ${keepRunning(status().running)} without it: ` +
+                            `stop everything with Ctrl-C and run npm start again to get Redis back`,
+                    );
+                },
+                options.onRedisStarted,
+            ),
         );
-        started.push(redis);
-        if (redis.pid !== undefined) options.onRedisStarted?.(redis.pid);
+        record(redis);
         const [filesBucket, thumbnailsBucket] = [FILES_BUCKET, THUMBNAILS_BUCKET];
         const s3 = await step(log, `S3 (s3rver) on ${ports.s3 || "a free port"} with ${filesBucket}, ${thumbnailsBucket}`, () =>
             startS3(ports.s3, [filesBucket, thumbnailsBucket], emptied(options.s3Directory)),
         );
-        started.push(s3);
+        record(s3);
         const outputs = localOutputs(region, demoData, redis.port, s3.endpoint);
 
         // s3rver accepts its own well-known key; dynalite accepts any.
@@ -451,15 +476,24 @@ async function terminate(target: number, running: () => boolean, timeoutMs = 500
 /** "DynamoDB and S3 keep running", "S3 keeps running". */
 const keepRunning = (names: readonly string[]) => `${listed(names)} ${names.length === 1 ? "keeps" : "keep"} running`;
 
-/** The last line of a stop: what it stopped, what had exited before, and the files it removed. */
-export function stoppedLine(stopped: readonly string[], exited: readonly string[] = []): string {
+/** The last line of a stop: what it stopped, what had exited before, and the files it removed (none: not named). */
+export function stoppedLine(stopped: readonly string[], exited: readonly string[] = [], removed: readonly string[] = []): string {
     const before = exited.length > 0 ? ` (${listed(exited)} had already exited)` : "";
-    return `Stopped ${stopped.length > 0 ? listed(stopped) : "nothing"}${before}; removed ${shown(ENV_FILE)} and ${shown(OUTPUTS_FILE)}.`;
+    const files = removed.length > 0 ? `; removed ${listed(removed.map(shown))}` : "";
+    return `Stopped ${stopped.length > 0 ? listed(stopped) : "nothing"}${before}${files}.`;
 }
 
-/** The files that describe a running environment: gone once it stops. */
-function removeEnvironmentFiles(): void {
-    for (const file of [ENV_FILE, OUTPUTS_FILE]) fs.rmSync(file, { force: true });
+/** Removes the files that describe a running environment (gone once it stops); returns those that were there. */
+function removeEnvironmentFiles(): string[] {
+    return [ENV_FILE, OUTPUTS_FILE].filter((file) => {
+        try {
+            fs.rmSync(file);
+            return true;
+        } catch (error) {
+            if ((error as NodeJS.ErrnoException).code === "ENOENT") return false;
+            throw error;
+        }
+    });
 }
 
 /**
@@ -467,9 +501,11 @@ function removeEnvironmentFiles(): void {
  * was killed (kill -9, a crash) left its lock; its redis-server and its backend's process group,
  * recorded there, are stopped now if they are still that start's (the redis-server on its port; a
  * group whose members carry the start's pid in START_PID_VARIABLE, its shell gone or not).
+ * `onClaimed` is called as soon as the lock is this start's, before those are cleared.
  */
-async function acquireLock(lock: Lock, log: (line: string) => void): Promise<void> {
+async function acquireLock(lock: Lock, log: (line: string) => void, onClaimed: () => void): Promise<void> {
     const { holder, stale } = claimLock(lock);
+    if (holder === undefined) onClaimed();
     if (stale !== undefined) await clearLeftovers(stale, log, holder === undefined);
     if (holder !== undefined) {
         throw new Error(
@@ -558,12 +594,12 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
     process.stdout.on("error", () => undefined); // a closed pipe (| head) must not cut the clean-up short
     const notice = quietNodeVersionNotice();
     if (notice !== undefined) log(notice);
-    // Before the lock: clearing a killed start's leftovers removes .env.local, which must be ours.
-    prepareStateFiles();
     let lock: Lock = { pid: process.pid, ports };
-    await acquireLock(lock, log);
-    const started = Date.now();
+    /** Whether the lock is this start's: only then are the lock, .env.local and the outputs its to remove. */
+    let locked = false;
     let local: LocalEnvironment | undefined;
+    /** The stand-ins started so far, by name, in stop order. */
+    const standIns: string[] = [];
     let redisPid: number | undefined;
     let backendPgid: number | undefined;
 
@@ -572,28 +608,36 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
         if (stopping) return; // a second Ctrl-C must not cut the clean-up short
         stopping = true;
         log(`\nStopping (${why})…`);
-        let line: string;
+        let stopped: string[];
+        let exited: string[] = [];
         if (local !== undefined) {
-            const { running, exited } = local.status();
-            line = stoppedLine(running, exited);
-            // A client holding a keep-alive connection (a running backend) must not keep the stop waiting.
-            const stopped = await Promise.race([local.stop().then(() => true), new Promise<boolean>((resolve) => setTimeout(resolve, STOP_TIMEOUT_MS, false))]);
-            if (!stopped) log(`Stand-ins still closing connections after ${STOP_TIMEOUT_MS} ms; exiting takes them down.`);
+            ({ running: stopped, exited } = local.status());
+            await local.stop();
         } else {
             // Stopped mid-start: what has started is stopped as stop() would (SIGKILL for a backend that ignores SIGTERM).
             const pgid = backendPgid;
             if (pgid !== undefined && groupRunning(pgid)) await terminate(-pgid, () => groupRunning(pgid), BACKEND_STOP_TIMEOUT_MS);
-            if (redisPid !== undefined && isRunning(redisPid)) process.kill(redisPid, "SIGTERM");
-            // DynamoDB and S3 run in this process: exiting ends them.
-            line = stoppedLine([...(pgid !== undefined ? ["the backend"] : []), "DynamoDB", ...(redisPid !== undefined ? ["Redis"] : []), "S3"]);
+            const pid = redisPid;
+            if (pid !== undefined) await terminate(pid, () => isRunning(pid), REDIS_STOP_TIMEOUT_MS);
+            // DynamoDB and S3 run in this process: exiting ends them. redis-server, from the moment it runs.
+            const parts = ["DynamoDB", "Redis", "S3"].filter((name) => standIns.includes(name) || (name === "Redis" && pid !== undefined));
+            stopped = [...(pgid !== undefined ? ["the backend"] : []), ...parts];
         }
-        removeEnvironmentFiles();
-        fs.rmSync(LOCK_FILE, { force: true });
-        log(line);
+        const removed = locked ? removeEnvironmentFiles() : [];
+        if (locked) {
+            // S3's objects (a stop mid-start: S3 did not remove them itself).
+            fs.rmSync(S3_DIR, { recursive: true, force: true });
+            fs.rmSync(LOCK_FILE, { force: true });
+        }
+        log(stoppedLine(stopped, exited, removed));
         process.exit(0);
     };
-    // Ctrl-C, an editor's stop button or a process manager (SIGTERM), a closed terminal (SIGHUP).
-    for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.on(signal, () => void shutdown(signal));
+    // Before the lock: clearing a killed start's leftovers removes .env.local, which must be ours.
+    prepareStateFiles();
+    // Before the lock: a stop while it claims the lock or clears a killed start's leftovers is a stop too.
+    takeStopSignals((signal) => void shutdown(signal));
+    await acquireLock(lock, log, () => (locked = true));
+    const started = Date.now();
     // Whatever started us (npm, a terminal) died without a signal reaching us: we are reparented.
     const parent = process.ppid;
     setInterval(() => {
@@ -613,8 +657,12 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
             },
             // Under the lock: no other start uses it.
             s3Directory: S3_DIR,
+            onStarted: (name) => standIns.push(name),
+            stopping: () => stopping,
         });
     } catch (error) {
+        // A stop under way ends the process once it has stopped what runs (a stand-in it stopped may have failed the start).
+        if (stopping) await new Promise(() => undefined);
         fs.rmSync(LOCK_FILE, { force: true });
         throw error;
     }
