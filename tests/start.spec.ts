@@ -12,7 +12,7 @@ import { TABLES } from "../components/tables";
 import { BACKEND_POLL_MS, FETCH_BAD_PORTS, LocalEnvironment, START_COMMAND, backendPortProblem, main as startMain, startBackend, startLocal } from "../local/start";
 import { usage } from "../deploy/command-line";
 import { answers, freePort, startRedis } from "../local/stand-ins";
-import { groupRunning } from "../local/state";
+import { groupRunning, isRunning } from "../local/state";
 import Redis from "ioredis";
 import { BACKEND_VARIABLES, SECRET_VARIABLES, backendEnvironment, backendSecrets } from "../deploy/backend-env";
 import { byName } from "../harness/mock-engine";
@@ -193,6 +193,33 @@ describe("npm start (local/start.ts as a process)", function () {
         const { status, stdout, stderr } = await help;
         expect([status, stdout.trim(), stderr]).to.deep.equal([0, usage(START_COMMAND), ""]);
     });
+
+    it("stops on a signal at any moment with exit code 0: while its modules load, and mid-start, where it waits for redis-server's exit and names no file it never wrote", async () => {
+        const ports = await Promise.all([freePort(), freePort(), freePort()]);
+        const args = ["--dynamodb-port", String(ports[0]), "--s3-port", String(ports[1]), "--redis-port", String(ports[2])];
+        // As soon as it catches SIGQUIT (Ctrl-\; its own mask in /proc): long before main() runs, while modules load.
+        const loading = run(...tsx("local/start.ts", ...args));
+        const catches = (pid: number) => {
+            const mask = /^SigCgt:\s*([0-9a-f]+)$/m.exec(fs.readFileSync(`/proc/${pid}/status`, "utf8"))?.[1];
+            return mask !== undefined && (BigInt(`0x${mask}`) & (1n << BigInt(os.constants.signals.SIGQUIT - 1))) !== 0n;
+        };
+        for (let waited = 0; !catches(loading.child.pid!) && waited < 10000; waited += 5) await new Promise((resolve) => setTimeout(resolve, 5));
+        loading.child.kill("SIGQUIT");
+        expect(await loading.exited, loading.output()).to.equal(0);
+        expect(loading.output()).to.include("Stopping (SIGQUIT)…");
+        expect(loading.output().trim().split("\n").pop()).to.match(/^Stopped (nothing|DynamoDB|DynamoDB and Redis)\.$/);
+
+        // Mid-start: the stand-ins run, the files are not written yet.
+        const midStart = run(...tsx("local/start.ts", ...args));
+        await midStart.until("… seed");
+        const { redisPid } = JSON.parse(fs.readFileSync(LOCK_FILE, "utf8")) as { redisPid: number };
+        midStart.child.kill("SIGTERM");
+        expect(await midStart.exited).to.equal(0);
+        expect(isRunning(redisPid), "redis-server had exited when npm start said it stopped it").to.equal(false);
+        expect(midStart.output().trim().split("\n").pop()).to.equal("Stopped DynamoDB, Redis and S3.");
+        expect(midStart.output(), "redis-server's exit was the stop's").to.not.include("redis-server (pid");
+        for (const file of [LOCK_FILE, S3_DIR]) expect(fs.existsSync(file), `${file} removed`).to.equal(false);
+    });
 });
 
 describe("npm start stopped any other way than Ctrl-C (as processes)", function () {
@@ -264,7 +291,7 @@ describe("npm start stopped any other way than Ctrl-C (as processes)", function 
         expect(fs.existsSync(LOCK_FILE), "lock released").to.equal(false);
     });
 
-    it("kill -9 takes redis-server and the backend's process group down with it; the next start clears a leftover redis-server and backend by their recorded pid and process group, and stops at once while a client holds connections open to the stand-ins (a running backend's keep-alive)", async () => {
+    it("kill -9 takes redis-server and the backend's process group down with it; the next start clears a leftover redis-server and backend by their recorded pid and process group, and stops at once on Ctrl-\\ (SIGQUIT) while a client holds connections open to the stand-ins (a running backend's keep-alive)", async () => {
         const ports = await Promise.all([freePort(), freePort(), freePort(), freePort()]);
         // The backend's shell runs node as a child (not exec'd), so the group holds two processes.
         const backend = `"${process.execPath}" tests/fixtures/backend.js; exit`;
@@ -305,7 +332,7 @@ describe("npm start stopped any other way than Ctrl-C (as processes)", function 
             held.push(...ports.slice(0, 2).map((port) => net.connect(port, "127.0.0.1").on("error", () => undefined)));
             await Promise.all(held.map((socket) => new Promise((resolve) => socket.once("connect", resolve))));
             const stopped = Date.now();
-            second.child.kill("SIGTERM");
+            second.child.kill("SIGQUIT"); // Ctrl-\ stops it as SIGTERM does
             expect(await second.exited).to.equal(0);
             expect(Date.now() - stopped).to.be.below(2500);
             expect(second.output(), "the stand-ins dropped the held connections instead of waiting them out").to.not.include("still closing connections");
