@@ -39,9 +39,9 @@ export function localRootProblem(
 ): string | undefined {
     if (setting === undefined || setting === "") return undefined;
     const given = `${LOCAL_ROOT_VARIABLE}=${JSON.stringify(setting)}`;
-    const fix = `set ${LOCAL_ROOT_VARIABLE} to a folder you can write (made if missing), or unset it to use the checkout`;
-    if (setting.trim() === "") return `${given} is only white space: ${fix}`;
+    if (setting.trim() === "") return `${given} is only white space: ${LOCAL_ROOT_FIX}`;
     const root = path.resolve(setting);
+    const problem = (what: string) => `${given}: ${what}; npm start keeps .env.local and .local/ there. Fix: ${LOCAL_ROOT_FIX}`;
     // The folder, or its nearest existing parent: mkdir makes the rest.
     let existing = root;
     for (;;) {
@@ -49,13 +49,14 @@ export function localRootProblem(
         try {
             stat = fs.statSync(existing);
         } catch (error) {
-            if (!["ENOENT", "ENOTDIR"].includes((error as NodeJS.ErrnoException).code ?? "")) throw error;
+            const code = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+            if (!["ENOENT", "ENOTDIR"].includes(code)) return problem(`${existing === root ? root : `${root} (below ${existing})`} cannot be used (${errnoText(code)})`);
+            // A symbolic link to nothing: mkdir would fail below it with a bare ENOENT.
+            const target = symbolicLinkTarget(existing);
+            if (target !== undefined) return problem(`${existing} is a symbolic link to ${target}, which does not exist`);
         }
         if (stat !== undefined) {
-            if (!stat.isDirectory()) {
-                const where = existing === root ? "is a file, not a folder" : `cannot be a folder: ${existing} is a file`;
-                return `${given}: ${root} ${where}; npm start keeps .env.local and .local/ there. Fix: ${fix}`;
-            }
+            if (!stat.isDirectory()) return problem(`${root} ${existing === root ? "is a file, not a folder" : `cannot be a folder: ${existing} is a file`}`);
             break;
         }
         existing = path.dirname(existing);
@@ -66,15 +67,51 @@ export function localRootProblem(
     } catch (error) {
         const code = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
         const what = existing === root ? root : `${root} (to be made in ${existing})`;
-        return `${given}: ${what} cannot be written (${code}); npm start keeps .env.local and .local/ there. Fix: ${fix}`;
+        return problem(`${what} cannot be written (${code})`);
     }
     return undefined;
+}
+
+/** What to do about a LOCAL_ROOT_VARIABLE that npm start cannot use. */
+const LOCAL_ROOT_FIX = `set ${LOCAL_ROOT_VARIABLE} to a folder you can write (made if missing), or unset it to use the checkout`;
+
+/** The target of the symbolic link `file`, or undefined when it is none (or gone). */
+function symbolicLinkTarget(file: string): string | undefined {
+    try {
+        return fs.lstatSync(file).isSymbolicLink() ? fs.readlinkSync(file) : undefined;
+    } catch {
+        return undefined;
+    }
+}
+
+/** "ENAMETOOLONG: a name in the path is too long", or the code alone for a code without a known text. */
+function errnoText(code: string): string {
+    const texts: Record<string, string> = { ENAMETOOLONG: "a name in the path is too long", ELOOP: "too many symbolic links", EACCES: "permission denied", EROFS: "read-only file system" };
+    return texts[code] !== undefined ? `${code}: ${texts[code]}` : code;
 }
 
 /** Throws localRootProblem's message for this process's LOCAL_ROOT_VARIABLE, if any. */
 function checkLocalRoot(writable: boolean): void {
     const problem = localRootProblem(rootSetting, writable);
     if (problem !== undefined) throw new Error(problem);
+}
+
+/**
+ * Runs `work` on the files under LOCAL_ROOT; where LOCAL_ROOT_VARIABLE (`setting`, default this
+ * process's) is set, a file-system error it throws (one with a code and a syscall: ENOENT, ENAMETOOLONG,
+ * ...) becomes one naming the variable, its value and the fix. Other errors, and all without the variable, pass as they are.
+ */
+export function inLocalRoot<T>(work: () => T, setting: string | undefined = rootSetting): T {
+    try {
+        return work();
+    } catch (error) {
+        const e = error as NodeJS.ErrnoException;
+        if (setting === undefined || setting === "" || e.code === undefined || e.syscall === undefined) throw error;
+        const where = e.path !== undefined ? `${e.syscall} ${shown(e.path)}` : e.syscall;
+        throw new Error(
+            `${LOCAL_ROOT_VARIABLE}=${JSON.stringify(setting)}: ${where} failed (${errnoText(e.code)}); npm start keeps .env.local and .local/ there. Fix: ${LOCAL_ROOT_FIX}`,
+        );
+    }
 }
 export const STATE_DIR = path.join(LOCAL_ROOT, ".local");
 export const LOCK_FILE = path.join(STATE_DIR, "start.lock");
@@ -132,11 +169,13 @@ export function checkNothingInTheWay(file: string, holds: string): void {
  */
 export function prepareStateFiles(): void {
     checkLocalRoot(true);
-    checkNothingInTheWay(ENV_FILE, "the backend's variables");
-    checkEnvFileIsOurs();
-    makeStateDir();
-    checkNothingInTheWay(LOCK_FILE, "its lock");
-    checkNothingInTheWay(OUTPUTS_FILE, "the local stack outputs");
+    inLocalRoot(() => {
+        checkNothingInTheWay(ENV_FILE, "the backend's variables");
+        checkEnvFileIsOurs();
+        makeStateDir();
+        checkNothingInTheWay(LOCK_FILE, "its lock");
+        checkNothingInTheWay(OUTPUTS_FILE, "the local stack outputs");
+    });
 }
 
 export interface Lock {

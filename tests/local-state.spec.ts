@@ -18,6 +18,7 @@ import {
     groupRunning,
     groupStartedBy,
     isRedisOnPort,
+    inLocalRoot,
     localRootProblem,
     makeStateDir,
     readLocalEnvironment,
@@ -152,6 +153,26 @@ describe("the state folder (local/state.ts)", () => {
         expect(localRootProblem(root, false, denied)).to.equal(undefined);
         expect(localRootProblem(missing, true)).to.equal(undefined);
         expect(fs.existsSync(path.join(root, "new"))).to.equal(false);
+    });
+
+    it("names SLACK_CLONE_LOCAL_ROOT, its value and the fix for every file-system error, not a bare ENOENT or ENAMETOOLONG: a symbolic link to nothing, a name too long, an error while the files are prepared", () => {
+        const root = fs.mkdtempSync(path.join(os.tmpdir(), "state-root-"));
+        const fix = "npm start keeps .env.local and .local/ there. Fix: set SLACK_CLONE_LOCAL_ROOT to a folder you can write (made if missing), or unset it to use the checkout";
+        const dangling = path.join(root, "d");
+        fs.symlinkSync(path.join(root, "gone"), dangling);
+        for (const writable of [true, false]) {
+            expect(localRootProblem(dangling, writable)).to.equal(`SLACK_CLONE_LOCAL_ROOT="${dangling}": ${dangling} is a symbolic link to ${path.join(root, "gone")}, which does not exist; ${fix}`);
+            expect(localRootProblem(path.join(dangling, "sub"), writable), "below it").to.include(`: ${dangling} is a symbolic link to `);
+        }
+        const long = path.join(root, "x".repeat(300));
+        for (const writable of [true, false]) {
+            expect(localRootProblem(long, writable)).to.equal(`SLACK_CLONE_LOCAL_ROOT="${long}": ${long} cannot be used (ENAMETOOLONG: a name in the path is too long); ${fix}`);
+        }
+        // What preparing or reading the files throws: mkdir's own error, named.
+        const below = path.join(long, ".local");
+        expect(() => inLocalRoot(() => makeStateDir(below), long)).to.throw(`SLACK_CLONE_LOCAL_ROOT="${long}": mkdir ${below} failed (ENAMETOOLONG: a name in the path is too long); ${fix}`);
+        expect(() => inLocalRoot(() => makeStateDir(below), ""), "unset (empty): as it is").to.throw(/^ENAMETOOLONG/);
+        expect(() => inLocalRoot(() => { throw new Error("not the file system's"); }, long)).to.throw(/^not the file system's$/);
     });
 });
 
