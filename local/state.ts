@@ -10,6 +10,7 @@
  */
 import * as fs from "fs";
 import * as path from "path";
+import { oneLine } from "../deploy/format";
 import { PROJECT_ROOT } from "../harness/stack-files";
 
 /**
@@ -385,13 +386,19 @@ function writeNewFile(file: string, text: string): void {
     fs.writeFileSync(file, text, { mode: 0o600 });
 }
 
-/** `KEY=value` lines, as .env.local holds them. */
+/**
+ * `KEY=value` lines, as .env.local holds them (blank lines and `#` comments skipped). Throws naming
+ * the first other line (its number, 1-based, and its start): its variable would be lost unseen.
+ */
 export function parseEnvFile(text: string): Record<string, string> {
     const env: Record<string, string> = {};
-    for (const line of text.split("\n")) {
-        const match = /^([A-Z0-9_]+)=(.*)$/.exec(line.trim());
-        if (match) env[match[1]] = match[2];
-    }
+    text.split("\n").forEach((raw, i) => {
+        const line = raw.trim();
+        if (line === "" || line.startsWith("#")) return;
+        const match = /^([A-Z0-9_]+)=(.*)$/.exec(line);
+        if (match === null) throw new Error(`line ${i + 1} is not KEY=value: ${oneLine(JSON.stringify(line), 60)}`);
+        env[match[1]] = match[2];
+    });
     return env;
 }
 
@@ -399,7 +406,8 @@ export function parseEnvFile(text: string): Record<string, string> {
  * The running local environment's outputs and variables, for seed and health `--local`.
  * Throws localRootProblem's message for a LOCAL_ROOT_VARIABLE that names no folder; throws, saying how to start it, when no `npm start` is running; saying to wait, while it starts;
  * naming the file and saying to restart it, when .env.local or .local/outputs.json is gone (or
- * unreadable) while it runs.
+ * unreadable) while it runs, or damaged: outputs that are not a JSON object, a .env.local line that
+ * is not KEY=value (parseEnvFile).
  */
 export function readLocalEnvironment(
     files: { readonly lock: string; readonly outputs: string; readonly env: string } = { lock: LOCK_FILE, outputs: OUTPUTS_FILE, env: ENV_FILE },
@@ -411,11 +419,28 @@ export function readLocalEnvironment(
         throw new Error("The local environment is not running: start it with `npm start` in another terminal, then run this again");
     }
     if (lock.ready !== true) throw new Error(`npm start (pid ${lock.pid}) is still starting: run this again once it prints "Running;"`);
-    return {
-        outputs: JSON.parse(readStateFile(files.outputs, lock.pid)) as Record<string, unknown>,
-        env: parseEnvFile(readStateFile(files.env, lock.pid)),
+    // A file the start wrote whole that no longer reads as it wrote it: edited (or damaged) since.
+    const parsed = <T>(file: string, parse: (text: string) => T): T => {
+        const text = readStateFile(file, lock.pid);
+        try {
+            return parse(text);
+        } catch (error) {
+            throw new Error(
+                `${shown(file)} is damaged (${(error as Error).message}), though npm start (pid ${lock.pid}) is running: it wrote that file whole once it was up, ` +
+                    `and something has changed it since. ${RESTART}`,
+            );
+        }
     };
+    const outputs = parsed(files.outputs, (text) => {
+        const value = JSON.parse(text) as unknown;
+        if (typeof value !== "object" || value === null || Array.isArray(value)) throw new Error("not a JSON object");
+        return value as Record<string, unknown>;
+    });
+    return { outputs, env: parsed(files.env, parseEnvFile) };
 }
+
+/** How a --local command's user gets a running start's files written again. */
+const RESTART = "Restart it (Ctrl-C in its terminal, then npm start) to write the file again";
 
 /** A file a running start wrote, or an error naming it: removed (or replaced) since, so the start must write it again. */
 function readStateFile(file: string, pid: number): string {
@@ -425,8 +450,7 @@ function readStateFile(file: string, pid: number): string {
         const code = (error as NodeJS.ErrnoException).code;
         const what = code === "ENOENT" ? "is missing" : code === "EISDIR" ? "is a folder" : `cannot be read (${code})`;
         throw new Error(
-            `${shown(file)} ${what}, though npm start (pid ${pid}) is running: it wrote that file once it was up, and something has removed or replaced it since. ` +
-                `Restart it (Ctrl-C in its terminal, then npm start) to write the file again`,
+            `${shown(file)} ${what}, though npm start (pid ${pid}) is running: it wrote that file once it was up, and something has removed or replaced it since. ${RESTART}`,
         );
     }
 }

@@ -198,6 +198,19 @@ describe("the files of a running start (local/state.ts)", () => {
         expect(read).to.throw(`${files.env} is a folder, ${restart}`);
         fs.rmSync(files.outputs);
         expect(read).to.throw(`${files.outputs} is missing, ${restart}`);
+        // Damaged while it runs: named, with the restart, instead of JSON.parse's bare message or a variable lost unseen.
+        const rewritten = "though npm start (pid 101) is running: it wrote that file whole once it was up, and something has changed it since. " +
+            "Restart it (Ctrl-C in its terminal, then npm start) to write the file again";
+        fs.rmdirSync(files.env);
+        fs.writeFileSync(files.env, `${ENV_FILE_MARK}\nENVIRONMENT=development\n`);
+        fs.writeFileSync(files.outputs, '{"environment":');
+        expect(read).to.throw(/^\S+outputs\.json is damaged \((Unexpected end of JSON input|.*JSON.*)\), though npm start/);
+        expect(read).to.throw(rewritten);
+        fs.writeFileSync(files.outputs, "[]");
+        expect(read).to.throw(`${files.outputs} is damaged (not a JSON object), ${rewritten}`);
+        fs.writeFileSync(files.outputs, "{}");
+        fs.writeFileSync(files.env, `${ENV_FILE_MARK}\nENVIRONMENT=development\njunk here\n\n`);
+        expect(read).to.throw(`${files.env} is damaged (line 3 is not KEY=value: "junk here"), ${rewritten}`);
     });
 
     it("must not have a folder in their place: npm start names it and the fix instead of a bare EISDIR, before it starts anything", async () => {
