@@ -7,7 +7,7 @@
  * seed and the health check; prints and writes to .env.local the variables a backend on port 8000
  * needs (the names a deployed stack gives; with `--backend "<command>"` it runs that command with
  * them and PORT=8000 and waits for its /health) and to .local/outputs.json the stack outputs (for
- * `npm run seed -- --local`, `npm run health -- --local`); stays up until Ctrl-C or SIGTERM (or
+ * `npm run seed -- --local`, `npm run health -- --local`); stays up until Ctrl-C, Ctrl-\ or SIGTERM (or
  * until the process that started it is gone), then stops the backend and every stand-in and removes
  * both files.
  * A start after one that was killed clears what it left (its redis-server by recorded pid, its
