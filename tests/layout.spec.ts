@@ -22,6 +22,7 @@ const SPEC_OF: Readonly<Record<string, string>> = {
     "deploy/format.ts": "start.spec.ts",
     "local/stand-ins.ts": "start.spec.ts",
     "local/state.ts": "start.spec.ts",
+    "local/stop-signals.ts": "start.spec.ts",
     "policy/index.ts": "policy-pack.spec.ts",
 };
 
