@@ -331,9 +331,11 @@ describe("npm start stopped any other way than Ctrl-C (as processes)", function 
             );
             held.push(...ports.slice(0, 2).map((port) => net.connect(port, "127.0.0.1").on("error", () => undefined)));
             await Promise.all(held.map((socket) => new Promise((resolve) => socket.once("connect", resolve))));
+            const { redisPid } = JSON.parse(fs.readFileSync(LOCK_FILE, "utf8")) as { redisPid: number };
             const stopped = Date.now();
             second.child.kill("SIGQUIT"); // Ctrl-\ stops it as SIGTERM does
             expect(await second.exited).to.equal(0);
+            expect(isRunning(redisPid), "redis-server had exited when npm start said it stopped it").to.equal(false);
             expect(Date.now() - stopped).to.be.below(2500);
             expect(second.output(), "the stand-ins dropped the held connections instead of waiting them out").to.not.include("still closing connections");
             expect(second.output().trim().split("\n").pop()).to.equal(`Stopped the backend, DynamoDB, Redis and S3; removed ${shown(ENV_FILE)} and ${shown(OUTPUTS_FILE)}.`);
