@@ -18,14 +18,11 @@ interface Sample {
 
 /** The child's work: the stacks evaluated one after another (none: the empty program). A failure names the stack. */
 async function child(stacks: readonly string[]): Promise<{ resources: number; rssMb: number }> {
-    const { evaluate, evaluateStack } = await import("../harness/mock-engine");
+    const { evaluate, evaluateNamed } = await import("../harness/mock-engine");
     let resources = 0;
     if (stacks.length === 0) await evaluate("baseline", { "aws:region": "us-east-1" }, () => ({}));
     for (const stack of stacks) {
-        const evaluation = await evaluateStack(stack).catch((error: Error) => {
-            throw new Error(`Stack ${stack}: ${error.message}`);
-        });
-        resources += evaluation.resources.length;
+        resources += (await evaluateNamed(stack)).resources.length;
     }
     return { resources, rssMb: process.resourceUsage().maxRSS / 1024 };
 }

@@ -7,7 +7,7 @@
  * id AWS assigns show `<name id>`; the VPC shows its zones, subnets and NAT gateways.
  */
 import { CommandSpec, readCommandLine, runMain } from "../deploy/command-line";
-import { Evaluation, RecordedResource, evaluateStack, mockId, physicalNameOf } from "../harness/mock-engine";
+import { Evaluation, RecordedResource, evaluateNamed, mockId, physicalNameOf } from "../harness/mock-engine";
 import { PROJECT_ROOT, checkStackFile, listStacks } from "../harness/stack-files";
 
 /** A mock id (`type::name`) inside a value stands for an id AWS assigns at deploy time: `<name id>`. */
@@ -111,11 +111,8 @@ export async function main(argv: readonly string[] = process.argv.slice(2), opti
         throw new Error(header + problems.join("\n"));
     }
     for (const note of notes) console.error(`Note: ${note}`);
-    const evaluate = options.evaluate ?? ((stack: string) => evaluateStack(stack));
     for (const [i, stack] of stacks.entries()) {
-        const evaluation = await evaluate(stack).catch((error: Error) => {
-            throw new Error(`Stack ${stack}: ${error.message}`);
-        });
+        const evaluation = await evaluateNamed(stack, options.evaluate);
         console.log(`${i > 0 ? "\n" : ""}${renderPlan(evaluation)}`);
     }
 }

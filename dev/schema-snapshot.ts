@@ -9,7 +9,7 @@
  */
 import * as fs from "fs";
 import * as path from "path";
-import { Evaluation, evaluateStack, ofType } from "../harness/mock-engine";
+import { Evaluation, evaluateNamed, ofType } from "../harness/mock-engine";
 import { PROJECT_ROOT, checkStackFile, projectStacks, readProject } from "../harness/stack-files";
 import { CommandSpec, readCommandLine, runMain } from "../deploy/command-line";
 
@@ -165,16 +165,12 @@ export async function main(argv: readonly string[] = process.argv.slice(2), opti
     const line = readCommandLine(SCHEMA_SNAPSHOT_COMMAND, argv);
     if (line === undefined) return;
     const file = options.file ?? SNAPSHOT_FILE;
-    const evaluate = options.evaluate ?? ((stack: string) => evaluateStack(stack));
     const schemas = new Map<string, SchemaSnapshot>();
     const root = options.root ?? PROJECT_ROOT;
     const stacks = projectStacks(root);
     for (const stack of stacks) checkStackFile(stack, root);
     for (const stack of stacks) {
-        const evaluation = await evaluate(stack).catch((error: Error) => {
-            throw new Error(`Stack ${stack}: ${error.message}`);
-        });
-        schemas.set(stack, schemaOf(evaluation));
+        schemas.set(stack, schemaOf(await evaluateNamed(stack, options.evaluate)));
     }
     const disagreeing = disagreements(schemas);
     if (disagreeing.length > 0) {

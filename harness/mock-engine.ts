@@ -376,6 +376,16 @@ export async function evaluateStack(reference: string, options: EvaluateOptions 
     );
 }
 
+/**
+ * `evaluate(stack)` (default: evaluateStack), its failure prefixed with the stack it is about,
+ * `Stack <stack>: <message>`, for the commands that evaluate several stacks in turn.
+ */
+export function evaluateNamed(stack: string, evaluate: (stack: string) => Promise<Evaluation> = (s) => evaluateStack(s)): Promise<Evaluation> {
+    return evaluate(stack).catch((error: Error) => {
+        throw new Error(`Stack ${stack}: ${error.message}`);
+    });
+}
+
 /** Query helpers over an evaluation's recorded resources. */
 export function ofType(evaluation: Evaluation, type: string): RecordedResource[] {
     return evaluation.resources.filter((r) => r.type === type);
