@@ -25,6 +25,7 @@ import {
 import { StackOutputs } from "../deploy/stack-outputs";
 import { LocalEnvironment } from "../local/start";
 import { freePort } from "../local/stand-ins";
+import { withEnvironment } from "./helpers/environment";
 import { localEnvironment } from "./helpers/local";
 import { endpointEnv, outputsFile, run, stalledEndpoint, tsx } from "./helpers/process";
 import { STACKS, deployedEvaluation, stackEvaluation } from "./helpers/stacks";
@@ -540,18 +541,12 @@ describe("health check: the backend service runs the task definition the stack d
 
 describe("AWS clients without credentials (deploy/aws-clients.ts)", () => {
     /** Runs `work` with no credentials anywhere the SDK's default chain looks (no instance metadata either). */
-    async function withoutCredentials<T>(profile: string | undefined, work: () => Promise<T>): Promise<T> {
-        const saved = { ...process.env };
-        for (const key of Object.keys(process.env)) if (/^AWS_(ACCESS_KEY_ID|SECRET_ACCESS_KEY|SESSION_TOKEN|PROFILE|CONTAINER_|WEB_IDENTITY)/.test(key)) delete process.env[key];
-        Object.assign(process.env, { AWS_CONFIG_FILE: "/nonexistent/config", AWS_SHARED_CREDENTIALS_FILE: "/nonexistent/credentials", AWS_EC2_METADATA_DISABLED: "true" });
-        if (profile !== undefined) process.env.AWS_PROFILE = profile;
-        try {
-            return await work();
-        } finally {
-            for (const key of Object.keys(process.env)) if (!(key in saved)) delete process.env[key];
-            Object.assign(process.env, saved);
-        }
-    }
+    const withoutCredentials = <T>(profile: string | undefined, work: () => Promise<T>): Promise<T> =>
+        withEnvironment((env) => {
+            for (const key of Object.keys(env)) if (/^AWS_(ACCESS_KEY_ID|SECRET_ACCESS_KEY|SESSION_TOKEN|PROFILE|CONTAINER_|WEB_IDENTITY)/.test(key)) delete env[key];
+            Object.assign(env, { AWS_CONFIG_FILE: "/nonexistent/config", AWS_SHARED_CREDENTIALS_FILE: "/nonexistent/credentials", AWS_EC2_METADATA_DISABLED: "true" });
+            if (profile !== undefined) env.AWS_PROFILE = profile;
+        }, work);
     const failure = (work: Promise<unknown>) => work.then(() => "succeeded", (e: Error) => e.message);
 
     it("a call says there are no credentials and how to give them, naming the call (the SDK's own message names neither)", async () => {

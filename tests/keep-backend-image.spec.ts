@@ -4,6 +4,7 @@ import * as os from "os";
 import * as path from "path";
 import { main } from "../deploy/keep-backend-image";
 import { captureLog } from "./helpers/console";
+import { withEnvironment } from "./helpers/environment";
 
 /**
  * npm run keep-backend-image against a stand-in `pulumi` on PATH that records its arguments and
@@ -32,15 +33,10 @@ describe("keeping the backend image a stack runs (deploy/keep-backend-image.ts)"
     async function keep(outputs: unknown, env: { FAIL?: string; SET_FAIL?: string; SIGNAL?: string; SILENT_EXIT?: string } = {}, argv = ["staging"]) {
         const calls = path.join(bin, `calls-${Math.random().toString(36).slice(2)}`);
         fs.writeFileSync(calls, "");
-        const saved = { ...process.env };
-        Object.assign(process.env, { PATH: `${bin}:${process.env.PATH}`, CALLS: calls, OUTPUTS: typeof outputs === "string" ? outputs : JSON.stringify(outputs), FAIL: env.FAIL ?? "", SET_FAIL: env.SET_FAIL ?? "", SIGNAL: env.SIGNAL ?? "", SILENT_EXIT: env.SILENT_EXIT ?? "" });
-        try {
-            const { printed, error } = await captureLog(() => main(argv));
-            return { printed, error: error?.message, calls: fs.readFileSync(calls, "utf8").trim().split("\n").filter(Boolean) };
-        } finally {
-            for (const key of Object.keys(process.env)) if (!(key in saved)) delete process.env[key];
-            Object.assign(process.env, saved);
-        }
+        const stand = (vars: NodeJS.ProcessEnv) =>
+            Object.assign(vars, { PATH: `${bin}:${vars.PATH}`, CALLS: calls, OUTPUTS: typeof outputs === "string" ? outputs : JSON.stringify(outputs), FAIL: env.FAIL ?? "", SET_FAIL: env.SET_FAIL ?? "", SIGNAL: env.SIGNAL ?? "", SILENT_EXIT: env.SILENT_EXIT ?? "" });
+        const { printed, error } = await withEnvironment(stand, () => captureLog(() => main(argv)));
+        return { printed, error: error?.message, calls: fs.readFileSync(calls, "utf8").trim().split("\n").filter(Boolean) };
     }
     const IMAGE = "210987654321.dkr.ecr.eu-central-1.amazonaws.com/slack-clone-backend-staging:1.4.2";
     const DEPLOYED = { environment: "staging", region: "eu-central-1", apiUrl: "https://a1.execute-api.eu-central-1.amazonaws.com/staging" };
