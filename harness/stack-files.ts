@@ -62,7 +62,14 @@ export function readProject(root = PROJECT_ROOT): ProjectFile {
     return project;
 }
 
-/** A YAML file's document and text; a syntax error names the file (the parser's message has line, column and caret). */
+/** The last parse of each file read, reused while its text is unchanged (the tests read the same files thousands of times). */
+const parsed = new Map<string, { document: Document; text: string }>();
+
+/**
+ * A YAML file's document and text; a syntax error names the file (the parser's message has line,
+ * column and caret). The document is shared between calls that read the same text: read it, never
+ * change it.
+ */
 function readYaml(file: string): { document: Document; text: string } {
     let text: string;
     try {
@@ -71,8 +78,11 @@ function readYaml(file: string): { document: Document; text: string } {
         if ((error as NodeJS.ErrnoException).code !== "ENOENT" || path.basename(file) !== "Pulumi.yaml") throw error;
         throw new Error(`No Pulumi.yaml in ${path.dirname(file)}: the project's file is missing (git checkout -- Pulumi.yaml restores it)`);
     }
+    const last = parsed.get(file);
+    if (last?.text === text) return last;
     const document = parseDocument(text, { prettyErrors: true });
     if (document.errors.length > 0) throw new Error(`${path.basename(file)}: ${document.errors[0].message}`);
+    parsed.set(file, { document, text });
     return { document, text };
 }
 

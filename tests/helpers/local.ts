@@ -1,5 +1,5 @@
 /**
- * One local environment (dynalite, s3rver, redis-server, tables, seed) for the whole test run,
+ * One local environment (dynalite, s3rver, redis-server, tables, seed) for the whole mocha run,
  * started on free ports when a spec first asks for it and stopped after the last test.
  */
 import { LocalEnvironment, startLocal } from "../../local/start";
