@@ -60,7 +60,8 @@ export function usage(command: CommandSpec): string {
  * command then ends, with exit code 0).
  * Throws, pointing at `--help`: parseArgs's error for an unknown option (with the closest option, if
  * one is a typo away), a string option without its value, or an argument the command does not take;
- * and an option given twice that is not `multiple` (parseArgs would keep the last silently).
+ * an option given twice that is not `multiple` (parseArgs would keep the last silently), and a
+ * string option given an empty value.
  * Before that, throws for an option of the command that reached npm instead (npmOptionsProblem).
  * `env` is where npm leaves those: the process's environment, unless a test gives its own.
  */
@@ -89,6 +90,8 @@ export function readCommandLine(
             const values = option.type === "string" ? ` (${given.map((t) => t.value).join(", ")})` : "";
             throw new Error(`Option '--${name}' is given ${given.length} times${values}; give it once (\`${command.name} -- --help\` lists the options)`);
         }
+        // `--out ""` or `--outputs=`: parseArgs takes the empty string as the value.
+        if (given.some((t) => t.value === "")) throw new Error(`Option '--${name}' needs ${option.value ?? "a value"}; got an empty one (\`${command.name} -- --help\` lists the options)`);
     }
     if (parsed.values.help === true) {
         print(usage(command));

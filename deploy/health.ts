@@ -228,7 +228,7 @@ export async function checkAlarmSubscriptions(topicArn: string, list: Subscripti
  * (publicKeyFingerprint), never by content. Throws, saying what to do, when the secret is empty, holds
  * no private key, or holds another key's.
  */
-export async function checkSigningKey(outputs: StackOutputs, secrets: SecretReader): Promise<string> {
+export async function checkSigningKey(outputs: StackOutputs, secrets: SecretReader, stack = stackOf(outputs)): Promise<string> {
     const secretArn = requireOutput(outputs, "cdnSigningKeySecretArn");
     const keyId = requireOutput(outputs, "cdnKeyPairId");
     let deployedFingerprint: string;
@@ -238,7 +238,7 @@ export async function checkSigningKey(outputs: StackOutputs, secrets: SecretRead
         throw new Error((error as Error).message.startsWith("Stack output") ? (error as Error).message : `Stack output "cdnPublicKey" is no PEM public key`);
     }
     const deployed = `CloudFront public key ${keyId} (${deployedFingerprint})`;
-    const newPair = `npm run cdn-key -- ${typeof outputs.environment === "string" ? outputs.environment : "<stack>"}`;
+    const newPair = `npm run cdn-key -- ${stack}`;
     let secret: string;
     try {
         secret = await secrets(secretArn);
@@ -294,11 +294,11 @@ const runningTasks = (d: Deployment) => `${d.runningCount ?? 0} of ${d.desiredCo
  * https://docs.aws.amazon.com/AmazonECS/latest/developerguide/api_failures_messages.html), one being
  * deleted, a rollout still IN_PROGRESS and a FAILED one with nothing to roll back to (a first deploy).
  */
-export async function checkBackendRollout(outputs: StackOutputs, describe: ServiceDescriber): Promise<string> {
+export async function checkBackendRollout(outputs: StackOutputs, describe: ServiceDescriber, stack = stackOf(outputs)): Promise<string> {
     const [cluster, serviceName, deployed, environment] = requireOutputs(outputs, ["backendClusterName", "backendServiceName", "backendTaskDefinitionArn", "environment"]);
     const { services = [], failures = [] } = await describe(cluster, serviceName);
     const service = services[0];
-    const recreate = `pulumi up --refresh --stack ${environment} creates it again`;
+    const recreate = `pulumi up --refresh --stack ${stack} creates it again`;
     if (service === undefined) {
         const reasons = failures.map((f) => [f.reason, f.detail].filter((p) => p !== undefined).join(": ")).join(", ");
         throw new Error(
@@ -319,7 +319,7 @@ export async function checkBackendRollout(outputs: StackOutputs, describe: Servi
     if (primary.taskDefinition !== deployed) {
         const runs = `${serviceName} runs ${taskDefinitionName(primary.taskDefinition)} (${rollout(primary)}; ${runningTasks(primary)}), not this stack's ${name}`;
         if (isLaterRevision(primary.taskDefinition, deployed)) {
-            throw new Error(`${runs}, an earlier revision: these outputs are older than the service's last deploy (read them again), or the service was updated outside Pulumi (pulumi up --refresh --stack ${environment})`);
+            throw new Error(`${runs}, an earlier revision: these outputs are older than the service's last deploy (read them again), or the service was updated outside Pulumi (pulumi up --refresh --stack ${stack})`);
         }
         const ours = deployments.find((d) => d.taskDefinition === deployed);
         throw new Error(
@@ -350,11 +350,21 @@ export interface HealthOptions {
      * naming it, rather than leaving the check out. @default false
      */
     readonly local?: boolean;
+    /** The stack the outputs are from, as the fixes' commands name it (`--stack`'s value). @default stackOf(outputs) */
+    readonly stack?: string;
+}
+
+/**
+ * The stack a fix's command names when the outputs' source does not say: the stack of their
+ * environment (Pulumi.<environment>.yaml is the stack of that name), else `<stack>`.
+ */
+export function stackOf(outputs: StackOutputs): string {
+    return typeof outputs.environment === "string" ? outputs.environment : "<stack>";
 }
 
 /** Runs every check, except `skip`ped ones; never throws for a check, each failure is a result. */
 export async function checkHealth(outputs: StackOutputs, clients: HealthClients, options: HealthOptions = {}): Promise<CheckResult[]> {
-    const { skip = [], timeoutMs = TIMEOUT_MS, local = false } = options;
+    const { skip = [], timeoutMs = TIMEOUT_MS, local = false, stack = stackOf(outputs) } = options;
     const checks: Array<[string, () => Promise<string>]> = TABLES.map((spec) => [
         `table ${spec.name}`,
         () => checkTable(clients.dynamodb, spec, requireOutput(outputs, tableOutputName(spec))),
@@ -369,7 +379,7 @@ export async function checkHealth(outputs: StackOutputs, clients: HealthClients,
     checks.push(["redis", async () => pingRedis(requireOutput(outputs, "redisUrl"), await clients.secrets(requireOutput(outputs, "redisAuthTokenSecretArn")), timeoutMs)]);
     // Only where the stack's files are private (privateFiles): its outputs then name the secret.
     if (outputs.cdnSigningKeySecretArn !== undefined) {
-        checks.push(["cdn signing key", () => checkSigningKey(outputs, clients.secrets)]);
+        checks.push(["cdn signing key", () => checkSigningKey(outputs, clients.secrets, stack)]);
     }
     // Checks that cannot run on these outputs, and why.
     const skipped: CheckResult[] = [];
@@ -391,7 +401,7 @@ export async function checkHealth(outputs: StackOutputs, clients: HealthClients,
     } else {
         checks.push([rolloutCheck, async () => {
             if (clients.backendService === undefined) throw new Error("no ECS client to describe the backend service with");
-            return checkBackendRollout(outputs, clients.backendService);
+            return checkBackendRollout(outputs, clients.backendService, stack);
         }]);
     }
     const alarmCheck = "alarm topic";
@@ -400,12 +410,11 @@ export async function checkHealth(outputs: StackOutputs, clients: HealthClients,
     } else if (outputs.alarms === false) {
         skipBecause(alarmCheck, "alarms are off in this stack (alarms: false), nothing notifies the topic");
     } else {
-        const environment = typeof outputs.environment === "string" ? outputs.environment : undefined;
         checks.push([alarmCheck, async () => {
             // Outputs of a stack deployed before the alarms output existed: a failure saying so, not a guess.
             requireOutput(outputs, "alarms", "boolean");
             if (clients.alarmSubscriptions === undefined) throw new Error("no SNS client to list the alarm topic's subscriptions with");
-            return checkAlarmSubscriptions(requireOutput(outputs, "alarmTopicArn"), clients.alarmSubscriptions, environment);
+            return checkAlarmSubscriptions(requireOutput(outputs, "alarmTopicArn"), clients.alarmSubscriptions, stack);
         }]);
     }
 
@@ -483,7 +492,7 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
     await requireCredentials(clients.dynamodb);
     // --local: the running npm start has no Secrets Manager; its secrets are the backend's variables (.env.local).
     const secrets = args.local ? secretsFromEnvironment(outputs, process.env) : clients.secrets;
-    const results = await checkHealth(outputs, { ...clients, secrets }, { skip, timeoutMs: limits.requestTimeoutMs, local: args.local === true });
+    const results = await checkHealth(outputs, { ...clients, secrets }, { skip, timeoutMs: limits.requestTimeoutMs, local: args.local === true, stack: args.stack });
     if (skip.length > 0) console.log(`Skipped: ${[...new Set(skip)].join(", ")}`);
     console.log(formatHealth(results));
     const failed = results.filter((r) => !r.ok);

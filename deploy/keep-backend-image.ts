@@ -11,6 +11,7 @@
  * remove the service.
  */
 import { isOwnRepositoryImage } from "../components/config";
+import { stackName } from "../harness/stack-files";
 import { CommandSpec, readCommandLine, runMain } from "./command-line";
 import { readStackOutputs, requireOutput, runPulumi } from "./stack-outputs";
 
@@ -30,9 +31,8 @@ export const KEEP_BACKEND_IMAGE_COMMAND: CommandSpec = {
  * output names an image outside the stack's own repository, or when `pulumi config set` fails.
  */
 export function keepBackendImage(stack: string): string {
-    // Pulumi's stack names ([org/[project/]]name of letters, digits, -, _ and .): an empty one would be
-    // the CLI's selected stack, one starting with - an option.
-    if (!/^([\w.][\w.-]*\/){0,2}[\w.][\w.-]*$/.test(stack)) throw new Error(`${JSON.stringify(stack)} is no stack name: give one as pulumi stack ls prints it (staging, acme/staging)`);
+    // An empty name would be the CLI's selected stack, one starting with - an option.
+    stackName(stack);
     const outputs = readStackOutputs({ stack });
     if (outputs.backendImage === undefined) return `stack ${stack} runs no backend yet (no backendImage output): nothing to keep`;
     const image = requireOutput(outputs, "backendImage");

@@ -296,7 +296,6 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
     if (line === undefined) return;
     const stacks = line.positionals;
     if (stacks.length !== 1) throw new Error(`Name one stack${stacks.length > 1 ? `, not ${stacks.join(" ")}` : ""} (${listStacks().join(", ")}): ${COMMAND} -- <stack>`);
-    if (line.values.out === "") throw new Error(`--out needs a file name; got an empty one (${COMMAND} -- --help)`);
     const key = createCdnKey(stacks[0], { out: line.values.out as string | undefined });
     const root = PROJECT_ROOT;
     console.log(`Wrote the private key to ${display(key.privateKeyFile, root)} (mode 600): RSA 2048, public key ${key.fingerprint}`);

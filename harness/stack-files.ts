@@ -158,15 +158,16 @@ export interface StackFile {
  * The stack name of a stack reference as the CLI takes it: `stack`, `org/stack` or
  * `org/project/stack` (https://www.pulumi.com/docs/iac/concepts/stacks/); the stack's file is
  * Pulumi.<stack>.yaml whichever form names it. Throws when the name breaks the CLI's rule (1 to 100
- * letters, digits, hyphens, underscores or periods: pulumi/pulumi#1381) or the project is another.
+ * letters, digits, hyphens, underscores or periods: pulumi/pulumi#1381), starts with a hyphen (the
+ * CLI would read it as an option where a command passes it on), or the project is another.
  */
 export function stackName(reference: string, root = PROJECT_ROOT): string {
     const parts = reference.split("/");
     const stack = parts[parts.length - 1];
     const stacks = `Stacks: ${listStacks(root).join(", ")}`;
-    if (parts.length > 3 || parts.slice(0, -1).some((part) => !/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(part)) || !/^[A-Za-z0-9_.-]{1,100}$/.test(stack)) {
+    if (parts.length > 3 || parts.slice(0, -1).some((part) => !/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(part)) || !/^(?!-)[A-Za-z0-9_.-]{1,100}$/.test(stack)) {
         throw new Error(
-            `${JSON.stringify(reference)} is not a stack: <stack>, <org>/<stack> or <org>/<project>/<stack>, a stack name being 1 to 100 letters, digits, hyphens, underscores or periods. ${stacks}`,
+            `${JSON.stringify(reference)} is not a stack: <stack>, <org>/<stack> or <org>/<project>/<stack>, a stack name being 1 to 100 letters, digits, hyphens, underscores or periods, not starting with a hyphen. ${stacks}`,
         );
     }
     const project = readProject(root).name;

@@ -149,7 +149,7 @@ describe("npm run cdn-key: the CDN's signing key pair", () => {
 
     it("refuses an empty --out before anything else", async () => {
         const error = await cdnKey(["staging", "--out", ""]).then(() => undefined, (e: Error) => e);
-        expect(error?.message).to.equal("--out needs a file name; got an empty one (npm run cdn-key -- --help)");
+        expect(error?.message).to.equal("Option '--out' needs <file>; got an empty one (`npm run cdn-key -- --help` lists the options)");
     });
 
     it("refuses --out in a directory that does not exist, naming it, and creates nothing", () => {

@@ -121,6 +121,12 @@ describe("command lines (deploy/command-line.ts)", () => {
         expect(readCommandLine(HEALTH_COMMAND, ["--local", "--skip", "redis", "--skip", "cdn"])?.values.skip, "--skip may be repeated").to.deep.equal(["redis", "cdn"]);
     });
 
+    it("refuses a string option given an empty value, naming what it needs (an empty --outputs would read no file, an empty --skip skip nothing)", () => {
+        expect(() => readCommandLine(SEED_COMMAND, ["--outputs="])).to.throw("Option '--outputs' needs <file|->; got an empty one (`npm run seed -- --help` lists the options)");
+        expect(() => readCommandLine(HEALTH_COMMAND, ["--local", "--skip", "redis", "--skip", ""])).to.throw("Option '--skip' needs <check>; got an empty one");
+        expect(() => readCommandLine(START_COMMAND, ["--redis-port", ""])).to.throw("Option '--redis-port' needs <port>; got an empty one");
+    });
+
     it("ends a failed command with its message, lines kept, a server's control characters shown escaped (ESC [2J would clear the screen)", () => {
         const error = new Error("Seed data does not fit the tables:\n  - AccessDenied: \u001b[2Jno\r");
         expect(failureLine("seed", error)).to.equal("seed failed: Seed data does not fit the tables:\n  - AccessDenied: \\x1b[2Jno");

@@ -428,6 +428,11 @@ describe("health check: the backend service runs the task definition the stack d
         const message = await failure(withDeployments(deployment("PRIMARY", 8, "COMPLETED", "ECS deployment ecs-svc/8 completed.")));
         expect(message).to.match(/^slack-clone-backend-staging runs slack-clone-backend-staging:8 \(COMPLETED: .*\), not this stack's slack-clone-backend-staging:7, an earlier revision: these outputs are older/);
         expect(message).to.include("pulumi up --refresh --stack staging").and.not.include("circuit breaker");
+        // With --stack acme/staging, the fix names that stack, not the environment.
+        const ecs = withDeployments(deployment("PRIMARY", 8, "COMPLETED", "ECS deployment ecs-svc/8 completed."));
+        const [named] = await checkHealth(staging, { dynamodb: undefined as never, s3: undefined as never, secrets: undefined as never, backendService: ecs.describe }, { stack: "acme/staging" })
+            .then((results) => results.filter((r) => r.check === "backend rollout"));
+        expect(named.detail).to.include("(pulumi up --refresh --stack acme/staging)");
     });
 
     it("fails while the rollout is IN_PROGRESS, saying it is still rolling out", async () => {

@@ -3,6 +3,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { main } from "../deploy/keep-backend-image";
+import { listStacks } from "../harness/stack-files";
 import { captureLog } from "./helpers/console";
 import { withEnvironment } from "./helpers/environment";
 
@@ -95,7 +96,12 @@ describe("keeping the backend image a stack runs (deploy/keep-backend-image.ts)"
         // An empty name is the CLI's selected stack, one starting with - an option: neither reaches it.
         for (const stack of ["", "--stack", "a b", "acme/-x"]) {
             const refused = await keep({}, {}, ["--", stack]);
-            expect(refused, stack).to.deep.equal({ printed: "", error: `${JSON.stringify(stack)} is no stack name: give one as pulumi stack ls prints it (staging, acme/staging)`, calls: [] });
+            expect(refused, stack).to.deep.equal({
+                printed: "",
+                error: `${JSON.stringify(stack)} is not a stack: <stack>, <org>/<stack> or <org>/<project>/<stack>, a stack name being 1 to 100 letters, digits, hyphens, underscores or periods, not starting with a hyphen. Stacks: ${listStacks().join(", ")}`,
+                calls: [],
+            });
         }
+        expect((await keep({}, {}, ["acme/other/staging"])).error, "another project").to.equal('"acme/other/staging" names project "other"; this is project "slack-clone": use acme/slack-clone/staging or staging');
     });
 });

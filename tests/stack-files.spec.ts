@@ -159,9 +159,9 @@ describe("stack files (harness/stack-files.ts)", () => {
     });
 
     it("refuse what is not a stack before looking for its file", () => {
-        for (const name of ["", "../qa", "qa staging", "acme//qa", "/qa", "a/b/c/qa"]) {
+        for (const name of ["", "../qa", "qa staging", "acme//qa", "/qa", "a/b/c/qa", "-qa", "acme/-qa"]) {
             expect(() => readStackConfig(name, project("config: {}\n"))).to.throw(
-                `${JSON.stringify(name)} is not a stack: <stack>, <org>/<stack> or <org>/<project>/<stack>, a stack name being 1 to 100 letters, digits, hyphens, underscores or periods. Stacks: qa`,
+                `${JSON.stringify(name)} is not a stack: <stack>, <org>/<stack> or <org>/<project>/<stack>, a stack name being 1 to 100 letters, digits, hyphens, underscores or periods, not starting with a hyphen. Stacks: qa`,
             );
         }
     });
