@@ -127,6 +127,8 @@ function pathSlug(path: string): string {
  */
 export const WEB_ACL_MANAGED_RULE_GROUPS = ["AWSManagedRulesCommonRuleSet", "AWSManagedRulesKnownBadInputsRuleSet"] as const;
 export const WEB_ACL_RATE_RULE = "rate-limit-per-ip";
+/** How long `pulumi up` retries associating the web ACL with the stage (Pulumi duration: "15m"). */
+export const WEB_ACL_ASSOCIATION_CREATE_TIMEOUT = "15m";
 
 /** The web ACL's rules as WAFv2 takes them; each rule sends its metrics and sampled requests. */
 export function webAclRules(rateLimit: number): aws.types.input.wafv2.WebAclRule[] {
@@ -244,7 +246,14 @@ export class Api extends pulumi.ComponentResource {
             },
             { parent: this },
         );
-        new aws.wafv2.WebAclAssociation(`${name}-web-acl-association`, { webAclArn: acl.arn, resourceArn: this.stage.arn }, { parent: this });
+        // A web ACL created in the same deploy may not be associable for minutes: the provider retries
+        // WAFUnavailableEntityException until its create timeout, 5 minutes by default, which is not always
+        // enough (hashicorp/terraform-provider-aws#29080; the timeout is configurable since #30002).
+        new aws.wafv2.WebAclAssociation(
+            `${name}-web-acl-association`,
+            { webAclArn: acl.arn, resourceArn: this.stage.arn },
+            { parent: this, customTimeouts: { create: WEB_ACL_ASSOCIATION_CREATE_TIMEOUT } },
+        );
         return acl;
     }
 

@@ -3,7 +3,7 @@ import * as aws from "@pulumi/aws";
 import { THUMBNAILS_PREFIX, UPLOADS_PREFIX } from "../functions/thumbnail/keys";
 import type { BackendConfig } from "./config";
 import { physicalName } from "./naming";
-import { createServiceRole } from "./service-role";
+import { ServiceRole, createServiceRole } from "./service-role";
 import { API_ONLY_HEALTH, BACKEND_PORT, HEALTH_PATH } from "../deploy/backend-env";
 
 /** The container's name in the task definition (the load balancer and the logs name it). */
@@ -89,8 +89,8 @@ export class Backend extends pulumi.ComponentResource {
     /** The VPC link (V2) the API's private integrations go through. */
     public readonly vpcLink: aws.apigatewayv2.VpcLink;
     public readonly logGroup: aws.cloudwatch.LogGroup;
-    public readonly taskRole: aws.iam.Role;
-    public readonly executionRole: aws.iam.Role;
+    public readonly taskRole: ServiceRole;
+    public readonly executionRole: ServiceRole;
     /** Only with an image. */
     public readonly taskDefinition?: aws.ecs.TaskDefinition;
     public readonly service?: aws.ecs.Service;
@@ -124,7 +124,10 @@ export class Backend extends pulumi.ComponentResource {
         this.vpcLink = this.createVpcLink(args, linkSecurityGroup);
         if (args.image !== undefined) {
             this.taskDefinition = this.createTaskDefinition(args, args.image);
-            this.service = this.createService(args, this.taskDefinition, [this.listener, stageRule]);
+            // Tasks start as soon as the service exists: the roles must hold their permissions by then
+            // (else the first tasks fail to pull the image or read the secrets, counting toward the
+            // circuit breaker's rollback), and the target group must be attached to a listener.
+            this.service = this.createService(args, this.taskDefinition, [this.listener, stageRule, this.executionRole.policy, this.taskRole.policy]);
             if (args.autoscaling) this.createAutoscaling(args, this.service);
         } else {
             this.createNotDeployedHealthRule(args, stageRule);
@@ -197,7 +200,7 @@ export class Backend extends pulumi.ComponentResource {
     }
 
     /** What the backend's code may do: exact actions on the product's tables, stream and bucket prefixes. */
-    private createTaskRole(args: BackendArgs): aws.iam.Role {
+    private createTaskRole(args: BackendArgs): ServiceRole {
         return this.createRole("task", physicalName("backend-task", args.environment), "The backend's code: its tables, stream and files", taskRoleStatements(args.grants));
     }
 
@@ -206,7 +209,7 @@ export class Backend extends pulumi.ComponentResource {
      * secrets. The secrets use the AWS managed key, so no kms:Decrypt (needed only for a customer key).
      * https://docs.aws.amazon.com/AmazonECS/latest/developerguide/secrets-envvar-secrets-manager.html
      */
-    private createExecutionRole(args: BackendArgs): aws.iam.Role {
+    private createExecutionRole(args: BackendArgs): ServiceRole {
         const secretArns = Object.values(args.secrets);
         return this.createRole("execution", physicalName("backend-execution", args.environment), "ECS starting backend tasks: image, logs, secrets", [
             // Authorized on "*" only (policy/rules.ts, WILDCARD_RESOURCE_ACTIONS).
@@ -226,7 +229,7 @@ export class Backend extends pulumi.ComponentResource {
      * A role ECS tasks of this account and region assume (the confused-deputy conditions AWS documents
      * for ecs-tasks.amazonaws.com: https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task-iam-roles.html).
      */
-    private createRole(suffix: string, roleName: string, description: string, statements: pulumi.Input<aws.iam.PolicyStatement>[]): aws.iam.Role {
+    private createRole(suffix: string, roleName: string, description: string, statements: pulumi.Input<aws.iam.PolicyStatement>[]): ServiceRole {
         const { accountId, region, partition } = this.where;
         return createServiceRole(
             {
@@ -241,7 +244,7 @@ export class Backend extends pulumi.ComponentResource {
                 statements,
             },
             { parent: this },
-        ).role;
+        );
     }
 
     /** A group with no rules of its own (rules are separate resources); the provider drops AWS's allow-all egress. */
@@ -399,8 +402,8 @@ export class Backend extends pulumi.ComponentResource {
                 cpu: String(args.cpu),
                 memory: String(args.memory),
                 runtimePlatform: { operatingSystemFamily: "LINUX", cpuArchitecture: "X86_64" },
-                executionRoleArn: this.executionRole.arn,
-                taskRoleArn: this.taskRole.arn,
+                executionRoleArn: this.executionRole.role.arn,
+                taskRoleArn: this.taskRole.role.arn,
                 // A task-scoped scratch volume: the only writable path with a read-only root filesystem.
                 volumes: [{ name: "tmp" }],
                 containerDefinitions: pulumi.jsonStringify([container]),
@@ -414,7 +417,7 @@ export class Backend extends pulumi.ComponentResource {
      * are for EC2 only); zone rebalancing restores the spread after a zone recovers.
      * https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task-placement.html
      */
-    private createService(args: BackendArgs, taskDefinition: aws.ecs.TaskDefinition, listenerResources: pulumi.Resource[]): aws.ecs.Service {
+    private createService(args: BackendArgs, taskDefinition: aws.ecs.TaskDefinition, dependsOn: pulumi.Resource[]): aws.ecs.Service {
         return new aws.ecs.Service(
             `${this.name}-service`,
             {
@@ -438,7 +441,7 @@ export class Backend extends pulumi.ComponentResource {
                 propagateTags: "SERVICE",
             },
             // Autoscaling owns the running count; a deploy must not reset it to desiredCount.
-            { parent: this, dependsOn: listenerResources, ignoreChanges: args.autoscaling ? ["desiredCount"] : [] },
+            { parent: this, dependsOn, ignoreChanges: args.autoscaling ? ["desiredCount"] : [] },
         );
     }
 

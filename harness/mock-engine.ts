@@ -31,6 +31,8 @@ export interface RecordedOptions {
     readonly dependsOn: readonly string[];
     /** `type::name` of an explicit provider. */
     readonly provider?: string;
+    /** How long the engine waits on the provider's create, update and delete (`"15m"`). */
+    readonly customTimeouts?: pulumi.CustomTimeouts;
 }
 
 export interface RecordedResource {
@@ -299,6 +301,7 @@ export async function evaluate(
                 parent: ref(opts.parent),
                 dependsOn: dependsOn.map(ref).filter((d): d is string => d !== undefined),
                 provider: ref((opts as pulumi.CustomResourceOptions).provider),
+                customTimeouts: opts.customTimeouts,
             },
         });
         return undefined;

@@ -39,7 +39,7 @@ import { UPLOADS_PREFIX, UPLOAD_SUFFIX, encodeEventKey } from "../functions/thum
 import { rawConfig } from "../harness/stack-files";
 import { REDIS_STOP_TIMEOUT_MS, S3StandIn, StandIn, answers, diesWithParent, startDynamoDb, startRedis, startS3 } from "./stand-ins";
 import { listed, oneLine } from "../deploy/format";
-import { ENV_FILE, ENV_FILE_MARK, LOCK_FILE, Lock, OUTPUTS_FILE, S3_DIR, START_PID_VARIABLE, claimLock, groupRunning, groupStartedBy, isRedisOnPort, isRunning, prepareStateFiles, shown, writeLock, writePrivateFile } from "./state";
+import { ENV_FILE, ENV_FILE_MARK, Lock, OUTPUTS_FILE, S3_DIR, START_PID_VARIABLE, claimLock, groupRunning, groupStartedBy, isRedisOnPort, isRunning, prepareStateFiles, releaseLock, shown, writeLock, writePrivateFile } from "./state";
 
 export const ENVIRONMENT = "development";
 /** Stands in for the 12-digit account id in local bucket names. */
@@ -627,7 +627,7 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
         if (locked) {
             // S3's objects (a stop mid-start: S3 did not remove them itself).
             fs.rmSync(S3_DIR, { recursive: true, force: true });
-            fs.rmSync(LOCK_FILE, { force: true });
+            releaseLock();
         }
         log(stoppedLine(stopped, exited, removed));
         process.exit(0);
@@ -663,7 +663,7 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
     } catch (error) {
         // A stop under way ends the process once it has stopped what runs (a stand-in it stopped may have failed the start).
         if (stopping) await new Promise(() => undefined);
-        fs.rmSync(LOCK_FILE, { force: true });
+        releaseLock();
         throw error;
     }
     if (stopping) return;

@@ -364,6 +364,16 @@ function linkUnlessExists(existing: string, file: string): boolean {
     }
 }
 
+/** Removes the lock, and its folder (.local) when nothing else is left in it: a stopped start leaves no trace. */
+export function releaseLock(file = LOCK_FILE): void {
+    fs.rmSync(file, { force: true });
+    try {
+        fs.rmdirSync(path.dirname(file));
+    } catch (error) {
+        if (!["ENOTEMPTY", "EEXIST", "ENOENT"].includes((error as NodeJS.ErrnoException).code ?? "")) throw error;
+    }
+}
+
 /** Replaces the lock's content (a start records its redis-server and backend as they start). */
 export function writeLock(lock: Lock, file = LOCK_FILE): void {
     writePrivateFile(file, JSON.stringify(lock));

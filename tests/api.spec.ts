@@ -258,6 +258,8 @@ for (const stack of STACKS) {
                 expect(association.map((a) => a.inputs)).to.deep.equal([
                     { webAclArn: `arn:aws:wafv2:${config.region}:${MOCK_ACCOUNT_ID}:regional/webacl/slack-clone-api-${stack}/api-web-acl-id`, resourceArn: `arn:aws:apigateway:${config.region}::/restapis/${T.restApi}::api-rest-api/stages/${stack}` },
                 ]);
+                // The provider's 5-minute default is not always enough for a web ACL made in the same deploy (hashicorp/terraform-provider-aws#29080).
+                expect(association[0].options.customTimeouts).to.deep.equal({ create: "15m" });
                 expect(evaluation.outputs.apiWebAclName).to.equal(`slack-clone-api-${stack}`);
             },
         );

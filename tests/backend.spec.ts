@@ -164,8 +164,14 @@ for (const stack of STACKS) {
                 waitForSteadyState: true,
             });
             if (stack === "production") expect(service.inputs.desiredCount, "a task survives a zone").to.be.at.least(2);
-            // The target group must be attached to a listener before a service can use it.
-            expect(service.options.dependsOn).to.have.members([mockId(get(T.listener, "backend-listener")), mockId(get(T.listenerRule, "backend-strip-stage"))]);
+            // The target group must be attached to a listener before a service can use it, and the roles hold
+            // their policies before its first tasks start (the role ARNs alone do not wait for them).
+            expect(service.options.dependsOn).to.have.members([
+                mockId(get(T.listener, "backend-listener")),
+                mockId(get(T.listenerRule, "backend-strip-stage")),
+                mockId(get(T.rolePolicy, "backend-execution-policy")),
+                mockId(get(T.rolePolicy, "backend-task-policy")),
+            ]);
             expect(service.options.ignoreChanges ?? []).to.deep.equal(config.backend.autoscaling ? ["desiredCount"] : []);
             expect(deployed.outputs).to.include({ backendServiceName: `slack-clone-backend-${stack}`, backendImage: IMAGE });
         });
