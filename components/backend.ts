@@ -3,7 +3,7 @@ import * as aws from "@pulumi/aws";
 import { THUMBNAILS_PREFIX, UPLOADS_PREFIX } from "../functions/thumbnail/keys";
 import type { BackendConfig } from "./config";
 import { physicalName } from "./naming";
-import { ServiceRole, createServiceRole } from "./service-role";
+import { ServiceRole, ServiceRoleArgs, createServiceRole } from "./service-role";
 import { API_ONLY_HEALTH, BACKEND_PORT, HEALTH_PATH } from "../deploy/backend-env";
 
 /** The container's name in the task definition (the load balancer and the logs name it). */
@@ -201,13 +201,25 @@ export class Backend extends pulumi.ComponentResource {
 
     /** What the backend's code may do: exact actions on the product's tables, stream and bucket prefixes. */
     private createTaskRole(args: BackendArgs): ServiceRole {
-        return this.createRole("task", physicalName("backend-task", args.environment), "The backend's code: its tables, stream and files", taskRoleStatements(args.grants));
+        const { accountId, region, partition } = this.where;
+        // Only tasks of this account and region: the confused-deputy conditions AWS documents for task
+        // roles (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task-iam-roles.html).
+        const condition = {
+            ArnLike: { "aws:SourceArn": pulumi.interpolate`arn:${partition}:ecs:${region}:${accountId}:*` },
+            StringEquals: { "aws:SourceAccount": accountId },
+        };
+        return this.createRole("task", physicalName("backend-task", args.environment), "The backend's code: its tables, stream and files", taskRoleStatements(args.grants), condition);
     }
 
     /**
      * What ECS needs to start a task: pull from this repository, write this log group, read these
      * secrets. The secrets use the AWS managed key, so no kms:Decrypt (needed only for a customer key).
      * https://docs.aws.amazon.com/AmazonECS/latest/developerguide/secrets-envvar-secrets-manager.html
+     * Its trust policy is the one AWS documents for execution roles, without conditions
+     * (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task_execution_IAM_role.html): AWS
+     * documents aws:SourceArn and aws:SourceAccount for task roles only, and a condition on a key ECS
+     * does not send when it assumes this role would stop every task from starting. Passing the role to
+     * ECS takes iam:PassRole in this account, which no other account has.
      */
     private createExecutionRole(args: BackendArgs): ServiceRole {
         const secretArns = Object.values(args.secrets);
@@ -225,22 +237,15 @@ export class Backend extends pulumi.ComponentResource {
         ]);
     }
 
-    /**
-     * A role ECS tasks of this account and region assume (the confused-deputy conditions AWS documents
-     * for ecs-tasks.amazonaws.com: https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task-iam-roles.html).
-     */
-    private createRole(suffix: string, roleName: string, description: string, statements: pulumi.Input<aws.iam.PolicyStatement>[]): ServiceRole {
-        const { accountId, region, partition } = this.where;
+    /** A role ECS assumes for the backend's tasks, with its inline policy; `assumeCondition` narrows who may. */
+    private createRole(suffix: string, roleName: string, description: string, statements: pulumi.Input<aws.iam.PolicyStatement>[], assumeCondition?: ServiceRoleArgs["assumeCondition"]): ServiceRole {
         return createServiceRole(
             {
                 names: { role: `${this.name}-${suffix}-role`, policy: `${this.name}-${suffix}-policy` },
                 name: roleName,
                 description,
                 service: "ecs-tasks.amazonaws.com",
-                assumeCondition: {
-                    ArnLike: { "aws:SourceArn": pulumi.interpolate`arn:${partition}:ecs:${region}:${accountId}:*` },
-                    StringEquals: { "aws:SourceAccount": accountId },
-                },
+                assumeCondition,
                 statements,
             },
             { parent: this },

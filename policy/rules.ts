@@ -87,7 +87,9 @@ const FORBIDDEN_MANAGED_POLICIES = [/^AdministratorAccess$/, /FullAccess$/, /^Po
  * against the confused deputy problem (IAM user guide, "The confused deputy problem"). None for the
  * services the product's roles trust today: S3's guide gives live replication's trust policy without
  * conditions (a condition on a key S3 does not send would stop replication silently; see
- * components/storage.ts), and Lambda, API Gateway and AWS Backup document none for their roles.
+ * components/storage.ts), Lambda, API Gateway and AWS Backup document none for their roles, and ECS
+ * documents them for task roles (which the backend's task role carries) but not for the task
+ * execution role the same principal assumes (components/backend.ts).
  */
 export const SERVICE_TRUST_CONDITIONS: Readonly<Record<string, readonly string[]>> = {};
 

@@ -270,6 +270,11 @@ for (const stack of STACKS) {
                 // (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/secrets-envvar-secrets-manager.html).
                 { Sid: "ReadSecrets", Effect: "Allow", Action: "secretsmanager:GetSecretValue", Resource: secrets },
             ]);
+            // AWS's documented execution-role trust policy: no condition on a key ECS may not send when it
+            // assumes the role to start a task (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task_execution_IAM_role.html).
+            expect(get(T.role, "backend-execution-role").inputs.assumeRolePolicy.Statement).to.deep.equal([
+                { Effect: "Allow", Principal: { Service: "ecs-tasks.amazonaws.com" }, Action: "sts:AssumeRole" },
+            ]);
         });
 
         it("puts an internal ALB in the private subnets; listener on 80 forwards to targets on 8000 (ip) checked at GET /health", () => {
