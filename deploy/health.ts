@@ -292,11 +292,23 @@ const runningTasks = (d: Deployment) => `${d.runningCount ?? 0} of ${d.desiredCo
  * what runs instead, ECS's rolloutStateReason and the fix; also for a service ECS does not know
  * (DescribeServices `failures` reason MISSING:
  * https://docs.aws.amazon.com/AmazonECS/latest/developerguide/api_failures_messages.html), one being
- * deleted, a rollout still IN_PROGRESS and a FAILED one with nothing to roll back to (a first deploy).
+ * deleted, a rollout still IN_PROGRESS once `wait` is over (it asks again meanwhile, saying so) and a
+ * FAILED one with nothing to roll back to (a first deploy).
  */
-export async function checkBackendRollout(outputs: StackOutputs, describe: ServiceDescriber, stack = stackOf(outputs)): Promise<string> {
+export async function checkBackendRollout(outputs: StackOutputs, describe: ServiceDescriber, stack = stackOf(outputs), wait: RolloutWait = ROLLOUT_WAIT): Promise<string> {
     const [cluster, serviceName, deployed, environment] = requireOutputs(outputs, ["backendClusterName", "backendServiceName", "backendTaskDefinitionArn", "environment"]);
-    const { services = [], failures = [] } = await describe(cluster, serviceName);
+    const started = Date.now();
+    let answer = await describe(cluster, serviceName);
+    // A rollout still IN_PROGRESS right after `pulumi up` (ECS may mark it COMPLETED a little after the
+    // steady state pulumi waited for): asked again every intervalMs until timeoutMs has passed.
+    const inProgress = (a: typeof answer) => a.services?.[0]?.deployments?.find((d) => d.status === "PRIMARY" && d.taskDefinition === deployed)?.rolloutState === "IN_PROGRESS";
+    while (inProgress(answer) && Date.now() - started + wait.intervalMs <= wait.timeoutMs) {
+        const primary = answer.services![0].deployments!.find((d) => d.status === "PRIMARY")!;
+        wait.progress(`backend rollout: ${taskDefinitionName(deployed)} is still rolling out (${runningTasks(primary)}); asking ECS again in ${wait.intervalMs / 1000} s (${Math.round((Date.now() - started) / 1000)} s of at most ${wait.timeoutMs / 1000} s)`);
+        await new Promise((resolve) => setTimeout(resolve, wait.intervalMs));
+        answer = await describe(cluster, serviceName);
+    }
+    const { services = [], failures = [] } = answer;
     const service = services[0];
     const recreate = `pulumi up --refresh --stack ${stack} creates it again`;
     if (service === undefined) {
@@ -331,13 +343,28 @@ export async function checkBackendRollout(outputs: StackOutputs, describe: Servi
         case "COMPLETED":
             return `${name} rolled out (COMPLETED), ${runningTasks(primary)}`;
         case "IN_PROGRESS":
-            throw new Error(`${name} is still rolling out (${rollout(primary)}; ${runningTasks(primary)}): run the health check again once ECS completes it (or rolls it back)`);
+            throw new Error(
+                `${name} is still rolling out after ${Math.round((Date.now() - started) / 1000)} s (${rollout(primary)}; ${runningTasks(primary)}): run the health check again once ECS completes it (or rolls it back)`,
+            );
         case "FAILED":
             throw new Error(`${name} did not roll out (${rollout(primary)}; ${runningTasks(primary)}), and there was no earlier completed deployment to roll back to. ${fix}`);
         default:
             throw new Error(`${name}: ECS reports ${rollout(primary)} (${runningTasks(primary)}), not the rollout state COMPLETED`);
     }
 }
+
+/** How long the rollout check waits for a rollout still IN_PROGRESS, and how it says so. */
+export interface RolloutWait {
+    /** The longest wait, in ms, from the first DescribeServices. */
+    readonly timeoutMs: number;
+    /** Between two DescribeServices, in ms. */
+    readonly intervalMs: number;
+    /** A line for each wait. */
+    readonly progress: (line: string) => void;
+}
+
+/** Up to 5 minutes, asking every 15 s, on stderr (stdout keeps the results' table). */
+export const ROLLOUT_WAIT: RolloutWait = { timeoutMs: 300_000, intervalMs: 15_000, progress: (line) => console.error(line) };
 
 export interface HealthOptions {
     /** Checks to leave out, by the names they print. Throws, naming the checks, on one that does not exist. @default [] */
@@ -352,6 +379,8 @@ export interface HealthOptions {
     readonly local?: boolean;
     /** The stack the outputs are from, as the fixes' commands name it (`--stack`'s value). @default stackOf(outputs) */
     readonly stack?: string;
+    /** How the rollout check waits for a rollout still IN_PROGRESS. @default ROLLOUT_WAIT */
+    readonly rolloutWait?: RolloutWait;
 }
 
 /**
@@ -364,7 +393,7 @@ export function stackOf(outputs: StackOutputs): string {
 
 /** Runs every check, except `skip`ped ones; never throws for a check, each failure is a result. */
 export async function checkHealth(outputs: StackOutputs, clients: HealthClients, options: HealthOptions = {}): Promise<CheckResult[]> {
-    const { skip = [], timeoutMs = TIMEOUT_MS, local = false, stack = stackOf(outputs) } = options;
+    const { skip = [], timeoutMs = TIMEOUT_MS, local = false, stack = stackOf(outputs), rolloutWait = ROLLOUT_WAIT } = options;
     const checks: Array<[string, () => Promise<string>]> = TABLES.map((spec) => [
         `table ${spec.name}`,
         () => checkTable(clients.dynamodb, spec, requireOutput(outputs, tableOutputName(spec))),
@@ -401,7 +430,7 @@ export async function checkHealth(outputs: StackOutputs, clients: HealthClients,
     } else {
         checks.push([rolloutCheck, async () => {
             if (clients.backendService === undefined) throw new Error("no ECS client to describe the backend service with");
-            return checkBackendRollout(outputs, clients.backendService, stack);
+            return checkBackendRollout(outputs, clients.backendService, stack, rolloutWait);
         }]);
     }
     const alarmCheck = "alarm topic";

@@ -396,7 +396,8 @@ describe("health check: the backend service runs the task definition the stack d
     const withDeployments = (...deployments: Deployment[]) => fake({ services: [{ serviceName: SERVICE, status: "ACTIVE", deployments }], failures: [] });
     const rolloutResult = async (outputs: StackOutputs, backendService?: ServiceDescriber, skip: string[] = [], onLocal = false) =>
         (await checkHealth(outputs, { dynamodb: undefined as never, s3: undefined as never, secrets: undefined as never, backendService }, { skip, local: onLocal })).filter((r) => r.check === "backend rollout");
-    const failure = (answer: ReturnType<typeof fake>) => checkBackendRollout(staging, answer.describe).then(() => undefined, (e: Error) => e.message);
+    const NO_WAIT = { timeoutMs: 0, intervalMs: 1, progress: () => undefined };
+    const failure = (answer: ReturnType<typeof fake>) => checkBackendRollout(staging, answer.describe, "staging", NO_WAIT).then(() => undefined, (e: Error) => e.message);
     const FIX =
         `Fix: find why the new tasks failed in the service's events (aws ecs describe-services --cluster ${CLUSTER} --services ${SERVICE} --query "services[0].events[:10].message") ` +
         "and the container logs (aws logs tail slack-clone-backend-staging --since 1h), then push a fixed image under a new tag and deploy it (README, Application deploy)";
@@ -438,8 +439,32 @@ describe("health check: the backend service runs the task definition the stack d
     it("fails while the rollout is IN_PROGRESS, saying it is still rolling out", async () => {
         const message = await failure(withDeployments(deployment("PRIMARY", 7, "IN_PROGRESS", "ECS deployment ecs-svc/7 in progress.", 1), deployment("ACTIVE", 6, "COMPLETED", "")));
         expect(message).to.equal(
-            'slack-clone-backend-staging:7 is still rolling out (IN_PROGRESS: "ECS deployment ecs-svc/7 in progress."; 1 of 2 tasks running): run the health check again once ECS completes it (or rolls it back)',
+            'slack-clone-backend-staging:7 is still rolling out after 0 s (IN_PROGRESS: "ECS deployment ecs-svc/7 in progress."; 1 of 2 tasks running): run the health check again once ECS completes it (or rolls it back)',
         );
+    });
+
+    it("asks ECS again while the deployed rollout is IN_PROGRESS (as right after pulumi up), saying so each time, until it completes or the wait is over", async () => {
+        const answers = [
+            deployment("PRIMARY", 7, "IN_PROGRESS", "ECS deployment ecs-svc/7 in progress.", 1),
+            deployment("PRIMARY", 7, "IN_PROGRESS", "ECS deployment ecs-svc/7 in progress.", 2),
+            deployment("PRIMARY", 7, "COMPLETED", "ECS deployment ecs-svc/7 completed."),
+        ];
+        let asked = 0;
+        const describe: ServiceDescriber = async () => ({ services: [{ serviceName: SERVICE, status: "ACTIVE", deployments: [answers[Math.min(asked++, answers.length - 1)]] }], failures: [] });
+        const lines: string[] = [];
+        const wait = { timeoutMs: 1000, intervalMs: 5, progress: (line: string) => lines.push(line) };
+        expect(await checkBackendRollout(staging, describe, "staging", wait)).to.equal("slack-clone-backend-staging:7 rolled out (COMPLETED), 2 of 2 tasks running");
+        expect(asked).to.equal(3);
+        expect(lines).to.have.length(2);
+        expect(lines[0]).to.match(/^backend rollout: slack-clone-backend-staging:7 is still rolling out \(1 of 2 tasks running\); asking ECS again in 0.005 s \(0 s of at most 1 s\)$/);
+        // A rollout that never completes: asked until the wait is over, then the failure.
+        asked = 0;
+        answers.splice(2, 1);
+        const started = Date.now();
+        const message = await checkBackendRollout(staging, describe, "staging", { ...wait, timeoutMs: 60 }).then(() => undefined, (e: Error) => e.message);
+        expect(Date.now() - started, "within its wait").to.be.below(1000);
+        expect(asked, "asked more than once").to.be.above(2);
+        expect(message).to.match(/^slack-clone-backend-staging:7 is still rolling out after 0 s \(IN_PROGRESS: .*; 2 of 2 tasks running\): run the health check again/);
     });
 
     it("fails on a FAILED rollout with nothing to roll back to (a first deploy), with ECS's reason and the fix", async () => {
