@@ -10,6 +10,7 @@
 import { OutputName } from "../components/outputs";
 import { TABLES, tableEnvVar, tableOutputName } from "../components/tables";
 import type { SecretReader } from "./health";
+import { ENV_FILE, shown } from "../local/state";
 import { StackOutputs } from "./stack-outputs";
 
 /** The port the backend listens on (its container port; PORT for a local backend). */
@@ -81,8 +82,11 @@ export function backendSecrets<T>(outputs: { readonly [K in OutputName]?: T }): 
 export function secretsFromEnvironment(outputs: StackOutputs, env: Readonly<Record<string, string | undefined>>): SecretReader {
     return async (secretArn) => {
         const found = SECRET_VARIABLES.find(([, output]) => outputs[output] === secretArn);
-        const value = found === undefined ? undefined : env[found[0]];
-        if (value === undefined) throw new Error(`secret ${secretArn}: no variable of the local environment holds it`);
+        if (found === undefined) throw new Error(`secret ${secretArn}: no variable of the local environment holds it`);
+        const value = env[found[0]];
+        if (value === undefined) {
+            throw new Error(`secret ${secretArn}: the local environment gives it as ${found[0]}, which ${shown(ENV_FILE)} does not set; restart npm start (Ctrl-C, then npm start) to write the file again`);
+        }
         return value;
     };
 }

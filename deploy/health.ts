@@ -513,7 +513,7 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
     const args = line.values as CommonArgs & { skip?: string[] };
     const notice = quietNodeVersionNotice();
     if (notice !== undefined) console.error(notice);
-    const outputs = outputsFromCommandLine(args);
+    const outputs = outputsFromCommandLine(args, HEALTH_COMMAND);
     const skip = args.skip ?? [];
     const limits = limitsFromCommandLine(args);
     const clients = clientsFor(requireOutput(outputs, "region"), limits);

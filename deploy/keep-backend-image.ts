@@ -13,7 +13,7 @@
 import { isOwnRepositoryImage } from "../components/config";
 import { stackName } from "../harness/stack-files";
 import { CommandSpec, readCommandLine, runMain } from "./command-line";
-import { readStackOutputs, requireOutput, runPulumi } from "./stack-outputs";
+import { readStackOutputs, requireOutput, requireOutputs, runPulumi } from "./stack-outputs";
 
 export const KEEP_BACKEND_IMAGE_COMMAND: CommandSpec = {
     name: "npm run keep-backend-image",
@@ -34,9 +34,11 @@ export function keepBackendImage(stack: string): string {
     // An empty name would be the CLI's selected stack, one starting with - an option.
     stackName(stack);
     const outputs = readStackOutputs({ stack });
+    // A stack not deployed yet has no outputs; any other stack of this program has these two.
+    if (Object.keys(outputs).length === 0) return `stack ${stack} has no outputs (not deployed yet): nothing to keep`;
+    const [environment, region] = requireOutputs(outputs, ["environment", "region"]);
     if (outputs.backendImage === undefined) return `stack ${stack} runs no backend yet (no backendImage output): nothing to keep`;
     const image = requireOutput(outputs, "backendImage");
-    const [environment, region] = [requireOutput(outputs, "environment"), requireOutput(outputs, "region")];
     if (!isOwnRepositoryImage(image, environment, region)) {
         throw new Error(`stack ${stack}'s backendImage output is ${JSON.stringify(image)}, no image of its own repository (${environment}, ${region}): not deploying it`);
     }

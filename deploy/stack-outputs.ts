@@ -11,6 +11,7 @@ import * as path from "path";
 import { ENVIRONMENTS } from "../components/naming";
 import { OUTPUT_KINDS, OutputKind, OutputName } from "../components/outputs";
 import { TABLES, tableName, tableOutputName } from "../components/tables";
+import { stackName } from "../harness/stack-files";
 import { readLocalEnvironment } from "../local/state";
 import { CallLimits, DEFAULT_LIMITS } from "./aws-clients";
 import { oneLine } from "./format";
@@ -34,17 +35,14 @@ export const PULUMI_TIMEOUT_MS = 120_000;
 
 /**
  * The Pulumi CLI run with `args` to its end (at most PULUMI_TIMEOUT_MS); its stdout. Throws, naming the
- * command: when the CLI is not installed (with how to do without it), times out, is killed, or exits
- * non-zero (its exit code and message: stderr, else stdout).
+ * command: when the CLI is not installed (followed by `withoutCli`, how to do without it, where there
+ * is a way), times out, is killed, or exits non-zero (its exit code and message: stderr, else stdout).
  */
-export function runPulumi(args: readonly string[]): string {
+export function runPulumi(args: readonly string[], withoutCli = "install it: https://www.pulumi.com/docs/iac/download-install/"): string {
     const command = `pulumi ${args.join(" ")}`;
     const run = spawnSync("pulumi", [...args], { encoding: "utf8", timeout: PULUMI_TIMEOUT_MS, maxBuffer: 256 * 1024 * 1024 });
     const code = (run.error as NodeJS.ErrnoException | undefined)?.code;
-    if (code === "ENOENT") {
-        const stack = args[args.indexOf("--stack") + 1] ?? "<name>";
-        throw new Error(`Cannot run the Pulumi CLI (it is not installed here). Without it, pass the outputs as a file: pulumi stack output --json --stack ${stack} > outputs.json, then --outputs outputs.json`);
-    }
+    if (code === "ENOENT") throw new Error(`Cannot run the Pulumi CLI (it is not installed here) for ${command}: ${withoutCli}`);
     if (code === "ETIMEDOUT") throw new Error(`${command} gave no result in ${PULUMI_TIMEOUT_MS / 1000} s and was stopped`);
     if (run.error !== undefined) throw new Error(`${command} failed: ${run.error.message}`);
     if (run.signal !== null) throw new Error(`${command} was killed by ${run.signal}`);
@@ -52,9 +50,18 @@ export function runPulumi(args: readonly string[]): string {
     return run.stdout;
 }
 
-export function readStackOutputs(source: OutputsSource): StackOutputs {
+/**
+ * The outputs of `source`: its file (`-`: stdin), else its stack's, from the Pulumi CLI. Throws on a
+ * stack name the CLI would not take as one (harness/stack-files `stackName`: an empty one would be
+ * the CLI's selected stack), on stdin that is a terminal (`stdinIsTerminal`: nobody types outputs),
+ * and when the outputs cannot be read or do not read as this program's.
+ */
+export function readStackOutputs(source: OutputsSource, stdinIsTerminal = process.stdin.isTTY === true): StackOutputs {
     const file = source.outputsFile;
     if (file === "") throw new Error("--outputs needs a file name (or - for stdin); got an empty one");
+    if (file === "-" && stdinIsTerminal) {
+        throw new Error("--outputs -: stdin is a terminal, not the outputs; pipe them in (pulumi stack output --json --stack <name> | <command> -- --outputs -) or give a file");
+    }
     if (file !== undefined) {
         let text: string;
         try {
@@ -64,8 +71,10 @@ export function readStackOutputs(source: OutputsSource): StackOutputs {
         }
         return parseOutputs(text, file === "-" ? "stdin" : file);
     }
-    if (source.stack === undefined) throw new Error("Say which outputs to use: --stack <name>, --outputs <file|-> or --local (the running npm start), after `--` (e.g. `npm run seed -- --local`: typed before `--`, --local goes to npm, which keeps it)");
-    const run = runPulumi(["stack", "output", "--json", "--stack", source.stack]);
+    if (source.stack === undefined) throw new Error("No outputs source: give a stack or an outputs file");
+    stackName(source.stack);
+    const withoutCli = `without it, pass the outputs as a file, written where the CLI runs: pulumi stack output --json --stack ${source.stack} > outputs.json, then --outputs outputs.json`;
+    const run = runPulumi(["stack", "output", "--json", "--stack", source.stack], withoutCli);
     return parseOutputs(run, `pulumi stack output --stack ${source.stack}`);
 }
 
@@ -224,8 +233,13 @@ export function checkOutputsSource(args: CommonArgs): void {
  * The outputs the command line names (one of --stack, --outputs, --local). `--local` also points
  * the AWS SDK at the local stand-ins, with their credentials, from the running npm start's .env.local.
  */
-export function outputsFromCommandLine(args: CommonArgs): StackOutputs {
+export function outputsFromCommandLine(args: CommonArgs, command: CommandSpec): StackOutputs {
     checkOutputsSource(args);
+    if (args.stack === undefined && args.outputs === undefined && args.local !== true) {
+        throw new Error(
+            `Say which outputs to use: --stack <name>, --outputs <file|-> or --local (the running npm start), after \`--\` (e.g. \`${command.name} -- --local\`: typed before \`--\`, --local goes to npm, which keeps it)`,
+        );
+    }
     if (args.local) {
         const { outputs, env } = readLocalEnvironment();
         Object.assign(process.env, env);

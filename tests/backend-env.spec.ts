@@ -1,5 +1,6 @@
 import { expect } from "chai";
 import { backendEnvironment, backendSecrets, secretsFromEnvironment } from "../deploy/backend-env";
+import { ENV_FILE, shown } from "../local/state";
 import { STACKS, stackEvaluation } from "./helpers/stacks";
 
 describe("backend environment (deploy/backend-env.ts)", () => {
@@ -29,6 +30,11 @@ describe("backend environment (deploy/backend-env.ts)", () => {
         let error: Error | undefined;
         await read("arn:aws:secretsmanager:us-east-1:000000000000:secret:other").catch((e: Error) => (error = e));
         expect(error?.message).to.equal("secret arn:aws:secretsmanager:us-east-1:000000000000:secret:other: no variable of the local environment holds it");
+        // .env.local without the variable (edited by hand): named, with the file and the fix.
+        const unset = await secretsFromEnvironment(outputs, {})(outputs.redisAuthTokenSecretArn).then(() => undefined, (e: Error) => e.message);
+        expect(unset).to.equal(
+            `secret ${outputs.redisAuthTokenSecretArn}: the local environment gives it as REDIS_AUTH_TOKEN, which ${shown(ENV_FILE)} does not set; restart npm start (Ctrl-C, then npm start) to write the file again`,
+        );
     });
 
     it("names every missing output with the variable it is for", () => {

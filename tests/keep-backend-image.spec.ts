@@ -50,10 +50,16 @@ describe("keeping the backend image a stack runs (deploy/keep-backend-image.ts)"
         }
     });
 
-    it("sets nothing for a stack that runs no backend yet, and says so", async () => {
-        for (const outputs of [{}, DEPLOYED]) {
+    it("sets nothing for a stack that runs no backend yet, or is not deployed yet, and says so", async () => {
+        expect(await keep(DEPLOYED)).to.deep.equal({ printed: "stack staging runs no backend yet (no backendImage output): nothing to keep", error: undefined, calls: [READ] });
+        expect(await keep({})).to.deep.equal({ printed: "stack staging has no outputs (not deployed yet): nothing to keep", error: undefined, calls: [READ] });
+    });
+
+    it("fails, setting nothing, on outputs that are not this program's (no environment and region): they are not taken for 'no backend'", async () => {
+        for (const outputs of [{ foo: "bar" }, { environment: "staging" }]) {
             const run = await keep(outputs);
-            expect(run, JSON.stringify(outputs)).to.deep.equal({ printed: "stack staging runs no backend yet (no backendImage output): nothing to keep", error: undefined, calls: [READ] });
+            expect(run.error, JSON.stringify(outputs)).to.match(/^Stack outputs missing: (environment, )?region$/);
+            expect(run.calls).to.deep.equal([READ]);
         }
     });
 
@@ -78,7 +84,7 @@ describe("keeping the backend image a stack runs (deploy/keep-backend-image.ts)"
             [{ ...DEPLOYED, backendImage: "" }, /^Stack output "backendImage" is missing/],
             [{ ...DEPLOYED, backendImage: "--help" }, /^stack staging's backendImage output is "--help", no image of its own repository \(staging, eu-central-1\): not deploying it$/],
             [{ ...DEPLOYED, backendImage: IMAGE.replace("staging", "production") }, /no image of its own repository/],
-            [{ backendImage: IMAGE }, /^Stack output "environment" is missing/],
+            [{ backendImage: IMAGE }, /^Stack outputs missing: environment, region$/],
         ];
         for (const [outputs, message] of cases) {
             const run = await keep(outputs);

@@ -4,6 +4,7 @@ import * as os from "os";
 import * as path from "path";
 import { CommandLine, readCommandLine } from "../deploy/command-line";
 import { HEALTH_COMMAND } from "../deploy/health";
+import { SEED_COMMAND } from "../deploy/seed/seed";
 import { CommonArgs, limitsFromCommandLine, outputsFromCommandLine, readStackOutputs, requireOutput } from "../deploy/stack-outputs";
 
 /** The common flags of an outputs command's line. */
@@ -23,10 +24,20 @@ describe("stack outputs (deploy/stack-outputs.ts)", () => {
         const saved = process.env.PATH;
         process.env.PATH = "/nonexistent";
         try {
-            expect(() => readStackOutputs({ stack: "staging" })).to.throw("Cannot run the Pulumi CLI (it is not installed here). Without it, pass the outputs as a file: pulumi stack output --json --stack staging > outputs.json, then --outputs outputs.json");
+            expect(() => readStackOutputs({ stack: "staging" })).to.throw(
+                "Cannot run the Pulumi CLI (it is not installed here) for pulumi stack output --json --stack staging: without it, pass the outputs as a file, written where the CLI runs: " +
+                    "pulumi stack output --json --stack staging > outputs.json, then --outputs outputs.json",
+            );
         } finally {
             process.env.PATH = saved;
         }
+    });
+
+    it("refuses a stack name the CLI would take otherwise (empty: its selected stack; with a space or $(...): no stack) before running it, and stdin that is a terminal", () => {
+        for (const stack of ["", "staging staging", "$(touch x)", "-x"]) {
+            expect(() => readStackOutputs({ stack }), stack).to.throw(`${JSON.stringify(stack)} is not a stack: <stack>, <org>/<stack> or <org>/<project>/<stack>`);
+        }
+        expect(() => readStackOutputs({ outputsFile: "-" }, true)).to.throw("--outputs -: stdin is a terminal, not the outputs; pipe them in");
     });
 
     it("says what is wrong with an outputs file that cannot be read, and how to write one, instead of a bare system error", () => {
@@ -79,10 +90,15 @@ describe("stack outputs (deploy/stack-outputs.ts)", () => {
 
 describe("seed and health command lines (deploy/stack-outputs.ts)", () => {
     it("take exactly one source of outputs", () => {
-        expect(() => outputsFromCommandLine(parseCommandLine(["--stack", "staging", "--local"]))).to.throw(
+        expect(() => outputsFromCommandLine(parseCommandLine(["--stack", "staging", "--local"]), HEALTH_COMMAND)).to.throw(
             "Give one of --stack, --outputs and --local; got --stack and --local",
         );
-        expect(() => outputsFromCommandLine(parseCommandLine([]))).to.throw("Say which outputs to use: --stack <name>, --outputs <file|-> or --local (the running npm start), after `--`");
+        // The example names the command that was run.
+        for (const command of [HEALTH_COMMAND, SEED_COMMAND]) {
+            expect(() => outputsFromCommandLine(parseCommandLine([]), command)).to.throw(
+                `Say which outputs to use: --stack <name>, --outputs <file|-> or --local (the running npm start), after \`--\` (e.g. \`${command.name} -- --local\``,
+            );
+        }
     });
 
     it("read --timeout as seconds per attempt, refusing anything else", () => {

@@ -247,7 +247,7 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
     if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > MAX_CONCURRENCY) {
         throw new Error(`--concurrency must be a whole number from 1 to ${MAX_CONCURRENCY} in decimal digits (the AWS SDK opens at most ${MAX_CONCURRENCY} connections); got ${args.concurrency}`);
     }
-    const outputs = outputsFromCommandLine(args);
+    const outputs = outputsFromCommandLine(args, SEED_COMMAND);
     const client = dynamoDbClient({ region: requireOutput(outputs, "region"), limits: limitsFromCommandLine(args) });
     const log = (line: string) => console.log(line);
     log(`Seeding ${requireOutput(outputs, "environment")}${args["dry-run"] ? " (dry run)" : ""}`);
