@@ -91,7 +91,7 @@ export function createCdnKey(reference: string, options: CdnKeyOptions = {}): Cd
     const original = fs.readFileSync(stackFile, "utf8");
     const privateKeyFile = path.resolve(options.out ?? defaultPrivateKeyFile(stack, root));
     refuseMissingDirectory(privateKeyFile, root);
-    refuseExisting(privateKeyFile, config[CONFIG_KEY], reference, config["aws:region"], root);
+    refuseExisting(privateKeyFile, config[CONFIG_KEY], reference, config["aws:region"], root, path.basename(defaultPrivateKeyFile(stack)));
 
     const { publicKey, privateKey } = generateKeyPairSync("rsa", {
         modulusLength: 2048,
@@ -129,10 +129,14 @@ function refuseMissingDirectory(file: string, root: string): void {
     );
 }
 
-/** Refuses an existing private key file, saying what it holds. */
-function refuseExisting(file: string, currentPublicKey: string | undefined, stack: string, region: string, root: string): void {
+/** Refuses an existing private key file, saying what it holds, or a directory, suggesting `fileName` in it. */
+function refuseExisting(file: string, currentPublicKey: string | undefined, stack: string, region: string, root: string, fileName: string): void {
     if (!fs.existsSync(file)) return;
     const shown = display(file, root);
+    if (fs.statSync(file).isDirectory()) {
+        const directory = shown === "" ? "." : shown; // the project's folder itself
+        throw new Error(`${directory} is a directory: give --out a file in it for the private key: ${COMMAND} -- ${stack} --out ${quoted(path.join(directory, fileName))}`);
+    }
     let fingerprint: string | undefined;
     try {
         fingerprint = publicKeyFingerprint(createPrivateKey(fs.readFileSync(file)));
@@ -158,10 +162,14 @@ function safeFingerprint(pem: string): string | undefined {
 
 /**
  * The stack file's text with `key` set to the PEM as a literal block; every other line stays as it
- * was. A comment above the key that names this command is replaced by one naming the new key's
+ * was, and every line ends as the file's first line does (CRLF or LF). A comment above the key that names this command is replaced by one naming the new key's
  * fingerprint; any other comment is kept, with that line added.
  */
-function withPublicKey(text: string, key: string, pem: string, fingerprint: string, now: Date, fileName: string): string {
+function withPublicKey(original: string, key: string, pem: string, fingerprint: string, now: Date, fileName: string): string {
+    // The yaml library writes LF only, and keeps the CR of a CRLF file in its comments: the text is
+    // read with LF endings and written back with the file's own (those of its first line).
+    const crlf = /^[^\n]*\r\n/.test(original);
+    const text = crlf ? original.replace(/\r\n/g, "\n") : original;
     const document = parseDocument(text);
     if (document.errors.length > 0) throw new Error(`${fileName}: ${document.errors[0].message}`);
     const config = document.get("config", true);
@@ -186,7 +194,8 @@ function withPublicKey(text: string, key: string, pem: string, fingerprint: stri
         const after = items.findIndex((p) => isScalar(p.key) && p.key.value === key.replace(CONFIG_KEY, "privateFiles"));
         items.splice(after === -1 ? items.length : after + 1, 0, pair);
     }
-    const result = document.toString();
+    const written = document.toString();
+    const result = crlf ? written.replace(/\n/g, "\r\n") : written;
     const reread = parseDocument(result).toJS() as { config?: Record<string, unknown> };
     if (reread.config?.[key] !== pem) throw new Error(`${fileName}: the public key did not read back as written`); // a yaml library bug, not input
     return result;

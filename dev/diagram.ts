@@ -27,7 +27,7 @@ import {
     physicalNameInput,
     physicalNameOf,
 } from "../harness/mock-engine";
-import { PROJECT_ROOT, readStackFile, stackName } from "../harness/stack-files";
+import { PROJECT_ROOT, readProjectFile, readStackFile, stackName } from "../harness/stack-files";
 import { CommandSpec, readCommandLine, runMain } from "../deploy/command-line";
 
 /** Resources that configure another one: the input that names it, and its type. */
@@ -321,7 +321,7 @@ export interface DiagramOptions {
 /**
  * Draws the stacks named in `argv` (or README's). Throws, having written nothing, on a bad stack
  * reference, a stack file that does not read (harness/stack-files' checks), a stack whose program
- * fails, or a README without the diagram's markers.
+ * fails, or a README that is missing (saying how to restore it: readProjectFile) or has no diagram markers.
  */
 export async function main(argv: readonly string[] = process.argv.slice(2), options: DiagramOptions = {}): Promise<void> {
     const line = readCommandLine(DIAGRAM_COMMAND, argv);
@@ -329,7 +329,7 @@ export async function main(argv: readonly string[] = process.argv.slice(2), opti
     const root = options.root ?? PROJECT_ROOT;
     const evaluate = options.evaluate ?? ((stack: string) => evaluateStack(stack));
     const readmeFile = path.join(root, "README.md");
-    let readme = fs.readFileSync(readmeFile, "utf8");
+    let readme = readProjectFile(readmeFile);
     const references = line.positionals.length > 0 ? line.positionals : linkedStacks(readme);
     if (references.length === 0) throw new Error("README.md links no docs/architecture-<stack>.md: name the stacks: npm run diagram -- <stack> [<stack>...]");
     const stacks = [...new Set(references.map((reference) => stackName(reference, root)))];

@@ -8,7 +8,7 @@
  */
 import { CommandSpec, readCommandLine, runMain } from "../deploy/command-line";
 import { Evaluation, RecordedResource, evaluateNamed, mockId, physicalNameOf } from "../harness/mock-engine";
-import { PROJECT_ROOT, checkStackFile, listStacks } from "../harness/stack-files";
+import { PROJECT_ROOT, checkStackFile, listStacks, stackName } from "../harness/stack-files";
 
 /** A mock id (`type::name`) inside a value stands for an id AWS assigns at deploy time: `<name id>`. */
 const MOCK_ID = /[a-z0-9-]+:[A-Za-z0-9/]+:[A-Za-z0-9]+::([A-Za-z0-9_.-]+)/g;
@@ -86,7 +86,26 @@ export interface PreviewOptions {
 }
 
 /**
- * Prints the plan of each stack named in `argv`, one after another. First checks every stack's
+ * `references` without those that name a stack named before (`development`, then
+ * `acme/slack-clone/development`: stackName), each kept in its first spelling, in order. A reference
+ * that is not a stack stays, once, for checkStackFile to name.
+ */
+export function uniqueStacks(references: readonly string[], root = PROJECT_ROOT): string[] {
+    const byStack = new Map<string, string>();
+    for (const reference of references) {
+        let stack: string;
+        try {
+            stack = stackName(reference, root);
+        } catch {
+            stack = reference;
+        }
+        if (!byStack.has(stack)) byStack.set(stack, reference);
+    }
+    return [...byStack.values()];
+}
+
+/**
+ * Prints the plan of each stack named in `argv` (each stack once, however often and however spelt: uniqueStacks), one after another. First checks every stack's
  * config (harness/stack-files' checkStackFile: the file and the config validation) and throws, having
  * printed no plan, one error listing every bad stack reference and every bad stack with each of its
  * problems. A stack whose program then fails throws its error, prefixed with the stack's name.
@@ -95,7 +114,7 @@ export async function main(argv: readonly string[] = process.argv.slice(2), opti
     const line = readCommandLine(PREVIEW_COMMAND, argv);
     if (line === undefined) return;
     const root = options.root ?? PROJECT_ROOT;
-    const stacks = [...new Set(line.positionals)];
+    const stacks = uniqueStacks(line.positionals, root);
     if (stacks.length === 0) throw new Error(`Name at least one stack (${listStacks(root).join(", ")}): npm run preview -- <stack> [<stack>...]`);
     const notes: string[] = [];
     const problems: string[] = [];

@@ -71,13 +71,7 @@ const parsed = new Map<string, { document: Document; text: string }>();
  * change it.
  */
 function readYaml(file: string): { document: Document; text: string } {
-    let text: string;
-    try {
-        text = fs.readFileSync(file, "utf8");
-    } catch (error) {
-        if ((error as NodeJS.ErrnoException).code !== "ENOENT" || path.basename(file) !== "Pulumi.yaml") throw error;
-        throw new Error(`No Pulumi.yaml in ${path.dirname(file)}: the project's file is missing (git checkout -- Pulumi.yaml restores it)`);
-    }
+    const text = readProjectFile(file);
     const last = parsed.get(file);
     if (last?.text === text) return last;
     const document = parseDocument(text, { prettyErrors: true });
@@ -86,7 +80,48 @@ function readYaml(file: string): { document: Document; text: string } {
     return { document, text };
 }
 
-/** The stacks that have a Pulumi.<stack>.yaml. */
+/**
+ * The text of a file of the project (Pulumi.yaml, Pulumi.<stack>.yaml, README.md), UTF-8. Throws an
+ * error naming the file, what is wrong and the fix where reading it fails with a bare one: a
+ * directory in its place (EISDIR), a symbolic link to nothing (ENOENT: the link and its target), and
+ * for Pulumi.yaml and README.md, which git holds, a missing file (git checkout -- <file> restores
+ * it). Other errors (EACCES, ...) pass as they are: they name the file.
+ */
+export function readProjectFile(file: string): string {
+    try {
+        return fs.readFileSync(file, "utf8");
+    } catch (error) {
+        const name = path.basename(file);
+        const restore = `git checkout -- ${name}`;
+        const code = (error as NodeJS.ErrnoException).code;
+        const target = code === "ENOENT" ? symbolicLinkTarget(file) : undefined;
+        if (target !== undefined) {
+            throw new Error(`${name} is a symbolic link to ${target}, which does not exist: point it at the file (ln -sfn <file> ${name}) or remove the link (rm ${name})`);
+        }
+        if (code === "EISDIR") {
+            throw new Error(`${name} is a directory, not a file: move the directory away (mv ${name} ${name}.moved), then restore the file (${restore}) or write it anew`);
+        }
+        if (code === "ENOENT" && ["Pulumi.yaml", "README.md"].includes(name)) {
+            throw new Error(`No ${name} in ${path.dirname(file)}: the project's file is missing (${restore} restores it)`);
+        }
+        throw error;
+    }
+}
+
+/** The target of the symbolic link `file`, or undefined when it is none (or gone). */
+export function symbolicLinkTarget(file: string): string | undefined {
+    try {
+        return fs.lstatSync(file).isSymbolicLink() ? fs.readlinkSync(file) : undefined;
+    } catch {
+        return undefined;
+    }
+}
+
+/**
+ * The stacks that have a Pulumi.<stack>.yaml: every entry of that name, whatever it is, so that one
+ * which is no readable file (a directory, a symbolic link to nothing) is named by the command that
+ * reads it (readProjectFile) rather than silently left out.
+ */
 export function listStacks(root = PROJECT_ROOT): string[] {
     return fs
         .readdirSync(root)
@@ -242,7 +277,7 @@ function readStack(reference: string, root: string): StackReading {
     const stack = stackName(reference, root);
     const fileName = `Pulumi.${stack}.yaml`;
     const file = path.join(root, fileName);
-    if (!fs.existsSync(file)) {
+    if (!fs.existsSync(file) && symbolicLinkTarget(file) === undefined) {
         throw new Error(`Unknown stack "${stack}": no ${fileName}. Stacks: ${listStacks(root).join(", ")}`);
     }
     const config: Record<string, string> = {};

@@ -11,7 +11,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { oneLine } from "../deploy/format";
-import { PROJECT_ROOT } from "../harness/stack-files";
+import { PROJECT_ROOT, symbolicLinkTarget } from "../harness/stack-files";
 
 /**
  * The environment variable that moves the folder holding .env.local and .local/ away from the
@@ -75,15 +75,6 @@ export function localRootProblem(
 
 /** What to do about a LOCAL_ROOT_VARIABLE that npm start cannot use. */
 const LOCAL_ROOT_FIX = `set ${LOCAL_ROOT_VARIABLE} to a folder you can write (made if missing), or unset it to use the checkout`;
-
-/** The target of the symbolic link `file`, or undefined when it is none (or gone). */
-function symbolicLinkTarget(file: string): string | undefined {
-    try {
-        return fs.lstatSync(file).isSymbolicLink() ? fs.readlinkSync(file) : undefined;
-    } catch {
-        return undefined;
-    }
-}
 
 /** "ENAMETOOLONG: a name in the path is too long", or the code alone for a code without a known text. */
 function errnoText(code: string): string {

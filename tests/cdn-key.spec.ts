@@ -147,6 +147,35 @@ describe("npm run cdn-key: the CDN's signing key pair", () => {
         expect(readStackConfig("staging", root)["slack-clone:cdnPublicKey"]).to.equal(key.publicKey);
     });
 
+    it("refuses a directory as --out, saying to give a file in it (it said the directory exists and may hold a key in use), writing nothing", () => {
+        const stackFile = path.join(root, "Pulumi.staging.yaml");
+        const before = fs.readFileSync(stackFile, "utf8");
+        const directory = fs.mkdtempSync(path.join(os.tmpdir(), "cdn-key-out-"));
+        try {
+            expect(errorOf(() => createCdnKey("acme/staging", { root, out: directory })).message).to.equal(
+                `${directory} is a directory: give --out a file in it for the private key: npm run cdn-key -- acme/staging --out ${path.join(directory, "cdn-signing-key-staging.pem")}`,
+            );
+            expect(errorOf(() => createCdnKey("staging", { root, out: root })).message).to.equal(
+                ". is a directory: give --out a file in it for the private key: npm run cdn-key -- staging --out cdn-signing-key-staging.pem",
+            );
+            expect(fs.readdirSync(directory)).to.deep.equal([]);
+            expect(fs.readFileSync(stackFile, "utf8")).to.equal(before);
+        } finally {
+            fs.rmSync(directory, { recursive: true, force: true });
+        }
+    });
+
+    it("keeps a CRLF stack file's line endings: every line, the new key's included, ends in CRLF (it wrote LF, leaving the file mixed)", () => {
+        const stackFile = path.join(root, "Pulumi.staging.yaml");
+        const lf = fs.readFileSync(stackFile, "utf8");
+        fs.writeFileSync(stackFile, lf.replace(/\n/g, "\r\n"));
+        const key = createCdnKey("staging", { root, now: NOW });
+        const after = fs.readFileSync(stackFile, "utf8");
+        expect(after.split("\r\n").filter((line) => line.includes("\n")), "no line ends in LF alone").to.deep.equal([]);
+        expect(withoutKey(after.replace(/\r\n/g, "\n")), "every other line as it was").to.deep.equal(withoutKey(lf));
+        expect(readStackConfig("staging", root)["slack-clone:cdnPublicKey"]).to.equal(key.publicKey);
+    });
+
     it("refuses an empty --out before anything else", async () => {
         const error = await cdnKey(["staging", "--out", ""]).then(() => undefined, (e: Error) => e);
         expect(error?.message).to.equal("Option '--out' needs <file>; got an empty one (`npm run cdn-key -- --help` lists the options)");

@@ -94,6 +94,13 @@ describe("npm run diagram", () => {
         expect(docs()).to.deep.equal([]);
     });
 
+    it("says README.md is missing and how to restore it (a bare ENOENT before), writing nothing", async () => {
+        fs.rmSync(path.join(root, "README.md"));
+        const error = await draw("staging");
+        expect(error?.message).to.equal(`No README.md in ${root}: the project's file is missing (git checkout -- README.md restores it)`);
+        expect(docs()).to.deep.equal([]);
+    });
+
     it("with no stack named draws the stacks README.md links, not a personal stack file, and README's production diagram", async () => {
         fs.copyFileSync(path.join(root, "Pulumi.development.yaml"), path.join(root, "Pulumi.alice.yaml"));
         expect(await draw()).to.equal(undefined);

@@ -2,8 +2,8 @@ import { expect } from "chai";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { main, renderPlan, vpcLayout } from "../dev/preview";
-import { listStacks } from "../harness/stack-files";
+import { main, renderPlan, uniqueStacks, vpcLayout } from "../dev/preview";
+import { listStacks, stackName } from "../harness/stack-files";
 import { captureLog } from "./helpers/console";
 import { evaluateWith, stackEvaluation } from "./helpers/stacks";
 
@@ -69,6 +69,17 @@ describe("offline plan (npm run preview)", () => {
         );
         expect(failing.error?.message).to.equal("Stack staging: boom");
         expect(failing.printed).to.match(/^Stack development: \d+ resources would be created$/m);
+    });
+
+    it("previews a stack named twice once, by the stack its reference names (development and acme/slack-clone/development were two plans), in its first spelling", async () => {
+        const evaluated: string[] = [];
+        const { printed, error } = await captureLog(() =>
+            main(["development", "acme/slack-clone/development", "staging", "development", "acme/staging"], { evaluate: (stack) => (evaluated.push(stack), stackEvaluation(stackName(stack))) }),
+        );
+        expect(error).to.equal(undefined);
+        expect(evaluated).to.deep.equal(["development", "staging"]);
+        expect(printed.match(/^Stack [a-z]+: \d+ resources would be created$/gm)).to.have.length(2);
+        expect(uniqueStacks(["acme/staging", "staging", "not a stack", "not a stack", "qa"])).to.deep.equal(["acme/staging", "not a stack", "qa"]);
     });
 
     it("fails naming the problem for an unknown stack, before any plan", async () => {

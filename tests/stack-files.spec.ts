@@ -174,6 +174,32 @@ describe("stack files (harness/stack-files.ts)", () => {
         expect(() => readStackConfig("acme/other/qa", dir)).to.throw('"acme/other/qa" names project "other"; this is project "slack-clone": use acme/slack-clone/qa or qa');
     });
 
+    it("name a directory or a symbolic link to nothing in place of a stack file or Pulumi.yaml, and the fix (EISDIR, or an unknown stack that the list of stacks named)", () => {
+        const dir = project("config: {}\n");
+        try {
+            const qa = path.join(dir, "Pulumi.qa.yaml");
+            fs.rmSync(qa);
+            fs.mkdirSync(qa);
+            expect(() => readStackConfig("qa", dir)).to.throw(
+                "Pulumi.qa.yaml is a directory, not a file: move the directory away (mv Pulumi.qa.yaml Pulumi.qa.yaml.moved), then restore the file (git checkout -- Pulumi.qa.yaml) or write it anew",
+            );
+            expect(listStacks(dir), "still listed: the command that reads it names the problem").to.deep.equal(["qa"]);
+            fs.rmdirSync(qa);
+            fs.symlinkSync("/nonexistent", qa);
+            expect(() => checkStackFile("acme/qa", dir)).to.throw(
+                "Pulumi.qa.yaml is a symbolic link to /nonexistent, which does not exist: point it at the file (ln -sfn <file> Pulumi.qa.yaml) or remove the link (rm Pulumi.qa.yaml)",
+            );
+            fs.rmSync(qa);
+            expect(() => readStackConfig("qa", dir), "no file, no link: an unknown stack").to.throw('Unknown stack "qa": no Pulumi.qa.yaml. Stacks: ');
+            const projectFile = path.join(dir, "Pulumi.yaml");
+            fs.rmSync(projectFile);
+            fs.mkdirSync(projectFile);
+            expect(() => readProject(dir)).to.throw("Pulumi.yaml is a directory, not a file: move the directory away (mv Pulumi.yaml Pulumi.yaml.moved), then restore the file (git checkout -- Pulumi.yaml) or write it anew");
+        } finally {
+            fs.rmSync(dir, { recursive: true, force: true });
+        }
+    });
+
     it("tell the project's stacks (named after an environment) from a developer's own and the disaster-recovery rebuild's, which stay readable and listed for users", () => {
         const dir = project("config: {}\n");
         try {
