@@ -15,7 +15,7 @@ export const BENCH_COMMAND: CommandSpec = {
     synopsis: "[--runs <n>]",
     summary:
         "Benchmarks, each figure against a baseline measured in the same run: evaluating the project's stacks (Pulumi.<environment>.yaml) under the mock engine, " +
-        "the seed, `npm start` until healthy, and the thumbnail function. It starts a local environment of its own on free ports.",
+        "the seed, `npm start` until healthy, and the thumbnail function. It starts a local environment of its own, on free ports and in a temporary folder, so it runs beside your own `npm start`.",
     options: { runs: { ...RUNS_OPTION, description: `timed runs of each evaluation and thumbnail case; their figures are medians (default ${DEFAULT_RUNS})` } },
 };
 

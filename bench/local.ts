@@ -4,16 +4,21 @@
  *   seed       2,000 message items through seed() (conditional PutItem, 16 in flight) into an
  *              empty table, then again over the same items (all kept), against a baseline of
  *              sequential PutItem calls, all on the same dynalite in this run
- *   npm start  a fresh `local/start.ts` process until it reports healthy, against a baseline of
- *              a process that only loads the same runtime (node + tsx) and exits
+ *   npm start  a fresh `local/start.ts` process until it reports healthy (its files in a folder of
+ *              its own: startTime), against a baseline of a process that only loads the same
+ *              runtime (node + tsx) and exits
  * Reproduce: npm run bench
  */
 import { spawn } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
 import { CreateTableCommand, PutItemCommand } from "@aws-sdk/client-dynamodb";
 import { marshall } from "@aws-sdk/util-dynamodb";
 import { TABLES, tableOutputName } from "../components/tables";
 import { createTableInput } from "../local/start";
 import { freePort, startDynamoDb } from "../local/stand-ins";
+import { LOCAL_ROOT_VARIABLE } from "../local/state";
 import { seed } from "../deploy/seed/seed";
 import { dynamoDbClient } from "../deploy/aws-clients";
 
@@ -57,10 +62,10 @@ async function benchSeed(): Promise<void> {
 }
 
 /** Wall time until the process prints `until` (then it is stopped), or exits when `until` is undefined. */
-function processTime(args: string[], until?: string): Promise<number> {
+function processTime(args: string[], until?: string, env: NodeJS.ProcessEnv = process.env): Promise<number> {
     return new Promise((resolve, reject) => {
         const started = process.hrtime.bigint();
-        const child = spawn(process.execPath, ["--import", "tsx", ...args], { stdio: ["ignore", "pipe", "pipe"] });
+        const child = spawn(process.execPath, ["--import", "tsx", ...args], { stdio: ["ignore", "pipe", "pipe"], env });
         let output = "";
         const elapsed = () => Number(process.hrtime.bigint() - started) / 1e6;
         child.stdout.on("data", (chunk: Buffer) => {
@@ -79,13 +84,26 @@ function processTime(args: string[], until?: string): Promise<number> {
     });
 }
 
+/**
+ * Wall time (ms) from spawning `script` (`npm start`'s local/start.ts) with `args` until it prints
+ * "Running;" (it is then stopped with SIGINT), with .env.local and .local/ in a new temporary folder
+ * of its own (LOCAL_ROOT_VARIABLE), removed once it has exited: it runs beside a developer's own
+ * `npm start` in the checkout, whose lock would refuse it. Throws with the process's output when it
+ * exits before it is running.
+ */
+export async function startTime(args: readonly string[], script = "local/start.ts"): Promise<number> {
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), "slack-clone-bench-"));
+    try {
+        return await processTime([script, ...args], "Running;", { ...process.env, [LOCAL_ROOT_VARIABLE]: root });
+    } finally {
+        fs.rmSync(root, { recursive: true, force: true });
+    }
+}
+
 async function benchStart(): Promise<void> {
     const baseline = await processTime(["-e", "require('@aws-sdk/client-dynamodb'); require('@aws-sdk/client-s3')"]);
     const ports = await Promise.all([freePort(), freePort(), freePort()]);
-    const start = await processTime(
-        ["local/start.ts", "--dynamodb-port", String(ports[0]), "--s3-port", String(ports[1]), "--redis-port", String(ports[2])],
-        "Running;",
-    );
+    const start = await startTime(["--dynamodb-port", String(ports[0]), "--s3-port", String(ports[1]), "--redis-port", String(ports[2])]);
     console.log("npm start to healthy:");
     console.log(`  baseline: node + tsx + AWS SDK load  ${baseline.toFixed(0).padStart(6)} ms`);
     console.log(`  local/start.ts until healthy         ${start.toFixed(0).padStart(6)} ms  x${(start / baseline).toFixed(2)} of baseline`);

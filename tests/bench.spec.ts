@@ -1,7 +1,11 @@
 import { expect } from "chai";
+import * as fs from "fs";
+import * as os from "os";
 import * as path from "path";
 import { DEFAULT_RUNS, MAX_RUNS, runChild, runsOption } from "../bench/child";
+import { startTime } from "../bench/local";
 import { PROJECT_ROOT } from "../harness/stack-files";
+import { LOCAL_ROOT } from "../local/state";
 
 describe("npm run bench (bench/)", () => {
     it("takes --runs as a whole number from 1 to 100, naming a bad value and the range (99999999999999999999 lost its precision and never ended)", () => {
@@ -18,5 +22,18 @@ describe("npm run bench (bench/)", () => {
         expect(() => runChild(failing, ["b9"])).to.throw(/^Stack b9: Unknown stack "b9"$/);
         const missing = path.join(PROJECT_ROOT, "bench", "no-such-benchmark.ts");
         expect(() => runChild(missing, [])).to.throw(/^the benchmark's child process \(.*no-such-benchmark\.ts --child \) exited 1: Error \[ERR_MODULE_NOT_FOUND\]: Cannot find module .*no-such-benchmark\.ts' .+$/);
+    });
+
+    it("runs its npm start with .env.local and .local/ in a folder of its own, removed once it stopped: beside a developer's npm start, whose lock refused it (The local environment is already running)", async () => {
+        const report = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "bench-start-")), "root");
+        try {
+            expect(await startTime([report], path.join(PROJECT_ROOT, "tests", "fixtures", "bench-start.ts"))).to.be.above(0);
+            const root = fs.readFileSync(report, "utf8");
+            expect(root, "neither the checkout nor the folder it inherited").to.not.be.oneOf([PROJECT_ROOT, LOCAL_ROOT]);
+            expect(path.dirname(root)).to.equal(os.tmpdir());
+            expect(fs.existsSync(root), "removed, .local/ and all").to.equal(false);
+        } finally {
+            fs.rmSync(path.dirname(report), { recursive: true, force: true });
+        }
     });
 });
