@@ -377,6 +377,11 @@ export interface HealthOptions {
      * naming it, rather than leaving the check out. @default false
      */
     readonly local?: boolean;
+    /**
+     * With `local`, and outputs without an API: a backend is about to start (npm start --backend),
+     * which checks its /health once it is up; the api /health skip says so. @default false
+     */
+    readonly backendStarting?: boolean;
     /** The stack the outputs are from, as the fixes' commands name it (`--stack`'s value). @default stackOf(outputs) */
     readonly stack?: string;
     /** How the rollout check waits for a rollout still IN_PROGRESS. @default ROLLOUT_WAIT */
@@ -414,7 +419,7 @@ export async function checkHealth(outputs: StackOutputs, clients: HealthClients,
     const skipped: CheckResult[] = [];
     const skipBecause = (check: string, why: string) => skipped.push({ check, ok: true, skipped: true, detail: `skipped: ${why}` });
     if (local && outputs.apiUrl === undefined) {
-        skipBecause("api /health", "no backend (npm start -- --backend <command> runs one in its place)");
+        skipBecause("api /health", options.backendStarting ? "checked once the backend is up" : "no backend (npm start -- --backend <command> runs one in its place)");
     } else {
         // Outputs of a stack deployed before backendRequired existed: strict.
         checks.push(["api /health", () => checkApiHealth(requireOutput(outputs, "apiUrl"), { backendRequired: outputs.backendRequired !== false, backendDeployed: outputs.backendServiceName !== undefined }, timeoutMs)]);

@@ -420,7 +420,7 @@ export async function startLocal(ports: Ports, log: (line: string) => void = () 
         });
         await step(log, "seed", () => seed(clients.dynamodb, outputs, seedDataFor(outputs), { log }));
         const health = await step(log, "health check", async () => {
-            const results = await checkHealth(outputs, clients, { local: true });
+            const results = await checkHealth(outputs, clients, { local: true, backendStarting: options.backend !== undefined });
             log(formatHealth(results));
             return results;
         });
@@ -437,14 +437,19 @@ export async function startLocal(ports: Ports, log: (line: string) => void = () 
             AWS_ACCESS_KEY_ID: credentials.accessKeyId,
             AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
         };
+        let checked = health;
         if (options.backend !== undefined) {
             const command = options.backend;
-            backend = await step(log, `backend "${command}" on ${backendPort}, healthy at ${HEALTH_PATH}`, () =>
-                startBackend(command, backendPort, env, log, { onStarted: options.onBackendStarted, othersRunning: () => status().running }),
-            );
+            await step(log, `backend "${command}" on ${backendPort}, healthy at ${HEALTH_PATH}`, async () => {
+                const started = (backend = await startBackend(command, backendPort, env, log, { onStarted: options.onBackendStarted, othersRunning: () => status().running }));
+                // The check the health check left until now, as `health --local` runs it: the backend stands in for the API.
+                const api: CheckResult = { check: "api /health", ok: true, detail: await checkApiHealth(started.endpoint, { backendRequired: true }) };
+                log(formatHealth([api]));
+                checked = health.map((r) => (r.check === api.check ? api : r));
+            });
         }
         const withBackend: LocalOutputs = backend === undefined ? outputs : { ...outputs, apiUrl: backend.endpoint, backendRequired: true };
-        return { outputs: withBackend, env, health, s3, clients, status, stop };
+        return { outputs: withBackend, env, health: checked, s3, clients, status, stop };
     } catch (error) {
         await stop();
         throw error;
@@ -566,6 +571,9 @@ function parseCommandLine(argv: readonly string[]): { ports: Ports; backend?: st
         if (!Number.isInteger(value) || value < 1 || value > 65535) throw new Error(`--${flag} must be a port from 1 to 65535; got ${raw}`);
         return value;
     };
+    if (values.backend === undefined && values["backend-port"] !== undefined) {
+        throw new Error(`--backend-port ${values["backend-port"]} does nothing without --backend: give the backend's command with --backend "<command>", or leave --backend-port out`);
+    }
     if (values.backend !== undefined && values.backend.trim() === "") throw new Error('--backend needs the command that starts the backend, e.g. --backend "npm run dev"');
     const ports = {
         dynamodb: port("dynamodb-port", DEFAULT_PORTS.dynamodb),

@@ -355,7 +355,7 @@ describe("npm start -- --backend", function () {
     this.timeout(60000);
     const fixture = `"${process.execPath}" tests/fixtures/backend.js`;
 
-    it("runs the backend with the local environment and PORT, waits for its /health, and stops it first; a redis-server, then a backend, that exits says what keeps running", async () => {
+    it("runs the backend with the local environment and PORT, waits for its /health, checks api /health once it is up (not \"no backend\" before it runs), and stops it first; a redis-server, then a backend, that exits says what keeps running", async () => {
         const port = await freePort();
         const lines: string[] = [];
         let redisPid = 0;
@@ -365,6 +365,12 @@ describe("npm start -- --backend", function () {
             expect(health.env).to.include(local.env);
             expect(health.env.PORT).to.equal(String(port));
             expect(lines).to.include(`backend | listening on ${port}`);
+            // The start's health check runs before the backend: its api /health waits for it, then reports it before the backend's tick.
+            expect(lines.join("\n").split("\n").find((l) => /^skip +api \/health /.test(l))).to.match(/ skipped: checked once the backend is up$/);
+            const api = lines.findIndex((l) => /^ok +api \/health +backend answered 200$/.test(l));
+            expect(api, lines.join("\n")).to.be.greaterThan(lines.indexOf(`backend | listening on ${port}`));
+            expect(lines[api + 1]).to.match(/^✓ backend /);
+            expect(local.health.find((r) => r.check === "api /health")).to.deep.equal({ check: "api /health", ok: true, detail: "backend answered 200" });
             // The local outputs name the backend as the API, so the health check (and health --local) checks it.
             expect(local.outputs.apiUrl).to.equal(`http://127.0.0.1:${port}`);
             const checks = await checkHealth(local.outputs, local.clients, { local: true });
@@ -448,6 +454,16 @@ describe("startBackend (local/start.ts)", () => {
         // startBackend itself refuses it too, before it runs the command.
         const ran = await startBackend(fixture, 10080, {}, () => undefined).then(() => "ran", (error: Error) => error.message);
         expect(ran).to.match(/^--backend-port 10080 is one of the ports Node's fetch refuses/);
+    });
+
+    it("refuses --backend-port without --backend (it would do nothing), before any other port check", async () => {
+        // An --s3-port that is no port: whatever reads the ports first refuses it, so nothing starts either way.
+        const refused = (...argv: string[]) => startMain([...argv, "--s3-port", "0"]).then(() => "started", (error: Error) => error.message);
+        const without = (port: string) => `--backend-port ${port} does nothing without --backend: give the backend's command with --backend "<command>", or leave --backend-port out`;
+        expect(await refused("--backend-port", "6000"), "a Fetch bad port").to.equal(without("6000"));
+        expect(await refused("--backend-port", "4567"), "DynamoDB's default port").to.equal(without("4567"));
+        expect(await refused("--backend-port=9000")).to.equal(without("9000"));
+        expect(await refused("--backend", "node be.js", "--backend-port", "9000"), "with --backend: the ports are read").to.equal("--s3-port must be a port from 1 to 65535; got 0");
     });
 
     it("gives a backend that ignores SIGTERM its stop timeout, then ends its whole process group with SIGKILL", async () => {
