@@ -59,7 +59,8 @@ export function usage(command: CommandSpec): string {
  * `argv` parsed by the command's options, or undefined once `--help` has printed the usage (the
  * command then ends, with exit code 0).
  * Throws, pointing at `--help`: parseArgs's error for an unknown option (with the closest option, if
- * one is a typo away), a string option without its value, or an argument the command does not take;
+ * one is a typo away), a string option without its value, or followed by an argument starting with a
+ * dash (valueLikeOption's message), or an argument the command does not take;
  * an option given twice that is not `multiple` (parseArgs would keep the last silently), and a
  * string option given an empty value.
  * Before that, throws for an option of the command that reached npm instead (npmOptionsProblem).
@@ -81,7 +82,7 @@ export function readCommandLine(
         if (!e.code?.startsWith("ERR_PARSE_ARGS_")) throw e;
         const unknown = e.code === "ERR_PARSE_ARGS_UNKNOWN_OPTION" ? /'([^']+)'/.exec(e.message)?.[1] : undefined;
         // Node's hint on unknown options (`-- <option>` for a positional) points at its own argv, not the npm command.
-        const problem = unknown !== undefined ? `Unknown option '${unknown}'${suggestion(unknown, ["help", ...Object.keys(command.options)].map((o) => `--${o}`))}` : e.message;
+        const problem = unknown !== undefined ? `Unknown option '${unknown}'${suggestion(unknown, ["help", ...Object.keys(command.options)].map((o) => `--${o}`))}` : (valueLikeOption(command, argv, e) ?? e.message);
         throw new Error(`${problem} (\`${command.name} -- --help\` lists the options)`);
     }
     for (const [name, option] of Object.entries(command.options)) {
@@ -98,6 +99,23 @@ export function readCommandLine(
         return undefined;
     }
     return { values: parsed.values, positionals: parsed.positionals };
+}
+
+/**
+ * What to say for parseArgs's "argument is ambiguous" error: a string option followed by an
+ * argument that starts with a dash (`--dynamodb-port -1`, `--timeout --`), which parseArgs does not
+ * take as its value. Names the option, its placeholder and that argument: an option of the command,
+ * or `--`, means the value was left out; anything else (a negative number) is given with `=`.
+ * Undefined for any other error.
+ */
+function valueLikeOption(command: CommandSpec, argv: readonly string[], error: Error & { code?: string }): string | undefined {
+    const name = error.code === "ERR_PARSE_ARGS_INVALID_OPTION_VALUE" ? /option argument for '--([^']+)'/.exec(error.message)?.[1] : undefined;
+    const at = argv.findIndex((arg, i) => arg === `--${name}` && argv[i + 1]?.startsWith("-"));
+    if (name === undefined || at === -1) return undefined;
+    const next = argv[at + 1];
+    const needs = `Option '--${name}' needs ${command.options[name]?.value ?? "<value>"}`;
+    const isOption = next === "--" || next === "-h" || ["help", ...Object.keys(command.options)].includes(next.replace(/^--/, "").split("=")[0]);
+    return isOption ? `${needs}; got none before ${next}` : `${needs}; got ${next}, which reads as an option: write --${name}=${next} to give it as the value`;
 }
 
 /**

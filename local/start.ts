@@ -14,7 +14,7 @@
  * backend by recorded process group). The files are in the checkout, or where SLACK_CLONE_LOCAL_ROOT
  * says (local/state.ts).
  *
- *   npm start -- [--backend "<command>"] [--backend-port 8000] [--dynamodb-port 4567] [--s3-port 4568] [--redis-port 6380]
+ *   npm start -- [--backend "<command>" [--backend-port 8000]] [--dynamodb-port 4567] [--s3-port 4568] [--redis-port 6380]
  */
 // First: from here on, a stop signal stops npm start as main's handler would (local/stop-signals.ts).
 import { takeStopSignals } from "./stop-signals";
@@ -553,7 +553,7 @@ export const START_COMMAND: CommandSpec = {
             value: '"<command>"',
             description: "run this backend server (through the shell) with the variables of .env.local and PORT, and wait for its /health",
         },
-        "backend-port": { type: "string", value: "<port>", description: `the backend's PORT (default ${DEFAULT_PORTS.backend})` },
+        "backend-port": { type: "string", value: "<port>", description: `the backend's PORT, with --backend (default ${DEFAULT_PORTS.backend})` },
         "dynamodb-port": { type: "string", value: "<port>", description: `DynamoDB's port (default ${DEFAULT_PORTS.dynamodb})` },
         "s3-port": { type: "string", value: "<port>", description: `S3's port (default ${DEFAULT_PORTS.s3})` },
         "redis-port": { type: "string", value: "<port>", description: `Redis's port (default ${DEFAULT_PORTS.redis})` },

@@ -127,6 +127,19 @@ describe("command lines (deploy/command-line.ts)", () => {
         expect(() => readCommandLine(START_COMMAND, ["--redis-port", ""])).to.throw("Option '--redis-port' needs <port>; got an empty one");
     });
 
+    it("names a string option followed by an argument starting with a dash, its placeholder and that argument, rather than parseArgs's \"argument is ambiguous\" with Node's own syntax", async () => {
+        const refused = (main: (argv: readonly string[]) => Promise<void>, ...argv: string[]) => main(argv).then(() => "ran", (error: Error) => error.message);
+        // A negative number: given with =, it reaches the option's own check.
+        expect(await refused(start, "--dynamodb-port", "-1")).to.equal(
+            "Option '--dynamodb-port' needs <port>; got -1, which reads as an option: write --dynamodb-port=-1 to give it as the value (`npm start -- --help` lists the options)",
+        );
+        expect(await refused(start, "--dynamodb-port=-1")).to.equal("--dynamodb-port must be a port from 1 to 65535; got -1");
+        // `--` or another option of the command: the value was left out.
+        expect(await refused(seed, "--timeout", "--")).to.equal("Option '--timeout' needs <seconds>; got none before -- (`npm run seed -- --help` lists the options)");
+        expect(() => readCommandLine(SEED_COMMAND, ["--stack", "--local"])).to.throw("Option '--stack' needs <name>; got none before --local (`npm run seed -- --help` lists the options)");
+        expect(() => readCommandLine(HEALTH_COMMAND, ["--local", "--skip", "-x"])).to.throw("Option '--skip' needs <check>; got -x, which reads as an option: write --skip=-x to give it as the value");
+    });
+
     it("ends a failed command with its message, lines kept, a server's control characters shown escaped (ESC [2J would clear the screen)", () => {
         const error = new Error("Seed data does not fit the tables:\n  - AccessDenied: \u001b[2Jno\r");
         expect(failureLine("seed", error)).to.equal("seed failed: Seed data does not fit the tables:\n  - AccessDenied: \\x1b[2Jno");
