@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { CreateTableCommand, DeleteItemCommand, DynamoDBClient, ScanCommand, UpdateItemCommand } from "@aws-sdk/client-dynamodb";
+import { CreateTableCommand, DeleteItemCommand, DynamoDBClient, PutItemCommand, ScanCommand, UpdateItemCommand } from "@aws-sdk/client-dynamodb";
 import { marshall, unmarshall } from "@aws-sdk/util-dynamodb";
 import { TABLES, tableOutputName } from "../components/tables";
 import { MAX_CONCURRENCY, itemProblems, loadSeedData, main, seed, seedDataFor } from "../deploy/seed/seed";
@@ -45,13 +45,13 @@ describe("seed data", () => {
         expect(itemProblems(spec("users"), { PK: "USER#x", SK: "PROFILE", email: 42 })[0]).to.include("email must be a non-empty string");
     });
 
-    it("writes only missing items, each only if its key is still new: an existing item is kept, not overwritten", async () => {
+    it("writes only missing items, each only if its key is still new, the data set's last item last: an existing item is kept, not overwritten", async () => {
         const puts: { ConditionExpression?: string; ExpressionAttributeNames?: Record<string, string>; Item: { PK: { S: string } } }[] = [];
         const client = {
             send: async (command: { input: Record<string, any> }) => {
                 const { input } = command;
-                // usr-carol is found by the read; usr-bob appears between the read and the write.
-                if (input.RequestItems !== undefined) return { Responses: { "users-t": [{ PK: { S: "USER#usr-carol" }, SK: { S: "PROFILE" } }] } };
+                // usr-alice is found by the read; usr-bob appears between the read and the write; usr-carol, the last item, is written last.
+                if (input.RequestItems !== undefined) return { Responses: { "users-t": [{ PK: { S: "USER#usr-alice" }, SK: { S: "PROFILE" } }] } };
                 if (input.Item === undefined) return {}; // DescribeTable
                 puts.push(input as (typeof puts)[number]);
                 if (input.Item.PK.S === "USER#usr-bob") throw Object.assign(new Error("The conditional request failed"), { name: "ConditionalCheckFailedException" });
@@ -60,8 +60,8 @@ describe("seed data", () => {
         } as unknown as DynamoDBClient;
         const data = new Map([[spec("users"), loadSeedData().get(spec("users"))!]]);
         const report = await seed(client, { [tableOutputName(spec("users"))]: "users-t" }, data);
-        expect(report).to.deep.equal({ written: { "users-t": 1 }, kept: { "users-t": 2 }, requests: 3 });
-        expect(puts.map((p) => p.Item.PK.S)).to.deep.equal(["USER#usr-alice", "USER#usr-bob"]);
+        expect(report).to.deep.equal({ written: { "users-t": 1 }, kept: { "users-t": 2 }, requests: 3, seededBefore: false });
+        expect(puts.map((p) => p.Item.PK.S)).to.deep.equal(["USER#usr-bob", "USER#usr-carol"]);
         for (const put of puts) {
             expect(put.ConditionExpression).to.equal("attribute_not_exists(#pk)");
             expect(put.ExpressionAttributeNames).to.deep.equal({ "#pk": "PK" });
@@ -93,32 +93,56 @@ describe("seed on the local environment's tables", function () {
         local = await localEnvironment();
     });
 
-    it("never overwrites: a user's change to a seeded item survives the next seed, which writes only what is missing", async () => {
+    it("never overwrites or restores: a user's change to a seeded item, and a seeded item deleted, survive the next seed, which writes nothing once the data set is whole", async () => {
         const data = loadSeedData();
-        const users = String(local.outputs[tableOutputName(spec("users"))]);
-        const before = await Promise.all([...data.keys()].map((t) => scanAll(local.clients.dynamodb, String(local.outputs[tableOutputName(t)]))));
+        const tableOf = (name: string) => String(local.outputs[tableOutputName(spec(name))]);
+        const scanEvery = () => Promise.all([...data.keys()].map((t) => scanAll(local.clients.dynamodb, String(local.outputs[tableOutputName(t)]))));
+        const before = await scanEvery();
         for (const [i, [table, items]] of [...data].entries()) expect(before[i].length, table.name).to.equal(items.length);
-        // A user renames herself; a seeded message is deleted (it is put back: only existing items are kept).
+        // A user renames herself and deletes a seeded message.
         await local.clients.dynamodb.send(
             new UpdateItemCommand({
-                TableName: users,
+                TableName: tableOf("users"),
                 Key: marshall({ PK: "USER#usr-alice", SK: "PROFILE" }),
                 UpdateExpression: "SET display_name = :name",
                 ExpressionAttributeValues: marshall({ ":name": "Alice (renamed)" }),
             }),
         );
-        const messages = String(local.outputs[tableOutputName(spec("messages"))]);
         const [deleted] = data.get(spec("messages"))!;
-        await local.clients.dynamodb.send(new DeleteItemCommand({ TableName: messages, Key: marshall({ PK: deleted.PK, SK: deleted.SK }) }));
+        await local.clients.dynamodb.send(new DeleteItemCommand({ TableName: tableOf("messages"), Key: marshall({ PK: deleted.PK, SK: deleted.SK }) }));
+        try {
+            const lines: string[] = [];
+            const report = await seed(local.clients.dynamodb, local.outputs, data, { log: (line) => lines.push(line) });
+            expect(report.seededBefore).to.equal(true);
+            expect(Object.values(report.written).every((n) => n === 0), "nothing written").to.equal(true);
+            expect(report.kept[tableOf("messages")]).to.equal(data.get(spec("messages"))!.length - 1);
+            expect(lines).to.deep.equal([
+                `  seeded before (${tableOf("workspaces")} holds WORKSPACE#ws-default METADATA, written last): nothing written, so what users changed or deleted since stays as it is`,
+            ]);
+            const after = await scanEvery();
+            const expected = before.map((items) =>
+                items.filter((item) => !(item.PK === deleted.PK && item.SK === deleted.SK)).map((item) => (item.user_id === "usr-alice" && item.SK === "PROFILE" ? { ...item, display_name: "Alice (renamed)" } : item)),
+            );
+            expect(after).to.deep.equal(expected);
+        } finally {
+            await local.clients.dynamodb.send(new PutItemCommand({ TableName: tableOf("messages"), Item: marshall(deleted) }));
+        }
+    });
 
-        const report = await seed(local.clients.dynamodb, local.outputs, data);
-        const after = await Promise.all([...data.keys()].map((t) => scanAll(local.clients.dynamodb, String(local.outputs[tableOutputName(t)]))));
-        const alice = after[[...data.keys()].indexOf(spec("users"))].find((u) => u.user_id === "usr-alice");
-        expect(alice?.display_name).to.equal("Alice (renamed)");
-        expect(report.written[messages]).to.equal(1);
-        expect(report.kept[users]).to.equal(data.get(spec("users"))!.length);
-        const expected = before.map((items) => items.map((item) => (item.user_id === "usr-alice" && item.SK === "PROFILE" ? { ...item, display_name: "Alice (renamed)" } : item)));
-        expect(after).to.deep.equal(expected);
+    it("completes a data set an earlier run left part-written (its last item, the workspace, missing), writing that item last", async () => {
+        const data = loadSeedData();
+        const tableOf = (name: string) => String(local.outputs[tableOutputName(spec(name))]);
+        const [workspace] = data.get(spec("workspaces"))!;
+        const [message] = data.get(spec("messages"))!;
+        await local.clients.dynamodb.send(new DeleteItemCommand({ TableName: tableOf("workspaces"), Key: marshall({ PK: workspace.PK, SK: workspace.SK }) }));
+        await local.clients.dynamodb.send(new DeleteItemCommand({ TableName: tableOf("messages"), Key: marshall({ PK: message.PK, SK: message.SK }) }));
+        const lines: string[] = [];
+        const report = await seed(local.clients.dynamodb, local.outputs, data, { log: (line) => lines.push(line) });
+        expect(report.seededBefore).to.equal(false);
+        expect(report.written).to.include({ [tableOf("workspaces")]: 1, [tableOf("messages")]: 1 });
+        expect(Object.values(report.written).reduce((a, b) => a + b, 0), "only the missing two").to.equal(2);
+        expect(lines[lines.length - 1], "the workspace's table is reported last").to.match(new RegExp(`^  ${tableOf("workspaces")}: 1 item written, 0 items already there and kept`));
+        expect(await scanAll(local.clients.dynamodb, tableOf("workspaces"))).to.have.length(1);
     });
 
     it("writes nothing when a table is missing, naming it", async () => {

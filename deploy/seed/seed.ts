@@ -6,7 +6,10 @@
  * nothing elsewhere (production starts empty). It reads which items exist (BatchGetItem) and writes
  * each missing one with a conditional PutItem (`attribute_not_exists` on the partition key): an
  * item that exists is kept as it is, whoever changed it, so the seed never overwrites or deletes
- * anything and can run on every deploy (a run over seeded tables only reads). A bounded number of
+ * anything and can run on every deploy. The data set's last item (the demo data's: the workspace
+ * ws-default) is written last, once every other item is there: while it exists, the data set has
+ * been written whole before, and a run writes nothing, so an item users deleted since stays deleted
+ * (a run over seeded tables only reads); a run that failed midway is completed by the next. A bounded number of
  * requests are in flight; throttled requests are retried by the SDK. Fails before writing anything
  * when an output or a table is missing. Every call is bounded in time and attempts
  * (deploy/aws-clients.ts); a failure names the endpoint, the action and the table.
@@ -108,6 +111,8 @@ export interface SeedReport {
     /** Items that already existed and were left as they are, per physical table name. */
     kept: Record<string, number>;
     requests: number;
+    /** The data set was written whole by an earlier run (its last item exists): nothing was written. */
+    seededBefore: boolean;
 }
 
 /** Runs `tasks` with at most `limit` in flight. */
@@ -138,7 +143,7 @@ export async function seed(client: DynamoDBClient, outputs: StackOutputs, data: 
             log(`would write ${count(t.items.length, "item")} to ${t.name}, each only if its key is not there yet`);
             for (const item of t.items) log(`  ${String(item[t.spec.partitionKey.name])} ${String(item[t.spec.sortKey.name])}`);
         }
-        return { written: {}, kept: {}, requests: 0 };
+        return { written: {}, kept: {}, requests: 0, seededBefore: false };
     }
 
     const missingTables: string[] = [];
@@ -150,7 +155,7 @@ export async function seed(client: DynamoDBClient, outputs: StackOutputs, data: 
     }
     if (missingTables.length > 0) throw new Error(`Tables missing: ${missingTables.join(", ")}; deploy the stack first. Nothing was written`);
 
-    const report: SeedReport = { written: {}, kept: {}, requests: 0 };
+    const report: SeedReport = { written: {}, kept: {}, requests: 0, seededBefore: false };
     const started = Date.now();
 
     /** The keys (`PK|SK`) of `items` that exist in `table` already: BatchGetItem, 100 keys a request, unprocessed keys asked again. */
@@ -177,45 +182,61 @@ export async function seed(client: DynamoDBClient, outputs: StackOutputs, data: 
         return found;
     };
 
+    const keyOf = (t: (typeof tables)[number], item: SeedItem) => `${String(item[t.spec.partitionKey.name])}|${String(item[t.spec.sortKey.name])}`;
+    const existing = new Map<(typeof tables)[number], Set<string>>();
+    for (const t of tables) existing.set(t, await existingKeys(t));
+    for (const t of tables) {
+        report.written[t.name] = 0;
+        report.kept[t.name] = t.items.filter((item) => existing.get(t)!.has(keyOf(t, item))).length;
+    }
+    const last = tables[tables.length - 1];
+    const marker = last.items[last.items.length - 1];
+    if (existing.get(last)!.has(keyOf(last, marker))) {
+        report.seededBefore = true;
+        log(`  seeded before (${last.name} holds ${keyOf(last, marker).replace("|", " ")}, written last): nothing written, so what users changed or deleted since stays as it is`);
+        return report;
+    }
+
+    /** Writes `item` only if its key is still new: an item created since the read above is kept too. */
+    const put = async (t: (typeof tables)[number], item: SeedItem): Promise<void> => {
+        report.requests++;
+        // An item is identified by its key, so checking the partition key attribute checks the whole key.
+        const written = await client
+            .send(
+                new PutItemCommand({
+                    TableName: t.name,
+                    Item: marshall(item),
+                    ConditionExpression: "attribute_not_exists(#pk)",
+                    ExpressionAttributeNames: { "#pk": t.spec.partitionKey.name },
+                }),
+            )
+            .then(
+                () => true,
+                (error: Error) => {
+                    if (error instanceof ConditionalCheckFailedException || error.name === "ConditionalCheckFailedException") return false;
+                    throw error;
+                },
+            );
+        report[written ? "written" : "kept"][t.name]++;
+    };
+    const done = (t: (typeof tables)[number]) =>
+        log(`  ${t.name}: ${count(report.written[t.name], "item")} written, ${count(report.kept[t.name], "item")} already there and kept (${Date.now() - started} ms)`);
     const tasks: Array<() => Promise<void>> = [];
     for (const t of tables) {
-        const existing = await existingKeys(t);
-        const keyOf = (item: SeedItem) => `${String(item[t.spec.partitionKey.name])}|${String(item[t.spec.sortKey.name])}`;
-        const missing = t.items.filter((item) => !existing.has(keyOf(item)));
-        report.written[t.name] = 0;
-        report.kept[t.name] = t.items.length - missing.length;
-        const done = () =>
-            log(`  ${t.name}: ${count(report.written[t.name], "item")} written, ${count(report.kept[t.name], "item")} already there and kept (${Date.now() - started} ms)`);
-        if (missing.length === 0) done();
+        const missing = t.items.filter((item) => item !== marker && !existing.get(t)!.has(keyOf(t, item)));
+        if (missing.length === 0 && t !== last) done(t);
         let pending = missing.length;
         for (const item of missing) {
             tasks.push(async () => {
-                report.requests++;
-                // Written only if the key is still new: an item created since the read above is kept too
-                // (an item is identified by its key, so checking the partition key attribute checks the whole key).
-                const written = await client
-                    .send(
-                        new PutItemCommand({
-                            TableName: t.name,
-                            Item: marshall(item),
-                            ConditionExpression: "attribute_not_exists(#pk)",
-                            ExpressionAttributeNames: { "#pk": t.spec.partitionKey.name },
-                        }),
-                    )
-                    .then(
-                        () => true,
-                        (error: Error) => {
-                            if (error instanceof ConditionalCheckFailedException || error.name === "ConditionalCheckFailedException") return false;
-                            throw error;
-                        },
-                    );
-                report[written ? "written" : "kept"][t.name]++;
-                if (--pending === 0) done();
+                await put(t, item);
+                if (--pending === 0 && t !== last) done(t);
             });
         }
     }
-
     await pool(tasks, concurrency);
+    // Last, once everything else is there: from now on the data set counts as written.
+    await put(last, marker);
+    done(last);
     return report;
 }
 
