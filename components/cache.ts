@@ -69,7 +69,7 @@ export class Cache extends pulumi.ComponentResource {
 
         this.securityGroup = this.createSecurityGroup(name, args);
         const authToken = this.createAuthToken(name);
-        this.authTokenSecretArn = this.storeAuthToken(name, args.environment, authToken);
+        this.authTokenSecretArn = this.storeAuthToken(name, args, authToken);
         this.replicationGroup = this.createReplicationGroup(name, args, this.createSubnetGroup(name, args), this.securityGroup, authToken);
         this.primaryEndpoint = this.replicationGroup.primaryEndpointAddress;
         this.port = this.replicationGroup.port;
@@ -130,17 +130,20 @@ export class Cache extends pulumi.ComponentResource {
      * in the stack's state too, encrypted as a Pulumi secret (README, "Secrets": the provider's
      * write-only `authTokenWo` does not keep it out of Pulumi state, pulumi/pulumi-terraform-bridge#3201).
      */
-    private storeAuthToken(name: string, environment: string, token: pulumi.Output<string>): pulumi.Output<string> {
+    private storeAuthToken(name: string, args: CacheArgs, token: pulumi.Output<string>): pulumi.Output<string> {
         const secret = new aws.secretsmanager.Secret(
             `${name}-auth-token-secret`,
             {
-                name: physicalName("redis-auth-token", environment),
-                description: `AUTH token of Redis ${physicalName("redis", environment)}`,
-                // Deleted at once with the stack: a new stack generates a new token, and needs the name back
-                // (a secret pending deletion keeps its name for its recovery window, 30 days by default).
-                recoveryWindowInDays: 0,
+                name: physicalName("redis-auth-token", args.environment),
+                description: `AUTH token of Redis ${physicalName("redis", args.environment)}`,
+                // Where data is protected, the secret is too (backend tasks read it as they start), and a
+                // deletion keeps AWS's recovery window. Elsewhere it is deleted at once with the stack: a
+                // new stack generates a new token and needs the name back (a secret pending deletion keeps
+                // its name for its recovery window, 30 days by default; Secrets Manager API reference,
+                // DeleteSecret: the provider sends ForceDeleteWithoutRecovery for 0).
+                recoveryWindowInDays: args.protectData ? undefined : 0,
             },
-            { parent: this },
+            { parent: this, protect: args.protectData },
         );
         new aws.secretsmanager.SecretVersion(`${name}-auth-token-version`, { secretId: secret.id, secretString: token }, { parent: this });
         return secret.arn;

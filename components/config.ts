@@ -8,6 +8,7 @@
  */
 import { KeyObject, createHash, createPublicKey } from "crypto";
 import { Region } from "@pulumi/aws/types/enums";
+import type * as awsConfig from "@pulumi/aws/config/vars";
 import { closest, distance } from "fastest-levenshtein";
 import { Environment, ENVIRONMENTS, MANAGED_BY, PRODUCTION_ENVIRONMENTS, PROJECT, REQUIRED_TAGS, nameProblem, physicalName } from "./naming";
 
@@ -43,23 +44,50 @@ export function redisParameterGroupFamily(engine: RedisEngine, version: string):
 }
 
 /**
- * The stack's `aws:*` settings that say which account and identity a deploy uses and how it tags:
- * every explicit provider (second region, us-east-1 certificate) gets them too, because an explicit
- * `aws.Provider` reads none of the stack's `aws:*` config by design (pulumi/pulumi-aws#3259).
- * Values are as the CLI stores them: strings, lists and maps as JSON.
+ * The stack's `aws:*` provider settings, each with the kind of value it takes: every explicit
+ * provider (second region, us-east-1 certificate) gets them too, because an explicit `aws.Provider`
+ * reads none of the stack's `aws:*` config by design (pulumi/pulumi-aws#3259): which account and
+ * identity a deploy uses, how it tags, and how it reaches AWS (endpoints, STS region, FIPS, proxy, CA
+ * bundle, retries). Every key of @pulumi/aws's provider config but `region` (each provider's own) and
+ * the static credentials (refused: AWS_STATIC_CREDENTIAL_KEYS); the type-check holds the table to the
+ * provider's config, so a key a provider upgrade adds fails tsc until it is placed here.
  */
-export const AWS_PROVIDER_KEYS = [
-    "profile",
-    "sharedConfigFiles",
-    "sharedCredentialsFiles",
-    "assumeRoles",
-    "assumeRoleWithWebIdentity",
-    "allowedAccountIds",
-    "forbiddenAccountIds",
-    "defaultTags",
-    "ignoreTags",
-] as const;
-export type AwsProviderKey = (typeof AWS_PROVIDER_KEYS)[number];
+const AWS_PROVIDER_SETTING_KINDS = {
+    profile: "string",
+    sharedConfigFiles: "list",
+    sharedCredentialsFiles: "list",
+    assumeRoles: "list",
+    assumeRoleWithWebIdentity: "map",
+    allowedAccountIds: "list",
+    forbiddenAccountIds: "list",
+    defaultTags: "map",
+    ignoreTags: "map",
+    customCaBundle: "string",
+    ec2MetadataServiceEndpoint: "string",
+    ec2MetadataServiceEndpointMode: "string",
+    endpoints: "list",
+    httpProxy: "string",
+    httpsProxy: "string",
+    insecure: "boolean",
+    maxRetries: "number",
+    noProxy: "string",
+    retryMode: "string",
+    s3UsEast1RegionalEndpoint: "string",
+    s3UsePathStyle: "boolean",
+    skipCredentialsValidation: "boolean",
+    skipMetadataApiCheck: "boolean",
+    skipRegionValidation: "boolean",
+    skipRequestingAccountId: "boolean",
+    stsRegion: "string",
+    tagPolicyCompliance: "string",
+    tokenBucketRateLimiterCapacity: "number",
+    useDualstackEndpoint: "boolean",
+    useFipsEndpoint: "boolean",
+    userAgents: "list",
+} as const satisfies Record<Exclude<keyof typeof awsConfig, "region" | (typeof AWS_STATIC_CREDENTIAL_KEYS)[number]>, "string" | "boolean" | "number" | "list" | "map">;
+export type AwsProviderKey = keyof typeof AWS_PROVIDER_SETTING_KINDS;
+/** The keys of AWS_PROVIDER_SETTING_KINDS: what index.ts reads from the stack's `aws:` config. */
+export const AWS_PROVIDER_KEYS = Object.keys(AWS_PROVIDER_SETTING_KINDS) as AwsProviderKey[];
 
 /**
  * Static credentials in the stack's config: the default provider would deploy with them, and the
@@ -155,7 +183,7 @@ export interface StackConfig {
     readonly vpcCidr: string;
     /** Key `availabilityZones`: zones with a private and a public subnet, 2 to 6. @default 2 */
     readonly availabilityZones: number;
-    /** Key `natGateways`: one NAT gateway (`Single`) or one per zone (`OnePerAz`). @default "Single" */
+    /** Key `natGateways`: one NAT gateway (`Single`) or one per zone (`OnePerAz`, required with `multiAz`). @default "Single" */
     /**
      * Key `availabilityZoneCidrMask`: prefix length of each zone's range of `vpcCidr`, 16 to 26; zone `i`
      * always gets the `i`th range, whatever the zone count. @default 17
@@ -568,19 +596,21 @@ function awsProviderSettings(c: Checker, raw: RawConfig, environment: string, st
     for (const key of AWS_PROVIDER_KEYS) {
         const value = raw[`aws:${key}`];
         if (value === undefined || value === "") continue;
-        if (key === "profile") {
+        const kind = AWS_PROVIDER_SETTING_KINDS[key];
+        if (kind === "string") {
             settings[key] = value;
             continue;
         }
-        const list = ["sharedConfigFiles", "sharedCredentialsFiles", "assumeRoles", "allowedAccountIds", "forbiddenAccountIds"].includes(key);
         let parsed: unknown;
         try {
             parsed = JSON.parse(value);
         } catch {
             parsed = undefined;
         }
-        if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed) !== list) {
-            c.fail(`aws:${key}`, value, `a ${list ? "list" : "map"}, as \`pulumi config set --path\` stores it`);
+        const fits =
+            kind === "boolean" ? typeof parsed === "boolean" : kind === "number" ? Number.isInteger(parsed) && (parsed as number) >= 0 : typeof parsed === "object" && parsed !== null && Array.isArray(parsed) === (kind === "list");
+        if (!fits) {
+            c.fail(`aws:${key}`, value, kind === "boolean" ? "true or false" : kind === "number" ? "a whole number, 0 or more" : `a ${kind}, as \`pulumi config set --path\` stores it`);
         } else {
             settings[key] = parsed;
         }
@@ -691,6 +721,13 @@ function checkConfig(raw: RawConfig, stack: string | undefined): { config: Stack
         }
     }
 
+    const natGateways = c.oneOf("natGateways", NAT_STRATEGIES);
+    // The private subnets reach ECR, Secrets Manager and CloudWatch Logs through NAT (S3 and DynamoDB
+    // through gateway endpoints): with one NAT gateway, losing its zone stops the other zones' new tasks.
+    if (multiAz && existingVpcId === undefined && natGateways === "Single") {
+        c.fail("natGateways", natGateways, "OnePerAz when multiAz is true (with a single NAT gateway, losing its zone cuts the other zones' tasks off ECR, Secrets Manager and CloudWatch Logs)");
+    }
+
     const redisNodeCount = c.integer("redisNodeCount", 1, 6);
     if (multiAz && redisNodeCount < 2) {
         c.fail("redisNodeCount", redisNodeCount, "at least 2 when multiAz is true (a primary and a replica in another AZ)");
@@ -777,7 +814,7 @@ function checkConfig(raw: RawConfig, stack: string | undefined): { config: Stack
         vpcCidr,
         availabilityZones,
         availabilityZoneCidrMask,
-        natGateways: c.oneOf("natGateways", NAT_STRATEGIES),
+        natGateways,
         existingVpc: existingVpcId === undefined ? undefined : { vpcId: existingVpcId, privateSubnetIds: existingPrivateSubnetIds },
         redisNodeType: c.match("redisNodeType", (v) => /^cache\.[a-z0-9]+\.[a-z0-9]+$/.test(v), "an ElastiCache node type such as cache.t3.micro"),
         redisNodeCount,

@@ -6,9 +6,9 @@ import { AwsProviderKey } from "./config";
 export type AwsProviderSettings = Readonly<Partial<Record<AwsProviderKey, unknown>>>;
 
 /**
- * An AWS provider for another region that deploys exactly as the stack's own provider does: the
- * stack's profile, assumed roles, allowed and forbidden account ids, default and ignored tags,
- * plus `region`. A provider built from a region alone would read none of them (pulumi/pulumi-aws#3259,
+ * An AWS provider for another region that deploys exactly as the stack's own provider does: every
+ * `aws:*` setting of the stack (AWS_PROVIDER_KEYS: profile, assumed roles, allowed and forbidden
+ * account ids, default and ignored tags, endpoints, STS region, FIPS, proxy, retries...), plus `region`. A provider built from a region alone would read none of them (pulumi/pulumi-aws#3259,
  * by design): it could write into another account than the rest of the stack, untagged.
  */
 export function regionalProvider(name: string, region: string, settings: AwsProviderSettings, opts: pulumi.CustomResourceOptions): aws.Provider {

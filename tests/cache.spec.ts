@@ -1,11 +1,12 @@
 import { expect } from "chai";
 import * as pulumi from "@pulumi/pulumi";
 import { AUTH_TOKEN_SPECIALS, Cache, MAINTENANCE_WINDOW, SNAPSHOT_WINDOW } from "../components/cache";
+import { validateConfig } from "../components/config";
 import { ENVIRONMENTS } from "../components/naming";
 import { NAME_RULES, physicalName } from "../components/naming";
 import { Evaluation, RecordedResource, byName, evaluate, mockId, ofType } from "../harness/mock-engine";
 import { EGRESS, GROUP, INGRESS, rulesOf } from "./helpers/security-groups";
-import { STACKS, serially, stackEvaluation } from "./helpers/stacks";
+import { STACKS, rawConfig, serially, stackEvaluation } from "./helpers/stacks";
 
 const REPLICATION_GROUP = "aws:elasticache/replicationGroup:ReplicationGroup";
 const PASSWORD = "random:index/randomPassword:RandomPassword";
@@ -148,7 +149,11 @@ for (const stack of STACKS) {
         it("keeps the token in a Secrets Manager secret slack-clone-redis-auth-token-{environment}, sent as a Pulumi secret", () => {
             const secret = byName(evaluation, "aws:secretsmanager/secret:Secret", "cache-auth-token-secret");
             expect(secret.inputs.name).to.equal(`slack-clone-redis-auth-token-${stack}`);
-            expect(secret.inputs.recoveryWindowInDays, "a re-created stack gets the name back at once").to.equal(0);
+            // Where data is protected (production), so is the secret backend tasks read as they start, with AWS's recovery
+            // window; elsewhere a re-created stack gets the name back at once.
+            const { protectData } = validateConfig(rawConfig(stack));
+            expect(secret.inputs.recoveryWindowInDays).to.equal(protectData ? undefined : 0);
+            expect(Boolean(secret.options.protect)).to.equal(protectData);
             expect(secret.options.parent).to.equal(CACHE);
             const version = byName(evaluation, "aws:secretsmanager/secretVersion:SecretVersion", "cache-auth-token-version");
             expect(version.inputs.secretId).to.equal(`aws:secretsmanager/secret:Secret::cache-auth-token-secret`);

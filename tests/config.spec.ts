@@ -222,6 +222,11 @@ describe("stack config", () => {
         expectInvalid({ ...staging, "aws:defaultTags": tags({ environment: "production" }) }, "aws:defaultTags", "wrong or missing: environment");
         expect(() => validateConfig({ ...staging, "aws:defaultTags": tags({ stack: "qa" }) }, "staging")).to.throw(/wrong or missing: stack/);
         expectInvalid({ ...staging, "aws:allowedAccountIds": "123456789012" }, "aws:allowedAccountIds", "a list");
+        expectInvalid({ ...staging, "aws:useFipsEndpoint": "yes" }, "aws:useFipsEndpoint", "true or false");
+        expectInvalid({ ...staging, "aws:maxRetries": "many" }, "aws:maxRetries", "a whole number, 0 or more");
+        expectInvalid({ ...staging, "aws:endpoints": "https://sts.example" }, "aws:endpoints", "a list");
+        const awsProvider = validateConfig({ ...staging, "aws:useFipsEndpoint": "true", "aws:maxRetries": "30", "aws:stsRegion": "us-east-2" }).awsProvider;
+        expect(awsProvider).to.deep.include({ useFipsEndpoint: true, maxRetries: 30, stsRegion: "us-east-2" });
     });
 
     it("refuses static credentials in aws:* config, which explicit providers would not use (pulumi/pulumi-aws#3259), never echoing them", () => {
@@ -247,6 +252,7 @@ describe("stack config", () => {
         expectInvalid({ ...prod, natGateways: "Many" }, "natGateways", "Single, OnePerAz");
         expectInvalid({ ...prod, cdnPriceClass: "cheap" }, "cdnPriceClass");
         expectInvalid({ ...prod, redisNodeCount: "1" }, "redisNodeCount", "at least 2 when multiAz");
+        expectInvalid({ ...prod, natGateways: "Single" }, 'natGateways: got "Single"; expected OnePerAz when multiAz is true');
         expectInvalid({ ...prod, secondaryRegion: "us-east-1" }, "secondaryRegion", "other than aws:region");
         expectInvalid({ ...prod, secondaryRegion: "" }, "secondaryRegion", "when multiRegion is true");
         expectInvalid({ ...prod, alarmEmail: "ops" }, "alarmEmail", '"ops"');
