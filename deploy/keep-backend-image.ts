@@ -33,7 +33,7 @@ export const KEEP_BACKEND_IMAGE_COMMAND: CommandSpec = {
 export function keepBackendImage(stack: string): string {
     // An empty name would be the CLI's selected stack, one starting with - an option.
     stackName(stack);
-    const outputs = readStackOutputs({ stack });
+    const outputs = readStackOutputs({ stack, withoutCli: "this command sets the stack's config with the CLI too: install it (https://www.pulumi.com/docs/iac/download-install/), or run it where it is installed (the deploy and preview workflows)" });
     // A stack not deployed yet has no outputs; any other stack of this program has these two.
     if (Object.keys(outputs).length === 0) return `stack ${stack} has no outputs (not deployed yet): nothing to keep`;
     const [environment, region] = requireOutputs(outputs, ["environment", "region"]);

@@ -28,6 +28,8 @@ export interface OutputsSource {
     readonly stack?: string;
     /** JSON file of outputs, or `-` for stdin. */
     readonly outputsFile?: string;
+    /** What to do where the Pulumi CLI is missing. @default pass the outputs as a file (--outputs) */
+    readonly withoutCli?: string;
 }
 
 /** How long a Pulumi CLI command may take (ms) before it is stopped: reading outputs or setting config takes seconds. */
@@ -73,7 +75,8 @@ export function readStackOutputs(source: OutputsSource, stdinIsTerminal = proces
     }
     if (source.stack === undefined) throw new Error("No outputs source: give a stack or an outputs file");
     stackName(source.stack);
-    const withoutCli = `without it, pass the outputs as a file, written where the CLI runs: pulumi stack output --json --stack ${source.stack} > outputs.json, then --outputs outputs.json`;
+    const withoutCli =
+        source.withoutCli ?? `without it, pass the outputs as a file, written where the CLI runs: pulumi stack output --json --stack ${source.stack} > outputs.json, then --outputs outputs.json`;
     const run = runPulumi(["stack", "output", "--json", "--stack", source.stack], withoutCli);
     return parseOutputs(run, `pulumi stack output --stack ${source.stack}`);
 }

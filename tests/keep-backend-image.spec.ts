@@ -50,6 +50,14 @@ describe("keeping the backend image a stack runs (deploy/keep-backend-image.ts)"
         }
     });
 
+    it("without the Pulumi CLI, says it needs it (it sets config with it), not to pass the outputs as a file as the seed can", async () => {
+        const { error } = await withEnvironment((env) => (env.PATH = "/nonexistent"), () => captureLog(() => main(["staging"])));
+        expect(error?.message).to.equal(
+            "Cannot run the Pulumi CLI (it is not installed here) for pulumi stack output --json --stack staging: this command sets the stack's config with the CLI too: " +
+                "install it (https://www.pulumi.com/docs/iac/download-install/), or run it where it is installed (the deploy and preview workflows)",
+        );
+    });
+
     it("sets nothing for a stack that runs no backend yet, or is not deployed yet, and says so", async () => {
         expect(await keep(DEPLOYED)).to.deep.equal({ printed: "stack staging runs no backend yet (no backendImage output): nothing to keep", error: undefined, calls: [READ] });
         expect(await keep({})).to.deep.equal({ printed: "stack staging has no outputs (not deployed yet): nothing to keep", error: undefined, calls: [READ] });
