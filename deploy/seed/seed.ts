@@ -136,7 +136,8 @@ export async function seed(client: DynamoDBClient, outputs: StackOutputs, data: 
         throw new Error(`${(error as Error).message}; nothing was written`);
     }
     validate(data);
-    const tables = [...data].map(([spec, items], i) => ({ spec, items, name: names[i] }));
+    // A table with no items has nothing to write (and no last item to write last).
+    const tables = [...data].map(([spec, items], i) => ({ spec, items, name: names[i] })).filter((t) => t.items.length > 0);
 
     if (options.dryRun) {
         for (const t of tables) {
@@ -189,6 +190,7 @@ export async function seed(client: DynamoDBClient, outputs: StackOutputs, data: 
         report.written[t.name] = 0;
         report.kept[t.name] = t.items.filter((item) => existing.get(t)!.has(keyOf(t, item))).length;
     }
+    if (tables.length === 0) return report;
     const last = tables[tables.length - 1];
     const marker = last.items[last.items.length - 1];
     if (existing.get(last)!.has(keyOf(last, marker))) {
