@@ -749,6 +749,13 @@ function checkConfig(raw: RawConfig, stack: string | undefined): { config: Stack
         c.fail("secondaryRegion", undefined, "a second AWS region when multiRegion is true");
     }
     if (!multiRegion) c.needs("secondaryRegion", secondaryRegion, "multiRegion: true (replication and backup copies to it)");
+    // Endpoints are URLs of one region's services: the explicit providers of the other regions, which
+    // carry every aws:* setting, would send their calls to this region's.
+    if ((multiRegion || customDomainName !== undefined) && raw["aws:endpoints"] !== undefined && raw["aws:endpoints"] !== "") {
+        c.problems.push(
+            `aws:endpoints: not with ${multiRegion ? "multiRegion" : "customDomain"} (its provider in ${multiRegion ? "secondaryRegion" : "us-east-1"} would call ${region}'s endpoints); remove it, or turn that off`,
+        );
+    }
     const alarms = c.boolean("alarms");
 
     const redisEngine = c.oneOf("redisEngine", REDIS_ENGINES);

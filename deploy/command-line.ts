@@ -104,8 +104,9 @@ export function readCommandLine(
 /**
  * What to say for parseArgs's "argument is ambiguous" error: a string option followed by an
  * argument that starts with a dash (`--dynamodb-port -1`, `--timeout --`), which parseArgs does not
- * take as its value. Names the option, its placeholder and that argument: an option of the command,
- * or `--`, means the value was left out; anything else (a negative number) is given with `=`.
+ * take as its value. Names the option, its placeholder and that argument: an argument starting
+ * with `--` (an option, known or mistyped, or `--` itself) or `-h` means the value was left out;
+ * anything else (a negative number) is given with `=`.
  * Undefined for any other error.
  */
 function valueLikeOption(command: CommandSpec, argv: readonly string[], error: Error & { code?: string }): string | undefined {
@@ -114,7 +115,7 @@ function valueLikeOption(command: CommandSpec, argv: readonly string[], error: E
     if (name === undefined || at === -1) return undefined;
     const next = argv[at + 1];
     const needs = `Option '--${name}' needs ${command.options[name]?.value ?? "<value>"}`;
-    const isOption = next === "--" || next === "-h" || ["help", ...Object.keys(command.options)].includes(next.replace(/^--/, "").split("=")[0]);
+    const isOption = next.startsWith("--") || next === "-h";
     return isOption ? `${needs}; got none before ${next}` : `${needs}; got ${next}, which reads as an option: write --${name}=${next} to give it as the value`;
 }
 

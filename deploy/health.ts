@@ -302,10 +302,12 @@ export async function checkBackendRollout(outputs: StackOutputs, describe: Servi
     // A rollout still IN_PROGRESS right after `pulumi up` (ECS may mark it COMPLETED a little after the
     // steady state pulumi waited for): asked again every intervalMs until timeoutMs has passed.
     const inProgress = (a: typeof answer) => a.services?.[0]?.deployments?.find((d) => d.status === "PRIMARY" && d.taskDefinition === deployed)?.rolloutState === "IN_PROGRESS";
-    while (inProgress(answer) && Date.now() - started + wait.intervalMs <= wait.timeoutMs) {
+    // The last ask is at the end of the wait.
+    for (let left = wait.timeoutMs - (Date.now() - started); inProgress(answer) && left > 0; left = wait.timeoutMs - (Date.now() - started)) {
+        const pause = Math.min(wait.intervalMs, left);
         const primary = answer.services![0].deployments!.find((d) => d.status === "PRIMARY")!;
-        wait.progress(`backend rollout: ${taskDefinitionName(deployed)} is still rolling out (${runningTasks(primary)}); asking ECS again in ${wait.intervalMs / 1000} s (${Math.round((Date.now() - started) / 1000)} s of at most ${wait.timeoutMs / 1000} s)`);
-        await new Promise((resolve) => setTimeout(resolve, wait.intervalMs));
+        wait.progress(`backend rollout: ${taskDefinitionName(deployed)} is still rolling out (${runningTasks(primary)}); asking ECS again in ${pause / 1000} s (${Math.round((Date.now() - started) / 1000)} s of at most ${wait.timeoutMs / 1000} s)`);
+        await new Promise((resolve) => setTimeout(resolve, pause));
         answer = await describe(cluster, serviceName);
     }
     const { services = [], failures = [] } = answer;

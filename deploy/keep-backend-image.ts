@@ -11,7 +11,6 @@
  * remove the service.
  */
 import { isOwnRepositoryImage } from "../components/config";
-import { stackName } from "../harness/stack-files";
 import { CommandSpec, readCommandLine, runMain } from "./command-line";
 import { readStackOutputs, requireOutput, requireOutputs, runPulumi } from "./stack-outputs";
 
@@ -31,8 +30,7 @@ export const KEEP_BACKEND_IMAGE_COMMAND: CommandSpec = {
  * output names an image outside the stack's own repository, or when `pulumi config set` fails.
  */
 export function keepBackendImage(stack: string): string {
-    // An empty name would be the CLI's selected stack, one starting with - an option.
-    stackName(stack);
+    // readStackOutputs checks the stack name first: an empty one would be the CLI's selected stack, one starting with - an option.
     const outputs = readStackOutputs({ stack, withoutCli: "this command sets the stack's config with the CLI too: install it (https://www.pulumi.com/docs/iac/download-install/), or run it where it is installed (the deploy and preview workflows)" });
     // A stack not deployed yet has no outputs; any other stack of this program has these two.
     if (Object.keys(outputs).length === 0) return `stack ${stack} has no outputs (not deployed yet): nothing to keep`;

@@ -60,7 +60,6 @@ export function runPulumi(args: readonly string[], withoutCli = "install it: htt
  */
 export function readStackOutputs(source: OutputsSource, stdinIsTerminal = process.stdin.isTTY === true): StackOutputs {
     const file = source.outputsFile;
-    if (file === "") throw new Error("--outputs needs a file name (or - for stdin); got an empty one");
     if (file === "-" && stdinIsTerminal) {
         throw new Error("--outputs -: stdin is a terminal, not the outputs; pipe them in (pulumi stack output --json --stack <name> | <command> -- --outputs -) or give a file");
     }

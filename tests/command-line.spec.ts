@@ -137,6 +137,8 @@ describe("command lines (deploy/command-line.ts)", () => {
         // `--` or another option of the command: the value was left out.
         expect(await refused(seed, "--timeout", "--")).to.equal("Option '--timeout' needs <seconds>; got none before -- (`npm run seed -- --help` lists the options)");
         expect(() => readCommandLine(SEED_COMMAND, ["--stack", "--local"])).to.throw("Option '--stack' needs <name>; got none before --local (`npm run seed -- --help` lists the options)");
+        // A mistyped option is no value either (--stack=--nope would be refused as a stack name).
+        expect(() => readCommandLine(SEED_COMMAND, ["--stack", "--nope"])).to.throw("Option '--stack' needs <name>; got none before --nope");
         expect(() => readCommandLine(HEALTH_COMMAND, ["--local", "--skip", "-x"])).to.throw("Option '--skip' needs <check>; got -x, which reads as an option: write --skip=-x to give it as the value");
     });
 

@@ -225,6 +225,11 @@ describe("stack config", () => {
         expectInvalid({ ...staging, "aws:useFipsEndpoint": "yes" }, "aws:useFipsEndpoint", "true or false");
         expectInvalid({ ...staging, "aws:maxRetries": "many" }, "aws:maxRetries", "a whole number, 0 or more");
         expectInvalid({ ...staging, "aws:endpoints": "https://sts.example" }, "aws:endpoints", "a list");
+        // Another region's provider would call this region's endpoints.
+        const endpoints = JSON.stringify([{ sts: "https://sts.internal.example" }]);
+        expectInvalid({ ...rawConfig("production"), "aws:endpoints": endpoints }, "aws:endpoints: not with multiRegion (its provider in secondaryRegion would call us-east-1's endpoints)");
+        expectInvalid({ ...staging, customDomain: "chat.example.com", customDomainZoneId: "Z0123456789ABCDEFGHIJ", "aws:endpoints": endpoints }, "aws:endpoints: not with customDomain");
+        expect(validateConfig({ ...staging, "aws:endpoints": endpoints }).awsProvider.endpoints, "a one-region stack").to.deep.equal([{ sts: "https://sts.internal.example" }]);
         const awsProvider = validateConfig({ ...staging, "aws:useFipsEndpoint": "true", "aws:maxRetries": "30", "aws:stsRegion": "us-east-2" }).awsProvider;
         expect(awsProvider).to.deep.include({ useFipsEndpoint: true, maxRetries: 30, stsRegion: "us-east-2" });
     });

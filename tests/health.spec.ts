@@ -463,6 +463,7 @@ describe("health check: the backend service runs the task definition the stack d
         const started = Date.now();
         const message = await checkBackendRollout(staging, describe, "staging", { ...wait, timeoutMs: 60 }).then(() => undefined, (e: Error) => e.message);
         expect(Date.now() - started, "within its wait").to.be.below(1000);
+        expect(Date.now() - started, "the last ask at the end of the wait, not an interval before").to.be.at.least(60);
         expect(asked, "asked more than once").to.be.above(2);
         expect(message).to.match(/^slack-clone-backend-staging:7 is still rolling out after 0 s \(IN_PROGRESS: .*; 2 of 2 tasks running\): run the health check again/);
     });

@@ -21,7 +21,7 @@ describe("explicit AWS providers", () => {
         evaluation = await productionElsewhere();
     });
 
-    it("carry the stack's profile, assumed roles, allowed account ids, ignored and default tags, STS region, FIPS, proxy and retries, with their own region", () => {
+    it("carry the stack's profile, assumed roles, allowed account ids, ignored and default tags, STS region, proxy and retries, with their own region", () => {
         const providers = ofType(evaluation, PROVIDER);
         expect(providers.map((p) => [p.name, p.inputs.region])).to.deep.equal([
             ["storage-secondary", ELSEWHERE.secondaryRegion],

@@ -72,6 +72,32 @@ describe("seed data", () => {
         }
     });
 
+    it("writes the last item only once every other write has succeeded, and not at all when one fails", async () => {
+        const events: string[] = [];
+        const client = (failing?: string) =>
+            ({
+                send: async ({ input }: { input: Record<string, any> }) => {
+                    if (input.RequestItems !== undefined) return { Responses: {} };
+                    if (input.Item === undefined) return {}; // DescribeTable
+                    const id = input.Item.PK.S as string;
+                    events.push(`start ${id}`);
+                    // The first user's write is slow: the last item must still wait for it.
+                    await new Promise((resolve) => setTimeout(resolve, id === "USER#usr-alice" ? 30 : 1));
+                    if (id === failing) throw new Error("ProvisionedThroughputExceededException");
+                    events.push(`end ${id}`);
+                    return {};
+                },
+            }) as unknown as DynamoDBClient;
+        const data = new Map([[spec("users"), loadSeedData().get(spec("users"))!]]);
+        const outputs = { [tableOutputName(spec("users"))]: "users-t" };
+        await seed(client(), outputs, data);
+        expect(events.indexOf("start USER#usr-carol"), events.join(", ")).to.be.above(events.indexOf("end USER#usr-alice"));
+        events.length = 0;
+        const error = await seed(client("USER#usr-bob"), outputs, data).then(() => undefined, (e: Error) => e);
+        expect(error?.message).to.equal("ProvisionedThroughputExceededException");
+        expect(events, "the last item is never written after a failure").to.not.include("start USER#usr-carol");
+    });
+
     it("is demo data where the stack's demoData output says so (development, staging), nothing in production", async () => {
         const outputs = await Promise.all(["development", "staging", "production"].map(async (stack) => (await stackEvaluation(stack)).outputs));
         expect(outputs.map((o) => o.demoData)).to.deep.equal([true, true, false]);
@@ -171,6 +197,15 @@ describe("seed on the local environment's tables", function () {
         const report = await seed({} as DynamoDBClient, local.outputs, loadSeedData(), { dryRun: true, log: (l) => lines.push(l) });
         expect(report.requests).to.equal(0);
         expect(lines).to.include("would write 6 items to slack-clone-messages-development, each only if its key is not there yet");
+        // It reads nothing, so it says what a real run on a seeded stack would do.
+        expect(lines[0]).to.equal(
+            "dry run, no table read: a real run writes only the items not there yet, and nothing at all where slack-clone-workspaces-development holds WORKSPACE#ws-default METADATA (written last)",
+        );
+    });
+
+    it("writes nothing, and makes no request, for a data set with no items (demoData false gives npm start an empty one)", async () => {
+        const report = await seed({} as DynamoDBClient, local.outputs, new Map());
+        expect(report).to.deep.equal({ written: {}, kept: {}, requests: 0, seededBefore: false });
     });
 
 });

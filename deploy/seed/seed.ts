@@ -139,7 +139,13 @@ export async function seed(client: DynamoDBClient, outputs: StackOutputs, data: 
     // A table with no items has nothing to write (and no last item to write last).
     const tables = [...data].map(([spec, items], i) => ({ spec, items, name: names[i] })).filter((t) => t.items.length > 0);
 
+    const keyOf = (t: (typeof tables)[number], item: SeedItem) => `${String(item[t.spec.partitionKey.name])}|${String(item[t.spec.sortKey.name])}`;
+    const last = tables[tables.length - 1];
+    const marker = last?.items[last.items.length - 1];
+
+    // Offline: no table is read, so what a real run would leave out is said, not known.
     if (options.dryRun) {
+        if (last !== undefined) log(`dry run, no table read: a real run writes only the items not there yet, and nothing at all where ${last.name} holds ${keyOf(last, marker).replace("|", " ")} (written last)`);
         for (const t of tables) {
             log(`would write ${count(t.items.length, "item")} to ${t.name}, each only if its key is not there yet`);
             for (const item of t.items) log(`  ${String(item[t.spec.partitionKey.name])} ${String(item[t.spec.sortKey.name])}`);
@@ -183,16 +189,13 @@ export async function seed(client: DynamoDBClient, outputs: StackOutputs, data: 
         return found;
     };
 
-    const keyOf = (t: (typeof tables)[number], item: SeedItem) => `${String(item[t.spec.partitionKey.name])}|${String(item[t.spec.sortKey.name])}`;
     const existing = new Map<(typeof tables)[number], Set<string>>();
     for (const t of tables) existing.set(t, await existingKeys(t));
     for (const t of tables) {
         report.written[t.name] = 0;
         report.kept[t.name] = t.items.filter((item) => existing.get(t)!.has(keyOf(t, item))).length;
     }
-    if (tables.length === 0) return report;
-    const last = tables[tables.length - 1];
-    const marker = last.items[last.items.length - 1];
+    if (last === undefined) return report;
     if (existing.get(last)!.has(keyOf(last, marker))) {
         report.seededBefore = true;
         log(`  seeded before (${last.name} holds ${keyOf(last, marker).replace("|", " ")}, written last): nothing written, so what users changed or deleted since stays as it is`);

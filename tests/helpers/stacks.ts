@@ -66,9 +66,9 @@ export const ELSEWHERE = {
         "aws:allowedAccountIds": JSON.stringify(["210987654321"]),
         "aws:assumeRoles": JSON.stringify([{ roleArn: "arn:aws:iam::210987654321:role/deploy", sessionName: "deploy" }]),
         "aws:ignoreTags": JSON.stringify({ keyPrefixes: ["kubernetes.io/"] }),
-        // How the deploy reaches AWS: the same identity service, FIPS endpoints and proxy in every region.
+        // How the deploy reaches AWS: the same identity service, retries and proxy in every region.
         "aws:stsRegion": "eu-central-1",
-        "aws:useFipsEndpoint": "true",
+        "aws:retryMode": "adaptive",
         "aws:maxRetries": "30",
         "aws:httpsProxy": "http://proxy.internal:3128",
     },
