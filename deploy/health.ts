@@ -17,7 +17,7 @@ import { HeadBucketCommand, S3Client } from "@aws-sdk/client-s3";
 import { GetSecretValueCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { SNSClient, Subscription, paginateListSubscriptionsByTopic } from "@aws-sdk/client-sns";
 import { createPrivateKey } from "crypto";
-import { CallLimits, dynamoDbClient, ecsClient, quietNodeVersionNotice, requireCredentials, s3Client, secretsManagerClient, snsClient } from "./aws-clients";
+import { CallLimits, DEFAULT_LIMITS, dynamoDbClient, ecsClient, quietNodeVersionNotice, requireCredentials, s3Client, secretsManagerClient, snsClient } from "./aws-clients";
 import { count, oneLine } from "./format";
 import Redis from "ioredis";
 import { publicKeyFingerprint, suggestion } from "../components/config";
@@ -25,7 +25,7 @@ import { physicalName } from "../components/naming";
 import { TABLES, TableSpec, keySchema, tableOutputName } from "../components/tables";
 import { API_ONLY_HEALTH, HEALTH_PATH, secretsFromEnvironment } from "./backend-env";
 import { readCommandLine, runMain } from "./command-line";
-import { CommonArgs, StackOutputs, limitsFromCommandLine, outputsCommand, outputsFromCommandLine, requireOutput, requireOutputs } from "./stack-outputs";
+import { CommonArgs, OUTPUTS_OPTIONS, StackOutputs, limitsFromCommandLine, outputsCommand, outputsFromCommandLine, requireOutput, requireOutputs } from "./stack-outputs";
 
 export interface CheckResult {
     readonly check: string;
@@ -511,7 +511,13 @@ export function clientsFor(region: string, limits: Partial<CallLimits> = {}): He
 export const HEALTH_COMMAND = outputsCommand(
     "npm run health",
     "Checks every component the stack outputs name (tables, buckets, Redis, the CDN signing key, the alarm subscriptions, the API and its backend, the backend's rollout), one line each; exits non-zero naming what failed.",
-    { skip: { type: "string", multiple: true, value: "<check>", description: "leave out this check, by the name it prints (e.g. redis)" } },
+    {
+        skip: { type: "string", multiple: true, value: "<check>", description: "leave out this check, by the name it prints (e.g. redis)" },
+        timeout: {
+            ...OUTPUTS_OPTIONS.timeout,
+            description: `time per attempt of each AWS call (default ${DEFAULT_LIMITS.requestTimeoutMs / 1000}) and for Redis and the API to answer (default ${TIMEOUT_MS / 1000}), 0.01 to 600`,
+        },
+    },
 );
 
 export async function main(argv: readonly string[] = process.argv.slice(2)): Promise<void> {

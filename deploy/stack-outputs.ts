@@ -243,7 +243,7 @@ export function outputsFromCommandLine(args: CommonArgs, command: CommandSpec): 
         );
     }
     if (args.local) {
-        const { outputs, env } = readLocalEnvironment();
+        const { outputs, env } = readLocalEnvironment(undefined, undefined, outputValueProblems);
         Object.assign(process.env, env);
         return outputs;
     }

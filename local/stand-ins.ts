@@ -108,7 +108,6 @@ export async function startS3(port: number, buckets: readonly string[], director
         address: "127.0.0.1",
         silent: true,
         directory: folder,
-        resetOnClose: true,
         allowMismatchedSignatures: true,
         configureBuckets: buckets.map((name) => ({ name, configs: [] })),
     });

@@ -74,17 +74,23 @@ export const FETCH_BAD_PORTS: ReadonlySet<number> = new Set([
     4045, 4190, 5060, 5061, 6000, 6566, 6665, 6666, 6667, 6668, 6669, 6679, 6697, 10080,
 ]);
 
+/** What a Fetch bad port would break, per option that takes one: what fetch (Node's, a browser's) must reach there. */
+const FETCH_PORT_USES = {
+    "backend-port": `npm start could never ask the backend's ${HEALTH_PATH}`,
+    "s3-port": "no browser could load the files under FILES_BASE_URL",
+} as const;
+
 /**
- * Why `port` cannot be the backend's (a Fetch bad port, see FETCH_BAD_PORTS), suggesting the next
- * port above it that is not one and not in `taken`; undefined when it can.
+ * Why `port` cannot be given to `option` (a Fetch bad port, see FETCH_BAD_PORTS), suggesting the
+ * next port above it that is not one and not in `taken`; undefined when it can.
  */
-export function backendPortProblem(port: number, taken: readonly number[] = []): string | undefined {
+export function fetchPortProblem(option: keyof typeof FETCH_PORT_USES, port: number, taken: readonly number[] = []): string | undefined {
     if (!FETCH_BAD_PORTS.has(port)) return undefined;
     let next = port + 1;
     while (FETCH_BAD_PORTS.has(next) || taken.includes(next)) next++;
     return (
-        `--backend-port ${port} is one of the ports Node's fetch refuses to connect to (the Fetch standard's bad ports, ` +
-        `https://fetch.spec.whatwg.org/#port-blocking), so npm start could never ask the backend's ${HEALTH_PATH}: give it another, e.g. --backend-port ${next}`
+        `--${option} ${port} is one of the ports Node's fetch and browsers refuse to connect to (the Fetch standard's bad ports, ` +
+        `https://fetch.spec.whatwg.org/#port-blocking), so ${FETCH_PORT_USES[option]}: give it another, e.g. --${option} ${next}`
     );
 }
 /** How long a stop waits for the stand-ins to close their connections before exiting anyway. */
@@ -262,7 +268,7 @@ export async function startBackend(
         othersRunning = () => ["DynamoDB", "S3", "Redis"],
     }: { onStarted?: (pgid: number) => void; stopTimeoutMs?: number; startTimeoutMs?: number; progressMs?: number; othersRunning?: () => readonly string[] } = {},
 ): Promise<StandIn> {
-    const badPort = backendPortProblem(port);
+    const badPort = fetchPortProblem("backend-port", port);
     if (badPort !== undefined) throw new Error(badPort);
     // Whatever already answers there would pass the /health wait for a command that then fails to bind.
     if (await answers(port)) throw new Error(`port ${port} is already in use by another process: stop it, or give the backend another port with --backend-port`);
@@ -436,6 +442,10 @@ export async function startLocal(ports: Ports, log: (line: string) => void = () 
             S3_FORCE_PATH_STYLE: "true",
             AWS_ACCESS_KEY_ID: credentials.accessKeyId,
             AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
+            // Empty, so that a profile the developer's shell exports does not win over the stand-ins' key: the
+            // AWS SDK uses AWS_PROFILE, when it is set, before AWS_ACCESS_KEY_ID (credential-provider-node's
+            // defaultProvider), and takes an empty one for unset.
+            AWS_PROFILE: "",
         };
         let checked = health;
         if (options.backend !== undefined) {
@@ -489,9 +499,14 @@ export function stoppedLine(stopped: readonly string[], exited: readonly string[
 }
 
 /** Removes the files that describe a running environment (gone once it stops); returns those that were there. */
-function removeEnvironmentFiles(): string[] {
+function removeEnvironmentFiles(log: (line: string) => void): string[] {
     return [ENV_FILE, OUTPUTS_FILE].filter((file) => {
         try {
+            // A .env.local someone put in place of ours while it ran is theirs: kept.
+            if (file === ENV_FILE && fs.readFileSync(file, "utf8").split("\n", 1)[0] !== ENV_FILE_MARK) {
+                log(`Kept ${shown(file)}: npm start did not write what it holds now`);
+                return false;
+            }
             fs.rmSync(file);
             return true;
         } catch (error) {
@@ -538,7 +553,7 @@ async function clearLeftovers(held: Lock, log: (line: string) => void, removeFil
         await terminate(redisPid, () => isRedisOnPort(redisPid, held.ports.redis));
         log(`Stopped redis-server (pid ${redisPid}, port ${held.ports.redis}) ${leftBy}`);
     }
-    if (removeFiles) removeEnvironmentFiles();
+    if (removeFiles) removeEnvironmentFiles(log);
 }
 
 export const START_COMMAND: CommandSpec = {
@@ -581,7 +596,9 @@ function parseCommandLine(argv: readonly string[]): { ports: Ports; backend?: st
         redis: port("redis-port", DEFAULT_PORTS.redis),
         backend: port("backend-port", DEFAULT_PORTS.backend),
     };
-    const badPort = values.backend !== undefined ? backendPortProblem(ports.backend, [ports.dynamodb, ports.s3, ports.redis]) : undefined;
+    const badPort =
+        fetchPortProblem("s3-port", ports.s3, [ports.dynamodb, ports.redis, ports.backend]) ??
+        (values.backend !== undefined ? fetchPortProblem("backend-port", ports.backend, [ports.dynamodb, ports.s3, ports.redis]) : undefined);
     if (badPort !== undefined) throw new Error(badPort);
     // One port per process that listens (the backend's only where --backend runs one).
     const listeners = Object.entries(ports).filter(([name]) => name !== "backend" || values.backend !== undefined);
@@ -631,7 +648,7 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
             const parts = ["DynamoDB", "Redis", "S3"].filter((name) => standIns.includes(name) || (name === "Redis" && pid !== undefined));
             stopped = [...(pgid !== undefined ? ["the backend"] : []), ...parts];
         }
-        const removed = locked ? removeEnvironmentFiles() : [];
+        const removed = locked ? removeEnvironmentFiles(log) : [];
         if (locked) {
             // S3's objects (a stop mid-start: S3 did not remove them itself).
             fs.rmSync(S3_DIR, { recursive: true, force: true });

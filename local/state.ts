@@ -408,11 +408,13 @@ export function parseEnvFile(text: string): Record<string, string> {
  * Throws localRootProblem's message for a LOCAL_ROOT_VARIABLE that names no folder; throws, saying how to start it, when no `npm start` is running; saying to wait, while it starts;
  * naming the file and saying to restart it, when .env.local or .local/outputs.json is gone (or
  * unreadable) while it runs, or damaged: outputs that are not a JSON object, a .env.local line that
- * is not KEY=value (parseEnvFile).
+ * is not KEY=value (parseEnvFile), a .env.local without one of LOCAL_AWS_VARIABLES, outputs in
+ * which `outputProblems` finds a problem (the seed and health check give theirs: outputValueProblems).
  */
 export function readLocalEnvironment(
     files: { readonly lock: string; readonly outputs: string; readonly env: string } = { lock: LOCK_FILE, outputs: OUTPUTS_FILE, env: ENV_FILE },
     running: (pid: number) => boolean = isStart,
+    outputProblems: (outputs: Record<string, unknown>) => readonly string[] = () => [],
 ): { outputs: Record<string, unknown>; env: Record<string, string> } {
     checkLocalRoot(false);
     const lock = readLock(files.lock);
@@ -435,10 +437,22 @@ export function readLocalEnvironment(
     const outputs = parsed(files.outputs, (text) => {
         const value = JSON.parse(text) as unknown;
         if (typeof value !== "object" || value === null || Array.isArray(value)) throw new Error("not a JSON object");
+        const problems = outputProblems(value as Record<string, unknown>);
+        if (problems.length > 0) throw new Error(problems.join("; "));
         return value as Record<string, unknown>;
     });
-    return { outputs, env: parsed(files.env, parseEnvFile) };
+    const env = parsed(files.env, (text) => {
+        const variables = parseEnvFile(text);
+        // Without them, the AWS SDK would reach AWS itself, with whatever credentials the shell has.
+        const missing = LOCAL_AWS_VARIABLES.filter((name) => variables[name] === undefined || variables[name] === "");
+        if (missing.length > 0) throw new Error(`no ${missing.join(", ")}`);
+        return variables;
+    });
+    return { outputs, env };
 }
+
+/** The variables of .env.local that point the AWS SDK at the stand-ins, with their key (local/start.ts sets them). */
+export const LOCAL_AWS_VARIABLES = ["AWS_ENDPOINT_URL_DYNAMODB", "AWS_ENDPOINT_URL_S3", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"] as const;
 
 /** How a --local command's user gets a running start's files written again. */
 const RESTART = "Restart it (Ctrl-C in its terminal, then npm start) to write the file again";

@@ -9,6 +9,7 @@ import {
     Claim,
     ENV_FILE,
     ENV_FILE_MARK,
+    LOCAL_AWS_VARIABLES,
     LOCK_FILE,
     Lock,
     START_PID_VARIABLE,
@@ -28,6 +29,7 @@ import {
     writeLock,
 } from "../local/state";
 import { main as start } from "../local/start";
+import { outputValueProblems } from "../deploy/stack-outputs";
 // The module object itself, whose functions every importer's namespace reads through.
 import nodeFs = require("fs");
 
@@ -188,8 +190,10 @@ describe("the files of a running start (local/state.ts)", () => {
         expect(read).to.throw(`npm start (pid ${FIRST}) is still starting: run this again once it prints "Running;"`);
         writeLock({ pid: FIRST, ports, ready: true }, files.lock);
         fs.writeFileSync(files.outputs, JSON.stringify({ environment: "development" }));
-        fs.writeFileSync(files.env, `${ENV_FILE_MARK}\nENVIRONMENT=development\n`);
-        expect(read()).to.deep.equal({ outputs: { environment: "development" }, env: { ENVIRONMENT: "development" } });
+        const local = Object.fromEntries(LOCAL_AWS_VARIABLES.map((name) => [name, name.startsWith("AWS_ENDPOINT") ? "http://127.0.0.1:4567" : "local"]));
+        const envText = (...lines: string[]) => [ENV_FILE_MARK, "ENVIRONMENT=development", ...Object.entries(local).map(([k, v]) => `${k}=${v}`), ...lines].join("\n") + "\n";
+        fs.writeFileSync(files.env, envText());
+        expect(read()).to.deep.equal({ outputs: { environment: "development" }, env: { ENVIRONMENT: "development", ...local } });
         const restart = "though npm start (pid 101) is running: it wrote that file once it was up, and something has removed or replaced it since. " +
             "Restart it (Ctrl-C in its terminal, then npm start) to write the file again";
         fs.rmSync(files.env);
@@ -202,15 +206,23 @@ describe("the files of a running start (local/state.ts)", () => {
         const rewritten = "though npm start (pid 101) is running: it wrote that file whole once it was up, and something has changed it since. " +
             "Restart it (Ctrl-C in its terminal, then npm start) to write the file again";
         fs.rmdirSync(files.env);
-        fs.writeFileSync(files.env, `${ENV_FILE_MARK}\nENVIRONMENT=development\n`);
+        fs.writeFileSync(files.env, envText());
         fs.writeFileSync(files.outputs, '{"environment":');
         expect(read).to.throw(/^\S+outputs\.json is damaged \((Unexpected end of JSON input|.*JSON.*)\), though npm start/);
         expect(read).to.throw(rewritten);
         fs.writeFileSync(files.outputs, "[]");
         expect(read).to.throw(`${files.outputs} is damaged (not a JSON object), ${rewritten}`);
+        // Outputs that do not read as the program's (the seed and health check give outputValueProblems).
+        fs.writeFileSync(files.outputs, JSON.stringify({ environment: "production", usersTableName: "slack-clone-users-development" }));
+        expect(() => readLocalEnvironment(files, running, outputValueProblems)).to.throw(
+            `${files.outputs} is damaged (Stack output "usersTableName" is "slack-clone-users-development"; expected slack-clone-users-production, the users table of production), ${rewritten}`,
+        );
         fs.writeFileSync(files.outputs, "{}");
         fs.writeFileSync(files.env, `${ENV_FILE_MARK}\nENVIRONMENT=development\njunk here\n\n`);
         expect(read).to.throw(`${files.env} is damaged (line 3 is not KEY=value: "junk here"), ${rewritten}`);
+        // Without the stand-ins' endpoints and key, the AWS SDK would reach AWS with the shell's credentials.
+        fs.writeFileSync(files.env, envText().replace(/^AWS_ENDPOINT_URL_DYNAMODB=.*\n/m, "").replace(/^AWS_ACCESS_KEY_ID=.*\n/m, ""));
+        expect(read).to.throw(`${files.env} is damaged (no AWS_ENDPOINT_URL_DYNAMODB, AWS_ACCESS_KEY_ID), ${rewritten}`);
     });
 
     it("must not have a folder in their place: npm start names it and the fix instead of a bare EISDIR, before it starts anything", async () => {

@@ -9,16 +9,16 @@ import { once } from "events";
 import { GetObjectCommand, PutObjectCommand } from "@aws-sdk/client-s3";
 import sharp from "sharp";
 import { TABLES } from "../components/tables";
-import { BACKEND_POLL_MS, FETCH_BAD_PORTS, LocalEnvironment, START_COMMAND, backendPortProblem, main as startMain, startBackend, startLocal } from "../local/start";
+import { BACKEND_POLL_MS, FETCH_BAD_PORTS, LocalEnvironment, START_COMMAND, fetchPortProblem, main as startMain, startBackend, startLocal } from "../local/start";
 import { usage } from "../deploy/command-line";
-import { answers, freePort, startRedis } from "../local/stand-ins";
+import { answers, freePort, startRedis, startS3 } from "../local/stand-ins";
 import { groupRunning, isRunning } from "../local/state";
 import Redis from "ioredis";
 import { BACKEND_VARIABLES, SECRET_VARIABLES, backendEnvironment, backendSecrets } from "../deploy/backend-env";
 import { byName } from "../harness/mock-engine";
 import { localEnvironment, localLog as lines } from "./helpers/local";
 import { run, runToEnd, tsx } from "./helpers/process";
-import { ENV_FILE, ENV_FILE_MARK, LOCK_FILE, OUTPUTS_FILE, S3_DIR, START_PID_VARIABLE, shown } from "../local/state";
+import { ENV_FILE, ENV_FILE_MARK, LOCAL_AWS_VARIABLES, LOCK_FILE, OUTPUTS_FILE, S3_DIR, START_PID_VARIABLE, shown } from "../local/state";
 import { checkHealth } from "../deploy/health";
 import { deployedEvaluation } from "./helpers/stacks";
 
@@ -93,7 +93,11 @@ describe("local environment (dynalite, s3rver, redis-server)", function () {
     it("gives a local backend exactly the variables the deployed container gets (plus the local endpoints)", async () => {
         const deployed = await deployedEvaluation("development");
         const [container] = JSON.parse(byName(deployed, "aws:ecs/taskDefinition:TaskDefinition", "backend-task").inputs.containerDefinitions);
-        const localOnly = ["AWS_ENDPOINT_URL_DYNAMODB", "AWS_ENDPOINT_URL_S3", "S3_FORCE_PATH_STYLE", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"];
+        // The stand-ins' endpoints and key (what --local commands require of .env.local), and an empty AWS_PROFILE,
+        // so that a profile the developer's shell exports does not win over that key.
+        const localOnly = [...LOCAL_AWS_VARIABLES, "S3_FORCE_PATH_STYLE", "AWS_PROFILE"];
+        for (const name of LOCAL_AWS_VARIABLES) expect(local.env[name], name).to.be.a("string").and.not.equal("");
+        expect(local.env.AWS_PROFILE).to.equal("");
         const secretNames = SECRET_VARIABLES.map(([name]) => name);
         const shared = Object.keys(local.env).filter((k) => !localOnly.includes(k) && !secretNames.includes(k));
         expect(container.environment.map((v: { name: string }) => v.name)).to.deep.equal(shared);
@@ -165,10 +169,14 @@ describe("npm start (local/start.ts as a process)", function () {
             throw error;
         }
 
+        // A .env.local someone put in place of npm start's while it ran is theirs: the stop keeps it.
+        fs.writeFileSync(ENV_FILE, "MY_SECRET=important\n");
         first.kill("SIGINT");
         await until("Stopping");
         first.kill("SIGINT"); // impatient: Ctrl-C again while it stops
         expect(await exited).to.equal(0);
+        expect(fs.readFileSync(ENV_FILE, "utf8")).to.equal("MY_SECRET=important\n");
+        fs.rmSync(ENV_FILE);
         expect(await answers(ports[2]), "redis-server stopped").to.equal(false);
         expect(fs.existsSync(path.dirname(LOCK_FILE)), "lock released, and its folder with nothing else in it").to.equal(false);
     });
@@ -246,7 +254,12 @@ describe("npm start stopped any other way than Ctrl-C (as processes)", function 
             expect(fs.existsSync(ENV_FILE) && fs.existsSync(OUTPUTS_FILE)).to.equal(true);
             expect(fs.readFileSync(ENV_FILE, "utf8").split("\n")[0], "marked as npm start's").to.equal(ENV_FILE_MARK);
             const { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: _, ...unquieted } = process.env;
-            const [health, seeded] = await Promise.all([runToEnd(...tsx("deploy/health.ts", "--local", "--skip", "redis", "--skip", "redis")), runToEnd(...tsx("deploy/seed/seed.ts", "--local"), unquieted)]);
+            // A profile the developer's shell exports does not win over the stand-ins' key (.env.local's empty AWS_PROFILE).
+            const profile = { AWS_PROFILE: "developer-profile-not-configured-here" };
+            const [health, seeded] = await Promise.all([
+                runToEnd(...tsx("deploy/health.ts", "--local", "--skip", "redis", "--skip", "redis"), { ...process.env, ...profile }),
+                runToEnd(...tsx("deploy/seed/seed.ts", "--local"), { ...unquieted, ...profile }),
+            ]);
             // The backend stands in for the API locally: health --local sees that it is down.
             expect(health.status, health.stdout).to.equal(1);
             expect(health.stdout).to.match(new RegExp(`^FAIL +api /health +http://127\\.0\\.0\\.1:${ports[3]}/health: connect ECONNREFUSED`, "m"));
@@ -417,6 +430,25 @@ describe("npm start -- --backend", function () {
     });
 });
 
+describe("startS3 (local/stand-ins.ts)", () => {
+    it("stops cleanly when its folder was removed while it ran (s3rver's reset on close threw ENOENT, uncaught)", async () => {
+        const folder = fs.mkdtempSync(path.join(os.tmpdir(), "s3-gone-"));
+        const s3 = await startS3(0, ["bucket-a"], folder);
+        fs.rmSync(folder, { recursive: true, force: true });
+        const uncaught: Error[] = [];
+        const record = (error: Error) => uncaught.push(error);
+        process.prependListener("uncaughtException", record);
+        try {
+            await s3.stop();
+            await new Promise((resolve) => setTimeout(resolve, 50));
+        } finally {
+            process.removeListener("uncaughtException", record);
+        }
+        expect(uncaught.map((e) => e.message)).to.deep.equal([]);
+        expect(s3.running()).to.equal(false);
+    });
+});
+
 describe("startRedis (local/stand-ins.ts)", () => {
     it("reports an exit it did not cause (kill -9) with its signal, once, and a stop after it returns at once (it waited for an exit that had already happened)", async () => {
         const exits: [number | null, NodeJS.Signals | null][] = [];
@@ -445,15 +477,20 @@ describe("startBackend (local/start.ts)", () => {
         for (const port of [6001, 6670, 10081]) expect(await refusal(port), `port ${port}`).to.not.equal("bad port");
         const refused = (argv: string[]) => startMain(argv).then(() => "started", (error: Error) => error.message);
         expect(await refused(["--backend", "node be.js", "--backend-port", "6000"])).to.equal(
-            "--backend-port 6000 is one of the ports Node's fetch refuses to connect to (the Fetch standard's bad ports, https://fetch.spec.whatwg.org/#port-blocking), " +
+            "--backend-port 6000 is one of the ports Node's fetch and browsers refuse to connect to (the Fetch standard's bad ports, https://fetch.spec.whatwg.org/#port-blocking), " +
                 "so npm start could never ask the backend's /health: give it another, e.g. --backend-port 6001",
+        );
+        // S3's port is in FILES_BASE_URL, which browsers load.
+        expect(await refused(["--s3-port", "6000"])).to.equal(
+            "--s3-port 6000 is one of the ports Node's fetch and browsers refuse to connect to (the Fetch standard's bad ports, https://fetch.spec.whatwg.org/#port-blocking), " +
+                "so no browser could load the files under FILES_BASE_URL: give it another, e.g. --s3-port 6001",
         );
         // The suggestion skips the rest of a run of bad ports, and a port another stand-in has.
         expect(await refused(["--backend", "node be.js", "--backend-port", "6665", "--redis-port", "6670"])).to.match(/e\.g\. --backend-port 6671$/);
-        expect(backendPortProblem(8000)).to.equal(undefined);
+        expect(fetchPortProblem("backend-port", 8000)).to.equal(undefined);
         // startBackend itself refuses it too, before it runs the command.
         const ran = await startBackend(fixture, 10080, {}, () => undefined).then(() => "ran", (error: Error) => error.message);
-        expect(ran).to.match(/^--backend-port 10080 is one of the ports Node's fetch refuses/);
+        expect(ran).to.match(/^--backend-port 10080 is one of the ports Node's fetch and browsers refuse/);
     });
 
     it("refuses --backend-port without --backend (it would do nothing), before any other port check", async () => {
