@@ -498,7 +498,7 @@ export function stoppedLine(stopped: readonly string[], exited: readonly string[
     return `Stopped ${stopped.length > 0 ? listed(stopped) : "nothing"}${before}${files}.`;
 }
 
-/** Removes the files that describe a running environment (gone once it stops); returns those that were there. */
+/** Removes the files that describe a running environment (gone once it stops), but a .env.local npm start did not write (logged); returns those it removed. */
 function removeEnvironmentFiles(log: (line: string) => void): string[] {
     return [ENV_FILE, OUTPUTS_FILE].filter((file) => {
         try {
