@@ -301,12 +301,13 @@ export async function checkBackendRollout(outputs: StackOutputs, describe: Servi
     let answer = await describe(cluster, serviceName);
     // A rollout still IN_PROGRESS right after `pulumi up` (ECS may mark it COMPLETED a little after the
     // steady state pulumi waited for): asked again every intervalMs until timeoutMs has passed.
-    const inProgress = (a: typeof answer) => a.services?.[0]?.deployments?.find((d) => d.status === "PRIMARY" && d.taskDefinition === deployed)?.rolloutState === "IN_PROGRESS";
+    const rollingOut = (a: typeof answer) => a.services?.[0]?.deployments?.find((d) => d.status === "PRIMARY" && d.taskDefinition === deployed && d.rolloutState === "IN_PROGRESS");
     // The last ask is at the end of the wait.
-    for (let left = wait.timeoutMs - (Date.now() - started); inProgress(answer) && left > 0; left = wait.timeoutMs - (Date.now() - started)) {
+    for (let waiting = rollingOut(answer); waiting !== undefined; waiting = rollingOut(answer)) {
+        const left = wait.timeoutMs - (Date.now() - started);
+        if (left <= 0) break;
         const pause = Math.min(wait.intervalMs, left);
-        const primary = answer.services![0].deployments!.find((d) => d.status === "PRIMARY")!;
-        wait.progress(`backend rollout: ${taskDefinitionName(deployed)} is still rolling out (${runningTasks(primary)}); asking ECS again in ${pause / 1000} s (${Math.round((Date.now() - started) / 1000)} s of at most ${wait.timeoutMs / 1000} s)`);
+        wait.progress(`backend rollout: ${taskDefinitionName(deployed)} is still rolling out (${runningTasks(waiting)}); asking ECS again in ${pause / 1000} s (${Math.round((Date.now() - started) / 1000)} s of at most ${wait.timeoutMs / 1000} s)`);
         await new Promise((resolve) => setTimeout(resolve, pause));
         answer = await describe(cluster, serviceName);
     }

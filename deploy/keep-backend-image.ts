@@ -12,7 +12,7 @@
  */
 import { isOwnRepositoryImage } from "../components/config";
 import { CommandSpec, readCommandLine, runMain } from "./command-line";
-import { readStackOutputs, requireOutput, requireOutputs, runPulumi } from "./stack-outputs";
+import { PULUMI_INSTALL, readStackOutputs, requireOutput, requireOutputs, runPulumi } from "./stack-outputs";
 
 export const KEEP_BACKEND_IMAGE_COMMAND: CommandSpec = {
     name: "npm run keep-backend-image",
@@ -31,7 +31,7 @@ export const KEEP_BACKEND_IMAGE_COMMAND: CommandSpec = {
  */
 export function keepBackendImage(stack: string): string {
     // readStackOutputs checks the stack name first: an empty one would be the CLI's selected stack, one starting with - an option.
-    const outputs = readStackOutputs({ stack, withoutCli: "this command sets the stack's config with the CLI too: install it (https://www.pulumi.com/docs/iac/download-install/), or run it where it is installed (the deploy and preview workflows)" });
+    const outputs = readStackOutputs({ stack, withoutCli: `this command sets the stack's config with the CLI too: install it (${PULUMI_INSTALL}), or run it where it is installed (the deploy and preview workflows)` });
     // A stack not deployed yet has no outputs; any other stack of this program has these two.
     if (Object.keys(outputs).length === 0) return `stack ${stack} has no outputs (not deployed yet): nothing to keep`;
     const [environment, region] = requireOutputs(outputs, ["environment", "region"]);

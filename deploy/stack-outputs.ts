@@ -32,6 +32,9 @@ export interface OutputsSource {
     readonly withoutCli?: string;
 }
 
+/** Where to get the Pulumi CLI. */
+export const PULUMI_INSTALL = "https://www.pulumi.com/docs/iac/download-install/";
+
 /** How long a Pulumi CLI command may take (ms) before it is stopped: reading outputs or setting config takes seconds. */
 export const PULUMI_TIMEOUT_MS = 120_000;
 
@@ -40,7 +43,7 @@ export const PULUMI_TIMEOUT_MS = 120_000;
  * command: when the CLI is not installed (followed by `withoutCli`, how to do without it, where there
  * is a way), times out, is killed, or exits non-zero (its exit code and message: stderr, else stdout).
  */
-export function runPulumi(args: readonly string[], withoutCli = "install it: https://www.pulumi.com/docs/iac/download-install/"): string {
+export function runPulumi(args: readonly string[], withoutCli = `install it: ${PULUMI_INSTALL}`): string {
     const command = `pulumi ${args.join(" ")}`;
     const run = spawnSync("pulumi", [...args], { encoding: "utf8", timeout: PULUMI_TIMEOUT_MS, maxBuffer: 256 * 1024 * 1024 });
     const code = (run.error as NodeJS.ErrnoException | undefined)?.code;
@@ -225,10 +228,15 @@ export function outputsCommand(name: string, summary: string, options: Readonly<
     return { name, synopsis: "(--stack <name> | --outputs <file|-> | --local) [options]", summary, options: { ...OUTPUTS_OPTIONS, ...options } };
 }
 
-/** Throws unless the command line names at most one source of outputs (--stack, --outputs or --local). */
-export function checkOutputsSource(args: CommonArgs): void {
+/** Throws unless the command line of `command` names exactly one source of outputs (--stack, --outputs or --local). */
+export function checkOutputsSource(args: CommonArgs, command: CommandSpec): void {
     const given = (["stack", "outputs", "local"] as const).filter((flag) => args[flag] !== undefined);
     if (given.length > 1) throw new Error(`Give one of --stack, --outputs and --local; got ${given.map((f) => `--${f}`).join(" and ")}`);
+    if (given.length === 0) {
+        throw new Error(
+            `Say which outputs to use: --stack <name>, --outputs <file|-> or --local (the running npm start), after \`--\` (e.g. \`${command.name} -- --local\`: typed before \`--\`, --local goes to npm, which keeps it)`,
+        );
+    }
 }
 
 /**
@@ -236,12 +244,7 @@ export function checkOutputsSource(args: CommonArgs): void {
  * the AWS SDK at the local stand-ins, with their credentials, from the running npm start's .env.local.
  */
 export function outputsFromCommandLine(args: CommonArgs, command: CommandSpec): StackOutputs {
-    checkOutputsSource(args);
-    if (args.stack === undefined && args.outputs === undefined && args.local !== true) {
-        throw new Error(
-            `Say which outputs to use: --stack <name>, --outputs <file|-> or --local (the running npm start), after \`--\` (e.g. \`${command.name} -- --local\`: typed before \`--\`, --local goes to npm, which keeps it)`,
-        );
-    }
+    checkOutputsSource(args, command);
     if (args.local) {
         const { outputs, env } = readLocalEnvironment(undefined, undefined, outputValueProblems);
         Object.assign(process.env, env);

@@ -178,11 +178,11 @@ describe("the command lines the README, the runbook and the workflows show", () 
             expect(command, `${file}: ${name} is a command of the README`).to.not.equal(undefined);
             try {
                 const line = readCommandLine(command!, argv, () => undefined);
-                if (line !== undefined && "outputs" in command!.options) checkOutputsSource(line.values);
+                if (line !== undefined && "outputs" in command!.options) checkOutputsSource(line.values, command!);
             } catch (error) {
                 throw new Error(`${file}: ${name} -- ${argv.join(" ")}: ${(error as Error).message}`);
             }
         }
-        expect(() => checkOutputsSource({ stack: "staging", outputs: "outputs.json" })).to.throw("Give one of --stack, --outputs and --local; got --stack and --outputs");
+        expect(() => checkOutputsSource({ stack: "staging", outputs: "outputs.json" }, SEED_COMMAND)).to.throw("Give one of --stack, --outputs and --local; got --stack and --outputs");
     });
 });

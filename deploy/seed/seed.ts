@@ -139,16 +139,20 @@ export async function seed(client: DynamoDBClient, outputs: StackOutputs, data: 
     // A table with no items has nothing to write (and no last item to write last).
     const tables = [...data].map(([spec, items], i) => ({ spec, items, name: names[i] })).filter((t) => t.items.length > 0);
 
-    const keyOf = (t: (typeof tables)[number], item: SeedItem) => `${String(item[t.spec.partitionKey.name])}|${String(item[t.spec.sortKey.name])}`;
+    type Table = (typeof tables)[number];
+    /** An item's partition and sort key values: joined by `|`, its identity in a table; by a space, as printed. */
+    const keyValues = (t: Table, item: Readonly<Record<string, unknown>>) => [String(item[t.spec.partitionKey.name]), String(item[t.spec.sortKey.name])];
+    const keyOf = (t: Table, item: Readonly<Record<string, unknown>>) => keyValues(t, item).join("|");
     const last = tables[tables.length - 1];
     const marker = last?.items[last.items.length - 1];
+    const markerShown = last === undefined ? "" : `${last.name} holds ${keyValues(last, marker).join(" ")}`;
 
     // Offline: no table is read, so what a real run would leave out is said, not known.
     if (options.dryRun) {
-        if (last !== undefined) log(`dry run, no table read: a real run writes only the items not there yet, and nothing at all where ${last.name} holds ${keyOf(last, marker).replace("|", " ")} (written last)`);
+        if (last !== undefined) log(`dry run, no table read: a real run writes only the items not there yet, and nothing at all where ${markerShown} (written last)`);
         for (const t of tables) {
             log(`would write ${count(t.items.length, "item")} to ${t.name}, each only if its key is not there yet`);
-            for (const item of t.items) log(`  ${String(item[t.spec.partitionKey.name])} ${String(item[t.spec.sortKey.name])}`);
+            for (const item of t.items) log(`  ${keyValues(t, item).join(" ")}`);
         }
         return { written: {}, kept: {}, requests: 0, seededBefore: false };
     }
@@ -166,9 +170,8 @@ export async function seed(client: DynamoDBClient, outputs: StackOutputs, data: 
     const started = Date.now();
 
     /** The keys (`PK|SK`) of `items` that exist in `table` already: BatchGetItem, 100 keys a request, unprocessed keys asked again. */
-    const existingKeys = async (t: (typeof tables)[number]): Promise<Set<string>> => {
+    const existingKeys = async (t: Table): Promise<Set<string>> => {
         const names = [t.spec.partitionKey.name, t.spec.sortKey.name];
-        const key = (item: Record<string, unknown>) => names.map((n) => String(item[n])).join("|");
         const found = new Set<string>();
         const reads: Array<() => Promise<void>> = [];
         for (let i = 0; i < t.items.length; i += BATCH_GET_SIZE) {
@@ -180,7 +183,7 @@ export async function seed(client: DynamoDBClient, outputs: StackOutputs, data: 
                     if (attempt > 1) await new Promise((resolve) => setTimeout(resolve, 25 * 2 ** attempt));
                     report.requests++;
                     const result: BatchGetItemCommandOutput = await client.send(new BatchGetItemCommand({ RequestItems: { [t.name]: request } }));
-                    for (const item of result.Responses?.[t.name] ?? []) found.add(key(unmarshall(item)));
+                    for (const item of result.Responses?.[t.name] ?? []) found.add(keyOf(t, unmarshall(item)));
                     request = result.UnprocessedKeys?.[t.name];
                 }
             });
@@ -189,21 +192,22 @@ export async function seed(client: DynamoDBClient, outputs: StackOutputs, data: 
         return found;
     };
 
-    const existing = new Map<(typeof tables)[number], Set<string>>();
+    const existing = new Map<Table, Set<string>>();
     for (const t of tables) existing.set(t, await existingKeys(t));
+    const exists = (t: Table, item: SeedItem) => existing.get(t)!.has(keyOf(t, item));
     for (const t of tables) {
         report.written[t.name] = 0;
-        report.kept[t.name] = t.items.filter((item) => existing.get(t)!.has(keyOf(t, item))).length;
+        report.kept[t.name] = t.items.filter((item) => exists(t, item)).length;
     }
     if (last === undefined) return report;
-    if (existing.get(last)!.has(keyOf(last, marker))) {
+    if (exists(last, marker)) {
         report.seededBefore = true;
-        log(`  seeded before (${last.name} holds ${keyOf(last, marker).replace("|", " ")}, written last): nothing written, so what users changed or deleted since stays as it is`);
+        log(`  seeded before (${markerShown}, written last): nothing written, so what users changed or deleted since stays as it is`);
         return report;
     }
 
     /** Writes `item` only if its key is still new: an item created since the read above is kept too. */
-    const put = async (t: (typeof tables)[number], item: SeedItem): Promise<void> => {
+    const put = async (t: Table, item: SeedItem): Promise<void> => {
         report.requests++;
         // An item is identified by its key, so checking the partition key attribute checks the whole key.
         const written = await client
@@ -224,11 +228,11 @@ export async function seed(client: DynamoDBClient, outputs: StackOutputs, data: 
             );
         report[written ? "written" : "kept"][t.name]++;
     };
-    const done = (t: (typeof tables)[number]) =>
+    const done = (t: Table) =>
         log(`  ${t.name}: ${count(report.written[t.name], "item")} written, ${count(report.kept[t.name], "item")} already there and kept (${Date.now() - started} ms)`);
     const tasks: Array<() => Promise<void>> = [];
     for (const t of tables) {
-        const missing = t.items.filter((item) => item !== marker && !existing.get(t)!.has(keyOf(t, item)));
+        const missing = t.items.filter((item) => item !== marker && !exists(t, item));
         if (missing.length === 0 && t !== last) done(t);
         let pending = missing.length;
         for (const item of missing) {
