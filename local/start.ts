@@ -39,7 +39,7 @@ import { UPLOADS_PREFIX, UPLOAD_SUFFIX, encodeEventKey } from "../functions/thum
 import { rawConfig } from "../harness/stack-files";
 import { REDIS_STOP_TIMEOUT_MS, S3StandIn, StandIn, answers, diesWithParent, startDynamoDb, startRedis, startS3 } from "./stand-ins";
 import { listed, oneLine } from "../deploy/format";
-import { ENV_FILE, ENV_FILE_MARK, Lock, OUTPUTS_FILE, S3_DIR, START_PID_VARIABLE, claimLock, groupRunning, groupStartedBy, isRedisOnPort, isRunning, prepareStateFiles, releaseLock, shown, writeLock, writePrivateFile } from "./state";
+import { ENV_FILE, ENV_FILE_MARK, Lock, OUTPUTS_FILE, S3_DIR, START_PID_VARIABLE, claimLock, envFileIsOurs, groupRunning, groupStartedBy, isRedisOnPort, isRunning, prepareStateFiles, releaseLock, shown, writeLock, writePrivateFile } from "./state";
 
 export const ENVIRONMENT = "development";
 /** Stands in for the 12-digit account id in local bucket names. */
@@ -451,9 +451,9 @@ export async function startLocal(ports: Ports, log: (line: string) => void = () 
         if (options.backend !== undefined) {
             const command = options.backend;
             await step(log, `backend "${command}" on ${backendPort}, healthy at ${HEALTH_PATH}`, async () => {
-                const started = (backend = await startBackend(command, backendPort, env, log, { onStarted: options.onBackendStarted, othersRunning: () => status().running }));
+                backend = await startBackend(command, backendPort, env, log, { onStarted: options.onBackendStarted, othersRunning: () => status().running });
                 // The check the health check left until now, as `health --local` runs it: the backend stands in for the API.
-                const api: CheckResult = { check: "api /health", ok: true, detail: await checkApiHealth(started.endpoint, { backendRequired: true }) };
+                const api: CheckResult = { check: "api /health", ok: true, detail: await checkApiHealth(backend.endpoint, { backendRequired: true }) };
                 log(formatHealth([api]));
                 checked = health.map((r) => (r.check === api.check ? api : r));
             });
@@ -503,7 +503,7 @@ function removeEnvironmentFiles(log: (line: string) => void): string[] {
     return [ENV_FILE, OUTPUTS_FILE].filter((file) => {
         try {
             // A .env.local someone put in place of ours while it ran is theirs: kept.
-            if (file === ENV_FILE && fs.readFileSync(file, "utf8").split("\n", 1)[0] !== ENV_FILE_MARK) {
+            if (file === ENV_FILE && envFileIsOurs(file) === false) {
                 log(`Kept ${shown(file)}: npm start did not write what it holds now`);
                 return false;
             }

@@ -271,16 +271,19 @@ export const isRedisOnPort = (pid: number, port: number) => runs(pid, `redis-ser
 /** The first line of the .env.local npm start writes: a file without it is someone else's, never replaced or removed. */
 export const ENV_FILE_MARK = "# Written by npm start: the local environment's variables; removed when it stops.";
 
-/** Throws when .env.local exists and npm start did not write it (its first line is not ENV_FILE_MARK). */
-export function checkEnvFileIsOurs(file = ENV_FILE): void {
-    let first: string | undefined;
+/** Whether npm start wrote `file` (its first line is ENV_FILE_MARK); undefined when there is none. */
+export function envFileIsOurs(file = ENV_FILE): boolean | undefined {
     try {
-        first = fs.readFileSync(file, "utf8").split("\n", 1)[0];
+        return fs.readFileSync(file, "utf8").split("\n", 1)[0] === ENV_FILE_MARK;
     } catch (error) {
-        if ((error as NodeJS.ErrnoException).code === "ENOENT") return;
+        if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
         throw error;
     }
-    if (first !== ENV_FILE_MARK) {
+}
+
+/** Throws when .env.local exists and npm start did not write it (envFileIsOurs). */
+export function checkEnvFileIsOurs(file = ENV_FILE): void {
+    if (envFileIsOurs(file) === false) {
         const name = shown(file);
         throw new Error(
             `${name} exists and npm start did not write it: npm start writes the backend's variables there and removes ` +
