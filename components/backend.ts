@@ -353,8 +353,8 @@ export class Backend extends pulumi.ComponentResource {
      * (https://docs.aws.amazon.com/elasticloadbalancing/latest/application/load-balancer-troubleshooting.html).
      * The API is the same with or without a service, so an application deploy never re-deploys it:
      * adding the service deletes this rule at the end of `pulumi up`, after the service is steady
-     * (waitForSteadyState), and removing the service creates it again. It waits for the stage rule,
-     * which gives up priority 1 to it (an in-place SetRulePriorities) on stacks created before it existed.
+     * (waitForSteadyState), and removing the service creates it again. It is created after the stage
+     * rule, which on an older stack moves in place from priority 1 or 2 to its RULE_PRIORITIES one.
      */
     private createNotDeployedHealthRule(args: BackendArgs, stageRule: aws.lb.ListenerRule): aws.lb.ListenerRule {
         return new aws.lb.ListenerRule(
